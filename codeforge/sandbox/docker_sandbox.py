@@ -1,0 +1,217 @@
+"""DockerSandbox: run Jobs in throwaway Docker containers, several at a time.
+
+    with DockerSandbox(SandboxSettings(workers=2)) as sandbox:
+        for result in sandbox.run_many(jobs):
+            ...
+
+Worker isolation (default) keeps at most one warm container per concurrent job; the runner inside gives
+each program a fresh uid and work dir and removes every trace of it afterwards, and the container itself is
+discarded after any timeout, OOM, output flood or anomaly and after `programs_per_container` programs.
+Program isolation starts a fresh container for every program (the next one is started in the background
+while the current one runs) and removes it afterwards.
+
+Containers are removed by id when they are done with, when the sandbox closes (also on Ctrl-C), and, if
+this process is killed, by the next sandbox on this host or by `codeforge sandbox prune`.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Iterable, Iterator, Optional
+
+from . import images, recipes
+from .container import RunnerContainer, RunnerLost
+from .jobs import Job, Result, Status
+from .lifecycle import current_owner, prune
+from .settings import SandboxSettings
+
+DISCARD_AFTER = {Status.timeout, Status.oom, Status.output_limit, Status.sandbox_error}
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot run anything: the engine is down or an image is missing. Says what to do."""
+
+
+def connect(timeout_s: float = 60.0):
+    """A Docker client for the engine in the environment (DOCKER_HOST or the local socket)."""
+    import docker
+    import docker.errors
+
+    try:
+        client = docker.from_env(timeout=timeout_s)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise SandboxUnavailable(
+            f"The Docker engine does not answer ({exc}).\n"
+            "Fix: start it (as root: `dockerd --bridge=none --iptables=false --ip-masq=false &`), "
+            "or run `make test` once, which installs and starts it; `codeforge sandbox doctor` checks."
+        ) from exc
+    return client
+
+
+class DockerSandbox:
+    def __init__(self, settings: Optional[SandboxSettings] = None, client=None):
+        self.settings = settings or SandboxSettings()
+        self.client = client or connect()
+        self.owner = current_owner()
+        self.swept = len(prune(self.client).removed)  # leftovers of runs whose process is gone
+        self._lock = threading.Lock()
+        self._live: set[RunnerContainer] = set()
+        self._idle: dict[tuple[str, int], list[RunnerContainer]] = {}
+        self._spares: dict[tuple[str, int], list[Future]] = {}
+        self._checked: dict[str, str] = {}
+        self._closed = False
+        self._housekeeping = ThreadPoolExecutor(max_workers=2, thread_name_prefix="codeforge-sandbox-housekeeping")
+
+    # -- public API ---------------------------------------------------------------------------------------
+
+    def __enter__(self) -> "DockerSandbox":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def run(self, job: Job) -> Result:
+        """Run one job and return its result (thread-safe)."""
+        image = self._image(recipes.image_for(job))
+        request = recipes.plan(job, self.settings.max_output_bytes)
+        error: Optional[BaseException] = None
+        for _attempt in range(2):  # a lost runner gets one more try in a fresh container
+            container = self._acquire(image, job.memory_mb)
+            try:
+                response = container.ask(request, job.timeout_s + self.settings.watchdog_grace_s)
+            except RunnerLost as exc:
+                error = exc
+                oom = container.oom_killed()
+                self._discard(container)
+                if self._closed:
+                    break
+                if oom:
+                    return recipes.interpret(job, {"steps": [], "oom": True, "anomaly": None})
+                continue
+            result = recipes.interpret(job, response)
+            self._release(container, discard=result.status in DISCARD_AFTER)
+            return result
+        return Result(id=job.id, status=Status.sandbox_error,
+                      stderr=f"the sandbox lost this job's runner twice: {error}",
+                      details={"sandbox": str(error)})
+
+    def run_many(self, jobs: Iterable[Job], workers: Optional[int] = None) -> Iterator[Result]:
+        """Run jobs `workers` at a time; yield results as they finish (any order, same ids)."""
+        workers = workers or self.settings.workers
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codeforge-sandbox")
+        pending: set[Future] = set()
+        source = iter(jobs)
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < 2 * workers:
+                    job = next(source, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    pending.add(pool.submit(self.run, job))
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+            if pending:  # interrupted: stop the running jobs by removing their containers
+                self.close()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Remove every container this sandbox started. Safe to call more than once."""
+        with self._lock:
+            self._closed = True
+            live = list(self._live)
+            self._live.clear()
+            self._idle.clear()
+        for container in live:
+            container.remove()
+        self._housekeeping.shutdown(wait=True, cancel_futures=True)
+        with self._lock:  # spares started while shutting down
+            live = list(self._live)
+            self._live.clear()
+        for container in live:
+            container.remove()
+
+    # -- containers ---------------------------------------------------------------------------------------
+
+    def _image(self, kind: str) -> str:
+        name = images.image_name(kind, self.settings.image_prefix)
+        if kind not in self._checked:
+            state = images.image_state(self.client, kind, self.settings.image_prefix)
+            if state != "ok":
+                what = "is missing" if state == "missing" else "was built from another version of codeforge"
+                raise SandboxUnavailable(f"The sandbox image {name} {what}.\n"
+                                         f"Fix: codeforge sandbox build {kind}")
+            self._checked[kind] = name
+        return name
+
+    def _start(self, image: str, memory_mb: int) -> RunnerContainer:
+        import docker.errors
+        import requests
+
+        once = self.settings.isolation == "program"
+        try:
+            container = RunnerContainer(self.client, image, memory_mb, self.settings, self.owner, once=once)
+        except docker.errors.APIError as exc:
+            raise SandboxUnavailable(f"Docker could not start a sandbox container: {exc.explanation or exc}") from exc
+        except requests.exceptions.ConnectionError as exc:  # engine gone
+            raise SandboxUnavailable(f"The Docker engine stopped answering: {exc}\n"
+                                     "Fix: start it again; `codeforge sandbox doctor` checks.") from exc
+        with self._lock:
+            if not self._closed:
+                self._live.add(container)
+                return container
+        container.remove()
+        raise SandboxUnavailable("the sandbox is closed")
+
+    def _acquire(self, image: str, memory_mb: int) -> RunnerContainer:
+        key = (image, memory_mb)
+        if self.settings.isolation == "worker":
+            with self._lock:
+                idle = self._idle.get(key)
+                if idle:
+                    return idle.pop()
+            return self._start(image, memory_mb)
+        # Program isolation: take a container started in advance, and start the next one now.
+        with self._lock:
+            spares = self._spares.setdefault(key, [])
+            spare = spares.pop() if spares else None
+            if not self._closed:
+                spares.append(self._housekeeping.submit(self._start, image, memory_mb))
+        if spare is not None:
+            try:
+                return spare.result()
+            except SandboxUnavailable:
+                pass
+        return self._start(image, memory_mb)
+
+    def _release(self, container: RunnerContainer, discard: bool) -> None:
+        if self.settings.isolation == "program" or discard or \
+                container.served >= self.settings.programs_per_container:
+            self._discard(container)
+            return
+        with self._lock:
+            if not self._closed:
+                self._idle.setdefault((container.image, container.memory_mb), []).append(container)
+                return
+        self._discard(container)
+
+    def _discard(self, container: RunnerContainer) -> None:
+        with self._lock:
+            self._live.discard(container)
+            closed = self._closed
+        if closed:
+            container.remove()
+            return
+        try:
+            self._housekeeping.submit(container.remove)
+        except RuntimeError:  # housekeeping already shut down
+            container.remove()

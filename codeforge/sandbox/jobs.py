@@ -1,0 +1,116 @@
+"""The sandbox contract: a Job goes in, a Result comes out (see DESIGN.md, "Sandbox job").
+
+`codeforge sandbox exec` reads Jobs as JSON lines and writes Results as JSON lines; bench, repair and the
+finetune rewards build Jobs in Python. Both sides rely on these names and defaults.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_MEMORY_MB = 512
+DEFAULT_MAX_OUTPUT_BYTES = 1 << 20
+
+
+class Language(str, Enum):
+    python = "python"
+    go = "go"
+    c = "c"
+    cpp = "cpp"
+
+
+class Action(str, Enum):
+    run = "run"  # run the program
+    test = "test"  # run its tests (pytest, go test)
+    memcheck = "memcheck"  # compile and run under Valgrind memcheck
+
+
+DEFAULT_ACTION = {
+    Language.python: Action.run,
+    Language.go: Action.test,
+    Language.c: Action.memcheck,
+    Language.cpp: Action.memcheck,
+}
+
+
+class Status(str, Enum):
+    passed = "passed"  # the program or its tests ran to completion and succeeded
+    failed = "failed"  # it ran and failed: non-zero exit, failed test, uncaught exception
+    timeout = "timeout"  # the wall-clock limit was reached; everything it started was killed
+    oom = "oom"  # the memory limit was reached and the kernel killed it
+    compile_error = "compile_error"  # the compiler (or `go test`'s build) rejected it
+    memory_error = "memory_error"  # Valgrind found an invalid access or a definite leak
+    output_limit = "output_limit"  # stdout or stderr went past the cap; the program was killed
+    sandbox_error = "sandbox_error"  # the sandbox itself failed; says nothing about the program
+
+
+class Job(BaseModel):
+    """One program to run. Either `source` (one file) or `files` ({relative path: text})."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+    id: str = Field(min_length=1)
+    language: Language
+    source: Optional[str] = None
+    files: Optional[dict[str, str]] = None
+    action: Optional[Action] = None
+    stdin: Optional[str] = None
+    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=3600)
+    memory_mb: int = Field(default=DEFAULT_MEMORY_MB, ge=16, le=65536)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Job":
+        if (self.source is None) == (self.files is None):
+            raise ValueError("give exactly one of `source` (one file) or `files` ({path: text})")
+        if self.files is not None:
+            if not self.files:
+                raise ValueError("`files` is empty")
+            for path in self.files:
+                parts = path.replace("\\", "/").split("/")
+                if path.startswith("/") or ".." in parts or not path.strip() or parts[0] == ".codeforge":
+                    raise ValueError(f"file path {path!r} must be relative and stay inside the work dir")
+        if self.action is None:
+            self.action = DEFAULT_ACTION[self.language]
+        allowed = {
+            Language.python: {Action.run, Action.test},
+            Language.go: {Action.run, Action.test},
+            Language.c: {Action.run, Action.memcheck},
+            Language.cpp: {Action.run, Action.memcheck},
+        }[self.language]
+        if self.action not in allowed:
+            names = ", ".join(sorted(a.value for a in allowed))
+            raise ValueError(f"action {self.action.value!r} does not apply to {self.language.value}: use {names}")
+        if self.language is Language.python and self.action is Action.run and self.files is not None:
+            if "main.py" not in self.files:
+                raise ValueError("a python `run` job with `files` needs a `main.py` to run")
+        return self
+
+    def file_map(self, default_name: str) -> dict[str, str]:
+        """The job's files; a `source` job is one file named `default_name`."""
+        return dict(self.files) if self.files is not None else {default_name: self.source or ""}
+
+
+class Result(BaseModel):
+    """What happened to one Job. `details` is language-specific (Valgrind errors, Go coverage, ...)."""
+
+    model_config = ConfigDict(use_enum_values=False)
+
+    id: str
+    status: Status
+    exit_code: Optional[int] = None
+    stdout: str = ""
+    stderr: str = ""
+    truncated: bool = False
+    duration_s: float = 0.0
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.passed
+
+    def to_json(self) -> str:
+        return self.model_dump_json()

@@ -1,0 +1,96 @@
+"""Per-language recipes: how a Job becomes steps for the in-container runner, and how the runner's
+report becomes a Result.
+
+A recipe module has `IMAGE` (which sandbox image it needs), `plan(job, max_output_bytes) -> dict` (the
+runner request) and `interpret(job, response) -> Result`. The runner only runs steps; everything a status
+means is decided here, on the host, where it can be unit-tested without Docker.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any, Optional
+
+from ..jobs import Job, Language, Result, Status
+
+STEP_KEYS = ("name", "exit_code", "signal", "duration_s")
+
+
+def recipe_for(language: Language):
+    from . import c, go, python
+
+    return {Language.python: python, Language.go: go, Language.c: c, Language.cpp: c}[language]
+
+
+def image_for(job: Job) -> str:
+    return recipe_for(job.language).IMAGE
+
+
+def plan(job: Job, max_output_bytes: int) -> dict:
+    request = recipe_for(job.language).plan(job)
+    request["timeout_s"] = job.timeout_s
+    request["max_output_bytes"] = max_output_bytes
+    return request
+
+
+def interpret(job: Job, response: dict) -> Result:
+    return recipe_for(job.language).interpret(job, response)
+
+
+def step(name: str, argv: list[str], env: Optional[dict] = None, cwd: str = ".", stdin: Optional[str] = None,
+         stop_on_failure: bool = True) -> dict:
+    return {"name": name, "argv": argv, "env": env or {}, "cwd": cwd, "stdin": stdin,
+            "stop_on_failure": stop_on_failure}
+
+
+def find_step(response: dict, name: str) -> Optional[dict]:
+    for item in response.get("steps", []):
+        if item.get("name") == name:
+            return item
+    return None
+
+
+def sandbox_limits_status(response: dict) -> Optional[Status]:
+    """The statuses that no language decides: runner trouble, memory, wall clock, output flood."""
+    if response.get("anomaly"):
+        return Status.sandbox_error
+    if response.get("oom"):
+        return Status.oom
+    steps = response.get("steps", [])
+    if any(s.get("timed_out") for s in steps):
+        return Status.timeout
+    if any(s.get("output_limit") for s in steps):
+        return Status.output_limit
+    return None
+
+
+def make_result(job: Job, response: dict, status: Status, shown: Optional[dict],
+                details: Optional[dict[str, Any]] = None) -> Result:
+    """Assemble a Result whose stdout/stderr/exit code are those of the step `shown`."""
+    shown = shown or {}
+    info: dict[str, Any] = {"steps": [{k: s.get(k) for k in STEP_KEYS} for s in response.get("steps", [])]}
+    if shown.get("signal"):
+        try:
+            info["signal"] = signal.Signals(shown["signal"]).name
+        except ValueError:
+            info["signal"] = str(shown["signal"])
+    if response.get("anomaly"):
+        info["sandbox"] = response["anomaly"]
+    info.update(details or {})
+    truncated = any(s.get("stdout_truncated") or s.get("stderr_truncated") for s in response.get("steps", []))
+    return Result(
+        id=job.id,
+        status=status,
+        exit_code=shown.get("exit_code"),
+        stdout=shown.get("stdout", ""),
+        stderr=shown.get("stderr", ""),
+        truncated=truncated,
+        duration_s=float(response.get("duration_s") or 0.0),
+        details=info,
+    )
+
+
+def exit_status(step_report: Optional[dict]) -> Status:
+    if step_report and step_report.get("exit_code") == 0 and not step_report.get("signal"):
+        return Status.passed
+    return Status.failed

@@ -1,0 +1,56 @@
+"""Python: `run` executes main.py; `test` runs pytest and reports each test's outcome."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ..jobs import Action, Job, Result, Status
+from . import exit_status, find_step, make_result, sandbox_limits_status, step
+
+IMAGE = "python"
+JUNIT = ".codeforge/junit.xml"
+ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": "{workdir}"}
+
+
+def plan(job: Job) -> dict:
+    files = job.file_map("main.py")
+    if job.action is Action.test:
+        argv = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={JUNIT}",
+                "-o", "junit_family=xunit1"]
+        return {"files": files, "steps": [step("test", argv, ENV, stdin=job.stdin)], "artifacts": [JUNIT]}
+    return {"files": files, "steps": [step("run", ["python3", "main.py"], ENV, stdin=job.stdin)]}
+
+
+def interpret(job: Job, response: dict) -> Result:
+    name = "test" if job.action is Action.test else "run"
+    shown = find_step(response, name)
+    status = sandbox_limits_status(response) or exit_status(shown)
+    details = {}
+    if job.action is Action.test:
+        details["tests"] = parse_junit(response.get("artifacts", {}).get(JUNIT))
+        if shown and shown.get("exit_code") == 5:
+            details["error"] = "pytest collected no tests"
+    return make_result(job, response, status, shown, details)
+
+
+def parse_junit(text: str | None) -> list[dict]:
+    """Each test case from pytest's JUnit XML: name and outcome (passed, failed, error, skipped)."""
+    if not text:
+        return []
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return []
+    tests = []
+    for case in root.iter("testcase"):
+        outcome = "passed"
+        for tag in ("failure", "error", "skipped"):
+            if case.find(tag) is not None:
+                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
+                break
+        name = "::".join(part for part in (case.get("classname"), case.get("name")) if part)
+        tests.append({"name": name, "outcome": outcome, "time_s": float(case.get("time") or 0.0)})
+    return tests
+
+
+__all__ = ["IMAGE", "plan", "interpret", "parse_junit", "Status"]

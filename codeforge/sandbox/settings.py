@@ -1,0 +1,38 @@
+"""Limits and knobs of the Docker sandbox, with their defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from .jobs import DEFAULT_MAX_OUTPUT_BYTES
+
+ISOLATION_MODES = ("worker", "program")
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    workers: int = 2
+    # "worker": a small pool of warm containers; each program gets a fresh uid and work dir, and nothing of
+    # it survives it. "program": a fresh container for every program.
+    isolation: str = "worker"
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # per stream, cut at the source
+    programs_per_container: int = 200  # a warm container is replaced after this many programs
+    cpus: float = 1.0  # per container
+    pids_limit: int = 512  # per container (threads count)
+    workdir_mb: int = 256  # size of the tmpfs holding work dirs
+    tmp_mb: int = 64  # size of /tmp
+    runner_overhead_mb: int = 64  # added to a job's memory_mb for the runner and the tmpfs pages
+    image_prefix: str = "codeforge-sandbox"
+    watchdog_grace_s: float = 20.0  # how long past a job's timeout the host waits for the runner
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ISOLATION_MODES:
+            raise ValueError(f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {self.isolation!r}")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
+        if self.max_output_bytes < 1024:
+            raise ValueError("max_output_bytes must be at least 1024")
+
+    def with_(self, **changes) -> "SandboxSettings":
+        known = {f.name for f in fields(self)}
+        return replace(self, **{k: v for k, v in changes.items() if k in known and v is not None})
