@@ -1,0 +1,289 @@
+"""`codeforge sandbox ...`: build images, run programs in throwaway containers, check and clean up."""
+
+from __future__ import annotations
+
+import signal
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(help="Run untrusted programs in throwaway Docker containers.", no_args_is_help=True)
+
+STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "oom": "magenta",
+                "compile_error": "red", "memory_error": "red", "output_limit": "yellow", "sandbox_error": "bold red"}
+SUFFIX_LANGUAGE = {".py": "python", ".go": "go", ".c": "c", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
+
+
+class Isolation(str, Enum):
+    worker = "worker"
+    program = "program"
+
+
+class ImageKind(str, Enum):
+    python = "python"
+    go = "go"
+    valgrind = "valgrind"
+    all = "all"
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    _console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _client():
+    from ..sandbox.docker_sandbox import SandboxUnavailable, connect
+
+    try:
+        return connect()
+    except SandboxUnavailable as exc:
+        _fail(str(exc))
+
+
+def _open_sandbox(workers: int, isolation: Isolation):
+    from ..sandbox.docker_sandbox import DockerSandbox, SandboxUnavailable
+    from ..sandbox.settings import SandboxSettings
+
+    try:
+        return DockerSandbox(SandboxSettings(workers=workers, isolation=isolation.value), client=_client())
+    except SandboxUnavailable as exc:
+        _fail(str(exc))
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM ends a run like Ctrl-C does: containers are removed before the process goes."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@app.command()
+def build(
+    kinds: List[ImageKind] = typer.Argument(None, help="Images to build: python, go, valgrind or all."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even when the image is up to date."),
+    base: Optional[str] = typer.Option(None, "--base", envvar="CODEFORGE_SANDBOX_BASE",
+                                       help="Base image (default: debian:bookworm-slim if it can be had, "
+                                            "else one made here with debootstrap)."),
+) -> None:
+    """Build the sandbox images, skipping those that are up to date.
+
+    Example: codeforge sandbox build all
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ..sandbox import images
+
+    client = _client()
+    chosen = [k.value for k in (kinds or [ImageKind.all])]
+    wanted = list(images.IMAGE_KINDS) if "all" in chosen else [k for k in images.IMAGE_KINDS if k in chosen]
+    console = _console()
+    try:
+        base_image = images.resolve_base(client, base, lambda text: console.print(f"[dim]{text}[/]"))
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=console, transient=False) as progress:
+            for kind in wanted:
+                name = images.image_name(kind)
+                task = progress.add_task(f"{name}: checking", total=None)
+                step = lambda text, t=task, n=name: progress.update(t, description=f"{n}: {text[:70]}")  # noqa: E731
+                built = images.build_image(client, kind, base_image, force=force, on_line=step)
+                progress.update(task, description=f"{name}: {'built' if built else 'up to date'} (on {base_image})",
+                                total=1, completed=1)
+    except images.ImageError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def run(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The program to run."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="python, go, c or cpp (default: from the suffix)."),
+    action: Optional[str] = typer.Option(None, "--action", help="run, test or memcheck (default: per language)."),
+    stdin: Optional[str] = typer.Option(None, "--stdin", help="Text given to the program on stdin."),
+    timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit in seconds."),
+    memory: int = typer.Option(512, "--memory", help="Memory limit in MiB."),
+    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", help="worker or program."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Run one program in the sandbox and show its status, output and time.
+
+    Exit code: 0 passed, 1 the program did not pass, 2 the sandbox could not run it.
+
+    Example: codeforge sandbox run hello.py --timeout 5
+    """
+    from pydantic import ValidationError
+
+    from ..sandbox.docker_sandbox import SandboxUnavailable
+    from ..sandbox.jobs import Job, Status
+
+    language = lang or SUFFIX_LANGUAGE.get(file.suffix)
+    if language is None:
+        _fail(f"cannot tell the language of {file.name}: pass --lang python|go|c|cpp")
+    if action is None and language == "go" and not file.name.endswith("_test.go"):
+        action = "run"
+    try:
+        source = file.read_text(encoding="utf-8")
+        # Go keeps the file's own name: `go test` only treats *_test.go files as tests.
+        body = {"files": {file.name: source}} if language == "go" else {"source": source}
+        job = Job(id=file.name, language=language, action=action, stdin=stdin, timeout_s=timeout,
+                  memory_mb=memory, **body)
+    except (ValidationError, UnicodeDecodeError) as exc:
+        _fail(f"cannot run {file}: {exc}")
+    _terminate_as_interrupt()
+    with _open_sandbox(1, isolation) as sandbox:
+        try:
+            result = sandbox.run(job)
+        except SandboxUnavailable as exc:
+            _fail(str(exc))
+    if as_json:
+        typer.echo(result.to_json())
+    else:
+        _show_result(result)
+    if result.status is Status.sandbox_error:
+        raise typer.Exit(2)
+    raise typer.Exit(0 if result.status is Status.passed else 1)
+
+
+def _show_result(result) -> None:
+    from rich.panel import Panel
+
+    console = _console()
+    style = STATUS_STYLE.get(result.status.value, "white")
+    console.print(f"[{style}]{result.status.value}[/]  exit code {result.exit_code}  "
+                  f"{result.duration_s:.3f} s{'  (output truncated)' if result.truncated else ''}")
+    if result.stdout:
+        console.print(Panel(result.stdout.rstrip("\n"), title="stdout", title_align="left"), highlight=False)
+    if result.stderr:
+        console.print(Panel(result.stderr.rstrip("\n"), title="stderr", title_align="left"), highlight=False)
+    for error in result.details.get("memory_errors", []):
+        frame = error.get("frame") or {}
+        where = f"{frame.get('file')}:{frame.get('line')}" if frame.get("file") else frame.get("object", "?")
+        console.print(f"  [red]{error['kind']}[/] {error['message']} at {where}", highlight=False)
+    for test in result.details.get("tests", []):
+        mark = "[green]ok[/]" if test["outcome"] == "passed" else f"[red]{test['outcome']}[/]"
+        console.print(f"  {mark} {test['name']}", highlight=False)
+    coverage = result.details.get("coverage")
+    if coverage and coverage.get("total") is not None:
+        console.print(f"  coverage {coverage['total']:.1f}% of statements")
+    if result.details.get("sandbox"):
+        console.print(f"  [bold red]sandbox:[/] {result.details['sandbox']}", highlight=False)
+
+
+@app.command("exec")
+def exec_jobs(
+    jobs: Path = typer.Option(..., "--jobs", help="JSONL file, one job per line (see DESIGN.md)."),
+    out: Path = typer.Option(..., "--out", help="JSONL file the results are appended to as they finish."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Programs run at the same time."),
+    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", help="worker or program."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start a fresh results file instead of resuming."),
+) -> None:
+    """Run many programs; results are written as they finish, and a re-run resumes.
+
+    Jobs whose id is already in the results file are not run again (use --overwrite to start over).
+
+    Example: codeforge sandbox exec --jobs jobs.jsonl --out results.jsonl --workers 2
+    """
+    from collections import Counter
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..sandbox.docker_sandbox import SandboxUnavailable
+    from ..sandbox.jobfile import JobFileError, ResultWriter, finished_ids, read_jobs
+
+    try:
+        all_jobs = read_jobs(jobs)
+    except JobFileError as exc:
+        _fail(str(exc))
+    done = set() if overwrite else finished_ids(out)
+    todo = [job for job in all_jobs if job.id not in done]
+    console = _console(stderr=True)
+    if done:
+        console.print(f"{len(all_jobs) - len(todo)} of {len(all_jobs)} jobs already have results in {out}; "
+                      f"running the other {len(todo)}")
+    if not todo:
+        return
+    _terminate_as_interrupt()
+    counts: Counter = Counter()
+    try:
+        writer = ResultWriter(out, overwrite=overwrite)
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror}")
+    sandbox = _open_sandbox(workers, isolation)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("running", total=len(todo))
+            for result in sandbox.run_many(todo, workers=workers):
+                writer.write(result)
+                counts[result.status.value] += 1
+                summary = "  ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                progress.update(task, advance=1, description=summary)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted[/]: {writer.written} results written to {out}; "
+                      "run the same command again to finish the rest")
+        raise typer.Exit(130)
+    except SandboxUnavailable as exc:
+        _fail(f"{exc}\n{writer.written} results are safe in {out}; run the same command again to resume.")
+    except OSError as exc:
+        _fail(f"cannot write results to {out}: {exc.strerror}. {writer.written} results are safe there; "
+              "free some space and run the same command again to resume.")
+    finally:
+        sandbox.close()
+        writer.close()
+    console.print("  ".join(f"[{STATUS_STYLE.get(k, 'white')}]{k}[/] {v}" for k, v in sorted(counts.items())))
+
+
+@app.command()
+def doctor() -> None:
+    """Check the Docker engine and the sandbox images; exit 2 with a one-line fix when something is wrong.
+
+    Example: codeforge sandbox doctor
+    """
+    from rich.table import Table
+
+    from ..sandbox import images
+    from ..sandbox.lifecycle import LABEL
+
+    client = _client()
+    info = client.version()
+    console = _console()
+    console.print(f"[green]ok[/] Docker engine {info.get('Version')} (API {info.get('ApiVersion')}) answers")
+    table = Table("image", "state")
+    fixes = []
+    for kind in images.IMAGE_KINDS:
+        state = images.image_state(client, kind)
+        table.add_row(images.image_name(kind), f"[{'green' if state == 'ok' else 'red'}]{state}[/]")
+        if state != "ok":
+            fixes.append(kind)
+    console.print(table)
+    leftovers = client.api.containers(all=True, filters={"label": LABEL})
+    console.print(f"{len(leftovers)} sandbox container(s) exist right now")
+    if fixes:
+        _fail(f"image(s) {', '.join(fixes)} missing or out of date. Fix: codeforge sandbox build {' '.join(fixes)}")
+
+
+@app.command()
+def prune(
+    everything: bool = typer.Option(False, "--all", help="Also remove containers of runs that are still alive."),
+) -> None:
+    """Remove sandbox containers left behind by runs that were killed.
+
+    Example: codeforge sandbox prune
+    """
+    from ..sandbox.lifecycle import prune as prune_containers
+
+    report = prune_containers(_client(), everything=everything)
+    console = _console()
+    console.print(f"removed {len(report.removed)} container(s)")
+    if report.kept_live:
+        console.print(f"kept {len(report.kept_live)} of runs still alive (use --all to remove them too)")
+    if report.kept_other_host:
+        console.print(f"kept {len(report.kept_other_host)} started from another host (use --all)")
