@@ -3,8 +3,8 @@
 Hardening (every container): no network, read-only root filesystem, size-capped exec-able tmpfs for
 /sandbox and /tmp, all capabilities dropped, no-new-privileges, pids limit, memory limit with swap equal
 to it, CPU limit, no log driver (output is capped by the runner at the source), an init process as PID 1,
-and the `codeforge.sandbox` label. In worker isolation the runner is uid 0 with only CAP_SETUID and
-CAP_SETGID, so that it can give each program a fresh uid; in program isolation the whole container runs
+and the `codeforge.sandbox` label. In worker isolation the runner is uid 0 with only CAP_SETUID,
+CAP_SETGID and CAP_CHOWN, so that it can give each program a fresh uid and work dir; in program isolation the whole container runs
 as an unprivileged uid with no capability at all.
 """
 
@@ -18,7 +18,8 @@ from .lifecycle import LABEL, OWNER_LABEL, remove_container
 from .settings import SandboxSettings
 
 RUNNER_PATH = "/opt/codeforge/runner.py"
-PROGRAM_UID = "10000:10000"
+PROGRAM_ID = 10000
+PROGRAM_UID = f"{PROGRAM_ID}:{PROGRAM_ID}"
 STDOUT, STDERR = 1, 2
 
 
@@ -40,11 +41,13 @@ class RunnerContainer:
             network_mode="none",
             read_only=True,
             tmpfs={
-                "/sandbox": f"rw,exec,nosuid,nodev,size={settings.workdir_mb}m,mode=1733",
+                # Work dirs: only the runner may create them (worker isolation), each owned by its program.
+                "/sandbox": f"rw,exec,nosuid,nodev,size={settings.workdir_mb}m,"
+                            + ("mode=0711" if worker else f"mode=0700,uid={PROGRAM_ID},gid={PROGRAM_ID}"),
                 "/tmp": f"rw,exec,nosuid,nodev,size={settings.tmp_mb}m,mode=1777",
             },
             cap_drop=["ALL"],
-            cap_add=["SETUID", "SETGID"] if worker else None,
+            cap_add=["SETUID", "SETGID", "CHOWN"] if worker else None,
             security_opt=["no-new-privileges"],
             pids_limit=settings.pids_limit,
             mem_limit=limit,
@@ -123,6 +126,23 @@ class RunnerContainer:
             return bool(self.api.inspect_container(self.id)["State"].get("OOMKilled"))
         except docker.errors.APIError:
             return False
+
+    def retire(self, patience_s: float = 10.0) -> None:
+        """Let a container whose runner is done exit on its own, then make sure it is gone."""
+        import docker.errors
+        import requests
+
+        if self.sock is not None:
+            try:
+                self.sock.close()  # stdin closes too: a runner still waiting for a request exits
+            except OSError:
+                pass
+            self.sock = None
+        try:
+            self.api.wait(self.id, timeout=patience_s)
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            pass
+        self.remove()
 
     def remove(self) -> None:
         if self.sock is not None:

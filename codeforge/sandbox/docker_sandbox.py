@@ -62,7 +62,9 @@ class DockerSandbox:
         self._spares: dict[tuple[str, int], list[Future]] = {}
         self._checked: dict[str, str] = {}
         self._closed = False
-        self._housekeeping = ThreadPoolExecutor(max_workers=2, thread_name_prefix="codeforge-sandbox-housekeeping")
+        # Starts spare containers (program isolation) and removes used ones off the workers' path.
+        self._housekeeping = ThreadPoolExecutor(max_workers=self.settings.workers + 2,
+                                                thread_name_prefix="codeforge-sandbox-housekeeping")
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -211,7 +213,10 @@ class DockerSandbox:
         if closed:
             container.remove()
             return
+        # A one-program container ends by itself once its runner has answered, and the engine removes it
+        # (auto-remove); waiting for that is cheaper than killing it. Any other container is removed now.
+        retire = container.retire if self.settings.isolation == "program" else container.remove
         try:
-            self._housekeeping.submit(container.remove)
+            self._housekeeping.submit(retire)
         except RuntimeError:  # housekeeping already shut down
             container.remove()

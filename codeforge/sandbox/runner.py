@@ -13,8 +13,9 @@ It reads one request per line on stdin and answers one JSON line per request on 
 
 Two ways to run, chosen by who starts it:
 
-* uid 0 (worker isolation): the container keeps only CAP_SETUID and CAP_SETGID. Every request runs
-  under a uid never used before in this container, in a fresh 0700 work dir under /sandbox. When the
+* uid 0 (worker isolation): the container keeps only CAP_SETUID, CAP_SETGID and CAP_CHOWN. Every
+  request runs under a uid never used before in this container, in a fresh 0700 work dir under /sandbox
+  (which only the runner may write). When the
   request ends, a helper with that uid kills every process the uid owns (kill(-1) loops until nothing is
   left), then deletes every file and SysV IPC object the uid owns. The runner itself cannot be signalled
   or traced by a program: it has another uid.
@@ -40,7 +41,7 @@ import time
 
 UID_BASE = 20000
 SANDBOX_ROOT = "/sandbox"
-SCRUB_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue", SANDBOX_ROOT)
+SCRUB_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue")  # every place a program may write besides its work dir
 PROCESS_LIMIT = 256  # per program (RLIMIT_NPROC counts the uid's tasks); the container has pids_limit too
 KILL_PATIENCE_S = 2.0
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -65,7 +66,8 @@ def serve(once: bool) -> None:
     fresh_uids = os.getuid() == 0
     if fresh_uids:  # no program may trace or read the runner (credentials change per helper thread)
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    ZYGOTE = Zygote()  # before any request is read, so its memory never holds a program's data
+    if not once:  # for one program, starting python3 is cheaper than a zygote with preloaded modules
+        ZYGOTE = Zygote()  # before any request is read, so its memory never holds a program's data
     seq = 0
     stdin = sys.stdin.buffer
     stdout = sys.stdout.buffer
@@ -96,10 +98,14 @@ def run_request(req: dict, seq: int, fresh_uids: bool) -> dict:
     oom_before = oom_kill_count()
     response: dict = {"steps": [], "artifacts": {}, "oom": False, "anomaly": None}
 
-    error = as_user(uid, fresh_uids, prepare_workdir, workdir, req.get("files", {}))
+    # The work dir belongs to the program's uid; /sandbox itself does not, so a program can write only there.
+    os.mkdir(workdir, 0o700)
+    if fresh_uids:
+        os.chown(workdir, uid, uid)
+    error = as_user(uid, fresh_uids, write_files, workdir, req.get("files", {}))
     if error:
         response["anomaly"] = f"could not prepare the work dir: {error}"
-        as_user(uid, fresh_uids, scrub, uid, fresh_uids)
+        finish(uid, fresh_uids, workdir)
         return response
 
     steps = req.get("steps", [])
@@ -122,7 +128,7 @@ def run_request(req: dict, seq: int, fresh_uids: bool) -> dict:
     wanted = req.get("artifacts") or []
     if wanted:
         response["artifacts"] = read_artifacts(uid, fresh_uids, workdir, wanted, max_output)
-    error = as_user(uid, fresh_uids, scrub, uid, fresh_uids)
+    error = finish(uid, fresh_uids, workdir)
     if error and not response["anomaly"]:
         response["anomaly"] = f"cleanup failed: {error}"
     response["oom"] = oom_kill_count() > oom_before
@@ -240,8 +246,18 @@ def read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def prepare_workdir(workdir: str, files: dict) -> None:
-    os.mkdir(workdir, 0o700)
+def finish(uid: int, fresh_uids: bool, workdir: str):
+    """Scrub everything of the program (as its uid), then remove its emptied work dir (as the runner)."""
+    error = as_user(uid, fresh_uids, scrub, uid, fresh_uids, workdir)
+    if fresh_uids:
+        try:
+            os.rmdir(workdir)
+        except OSError as exc:
+            error = error or f"work dir not removed: {exc}"
+    return error
+
+
+def write_files(workdir: str, files: dict) -> None:
     os.mkdir(os.path.join(workdir, ".codeforge"), 0o700)
     root = os.path.realpath(workdir)
     for rel, text in files.items():
@@ -303,11 +319,14 @@ def live_processes_of(uid: int) -> list:
     return found
 
 
-def scrub(uid: int, fresh_uids: bool):
+def scrub(uid: int, fresh_uids: bool, workdir: str):
     """Leave nothing of this uid behind: processes, files in every writable place, SysV IPC objects."""
     if not fresh_uids:  # the container is removed right after this request
         return kill_all_of_uid()
     error = kill_all_of_uid()
+    os.chmod(workdir, 0o700)
+    for entry in list(os.scandir(workdir)):
+        remove_entry(entry)
     for top in SCRUB_DIRS:
         try:
             entries = list(os.scandir(top))
@@ -315,17 +334,20 @@ def scrub(uid: int, fresh_uids: bool):
             continue
         for entry in entries:
             try:
-                if entry.stat(follow_symlinks=False).st_uid != uid:
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    os.chmod(entry.path, 0o700)
-                    shutil.rmtree(entry.path, onerror=_make_writable_and_retry)
-                else:
-                    os.unlink(entry.path)
+                if entry.stat(follow_symlinks=False).st_uid == uid:
+                    remove_entry(entry)
             except FileNotFoundError:
                 continue
     remove_sysv_ipc(uid)
     return error
+
+
+def remove_entry(entry) -> None:
+    if entry.is_dir(follow_symlinks=False):
+        os.chmod(entry.path, 0o700)
+        shutil.rmtree(entry.path, onerror=_make_writable_and_retry)
+    else:
+        os.unlink(entry.path)
 
 
 def _make_writable_and_retry(func, path, _exc_info):
