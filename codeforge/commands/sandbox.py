@@ -40,7 +40,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _client():
-    from ..sandbox.docker_sandbox import SandboxUnavailable, connect
+    from ..sandbox.engine import SandboxUnavailable, connect
 
     try:
         return connect()
@@ -48,12 +48,13 @@ def _client():
         _fail(str(exc))
 
 
-def _open_sandbox(workers: int, isolation: Isolation):
+def _open_sandbox(workers: int, isolation: Isolation, client=None, prestarted=()):
     from ..sandbox.docker_sandbox import DockerSandbox, SandboxUnavailable
     from ..sandbox.settings import SandboxSettings
 
     try:
-        return DockerSandbox(SandboxSettings(workers=workers, isolation=isolation.value), client=_client())
+        return DockerSandbox(SandboxSettings(workers=workers, isolation=isolation.value), client=client or _client(),
+                             prestarted=prestarted)
     except SandboxUnavailable as exc:
         _fail(str(exc))
 
@@ -121,7 +122,7 @@ def run(
     """
     from pydantic import ValidationError
 
-    from ..sandbox.docker_sandbox import SandboxUnavailable
+    from ..sandbox.engine import SandboxUnavailable
     from ..sandbox.jobs import Job, Status
 
     language = lang or SUFFIX_LANGUAGE.get(file.suffix)
@@ -193,31 +194,35 @@ def exec_jobs(
     """
     from collections import Counter
 
+    from ..sandbox import warmup
+    from ..sandbox.settings import SandboxSettings
+
+    _terminate_as_interrupt()
+    # Containers start in the background while the job contract loads and the file is checked.
+    client = _client()
+    needs = warmup.first_job_needs(jobs)
+    settings = SandboxSettings(workers=workers, isolation=isolation.value)
+    prestarted = warmup.prestart(client, settings, *needs) if needs else []
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..sandbox.docker_sandbox import SandboxUnavailable
+    from ..sandbox.engine import SandboxUnavailable
     from ..sandbox.jobfile import JobFileError, ResultWriter, finished_ids, read_jobs
 
+    console = _console(stderr=True)
+    counts: Counter = Counter()
+    writer = None
+    sandbox = _open_sandbox(workers, isolation, client, prestarted)
     try:
         all_jobs = read_jobs(jobs)
-    except JobFileError as exc:
-        _fail(str(exc))
-    done = set() if overwrite else finished_ids(out)
-    todo = [job for job in all_jobs if job.id not in done]
-    console = _console(stderr=True)
-    if done:
-        console.print(f"{len(all_jobs) - len(todo)} of {len(all_jobs)} jobs already have results in {out}; "
-                      f"running the other {len(todo)}")
-    if not todo:
-        return
-    _terminate_as_interrupt()
-    counts: Counter = Counter()
-    try:
+        done = set() if overwrite else finished_ids(out)
+        todo = [job for job in all_jobs if job.id not in done]
+        if done:
+            console.print(f"{len(all_jobs) - len(todo)} of {len(all_jobs)} jobs already have results in {out}; "
+                          f"running the other {len(todo)}")
+        if not todo:
+            return
         writer = ResultWriter(out, overwrite=overwrite)
-    except OSError as exc:
-        _fail(f"cannot write {out}: {exc.strerror}")
-    sandbox = _open_sandbox(workers, isolation)
-    try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
             task = progress.add_task("running", total=len(todo))
@@ -226,18 +231,23 @@ def exec_jobs(
                 counts[result.status.value] += 1
                 summary = "  ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                 progress.update(task, advance=1, description=summary)
+    except JobFileError as exc:
+        _fail(str(exc))
     except KeyboardInterrupt:
-        console.print(f"[yellow]interrupted[/]: {writer.written} results written to {out}; "
+        console.print(f"[yellow]interrupted[/]: {writer.written if writer else 0} results written to {out}; "
                       "run the same command again to finish the rest")
         raise typer.Exit(130)
     except SandboxUnavailable as exc:
-        _fail(f"{exc}\n{writer.written} results are safe in {out}; run the same command again to resume.")
+        _fail(f"{exc}\n{writer.written if writer else 0} results are safe in {out}; "
+              "run the same command again to resume.")
     except OSError as exc:
-        _fail(f"cannot write results to {out}: {exc.strerror}. {writer.written} results are safe there; "
+        kept = writer.written if writer else 0
+        _fail(f"cannot write results to {out}: {exc.strerror}. {kept} new results are safe there; "
               "free some space and run the same command again to resume.")
     finally:
         sandbox.close()
-        writer.close()
+        if writer is not None:
+            writer.close()
     console.print("  ".join(f"[{STATUS_STYLE.get(k, 'white')}]{k}[/] {v}" for k, v in sorted(counts.items())))
 
 

@@ -6,23 +6,21 @@
         result = sandbox.run(Job(id="t1", language="python", source="print(1)"))
         assert result.status == "passed"
 
-Nothing here imports torch or transformers; importing this package does not touch Docker.
+Nothing here imports torch or transformers. Names load on first use, so that importing a part (the
+container code, say) does not pay for the rest.
 """
 
-from .jobs import Action, Job, Language, Result, Status
+from importlib import import_module
 
-__all__ = ["Action", "DockerSandbox", "Job", "Language", "Result", "SandboxSettings", "SandboxUnavailable",
-           "Status", "connect"]
+_HOMES = {
+    "Action": "jobs", "Job": "jobs", "Language": "jobs", "Result": "jobs", "Status": "jobs",
+    "DockerSandbox": "docker_sandbox", "SandboxUnavailable": "engine", "connect": "engine",
+    "SandboxSettings": "settings",
+}
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str):
-    # The Docker parts load on first use, so that `import codeforge.sandbox` stays cheap.
-    if name in ("DockerSandbox", "SandboxUnavailable", "connect"):
-        from . import docker_sandbox
-
-        return getattr(docker_sandbox, name)
-    if name == "SandboxSettings":
-        from .settings import SandboxSettings
-
-        return SandboxSettings
+    if name in _HOMES:
+        return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
     raise AttributeError(name)

@@ -82,11 +82,14 @@ class RunnerContainer:
         """Send one request and wait up to `wait_s` for the runner's one-line answer."""
         payload = json.dumps(request).encode() + b"\n"
         deadline = time.monotonic() + wait_s
+        sock = self.sock  # another thread may hang up meanwhile: reads then fail, as they should
+        if sock is None:
+            raise RunnerLost("the container was closed")
         try:
-            self.sock.settimeout(max(0.1, wait_s))
-            self.sock.sendall(payload)
+            sock.settimeout(max(0.1, wait_s))
+            sock.sendall(payload)
             while True:
-                stream, data = self._next_frame(deadline)
+                stream, data = self._next_frame(sock, deadline)
                 if stream == STDERR:
                     self.runner_stderr += data[-65536:]
                     continue
@@ -100,18 +103,18 @@ class RunnerContainer:
         except (OSError, EOFError, ValueError) as exc:
             raise RunnerLost(f"runner did not answer: {exc}") from exc
 
-    def _next_frame(self, deadline: float) -> tuple[int, bytes]:
-        header = self._read(8, deadline)
+    def _next_frame(self, sock, deadline: float) -> tuple[int, bytes]:
+        header = self._read(sock, 8, deadline)
         stream, size = struct.unpack(">BxxxL", header)
-        return stream, self._read(size, deadline)
+        return stream, self._read(sock, size, deadline)
 
-    def _read(self, size: int, deadline: float) -> bytes:
+    def _read(self, sock, size: int, deadline: float) -> bytes:
         while len(self._buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise socket.timeout("watchdog: no answer in time")
-            self.sock.settimeout(remaining)
-            chunk = self.sock.recv(max(65536, size - len(self._buffer)))
+            sock.settimeout(remaining)
+            chunk = sock.recv(max(65536, size - len(self._buffer)))
             if not chunk:
                 tail = bytes(self.runner_stderr[-500:]).decode(errors="replace").strip()
                 raise EOFError(f"the container closed the stream{': ' + tail if tail else ''}")
@@ -132,12 +135,7 @@ class RunnerContainer:
         import docker.errors
         import requests
 
-        if self.sock is not None:
-            try:
-                self.sock.close()  # stdin closes too: a runner still waiting for a request exits
-            except OSError:
-                pass
-            self.sock = None
+        self._hang_up()  # stdin closes too: a runner still waiting for a request exits
         try:
             self.api.wait(self.id, timeout=patience_s)
         except (docker.errors.APIError, requests.exceptions.RequestException):
@@ -145,10 +143,17 @@ class RunnerContainer:
         self.remove()
 
     def remove(self) -> None:
-        if self.sock is not None:
+        self._hang_up()
+        remove_container(self.api, self.id)
+
+    def _hang_up(self) -> None:
+        """Close our end of the stream; shutdown() also wakes a thread blocked reading it."""
+        sock, self.sock = self.sock, None
+        if sock is None:
+            return
+        for action in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
             try:
-                self.sock.close()
+                action()
             except OSError:
                 pass
-        remove_container(self.api, self.id)
 

@@ -23,35 +23,17 @@ from typing import Iterable, Iterator, Optional
 from . import images, recipes
 from .container import RunnerContainer, RunnerLost
 from .jobs import Job, Result, Status
+from .engine import SandboxUnavailable, connect  # noqa: F401  (part of this module's API)
 from .lifecycle import current_owner, prune
 from .settings import SandboxSettings
 
 DISCARD_AFTER = {Status.timeout, Status.oom, Status.output_limit, Status.sandbox_error}
 
 
-class SandboxUnavailable(RuntimeError):
-    """The sandbox cannot run anything: the engine is down or an image is missing. Says what to do."""
-
-
-def connect(timeout_s: float = 60.0):
-    """A Docker client for the engine in the environment (DOCKER_HOST or the local socket)."""
-    import docker
-    import docker.errors
-
-    try:
-        client = docker.from_env(timeout=timeout_s)
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise SandboxUnavailable(
-            f"The Docker engine does not answer ({exc}).\n"
-            "Fix: start it (as root: `dockerd --bridge=none --iptables=false --ip-masq=false &`), "
-            "or run `make test` once, which installs and starts it; `codeforge sandbox doctor` checks."
-        ) from exc
-    return client
-
-
 class DockerSandbox:
-    def __init__(self, settings: Optional[SandboxSettings] = None, client=None):
+    def __init__(self, settings: Optional[SandboxSettings] = None, client=None,
+                 prestarted: Iterable[tuple[tuple[str, int], Future]] = ()):
+        """`prestarted`: containers being started already (see warmup.py), adopted as spares."""
         self.settings = settings or SandboxSettings()
         self.client = client or connect()
         self.owner = current_owner()
@@ -62,6 +44,8 @@ class DockerSandbox:
         self._spares: dict[tuple[str, int], list[Future]] = {}
         self._checked: dict[str, str] = {}
         self._closed = False
+        for key, future in prestarted:
+            self._spares.setdefault(key, []).append(future)
         # Starts spare containers (program isolation) and removes used ones off the workers' path.
         self._housekeeping = ThreadPoolExecutor(max_workers=self.settings.workers + 2,
                                                 thread_name_prefix="codeforge-sandbox-housekeeping")
@@ -127,20 +111,37 @@ class DockerSandbox:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
-        """Remove every container this sandbox started. Safe to call more than once."""
+        """Remove every container this sandbox started, in parallel. Safe to call more than once."""
         with self._lock:
             self._closed = True
             live = list(self._live)
             self._live.clear()
             self._idle.clear()
+            spares = [future for futures in self._spares.values() for future in futures]
+            self._spares.clear()
         for container in live:
-            container.remove()
+            container._hang_up()  # wakes workers blocked on a runner; the runner sees its input close
+        self._remove_all(live)
         self._housekeeping.shutdown(wait=True, cancel_futures=True)
-        with self._lock:  # spares started while shutting down
-            live = list(self._live)
+        started = []
+        for future in spares:
+            try:
+                started.append(future.result())
+            except Exception:
+                continue
+        with self._lock:  # containers that finished starting while we were closing
+            started += list(self._live)
             self._live.clear()
-        for container in live:
-            container.remove()
+        self._remove_all(started)
+
+    @staticmethod
+    def _remove_all(containers: list[RunnerContainer]) -> None:
+        if len(containers) <= 1:
+            for container in containers:
+                container.remove()
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(containers))) as removers:
+            list(removers.map(RunnerContainer.remove, containers))
 
     # -- containers ---------------------------------------------------------------------------------------
 
@@ -175,25 +176,34 @@ class DockerSandbox:
         raise SandboxUnavailable("the sandbox is closed")
 
     def _acquire(self, image: str, memory_mb: int) -> RunnerContainer:
+        """An idle warm container, else one started in advance, else a new one. In program isolation,
+        taking a container also starts the next one, so that it is ready when the next job comes."""
         key = (image, memory_mb)
-        if self.settings.isolation == "worker":
-            with self._lock:
-                idle = self._idle.get(key)
-                if idle:
-                    return idle.pop()
-            return self._start(image, memory_mb)
-        # Program isolation: take a container started in advance, and start the next one now.
         with self._lock:
+            idle = self._idle.get(key)
+            if idle:
+                return idle.pop()
             spares = self._spares.setdefault(key, [])
-            spare = spares.pop() if spares else None
-            if not self._closed:
+            spare = spares.pop(0) if spares else None
+            if self.settings.isolation == "program" and not self._closed:
                 spares.append(self._housekeeping.submit(self._start, image, memory_mb))
         if spare is not None:
-            try:
-                return spare.result()
-            except SandboxUnavailable:
-                pass
+            container = self._adopt(spare)
+            if container is not None:
+                return container
         return self._start(image, memory_mb)
+
+    def _adopt(self, spare: Future) -> Optional[RunnerContainer]:
+        try:
+            container = spare.result()
+        except Exception:  # a failed warm-up: the caller starts one the ordinary way and reports errors
+            return None
+        with self._lock:
+            if not self._closed:
+                self._live.add(container)
+                return container
+        container.remove()
+        return None
 
     def _release(self, container: RunnerContainer, discard: bool) -> None:
         if self.settings.isolation == "program" or discard or \

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 IMAGE_KINDS = ("python", "go", "valgrind")
+IMAGE_OF_LANGUAGE = {"python": "python", "go": "go", "c": "valgrind", "cpp": "valgrind"}
 REGISTRY_BASE = "debian:bookworm-slim"
 LOCAL_BASE = "codeforge-base:bookworm"
 CONTEXT_LABEL = "codeforge.context"

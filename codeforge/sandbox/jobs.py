@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 512
-DEFAULT_MAX_OUTPUT_BYTES = 1 << 20
 
 
 class Language(str, Enum):

@@ -45,6 +45,7 @@ SCRUB_DIRS = ("/tmp", "/dev/shm", "/dev/mqueue")  # every place a program may wr
 PROCESS_LIMIT = 256  # per program (RLIMIT_NPROC counts the uid's tasks); the container has pids_limit too
 KILL_PATIENCE_S = 2.0
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def main(argv: list[str]) -> int:
@@ -65,7 +66,7 @@ def serve(once: bool) -> None:
     global ZYGOTE
     fresh_uids = os.getuid() == 0
     if fresh_uids:  # no program may trace or read the runner (credentials change per helper thread)
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+        LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     if not once:  # for one program, starting python3 is cheaper than a zygote with preloaded modules
         ZYGOTE = Zygote()  # before any request is read, so its memory never holds a program's data
     seq = 0
@@ -190,7 +191,7 @@ def call_in_thread(uid: int, fn, args):
 
     def body():
         try:
-            libc = ctypes.CDLL(None, use_errno=True)
+            libc = LIBC
             setgroups, setresgid, setresuid = THREAD_CREDENTIAL_CALLS
             for number, call_args in ((setgroups, (0, None)), (setresgid, (uid, uid, uid)),
                                       (setresuid, (uid, uid, uid))):
@@ -360,7 +361,7 @@ def _make_writable_and_retry(func, path, _exc_info):
 
 
 def remove_sysv_ipc(uid: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = LIBC
     ipc_rmid = 0
     for kind, remove in (
         ("shm", lambda ident: libc.shmctl(ident, ipc_rmid, None)),
@@ -567,8 +568,9 @@ def zygote_main(sock) -> None:
 # Standard modules that benchmark programs import all the time (typing alone costs ~6 ms a program).
 # Importing them once in the zygote changes nothing a program can observe except the time: a fresh
 # interpreter would import the same modules. `random` is left out, so that every program seeds its own.
+# Kept short: every module makes the zygote bigger, and so every fork slower.
 PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "string", "heapq", "bisect",
-           "hashlib", "operator", "copy", "fractions", "decimal", "statistics", "dataclasses", "enum")
+           "hashlib", "operator", "copy")
 
 
 def preload_modules() -> None:

@@ -1,12 +1,12 @@
-"""Limits and knobs of the Docker sandbox, with their defaults."""
+"""Limits and knobs of the Docker sandbox, with their defaults (no pydantic here: see warmup.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from .jobs import DEFAULT_MAX_OUTPUT_BYTES
 
 ISOLATION_MODES = ("worker", "program")
+DEFAULT_MAX_OUTPUT_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Per-language recipes: how a Job becomes steps for the in-container runner, and how the runner's
 report becomes a Result.
 
-A recipe module has `IMAGE` (which sandbox image it needs), `plan(job, max_output_bytes) -> dict` (the
-runner request) and `interpret(job, response) -> Result`. The runner only runs steps; everything a status
+A recipe module has `plan(job) -> dict` (the runner request) and `interpret(job, response) -> Result`;
+which image a language needs is `images.IMAGE_OF_LANGUAGE`. The runner only runs steps; everything a status
 means is decided here, on the host, where it can be unit-tested without Docker.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 from typing import Any, Optional
 
+from ..images import IMAGE_OF_LANGUAGE
 from ..jobs import Job, Language, Result, Status
 
 STEP_KEYS = ("name", "exit_code", "signal", "duration_s")
@@ -23,7 +24,7 @@ def recipe_for(language: Language):
 
 
 def image_for(job: Job) -> str:
-    return recipe_for(job.language).IMAGE
+    return IMAGE_OF_LANGUAGE[job.language.value]
 
 
 def plan(job: Job, max_output_bytes: int) -> dict:

@@ -14,7 +14,6 @@ from typing import Optional
 from ..jobs import Action, Job, Language, Result, Status
 from . import exit_status, find_step, make_result, sandbox_limits_status, step
 
-IMAGE = "valgrind"
 BINARY = "{workdir}/.codeforge/prog"
 REPORT = ".codeforge/valgrind.xml"
 COMPILERS = {Language.c: ("gcc", "-std=gnu17", (".c",)), Language.cpp: ("g++", "-std=gnu++17", (".cpp", ".cc", ".cxx"))}

@@ -13,7 +13,6 @@ import re
 from ..jobs import Action, Job, Result, Status
 from . import exit_status, find_step, make_result, sandbox_limits_status, step
 
-IMAGE = "go"
 PACKAGE_DIR = "gopath/src/job"
 PROFILE = "{workdir}/.codeforge/cover.out"
 ENV = {

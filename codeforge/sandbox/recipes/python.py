@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 from ..jobs import Action, Job, Result, Status
 from . import exit_status, find_step, make_result, sandbox_limits_status, step
 
-IMAGE = "python"
 JUNIT = ".codeforge/junit.xml"
 ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": "{workdir}"}
 
@@ -55,4 +54,3 @@ def parse_junit(text: str | None) -> list[dict]:
     return tests
 
 
-__all__ = ["IMAGE", "plan", "interpret", "parse_junit", "Status"]

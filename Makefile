@@ -1,0 +1,41 @@
+# make test   set everything up on a fresh machine, then run the tests
+# make bench  set everything up, then run the main job
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?= -q
+
+.PHONY: test bench setup venv docker images clean
+
+test: setup
+	./scripts/run-pytest.sh $(PYTEST_ARGS)
+
+bench: setup
+	$(VENV)/bin/codeforge sandbox run examples/fizzbuzz.py
+	$(PY) benchmarks/sandbox_throughput.py --workers 2
+
+setup: venv docker images
+
+venv: $(VENV)/.installed
+
+# CPU torch first where there is no NVIDIA GPU: an unpinned torch would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi >/dev/null 2>&1; then \
+	  $(PY) -m pip install -q torch; \
+	else \
+	  $(PY) -m pip install -q torch==2.13.0; \
+	fi
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+docker:
+	./scripts/ensure-docker.sh
+
+images: venv docker
+	$(VENV)/bin/codeforge sandbox build all
+
+clean:
+	rm -rf $(VENV) .pytest_cache

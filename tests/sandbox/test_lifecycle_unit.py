@@ -1,0 +1,27 @@
+"""Who owns a container: live, dead and foreign owners, without Docker."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+
+from codeforge.sandbox.lifecycle import current_owner, owner_alive, process_start
+
+
+def test_this_process_is_alive_and_a_finished_one_is_not():
+    assert owner_alive(current_owner()) is True
+    child = subprocess.Popen(["true"])
+    child.wait()
+    start = process_start(os.getpid())
+    assert owner_alive(f"{socket.gethostname()}:{child.pid}:{start}") is False
+
+
+def test_a_recycled_pid_is_not_the_same_owner():
+    assert owner_alive(f"{socket.gethostname()}:{os.getpid()}:1") is False
+
+
+def test_other_hosts_and_garbage():
+    assert owner_alive(f"elsewhere-{socket.gethostname()}:1:1") is None
+    assert owner_alive("garbage") is False
+    assert process_start(2 ** 22 + 12345) is None

@@ -1,0 +1,133 @@
+"""How runner reports become statuses and details, without Docker."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeforge.sandbox import Job, Status, recipes
+from codeforge.sandbox.recipes import c as c_recipe
+from codeforge.sandbox.recipes import go as go_recipe
+from codeforge.sandbox.recipes import python as python_recipe
+
+
+def step(name="run", exit_code=0, **extra):
+    report = {"name": name, "exit_code": exit_code, "signal": None, "stdout": "", "stderr": "",
+              "stdout_truncated": False, "stderr_truncated": False, "timed_out": False,
+              "output_limit": False, "duration_s": 0.01}
+    report.update(extra)
+    return report
+
+
+def response(*steps, **extra):
+    report = {"steps": list(steps), "artifacts": {}, "oom": False, "anomaly": None, "duration_s": 0.02}
+    report.update(extra)
+    return report
+
+
+PY = Job(id="p", language="python", source="print(1)")
+
+
+@pytest.mark.parametrize("report, status", [
+    (response(step(exit_code=0)), Status.passed),
+    (response(step(exit_code=1)), Status.failed),
+    (response(step(exit_code=137, signal=9)), Status.failed),
+    (response(step(exit_code=137, signal=9), oom=True), Status.oom),
+    (response(step(exit_code=137, signal=9, timed_out=True)), Status.timeout),
+    (response(step(exit_code=137, signal=9, output_limit=True, stdout_truncated=True)), Status.output_limit),
+    (response(step(exit_code=0), anomaly="processes of the program survived SIGKILL"), Status.sandbox_error),
+    (response(anomaly="could not prepare the work dir"), Status.sandbox_error),
+])
+def test_status_precedence(report, status):
+    assert recipes.interpret(PY, report).status is status
+
+
+def test_result_carries_the_shown_steps_output_and_the_signal_name():
+    result = recipes.interpret(PY, response(step(exit_code=139, signal=11, stdout="partial", stderr="boom",
+                                                 stdout_truncated=True)))
+    assert (result.stdout, result.stderr, result.exit_code, result.truncated) == ("partial", "boom", 139, True)
+    assert result.details["signal"] == "SIGSEGV"
+    assert result.details["steps"] == [{"name": "run", "exit_code": 139, "signal": 11, "duration_s": 0.01}]
+
+
+def test_python_plan_runs_main_in_the_zygote_and_pytest_for_tests():
+    request = recipes.plan(PY, 1024)
+    assert request["files"] == {"main.py": "print(1)"} and request["max_output_bytes"] == 1024
+    assert request["steps"][0]["python"] == "main.py"
+    test_job = Job(id="t", language="python", action="test", files={"test_a.py": "def test(): pass"})
+    assert "pytest" in recipes.plan(test_job, 1024)["steps"][0]["argv"]
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="1">
+<testcase classname="test_calc" name="test_add" time="0.001" />
+<testcase classname="test_calc" name="test_wrong" time="0.002"><failure message="assert 4 == 5">x</failure></testcase>
+<testcase classname="test_calc" name="test_skip" time="0"><skipped message="no" /></testcase>
+</testsuite></testsuites>"""
+
+
+def test_junit_parsing():
+    tests = python_recipe.parse_junit(JUNIT)
+    assert [(t["name"], t["outcome"]) for t in tests] == [
+        ("test_calc::test_add", "passed"), ("test_calc::test_wrong", "failed"), ("test_calc::test_skip", "skipped")]
+    assert python_recipe.parse_junit("<not xml") == [] and python_recipe.parse_junit(None) == []
+
+
+GO_JSON = "\n".join([
+    '{"Action":"run","Package":"job","Test":"TestA"}',
+    '{"Action":"output","Package":"job","Test":"TestA","Output":"=== RUN   TestA\\n"}',
+    '{"Action":"output","Package":"job","Test":"TestA","Output":"--- FAIL: TestA (0.00s)\\n"}',
+    '{"Action":"fail","Package":"job","Test":"TestA","Elapsed":0.01}',
+    '{"Action":"pass","Package":"job","Test":"TestB","Elapsed":0}',
+    '{"Action":"output","Package":"job","Output":"FAIL\\n"}',
+    '{"Action":"fail","Package":"job","Elapsed":0.02}',
+])
+
+
+def test_go_test_events():
+    events = go_recipe.parse_test_events(GO_JSON)
+    assert events["output"] == "=== RUN   TestA\n--- FAIL: TestA (0.00s)\nFAIL\n"
+    assert [(t["name"], t["outcome"]) for t in events["tests"]] == [("TestA", "failed"), ("TestB", "passed")]
+    assert not events["build_failed"]
+    broken = go_recipe.parse_test_events("FAIL\tjob [build failed]\n")
+    assert broken["build_failed"] and broken["output"] == "FAIL\tjob [build failed]\n"
+
+
+def test_go_coverage_and_statuses():
+    cover = "job/main.go:12:\t\tHasCloseElements\t\t100.0%\njob/main.go:30:\t\tOther\t\t50.0%\ntotal:\t\t\t(statements)\t\t75.0%\n"
+    parsed = go_recipe.parse_cover_func(cover)
+    assert parsed["total"] == 75.0
+    assert parsed["functions"][1] == {"file": "job/main.go", "line": 30, "function": "Other", "percent": 50.0}
+    job = Job(id="g", language="go", files={"a_test.go": ""})
+    built_failed = response(step("test", exit_code=2, stdout="FAIL\tjob [build failed]\n", stderr="undefined: x"))
+    assert recipes.interpret(job, built_failed).status is Status.compile_error
+    hung = '{"Action":"output","Package":"job","Output":"panic: test timed out after 3s\\n"}'
+    assert recipes.interpret(job, response(step("test", exit_code=1, stdout=hung))).status is Status.timeout
+    run_job = Job(id="r", language="go", action="run", source="package main")
+    assert recipes.interpret(run_job, response(step("compile", exit_code=1, stderr="x"))).status is Status.compile_error
+
+
+VALGRIND = """<?xml version="1.0"?><valgrindoutput>
+<error><unique>0x0</unique><tid>1</tid><kind>InvalidRead</kind><what>Invalid read of size 4</what>
+<stack><frame><ip>0x1</ip><obj>/lib/libc.so</obj><fn>printf</fn></frame>
+<frame><ip>0x2</ip><obj>/w/prog</obj><fn>main</fn><dir>/w</dir><file>main.c</file><line>8</line></frame></stack></error>
+<error><unique>0x1</unique><tid>1</tid><kind>Leak_DefinitelyLost</kind>
+<xwhat><text>100 bytes in 1 blocks are definitely lost in loss record 1 of 1</text><leakedbytes>100</leakedbytes></xwhat>
+<stack><frame><ip>0x3</ip><obj>/lib/vgpreload.so</obj><fn>malloc</fn></frame></stack></error>
+</valgrindoutput>"""
+
+
+def test_valgrind_report_parsing_and_status():
+    errors = c_recipe.parse_valgrind_xml(VALGRIND)
+    assert errors[0] == {"kind": "InvalidRead", "message": "Invalid read of size 4",
+                         "frame": {"function": "main", "file": "main.c", "line": 8, "object": "/w/prog"}}
+    assert errors[1]["kind"] == "Leak_DefinitelyLost" and errors[1]["frame"]["function"] == "malloc"
+    assert c_recipe.parse_valgrind_xml("<broken") is None
+    job = Job(id="c", language="c", source="int main(){}")
+    report = response(step("compile"), step("memcheck", exit_code=0), artifacts={c_recipe.REPORT: VALGRIND})
+    result = recipes.interpret(job, report)
+    assert result.status is Status.memory_error and len(result.details["memory_errors"]) == 2
+    clean = response(step("compile"), step("memcheck"), artifacts={c_recipe.REPORT: "<valgrindoutput/>"})
+    assert recipes.interpret(job, clean).status is Status.passed
+    unreadable = response(step("compile"), step("memcheck"), artifacts={c_recipe.REPORT: None})
+    assert recipes.interpret(job, unreadable).status is Status.failed
+    compile_error = recipes.interpret(job, response(step("compile", exit_code=1, stderr="error: x")))
+    assert compile_error.status is Status.compile_error and compile_error.details["compiler"] == "error: x"
