@@ -132,8 +132,9 @@ def run(
         action = "run"
     try:
         source = file.read_text(encoding="utf-8")
-        # Go keeps the file's own name: `go test` only treats *_test.go files as tests.
-        body = {"files": {file.name: source}} if language == "go" else {"source": source}
+        # Go and test runs keep the file's own name: `go test` and pytest find tests by file name.
+        keep_name = language == "go" or action == "test"
+        body = {"files": {file.name: source}} if keep_name else {"source": source}
         job = Job(id=file.name, language=language, action=action, stdin=stdin, timeout_s=timeout,
                   memory_mb=memory, **body)
     except (ValidationError, UnicodeDecodeError) as exc:

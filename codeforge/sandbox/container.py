@@ -17,7 +17,7 @@ import time
 from .lifecycle import LABEL, OWNER_LABEL, remove_container
 from .settings import SandboxSettings
 
-RUNNER_PATH = "/opt/codeforge/runner.py"
+RUNNER_PATH = "/opt/codeforge/runner"  # a folder with __main__.py
 PROGRAM_ID = 10000
 PROGRAM_UID = f"{PROGRAM_ID}:{PROGRAM_ID}"
 STDOUT, STDERR = 1, 2

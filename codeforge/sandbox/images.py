@@ -24,7 +24,7 @@ REGISTRY_BASE = "debian:bookworm-slim"
 LOCAL_BASE = "codeforge-base:bookworm"
 CONTEXT_LABEL = "codeforge.context"
 BASE_LABEL = "codeforge.base"
-RUNNER = Path(__file__).with_name("runner.py")
+RUNNER_DIR = Path(__file__).with_name("runner")  # copied whole into every image
 
 
 class ImageError(RuntimeError):
@@ -46,7 +46,7 @@ def context_files(kind: str) -> dict[str, bytes]:
     folder = images_dir() / kind
     if not (folder / "Dockerfile").is_file():
         raise ImageError(f"no Dockerfile for the {kind!r} image in {folder}")
-    files = {"runner.py": RUNNER.read_bytes()}
+    files = {f"runner/{path.name}": path.read_bytes() for path in sorted(RUNNER_DIR.glob("*.py"))}
     for path in sorted(folder.rglob("*")):
         if path.is_file():
             files[path.relative_to(folder).as_posix()] = path.read_bytes()

@@ -101,6 +101,11 @@ def test_run_prints_status_and_exits_with_it(tmp_path, docker_client):
     loop.write_text("while True: pass\n")
     timed_out = codeforge("sandbox", "run", str(loop), "--timeout", "1", "--isolation", "program")
     assert timed_out.returncode == 1 and "timeout" in timed_out.stdout
+    tests = tmp_path / "test_math.py"
+    tests.write_text("def test_sum():\n    assert sum([1, 2]) == 3\n\ndef test_bad():\n    assert 0\n")
+    tested = codeforge("sandbox", "run", str(tests), "--action", "test")
+    assert tested.returncode == 1 and "ok test_math::test_sum" in tested.stdout
+    assert "failed test_math::test_bad" in tested.stdout
     unknown = tmp_path / "x.rs"
     unknown.write_text("fn main() {}")
     refused = codeforge("sandbox", "run", str(unknown))

@@ -132,7 +132,7 @@ def test_writes_outside_the_work_dir_fail(serial_sandbox):
         """
         import json, os
         outcome = {}
-        for path in ("/etc/evil", "/usr/bin/evil", "/opt/codeforge/runner.py", "/evil", "/sandbox/evil",
+        for path in ("/etc/evil", "/usr/bin/evil", "/opt/codeforge/runner/__main__.py", "/evil", "/sandbox/evil",
                      "/var/tmp/evil", "/root/evil", "/proc/sys/kernel/evil"):
             try:
                 with open(path, "a") as handle:

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The program that runs inside every sandbox container (standard library only).
+
+It reads one request per line on stdin and answers one JSON line per request on stdout:
+
+    request:  {"files": {path: text}, "steps": [{"name", "argv", "cwd", "env", "stdin",
+               "stop_on_failure"}], "artifacts": [path, ...], "timeout_s": float,
+               "max_output_bytes": int}
+    response: {"steps": [{"name", "exit_code", "signal", "stdout", "stderr", "stdout_truncated",
+               "stderr_truncated", "timed_out", "output_limit", "duration_s"}],
+               "artifacts": {path: text or null}, "oom": bool, "anomaly": str or null,
+               "duration_s": float}
+
+Two ways to run, chosen by who starts it:
+
+* uid 0 (worker isolation): the container keeps only CAP_SETUID, CAP_SETGID and CAP_CHOWN. Every
+  request runs under a uid never used before in this container, in a fresh 0700 work dir under /sandbox
+  (which only the runner may write). When the
+  request ends, a helper with that uid kills every process the uid owns (kill(-1) loops until nothing is
+  left), then deletes every file and SysV IPC object the uid owns. The runner itself cannot be signalled
+  or traced by a program: it has another uid.
+* any other uid (program isolation): the container is used for one request and then removed, so the
+  program runs under the runner's own uid and the container's end cleans everything.
+
+The host decides what a step's outcome means (passed, failed, compile error, ...): this file only runs
+steps and reports exactly what happened.
+
+Run as `python3 /opt/codeforge/runner serve [--once]`; this folder is copied whole into every image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from cleanup import finish, kill_all_of_uid, oom_kill_count, read_artifacts, write_files
+from identity import LIBC, as_user
+from steps import run_step, skipped_step
+from zygote import Zygote
+
+UID_BASE = 20000
+
+SANDBOX_ROOT = "/sandbox"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[1] == "serve":
+        serve(once="--once" in argv)
+        return 0
+    if len(argv) >= 3 and argv[1] == "warm-go":
+        from warm import warm_go
+
+        return warm_go(argv[2])
+    sys.stderr.write("usage: runner serve [--once] | warm-go DIR\n")
+    return 2
+
+def serve(once: bool) -> None:
+    fresh_uids = os.getuid() == 0
+    if fresh_uids:  # no program may trace or read the runner (credentials change per helper thread)
+        LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    zygote = None
+    if not once:  # for one program, starting python3 is cheaper than a zygote with preloaded modules
+        zygote = Zygote()  # before any request is read, so its memory never holds a program's data
+    seq = 0
+    stdin = sys.stdin.buffer
+    stdout = sys.stdout.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return
+        if not line.strip():
+            continue
+        seq += 1
+        started = time.monotonic()
+        try:
+            response = run_request(json.loads(line), seq, fresh_uids, zygote)
+        except Exception as exc:  # the runner must always answer; the host discards this container
+            response = {"steps": [], "artifacts": {}, "oom": False, "anomaly": f"runner error: {exc!r}"}
+        response["duration_s"] = round(time.monotonic() - started, 6)
+        stdout.write(json.dumps(response).encode() + b"\n")
+        stdout.flush()
+        if once:
+            return
+
+def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
+    uid = UID_BASE + seq if fresh_uids else os.getuid()
+    workdir = os.path.join(SANDBOX_ROOT, f"{seq}-{os.urandom(6).hex()}")
+    deadline = time.monotonic() + float(req.get("timeout_s", 10.0))
+    max_output = int(req.get("max_output_bytes", 1 << 20))
+    oom_before = oom_kill_count()
+    response: dict = {"steps": [], "artifacts": {}, "oom": False, "anomaly": None}
+
+    # The work dir belongs to the program's uid; /sandbox itself does not, so a program can write only there.
+    os.mkdir(workdir, 0o700)
+    if fresh_uids:
+        os.chown(workdir, uid, uid)
+    error = as_user(uid, fresh_uids, write_files, workdir, req.get("files", {}))
+    if error:
+        response["anomaly"] = f"could not prepare the work dir: {error}"
+        finish(uid, fresh_uids, workdir)
+        return response
+
+    steps = req.get("steps", [])
+    for index, step in enumerate(steps):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            response["steps"].append(skipped_step(step, timed_out=True))
+            break
+        result = run_step(uid, fresh_uids, workdir, step, remaining, max_output, zygote)
+        response["steps"].append(result)
+        failed = result["exit_code"] != 0 or result["signal"] is not None
+        if result["timed_out"] or result["output_limit"] or (failed and step.get("stop_on_failure", True)):
+            break
+        if index + 1 < len(steps):  # nothing a step started may run on into the next (scrub ends the last)
+            leftover = as_user(uid, fresh_uids, kill_all_of_uid)
+            if leftover:
+                response["anomaly"] = leftover
+                break
+
+    wanted = req.get("artifacts") or []
+    if wanted:
+        response["artifacts"] = read_artifacts(uid, fresh_uids, workdir, wanted, max_output)
+    error = finish(uid, fresh_uids, workdir)
+    if error and not response["anomaly"]:
+        response["anomaly"] = f"cleanup failed: {error}"
+    response["oom"] = oom_kill_count() > oom_before
+    return response
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
