@@ -227,7 +227,7 @@ def exec_jobs(
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
             task = progress.add_task("running", total=len(todo))
-            for result in sandbox.run_many(todo, workers=workers):
+            for result in sandbox.run_many(todo):
                 writer.write(result)
                 counts[result.status.value] += 1
                 summary = "  ".join(f"{k} {v}" for k, v in sorted(counts.items()))

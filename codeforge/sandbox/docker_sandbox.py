@@ -44,6 +44,7 @@ class DockerSandbox:
         self._spares: dict[tuple[str, int], list[Future]] = {}
         self._checked: dict[str, str] = {}
         self._closed = False
+        self._workers: Optional[ThreadPoolExecutor] = None
         for key, future in prestarted:
             self._spares.setdefault(key, []).append(future)
         # Starts spare containers (program isolation) and removes used ones off the workers' path.
@@ -83,21 +84,34 @@ class DockerSandbox:
                       stderr=f"the sandbox lost this job's runner twice: {error}",
                       details={"sandbox": str(error)})
 
-    def run_many(self, jobs: Iterable[Job], workers: Optional[int] = None) -> Iterator[Result]:
-        """Run jobs `workers` at a time; yield results as they finish (any order, same ids)."""
-        workers = workers or self.settings.workers
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codeforge-sandbox")
+    def submit(self, job: Job) -> Future:
+        """Queue a job and return a future of its Result; at most `workers` jobs run at once.
+
+        For callers that produce jobs while earlier ones run (a model generating the next batch)."""
+        with self._lock:
+            if self._closed:
+                raise SandboxUnavailable("the sandbox is closed")
+            if self._workers is None:
+                self._workers = ThreadPoolExecutor(max_workers=self.settings.workers,
+                                                   thread_name_prefix="codeforge-sandbox")
+            return self._workers.submit(self.run, job)
+
+    def run_many(self, jobs: Iterable[Job]) -> Iterator[Result]:
+        """Run jobs `workers` at a time; yield results as they finish (any order, same ids).
+
+        Jobs are taken from the iterable only as workers free up, so it may be a lazy generator."""
+        window = 2 * self.settings.workers
         pending: set[Future] = set()
         source = iter(jobs)
         try:
             exhausted = False
             while True:
-                while not exhausted and len(pending) < 2 * workers:
+                while not exhausted and len(pending) < window:
                     job = next(source, None)
                     if job is None:
                         exhausted = True
                         break
-                    pending.add(pool.submit(self.run, job))
+                    pending.add(self.submit(job))
                 if not pending:
                     return
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -108,7 +122,6 @@ class DockerSandbox:
                 future.cancel()
             if pending:  # interrupted: stop the running jobs by removing their containers
                 self.close()
-            pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         """Remove every container this sandbox started, in parallel. Safe to call more than once."""
@@ -122,6 +135,8 @@ class DockerSandbox:
         for container in live:
             container._hang_up()  # wakes workers blocked on a runner; the runner sees its input close
         self._remove_all(live)
+        if self._workers is not None:
+            self._workers.shutdown(wait=True, cancel_futures=True)
         self._housekeeping.shutdown(wait=True, cancel_futures=True)
         started = []
         for future in spares:

@@ -173,7 +173,7 @@ def test_prune_keeps_containers_of_a_live_run(tmp_path, docker_client):
     try:
         wait_for_containers(docker_client, process.pid, 2)
         done = codeforge("sandbox", "prune")
-        assert "kept 2 of runs still alive" in done.stdout
+        assert "of runs still alive" in done.stdout  # this run (and the test session's own sandboxes)
         assert len(labelled(docker_client, process.pid)) == 2
     finally:
         process.send_signal(signal.SIGINT)

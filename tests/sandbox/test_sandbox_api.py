@@ -18,13 +18,21 @@ DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 def test_two_hundred_jobs_over_two_workers_all_come_back_with_their_ids(sandbox):
     jobs = [Job(id=f"job-{i}", language="python", source=f"import sys\nprint({i} * {i})\nsys.exit({i % 3 == 0})")
             for i in range(200)]
-    results = {r.id: r for r in sandbox.run_many(jobs, workers=2)}
+    results = {r.id: r for r in sandbox.run_many(jobs)}
     assert sorted(results) == sorted(job.id for job in jobs)
     for i in range(200):
         result = results[f"job-{i}"]
         assert result.stdout == f"{i * i}\n"
         assert result.status is (Status.failed if i % 3 == 0 else Status.passed)
         assert result.exit_code == (1 if i % 3 == 0 else 0)
+
+
+def test_submit_returns_futures_while_earlier_jobs_run(sandbox):
+    slow = sandbox.submit(Job(id="slow", language="python", source="import time\ntime.sleep(1)\nprint('slow')"))
+    quick = [sandbox.submit(Job(id=f"quick{i}", language="python", source=f"print({i})")) for i in range(5)]
+    assert [f.result(timeout=30).stdout for f in quick] == [f"{i}\n" for i in range(5)]
+    assert not slow.done()  # the quick ones went through the other worker meanwhile
+    assert slow.result(timeout=30).stdout == "slow\n"
 
 
 def test_stdin_reaches_the_program(sandbox):
