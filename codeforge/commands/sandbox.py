@@ -111,7 +111,8 @@ def run(
     stdin: Optional[str] = typer.Option(None, "--stdin", help="Text given to the program on stdin."),
     timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit in seconds."),
     memory: int = typer.Option(512, "--memory", help="Memory limit in MiB."),
-    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", help="worker or program."),
+    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", envvar="CODEFORGE_SANDBOX_ISOLATION",
+                                        help="worker or program."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Run one program in the sandbox and show its status, output and time.
@@ -181,10 +182,13 @@ def _show_result(result) -> None:
 
 @app.command("exec")
 def exec_jobs(
-    jobs: Path = typer.Option(..., "--jobs", help="JSONL file, one job per line (see DESIGN.md)."),
+    jobs: Path = typer.Option(..., "--jobs", help="JSONL file, one job per line (README: Jobs and results)."),
     out: Path = typer.Option(..., "--out", help="JSONL file the results are appended to as they finish."),
-    workers: int = typer.Option(2, "--workers", min=1, help="Programs run at the same time."),
-    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", help="worker or program."),
+    workers: int = typer.Option(2, "--workers", min=1, envvar="CODEFORGE_SANDBOX_WORKERS",
+                                help="Programs run at the same time."),
+    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", envvar="CODEFORGE_SANDBOX_ISOLATION",
+                                        help="worker (warm containers, a fresh uid per program) or program "
+                                             "(a new container per program)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start a fresh results file instead of resuming."),
 ) -> None:
     """Run many programs; results are written as they finish, and a re-run resumes.

@@ -38,7 +38,7 @@ import time
 from cleanup import finish, kill_all_of_uid, oom_kill_count, read_artifacts, write_files
 from identity import LIBC, as_user
 from steps import run_step, skipped_step
-from zygote import Zygote
+from zygote import DirectSpawner, Zygote
 
 UID_BASE = 20000
 
@@ -60,9 +60,9 @@ def serve(once: bool) -> None:
     fresh_uids = os.getuid() == 0
     if fresh_uids:  # no program may trace or read the runner (credentials change per helper thread)
         LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    zygote = None
-    if not once:  # for one program, starting python3 is cheaper than a zygote with preloaded modules
-        zygote = Zygote()  # before any request is read, so its memory never holds a program's data
+    # Python programs are forked, not started: from a zygote made before any request is read (so its
+    # memory never holds a program's data), or, for a one-request runner, from the runner itself.
+    zygote = DirectSpawner() if once else Zygote()
     seq = 0
     stdin = sys.stdin.buffer
     stdout = sys.stdout.buffer

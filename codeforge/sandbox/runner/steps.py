@@ -40,6 +40,7 @@ class ChildProcess:
 
 def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: float, max_output: int,
              zygote=None) -> dict:
+    """Run one step; `zygote` (Zygote or DirectSpawner) forks Python steps instead of exec'ing python3."""
     argv = [arg.replace("{workdir}", workdir) for arg in step["argv"]]
     cwd = os.path.join(workdir, step.get("cwd") or ".")
     env = {"PATH": DEFAULT_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", "USER": "sandbox"}

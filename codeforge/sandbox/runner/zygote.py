@@ -56,6 +56,19 @@ class Zygote:
             elif kind == "exit":
                 self.statuses[int(values[0])] = int(values[1])
 
+class DirectSpawner:
+    """For a runner that serves one request only: it forks the program from itself. Its memory holds
+    nothing but this request, so there is nothing to keep clean, and no interpreter to start."""
+
+    def spawn(self, spec: dict, fds: list, has_stdin: bool):
+        from steps import ChildProcess
+
+        pid = os.fork()
+        if pid == 0:
+            run_python_child(dict(spec, has_stdin=has_stdin), fds)
+        return ChildProcess(pid)
+
+
 class ZygoteChild:
     def __init__(self, zygote: Zygote, pid: int):
         self.zygote = zygote
