@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from . import __version__
-from .commands import sandbox
+from .commands import graphs, sandbox
 
 app = typer.Typer(
     help="Train and evaluate code models: sandboxed execution, program graphs, benchmarks with feedback.",
@@ -16,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(graphs.app, name="graphs")
 
 
 def _print_version(value: bool) -> None:

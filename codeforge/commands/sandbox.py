@@ -9,6 +9,9 @@ from typing import List, Optional
 
 import typer
 
+from ._output import console as _console
+from ._output import fail as _fail
+
 app = typer.Typer(help="Run untrusted programs in throwaway Docker containers.", no_args_is_help=True)
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "oom": "magenta",
@@ -26,17 +29,6 @@ class ImageKind(str, Enum):
     go = "go"
     valgrind = "valgrind"
     all = "all"
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    _console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _client():

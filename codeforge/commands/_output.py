@@ -1,0 +1,17 @@
+"""What every command prints the same way: rich consoles and errors that end the command."""
+
+from __future__ import annotations
+
+import typer
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print `error: message` on stderr and end the command with `code` (2: nothing was done)."""
+    console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)

@@ -1,0 +1,104 @@
+"""Export: the JSON of DESIGN.md, Graphviz dot, and text.
+
+JSON: `{"language", "kind", "functions": [{"name", "nodes": [...], "edges": [...]}]}`; a node is
+`{"id", "kind", "start_line", "end_line", "text"}`, an edge `{"source", "target", "kind"}` plus `"var"` on
+data edges. Nodes are sorted by id, edges by (source, target, kind, var), keys written in a fixed order and
+nothing depends on set or dict iteration of hashed strings, so the bytes are the same on every run and under
+every PYTHONHASHSEED.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import List, Optional, Sequence, Tuple
+
+from .vocabulary import EdgeKind, GraphKind, Language
+
+
+def edge_rows(graph) -> List[Tuple[int, int, EdgeKind, Optional[str]]]:
+    rows = []
+    for u, v, key, attrs in graph.edges(keys=True, data=True):
+        if isinstance(key, tuple):
+            rows.append((u, v, key[0], attrs.get("var", key[1])))
+        else:
+            rows.append((u, v, key, None))
+    rows.sort(key=lambda r: (r[0], r[1], r[2].value, r[3] or ""))
+    return rows
+
+
+def node_rows(graph) -> List[dict]:
+    rows = []
+    for node_id in sorted(graph.nodes):
+        attrs = graph.nodes[node_id]
+        if "node" in attrs:
+            n = attrs["node"]
+            rows.append({"id": node_id, "kind": n.kind.value, "start_line": n.start_line, "end_line": n.end_line,
+                         "text": n.text})
+        else:
+            rows.append({"id": node_id, "kind": attrs["kind"], "start_line": attrs["start"][0],
+                         "end_line": attrs["end"][0], "text": attrs["text"]})
+    return rows
+
+
+def function_dict(name: str, graph) -> dict:
+    edges = []
+    for u, v, kind, var in edge_rows(graph):
+        edge = {"source": u, "target": v, "kind": kind.value}
+        if var is not None:
+            edge["var"] = var
+        edges.append(edge)
+    return {"name": name, "nodes": node_rows(graph), "edges": edges}
+
+
+def to_json(functions: Sequence, language: Language, kind: GraphKind, indent: Optional[int] = 2) -> str:
+    document = {"language": Language(language).value, "kind": GraphKind(kind).value,
+                "functions": [function_dict(f.name, f.graph) for f in functions]}
+    return json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+DOT_STYLE = {EdgeKind.DATA: "color=blue, style=dashed", EdgeKind.MAY_RAISE: "color=gray, style=dotted",
+             EdgeKind.NO_EXIT: "color=gray, style=dotted", EdgeKind.CHILD: "color=black"}
+
+
+def to_dot(functions: Sequence, kind: GraphKind) -> str:
+    lines = [f"digraph {GraphKind(kind).value} {{", "  node [shape=box, fontname=monospace];"]
+    for index, function in enumerate(functions):
+        lines.append(f"  subgraph cluster_{index} {{")
+        lines.append(f"    label={_quote(function.name)};")
+        for row in node_rows(function.graph):
+            label = f"{row['kind']} L{row['start_line']}\n" + row["text"][:60]
+            lines.append(f"    f{index}_{row['id']} [label={_quote(label)}];")
+        for u, v, edge, var in edge_rows(function.graph):
+            label = edge.value if var is None else f"{edge.value}:{var}"
+            style = DOT_STYLE.get(edge, "color=black")
+            lines.append(f"    f{index}_{u} -> f{index}_{v} [label={_quote(label)}, {style}];")
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_text(functions: Sequence, kind: GraphKind, code: bool = True) -> str:
+    from .text import linearise
+
+    blocks = []
+    for function in functions:
+        body = linearise(function.cfg, function.graph, kind, code=code)
+        blocks.append(f"## {function.name}\n{body}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def render(source, language, kind: GraphKind, fmt: str, function: Optional[str] = None,
+           allow_errors: bool = False) -> str:
+    """Build and serialise in one call: fmt is json, dot or text."""
+    from .build import build
+
+    functions = build(source, language, kind, function=function, allow_errors=allow_errors)
+    if fmt == "json":
+        return to_json(functions, language, kind)
+    if fmt == "dot":
+        return to_dot(functions, kind)
+    return to_text(functions, kind)

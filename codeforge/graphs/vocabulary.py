@@ -1,0 +1,94 @@
+"""The closed vocabularies of the graphs: languages, graph kinds, node kinds and edge kinds.
+
+Every node and edge that codeforge.graphs produces carries one of these values; the JSON export writes their
+`.value`. AST graphs are the exception by design: an AST node's kind is the tree-sitter node type, which is
+closed by the grammar of its language (tree-sitter-python, -go, -c), not by this module.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Language(str, Enum):
+    python = "python"
+    go = "go"
+    c = "c"
+
+
+class GraphKind(str, Enum):
+    ast = "ast"
+    cfg = "cfg"
+    cdg = "cdg"
+    dfg = "dfg"
+    pdg = "pdg"
+
+
+class ScopeKind(str, Enum):
+    """What a graph is built for: each has its own ENTRY and EXIT."""
+
+    module = "module"
+    function = "function"
+    class_body = "class"
+    lambda_ = "lambda"
+
+
+class NodeKind(str, Enum):
+    ENTRY = "entry"
+    EXIT = "exit"
+    STATEMENT = "statement"          # a simple statement: assignment, call, import, pass, ...
+    CONDITION = "condition"          # if / elif / while / C and Go loop conditions: true and false edges
+    LOOP_ITER = "loop_iter"          # Python `for`: the iterable, evaluated once before the loop
+    LOOP_NEXT = "loop_next"          # Python `for` / Go `range`: take the next item and bind the target
+    LOOP_INIT = "loop_init"          # C / Go three-clause `for`: the init clause
+    LOOP_UPDATE = "loop_update"      # C / Go three-clause `for`: the update clause
+    TRY = "try"                      # a branch: normal flow into the body, exceptional flow to the handlers
+    EXCEPT = "except"                # one `except` clause: does the exception match (and bind `as`)
+    FINALLY = "finally"              # synthetic: entry of the copy of a `finally` body for one kind of exit
+    WITH = "with"                    # evaluate the context managers, call __enter__, bind the targets
+    WITH_EXIT = "with_exit"          # synthetic: call __exit__ (once per kind of exit)
+    UNBIND = "unbind"                # synthetic: the implicit `del e` at the end of `except E as e`
+    MATCH = "match"                  # `match` subject, C / Go `switch` tag, Go `select`
+    CASE = "case"                    # one case pattern (Python) or case label (Go, C)
+    GUARD = "guard"                  # a `case ... if guard`
+    ASSERT = "assert"
+    RETURN = "return"
+    RAISE = "raise"                  # Python `raise`, Go `panic(...)`
+    JUMP = "jump"                    # break, continue, goto, fallthrough
+    LABEL = "label"                  # Go / C labelled statement
+    DEFER = "defer"                  # Go `defer`: registers the call; the call itself runs at return
+    YIELD = "yield"                  # a statement with a `yield` (a suspension point)
+    AWAIT = "await"                  # a statement with an `await` (a suspension point)
+    DEFINITION = "definition"        # def / class / lambda as a binding in the enclosing graph
+    ERROR = "error"                  # source tree-sitter could not parse (only with allow_errors)
+
+
+SYNTHETIC_NODE_KINDS = frozenset({NodeKind.ENTRY, NodeKind.EXIT, NodeKind.FINALLY, NodeKind.WITH_EXIT,
+                                  NodeKind.UNBIND})
+
+
+class EdgeKind(str, Enum):
+    # control flow
+    NEXT = "next"
+    TRUE = "true"
+    FALSE = "false"
+    LOOP_BACK = "loop_back"
+    BREAK = "break"
+    CONTINUE = "continue"
+    RETURN = "return"
+    RAISE = "raise"                  # an explicit raise / failed assert / panic, to its handler or EXIT
+    EXCEPTION = "exception"          # a `try` / `with` / `except ... as` header branching to exceptional flow
+    MAY_RAISE = "may_raise"          # implicit: a statement inside a protected region may raise
+    CASE_MATCH = "case_match"
+    CASE_FAIL = "case_fail"
+    SUPPRESS = "suppress"            # a context manager's __exit__ swallowed the exception
+    GOTO = "goto"
+    FALLTHROUGH = "fallthrough"
+    NO_EXIT = "no_exit"              # synthetic: a loop that never exits, linked to EXIT for post-dominance
+    # dependence
+    DATA = "data"                    # def -> use, with the variable
+    # syntax
+    CHILD = "child"
+
+
+CONTROL_EDGE_KINDS = frozenset(EdgeKind) - {EdgeKind.DATA, EdgeKind.CHILD}
