@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 from typing import Callable, Optional
@@ -32,10 +33,11 @@ class ImageError(RuntimeError):
 
 
 def images_dir() -> Path:
-    packaged = Path(__file__).resolve().parents[1] / "_sandbox_images"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "sandbox_images"
+    """`sandbox_images/` of a source checkout, else where a wheel installed it (<prefix>/share/codeforge)."""
+    checkout = Path(__file__).resolve().parents[2] / "sandbox_images"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "codeforge" / "sandbox_images"
 
 
 def image_name(kind: str, prefix: str = "codeforge-sandbox") -> str:
