@@ -132,6 +132,26 @@ def test_cpp_memcheck_clean_program_passes(sandbox):
     assert result.details["memory_errors"] == []
 
 
+def test_cpp_has_the_boost_and_openssl_headers_humaneval_x_uses(sandbox):
+    source = textwrap.dedent(
+        """
+        #include <boost/any.hpp>
+        #include <openssl/md5.h>
+        #include <cstdio>
+        int main() {
+            boost::any value = 3;
+            unsigned char digest[MD5_DIGEST_LENGTH];
+            MD5((const unsigned char *)"abc", 3, digest);
+            printf("%d %02x%02x\\n", boost::any_cast<int>(value), digest[0], digest[1]);
+            return 0;
+        }
+        """
+    )
+    result = sandbox.run(Job(id="cpp-libs", language="cpp", action="run", source=source))
+    assert result.status is Status.passed, result.stderr
+    assert result.stdout == "3 9001\n"  # md5("abc") starts 900150...
+
+
 def test_a_crash_is_reported_with_its_signal(sandbox):
     result = sandbox.run(Job(id="segv", language="c", action="run",
                              source="int main(void) { volatile int *p = 0; return *p; }\n"))

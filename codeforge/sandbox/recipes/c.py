@@ -24,7 +24,10 @@ def plan(job: Job) -> dict:
     files = job.file_map("main.c" if job.language is Language.c else "main.cpp")
     sources = sorted(path for path in files if path.endswith(suffixes))
     optimise = "-O0" if job.action is Action.memcheck else "-O2"
-    compile_step = step("compile", [compiler, "-g", optimise, standard, "-o", BINARY, *sources, "-lm"])
+    libraries = ["-lm"]
+    if any("openssl/" in text for text in files.values()):  # e.g. MD5 in HumanEval-X C++
+        libraries += ["-lcrypto"]
+    compile_step = step("compile", [compiler, "-g", optimise, standard, "-o", BINARY, *sources, *libraries])
     if job.action is Action.memcheck:
         argv = ["valgrind", "--tool=memcheck", "-q", "--xml=yes", f"--xml-file={{workdir}}/{REPORT}",
                 "--leak-check=full", "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
