@@ -9,94 +9,129 @@ depends on itself through its back edge, as in the classic construction. Loops t
 
 from __future__ import annotations
 
-from typing import Dict, List, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import networkx as nx
 
 from .cfg import ControlFlowGraph
 from .vocabulary import EdgeKind
 
-_AUGMENT = "augment"   # the virtual ENTRY -> EXIT edge; never appears in the result
-
 
 def post_dominators(cfg: ControlFlowGraph) -> Dict[int, int]:
-    """Immediate post-dominator of every node (EXIT maps to itself), ignoring may-raise edges.
+    """Immediate post-dominator of every node (EXIT maps to itself), ignoring may-raise edges."""
+    ipdom = _post_dominator_tree(len(cfg.nodes), _control_edges(cfg), cfg.entry, cfg.exit)
+    return {n: d for n, d in enumerate(ipdom) if d is not None}
 
-    Cooper, Harvey and Kennedy's iterative algorithm on the reversed graph, in reverse post-order.
+
+def _control_edges(cfg: ControlFlowGraph) -> List[Tuple[int, int, EdgeKind]]:
+    return [e for e in cfg.edges() if e[2] is not EdgeKind.MAY_RAISE]
+
+
+def _post_dominator_tree(size: int, edges, entry: int, exit_id: int) -> List[Optional[int]]:
+    """Immediate post-dominators by node id (None for a node that cannot reach EXIT).
+
+    Cooper, Harvey and Kennedy's iterative algorithm on the reversed graph, in reverse post-order. Node ids
+    are 0..size-1, so plain lists indexed by id hold everything.
     """
-    succ: Dict[int, List[int]] = {n.id: [] for n in cfg.nodes}   # successors in the reversed graph
-    for u, v, k in cfg.edges():
-        if k is not EdgeKind.MAY_RAISE:
-            succ[v].append(u)
-    succ[cfg.exit].append(cfg.entry)   # the augmenting ENTRY -> EXIT edge, reversed
+    after: List[List[int]] = [[] for _ in range(size)]   # CFG successors: predecessors in the reversed graph
+    forward = exit_id == size - 1
+    for u, v, _ in edges:
+        after[u].append(v)
+        if u >= v:
+            forward = False
+    after[entry].append(exit_id)   # the augmenting ENTRY -> EXIT edge
+    if forward and all(after[:exit_id]):   # EXIT, the last id, has no successor
+        return _post_dominator_tree_forward(after, exit_id)
+    before: List[List[int]] = [[] for _ in range(size)]   # successors in the reversed graph
+    for u, successors in enumerate(after):
+        for v in successors:
+            before[v].append(u)
+    # Depth-first post-order from EXIT over the reversed graph. Any reverse post-order gives the same tree
+    # (the immediate post-dominator is unique); the order only decides how fast the iteration settles.
     order: List[int] = []
-    seen = {cfg.exit}
-    stack = [(cfg.exit, iter(sorted(succ[cfg.exit])))]
+    seen = [False] * size
+    seen[exit_id] = True
+    stack = [(exit_id, iter(before[exit_id]))]
     while stack:
         node, children = stack[-1]
-        child = next(children, None)
-        if child is None:
+        for child in children:
+            if not seen[child]:
+                seen[child] = True
+                stack.append((child, iter(before[child])))
+                break
+        else:
             stack.pop()
             order.append(node)
-        elif child not in seen:
-            seen.add(child)
-            stack.append((child, iter(sorted(succ[child]))))
     order.reverse()
-    rank = {n: i for i, n in enumerate(order)}
-    pred: Dict[int, List[int]] = {n: [] for n in order}
-    for u in order:
-        for v in succ[u]:
-            pred[v].append(u)
-    idom = {cfg.exit: cfg.exit}
+    rank = [0] * size
+    for i, n in enumerate(order):
+        rank[n] = i
+    idom: List[Optional[int]] = [None] * size
+    idom[exit_id] = exit_id
     changed = True
     while changed:
         changed = False
         for n in order[1:]:
             new = None
-            for p in pred[n]:
-                if p in idom:
-                    new = p if new is None else _intersect(idom, rank, p, new)
-            if new is not None and idom.get(n) != new:
+            for p in after[n]:
+                if idom[p] is not None:
+                    if new is None:
+                        new = p
+                    else:   # intersect: walk both fingers up the tree until they meet
+                        a = p
+                        while a != new:
+                            while rank[a] > rank[new]:
+                                a = idom[a]
+                            while rank[new] > rank[a]:
+                                new = idom[new]
+            if new is not None and idom[n] != new:
                 idom[n] = new
                 changed = True
     return idom
 
 
-def _intersect(idom, rank, a: int, b: int) -> int:
-    while a != b:
-        while rank[a] > rank[b]:
-            a = idom[a]
-        while rank[b] > rank[a]:
-            b = idom[b]
-    return a
+def _post_dominator_tree_forward(after: List[List[int]], exit_id: int) -> List[Optional[int]]:
+    """The same, for a graph whose every edge goes to a higher id (no loop), EXIT has the highest id and every
+    other node has a successor: then all nodes reach EXIT, and decreasing id is a topological order of the
+    reversed graph, so one pass in that order settles every node, with the id itself as the rank (a node's
+    post-dominators all have higher ids)."""
+    idom: List[Optional[int]] = [None] * len(after)
+    idom[exit_id] = exit_id
+    for n in range(exit_id - 1, -1, -1):
+        successors = after[n]
+        new = successors[0]
+        for a in successors[1:]:
+            while a != new:   # intersect: climb from the lower id until the fingers meet
+                while a < new:
+                    a = idom[a]
+                while new < a:
+                    new = idom[new]
+        idom[n] = new
+    return idom
 
 
 def control_dependences(cfg: ControlFlowGraph) -> Set[Tuple[int, int, EdgeKind]]:
-    """(controller, dependent, branch kind) triples."""
-    ipdom = post_dominators(cfg)
-    edges = [(u, v, k) for u, v, k in cfg.edges() if k is not EdgeKind.MAY_RAISE]
-    edges.append((cfg.entry, cfg.exit, _AUGMENT))
+    """(controller, dependent, branch kind) triples.
+
+    For each edge a -> b, the nodes from b up the post-dominator tree to (not including) ipdom(a) depend on a.
+    When b post-dominates a strictly, b is ipdom(a) and the walk is empty, so that case needs no test.
+    """
+    edges = _control_edges(cfg)
+    ipdom = _post_dominator_tree(len(cfg.nodes), edges, cfg.entry, cfg.exit)
+    exit_id = cfg.exit
     result: Set[Tuple[int, int, EdgeKind]] = set()
+    # The augmenting ENTRY -> EXIT edge is left out: EXIT post-dominates ENTRY, so its walk is empty.
     for a, b, kind in edges:
-        if a not in ipdom or b not in ipdom or _post_dominates(ipdom, b, a, cfg.exit):
+        stop = ipdom[a]
+        if stop is None or ipdom[b] is None:
             continue
         runner = b
-        while runner != ipdom[a]:
-            if kind != _AUGMENT:
-                result.add((a, runner, kind))
-            if runner == cfg.exit:
+        while runner != stop:
+            result.add((a, runner, kind))
+            if runner == exit_id:
                 break
             runner = ipdom[runner]
     return result
-
-
-def _post_dominates(ipdom: Dict[int, int], b: int, a: int, exit_id: int) -> bool:
-    x = a
-    while x != exit_id:
-        x = ipdom[x]
-        if x == b:
-            return True
-    return False
 
 
 def control_dependence_graph(cfg: ControlFlowGraph) -> nx.MultiDiGraph:

@@ -27,7 +27,7 @@ Span = Tuple[Position, Position]
 Definition = Tuple[str, bool]       # (name, must): a may-definition adds without killing
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)   # slots: graphs hold many nodes, and they are built in hot loops
 class Node:
     id: int
     kind: NodeKind
@@ -127,8 +127,14 @@ class CFGBuilder:
                               defs=tuple((p, True) for p in params))
         self.exit = self.add(NodeKind.EXIT, span[1], span[1], f"EXIT {name}")
 
-    def add(self, kind: NodeKind, start: Position, end: Position, text: str, **facts) -> Node:
-        node = Node(len(self._order), kind, start, end, text, **facts)
+    def add(self, kind: NodeKind, start: Position, end: Position, text: str, uses: Tuple[str, ...] = (),
+            defs: Tuple[Definition, ...] = (), kills: Tuple[str, ...] = (),
+            edge_defs: Optional[Dict[EdgeKind, Tuple[Definition, ...]]] = None,
+            declares: Tuple[Tuple[str, str], ...] = (), owned: Tuple[Span, ...] = (),
+            exact: Tuple[Span, ...] = ()) -> Node:
+        # Positional: this runs once per node, and keyword arguments cost noticeably more.
+        node = Node(len(self._order), kind, start, end, text, uses, defs, kills,
+                    {} if edge_defs is None else edge_defs, declares, owned, exact)
         self._order.append(node)
         return node
 
@@ -137,36 +143,74 @@ class CFGBuilder:
             self._edges[(source.id, target.id, kind)] = None
 
     def finish(self) -> ControlFlowGraph:
+        order, entry, exit_ = self._order, self.entry, self.exit
         edges = list(self._edges)
-        reachable = _reach(_adjacency(len(self._order), edges), self.entry.id) | {self.exit.id}
-        unreachable = [n for n in self._order if n.id not in reachable]
-        edges = [e for e in edges if e[0] in reachable and e[1] in reachable]
-        edges += self._endless_loop_edges(reachable, edges)
+        all_entered, all_leave = self._plainly_connected(edges)
+        if all_entered:   # the usual case: nothing to prune
+            alive = None
+            unreachable: List[Node] = []
+        else:
+            succ: List[List[int]] = [[] for _ in order]
+            for u, v, _ in edges:
+                succ[u].append(v)
+            alive = _reach(succ, entry.id)
+            alive.add(exit_.id)
+            unreachable = [n for n in order if n.id not in alive]
+            edges = [e for e in edges if e[0] in alive and e[1] in alive]
+        if not (all_entered and all_leave):
+            edges += self._endless_loop_edges(set(range(len(order))) if alive is None else alive, edges)
         # Source line first, then build order: within a line that is evaluation order (a `for` iterable before
-        # its next-item step), and copies of a finally body follow the first one.
-        kept = [n for n in self._order if n.id in reachable]
-        kept.sort(key=lambda n: (n is not self.entry, n is self.exit, n.start[0], n.id))
-        mapping = {}
+        # its next-item step), and copies of a finally body follow the first one. `order` is in build order
+        # and the sort is stable, so sorting by line alone keeps build order within a line.
+        if alive is None:
+            middle = order[2:]   # all but ENTRY and EXIT, the first two built
+        else:
+            middle = [n for n in order if n.id in alive and n is not entry and n is not exit_]
+        middle.sort(key=_start_line)
+        kept = [entry] + middle + [exit_]
+        mapping = [-1] * len(order)
         for new, node in enumerate(kept):
             mapping[node.id] = new
             node.id = new
-        edges = sorted({(mapping[u], mapping[v], k) for u, v, k in edges}, key=lambda e: (e[0], e[1], e[2].value))
+        # Edges are unique (an ordered set), and EdgeKind is a str enum, so these tuples sort by (source,
+        # target, kind value) without ties.
+        edges = sorted([(mapping[u], mapping[v], k) for u, v, k in edges])
         unreachable.sort(key=lambda n: (n.start, n.id))
         return ControlFlowGraph(self.name, self.scope, self.language, kept, edges, self.params, unreachable,
                                 self.syntax)
+
+    def _plainly_connected(self, edges) -> Tuple[bool, bool]:
+        """Quick tests that are enough to show (1) that every node is reachable from ENTRY and (2) that every
+        node reaches EXIT without may-raise edges; `finish` looks properly only where one fails.
+
+        (1) holds when every node has an edge in from a node built before it (not EXIT): by induction on build
+        order from ENTRY, which is built first. (2) holds when every node has an edge out (not may-raise) to
+        EXIT or to a node built after it: by induction on reverse build order. Straight-line code and branches
+        pass both; a loop passes (1) only, as its back edge leads to a node built before.
+        """
+        exit_id = self.exit.id
+        entered = [False] * len(self._order)
+        leaves = [False] * len(self._order)
+        for u, v, k in edges:
+            if u < v and u != exit_id:
+                entered[v] = True
+            if k is not EdgeKind.MAY_RAISE and (u < v or v == exit_id):
+                leaves[u] = True
+        entered[self.entry.id] = entered[exit_id] = leaves[exit_id] = True
+        return all(entered), all(leaves)
 
     def _endless_loop_edges(self, alive: set, edges) -> List[Tuple[int, int, EdgeKind]]:
         """Link the first node of each region that cannot reach EXIT (ignoring may-raise edges) to EXIT."""
         added: List[Tuple[int, int, EdgeKind]] = []
         normal = [(u, v) for u, v, k in edges if k is not EdgeKind.MAY_RAISE]
         while True:
-            pred: Dict[int, List[int]] = {}
+            pred: List[List[int]] = [[] for _ in self._order]
             for u, v in normal:
-                pred.setdefault(v, []).append(u)
+                pred[v].append(u)
             reaches_exit = _reach(pred, self.exit.id)
-            stuck = [i for i in sorted(alive) if i not in reaches_exit]
-            if not stuck:
+            if len(reaches_exit) == len(alive):   # every live node reaches EXIT (edges join live nodes only)
                 return added
+            stuck = [i for i in sorted(alive) if i not in reaches_exit]
             # A node stuck only because it leads into an endless loop must not get the edge: pick the loop
             # itself, a sink component of the stuck part, and its first node in source order (the header).
             inside = set(stuck)
@@ -180,17 +224,15 @@ class CFGBuilder:
                 normal.append((first, self.exit.id))
 
 
-def _adjacency(size: int, edges) -> Dict[int, List[int]]:
-    succ: Dict[int, List[int]] = {i: [] for i in range(size)}
-    for u, v, _ in edges:
-        succ[u].append(v)
-    return succ
+def _start_line(node: Node) -> int:
+    return node.start[0]
 
 
-def _reach(adjacency: Dict[int, List[int]], start: int) -> set:
+def _reach(adjacency: List[List[int]], start: int) -> set:
+    """Node ids reachable from `start`; node ids index `adjacency`."""
     seen, stack = {start}, [start]
     while stack:
-        for v in adjacency.get(stack.pop(), ()):
+        for v in adjacency[stack.pop()]:
             if v not in seen:
                 seen.add(v)
                 stack.append(v)
@@ -204,9 +246,15 @@ def first_node(builder: CFGBuilder, frontier: Frontier, node: Node) -> Frontier:
 
 
 def span_of(ts_node) -> Span:
-    return ((ts_node.start_point[0] + 1, ts_node.start_point[1]), (ts_node.end_point[0] + 1, ts_node.end_point[1]))
+    (start_row, start_column), (end_row, end_column) = ts_node.start_point, ts_node.end_point
+    return (start_row + 1, start_column), (end_row + 1, end_column)
 
 
 def text_of(ts_node, limit: Optional[int] = 240) -> str:
-    text = " ".join(ts_node.text.decode("utf-8", "replace").split())
+    return compact_text(ts_node.text, limit)
+
+
+def compact_text(raw: bytes, limit: Optional[int] = 240) -> str:
+    """Source text on one line: whitespace runs become one space, and past `limit` it is cut with `…`."""
+    text = " ".join(raw.decode("utf-8", "replace").split())
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"

@@ -51,6 +51,11 @@ def _parser(language: Language):
     return tree_sitter.Parser(tree_sitter.Language(grammar.language()))
 
 
+def grammar(language: Language):
+    """The tree_sitter.Language of a grammar (node kind ids and names, field ids)."""
+    return _parser(language).language
+
+
 def language_for_path(path: Union[str, Path]) -> Language:
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIX_LANGUAGE:

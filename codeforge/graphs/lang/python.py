@@ -39,14 +39,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from ..cfg import CFGBuilder, ControlFlowGraph, Frontier, Node, span_of, text_of
+from ..cfg import CFGBuilder, ControlFlowGraph, Frontier, Node, compact_text, span_of
 from ..parse import ParsedSource
 from ..vocabulary import EdgeKind, Language, NodeKind, ScopeKind
 from .python_names import (Names, case_pattern, expression, irrefutable, name_of, parameter_defaults,
-                           parameter_names, target)
+                           parameter_names, target, type_of)
 
 E = EdgeKind
 EXCEPTIONAL = (E.RAISE, E.MAY_RAISE)
+_NO_NAMES = Names(b"")   # shared by nodes that read and bind nothing; never added to
 CONSTANT_TRUE = {"True", "1"}
 
 
@@ -75,29 +76,27 @@ def build_python(parsed: ParsedSource) -> List[ControlFlowGraph]:
     """Every graph of a Python file: the module first, then definitions in source order."""
     root = parsed.root
     queue: List[Tuple[ScopeKind, object, str]] = []
-    graphs = [_Lowering(ScopeKind.module, root, "<module>", queue).graph]
+    graphs = [_Lowering(ScopeKind.module, root, "<module>", queue, parsed.source).graph]
     while queue:
         scope, node, name = queue.pop(0)
-        graphs.append(_Lowering(scope, node, name, queue).graph)
+        graphs.append(_Lowering(scope, node, name, queue, parsed.source).graph)
     graphs[1:] = sorted(graphs[1:], key=lambda g: (g.node(g.entry).start, g.name))
     return graphs
 
 
-def _header_text(outer, body) -> str:
-    raw = outer.text[: body.start_byte - outer.start_byte] if body is not None else outer.text
-    return " ".join(raw.decode("utf-8", "replace").split()).rstrip(":").rstrip()
-
-
 def _block_of(node):
-    return next((c for c in reversed(node.named_children) if c.type == "block"), None)
+    return next((c for c in reversed(node.named_children) if type_of(c) == "block"), None)
 
 
 class _Lowering:
-    def __init__(self, scope: ScopeKind, ts_node, name: str, queue):
+    def __init__(self, scope: ScopeKind, ts_node, name: str, queue, source: bytes):
         self.queue = queue
+        self.source = source
         self.prefix = "" if scope is ScopeKind.module else name + "."
         self.stack: list = []
         self.scope = scope
+        # A node has an error only inside a subtree that has one: test every statement only when needed.
+        self.has_errors = ts_node.has_error
         if scope is ScopeKind.module:
             span = ((1, 0), span_of(ts_node)[1])
             self.b = CFGBuilder(name, scope, Language.python, span, syntax=ts_node)
@@ -107,7 +106,7 @@ class _Lowering:
             params = tuple(parameter_names(parameters)) if parameters is not None else ()
             self.b = CFGBuilder(name, scope, Language.python, span_of(ts_node), params, ts_node)
             body = ts_node.child_by_field_name("body")
-            ret = self.node(NodeKind.RETURN, body, expression(body, Names()), owned=(span_of(ts_node),))
+            ret = self.node(NodeKind.RETURN, body, expression(body, self.names()), owned=(span_of(ts_node),))
             self.b.link([(self.b.entry, E.NEXT)], ret)
             self.jump([(ret, E.RETURN)], E.RETURN)
             end = []
@@ -121,23 +120,35 @@ class _Lowering:
 
     # ---- nodes and jumps -------------------------------------------------------------------------------------
 
+    def names(self) -> Names:
+        return Names(self.source)
+
+    def text(self, ts, limit: Optional[int] = 240) -> str:
+        """The same as cfg.text_of, sliced from the source bytes (cheaper than Node.text)."""
+        return compact_text(self.source[ts.start_byte:ts.end_byte], limit)
+
+    def _header_text(self, outer, body) -> str:
+        """A compound statement's text up to its body, without the colon."""
+        raw = self.source[outer.start_byte:body.start_byte if body is not None else outer.end_byte]
+        return " ".join(raw.decode("utf-8", "replace").split()).rstrip(":").rstrip()
+
     def node(self, kind: NodeKind, ts, names: Optional[Names] = None, text: Optional[str] = None,
-             owned=None, exact=(), may_raise: bool = True, **facts) -> Node:
-        names = names or Names()
-        if ts.has_error and kind in (NodeKind.STATEMENT, NodeKind.DEFINITION):
+             owned=None, exact=(), may_raise: bool = True, declares=(), edge_defs=None, kills=()) -> Node:
+        names = names or _NO_NAMES
+        if self.has_errors and ts.has_error and kind in (NodeKind.STATEMENT, NodeKind.DEFINITION):
             kind = NodeKind.ERROR   # built from what parsed (allow_errors); marked so a reader knows
         elif kind is NodeKind.STATEMENT and names.yields:
             kind = NodeKind.YIELD
         elif kind is NodeKind.STATEMENT and names.awaits:
             kind = NodeKind.AWAIT
-        start, end = span_of(ts)
-        node = self.b.add(kind, start, end, text if text is not None else text_of(ts),
-                          uses=tuple(names.uses), defs=tuple(names.defs),
-                          owned=(span_of(ts),) if owned is None else tuple(owned), exact=tuple(exact), **facts)
+        span = span_of(ts)
+        node = self.b.add(kind, span[0], span[1], text if text is not None else self.text(ts),
+                          uses=tuple(names.uses), defs=tuple(names.defs), kills=kills, edge_defs=edge_defs,
+                          declares=declares, owned=(span,) if owned is None else tuple(owned), exact=tuple(exact))
         for lam in names.lambdas:
             line, col = lam.start_point
             self.queue.append((ScopeKind.lambda_, lam, f"{self.prefix}<lambda>@L{line + 1}:{col}"))
-        if may_raise and not node.synthetic and self._protected():
+        if may_raise and self.stack and not node.synthetic and self._protected():
             self.jump([(node, E.MAY_RAISE)], E.MAY_RAISE)
         return node
 
@@ -200,40 +211,46 @@ class _Lowering:
 
     def statements(self, children, frontier: Frontier) -> Frontier:
         for child in children:
-            if child.type != "comment":
-                frontier = self.statement(child, frontier)
+            t = type_of(child)
+            if t != "comment":
+                frontier = self.statement(child, frontier, t)
         return frontier
 
-    def statement(self, s, frontier: Frontier) -> Frontier:
-        handler = getattr(self, "_" + s.type, None)
+    def statement(self, s, frontier: Frontier, t: Optional[str] = None) -> Frontier:
+        """Lower one statement (`t`: its type, when the caller has it already)."""
+        if t is None:
+            t = type_of(s)
+        handler = _STATEMENTS.get(t)
         if handler is not None:
-            return handler(s, frontier)
-        kind = NodeKind.ERROR if s.type == "ERROR" else NodeKind.STATEMENT
-        node = self.node(kind, s, Names() if kind is NodeKind.ERROR else self.simple_names(s))
+            return handler(self, s, frontier)
+        kind = NodeKind.ERROR if t == "ERROR" else NodeKind.STATEMENT
+        node = self.node(kind, s, self.names() if kind is NodeKind.ERROR else self.simple_names(s))
         self.b.link(frontier, node)
         return [(node, E.NEXT)]
 
-    def simple_names(self, s) -> Names:
-        names = Names()
-        for child in s.named_children:
-            if child.type == "assignment":
+    def simple_names(self, s, children=None) -> Names:
+        names = self.names()
+        for child in s.named_children if children is None else children:
+            t = type_of(child)
+            if t == "assignment":
                 self.assignment(child, names)
-            elif child.type == "augmented_assignment":
+            elif t == "augmented_assignment":
                 expression(child.child_by_field_name("right"), names)
                 left = child.child_by_field_name("left")
-                if left.type == "identifier":
-                    names.use(name_of(left))
-                    names.define(name_of(left))
+                if type_of(left) == "identifier":
+                    name = name_of(left)
+                    names.use(name)
+                    names.define(name)
                 else:
                     target(left, names)
-            elif child.type != "comment":
+            else:   # a comment reads nothing
                 expression(child, names)
         return names
 
     def assignment(self, node, names: Names) -> None:
         right = node.child_by_field_name("right")
         if right is not None:
-            if right.type == "assignment":
+            if type_of(right) == "assignment":
                 self.assignment(right, names)
             else:
                 expression(right, names)
@@ -243,17 +260,18 @@ class _Lowering:
         left = node.child_by_field_name("left")
         if right is None:
             # A bare annotation makes the name local but binds nothing at run time.
-            target(left, names) if left.type != "identifier" else None
+            target(left, names) if type_of(left) != "identifier" else None
             return
         target(left, names)
 
     def _expression_statement(self, s, frontier):
-        names = self.simple_names(s)
+        children = s.named_children
+        names = self.simple_names(s, children)
         declares = ()
-        first = s.named_children[0] if s.named_children else None
-        if first is not None and first.type == "assignment" and first.child_by_field_name("right") is None:
+        first = children[0] if children else None
+        if first is not None and type_of(first) == "assignment" and first.child_by_field_name("right") is None:
             left = first.child_by_field_name("left")
-            if left.type == "identifier":
+            if type_of(left) == "identifier":
                 declares = ((name_of(left), "local"),)
         node = self.node(NodeKind.STATEMENT, s, names, declares=declares)
         self.b.link(frontier, node)
@@ -295,7 +313,7 @@ class _Lowering:
         return []
 
     def _global_statement(self, s, frontier, how="global"):
-        declares = tuple((name_of(c), how) for c in s.named_children if c.type == "identifier")
+        declares = tuple((name_of(c), how) for c in s.named_children if type_of(c) == "identifier")
         node = self.node(NodeKind.STATEMENT, s, may_raise=False, declares=declares)
         self.b.link(frontier, node)
         return [(node, E.NEXT)]
@@ -304,12 +322,12 @@ class _Lowering:
         return self._global_statement(s, frontier, "nonlocal")
 
     def _delete_statement(self, s, frontier):
-        names, kills = Names(), []
+        names, kills = self.names(), []
 
         def visit(t):
-            if t.type == "identifier":
+            if type_of(t) == "identifier":
                 kills.append(name_of(t))
-            elif t.type in ("expression_list", "tuple", "list", "parenthesized_expression", "pattern_list"):
+            elif type_of(t) in ("expression_list", "tuple", "list", "parenthesized_expression", "pattern_list"):
                 for c in t.named_children:
                     visit(c)
             else:
@@ -322,12 +340,12 @@ class _Lowering:
         return [(node, E.NEXT)]
 
     def _import_statement(self, s, frontier):
-        names = Names()
+        names = self.names()
         for item in s.children_by_field_name("name"):
-            if item.type == "aliased_import":
+            if type_of(item) == "aliased_import":
                 names.define(name_of(item.child_by_field_name("alias")))
-            elif item.type == "dotted_name":
-                bound = item.named_children[0] if s.type == "import_statement" else item.named_children[-1]
+            elif type_of(item) == "dotted_name":
+                bound = item.named_children[0] if type_of(s) == "import_statement" else item.named_children[-1]
                 names.define(name_of(bound))
         node = self.node(NodeKind.STATEMENT, s, names)
         self.b.link(frontier, node)
@@ -337,10 +355,10 @@ class _Lowering:
     _future_import_statement = _import_statement
 
     def _type_alias_statement(self, s, frontier):
-        names = Names()
+        names = self.names()
         left = s.child_by_field_name("left")
-        ident = left if left.type == "identifier" else next(
-            (c for c in left.named_children if c.type == "identifier"), None)
+        ident = left if type_of(left) == "identifier" else next(
+            (c for c in left.named_children if type_of(c) == "identifier"), None)
         if ident is not None:
             names.define(name_of(ident))
         node = self.node(NodeKind.STATEMENT, s, names)
@@ -351,16 +369,16 @@ class _Lowering:
 
     def _if_statement(self, s, frontier):
         condition = s.child_by_field_name("condition")
-        test = self.node(NodeKind.CONDITION, condition, expression(condition, Names()),
-                         text="if " + text_of(condition))
+        test = self.node(NodeKind.CONDITION, condition, expression(condition, self.names()),
+                         text="if " + self.text(condition))
         self.b.link(frontier, test)
         out = self.block(s.child_by_field_name("consequence"), [(test, E.TRUE)])
         pending: Frontier = [(test, E.FALSE)]
         for alt in s.children_by_field_name("alternative"):
-            if alt.type == "elif_clause":
+            if type_of(alt) == "elif_clause":
                 condition = alt.child_by_field_name("condition")
-                test = self.node(NodeKind.CONDITION, condition, expression(condition, Names()),
-                                 text="elif " + text_of(condition))
+                test = self.node(NodeKind.CONDITION, condition, expression(condition, self.names()),
+                                 text="elif " + self.text(condition))
                 self.b.link(pending, test)
                 out += self.block(alt.child_by_field_name("consequence"), [(test, E.TRUE)])
                 pending = [(test, E.FALSE)]
@@ -381,25 +399,25 @@ class _Lowering:
 
     def _while_statement(self, s, frontier):
         condition = s.child_by_field_name("condition")
-        test = self.node(NodeKind.CONDITION, condition, expression(condition, Names()),
-                         text="while " + text_of(condition), exact=(span_of(s),))
+        test = self.node(NodeKind.CONDITION, condition, expression(condition, self.names()),
+                         text="while " + self.text(condition), exact=(span_of(s),))
         self.b.link(frontier, test)
         loop = _Loop(test)
         self.stack.append(loop)
         self._back(self.block(s.child_by_field_name("body"), [(test, E.TRUE)]), test)
-        endless = text_of(condition) in CONSTANT_TRUE
+        endless = self.text(condition) in CONSTANT_TRUE
         return self._loop_tail(s, loop, [] if endless else [(test, E.FALSE)])
 
     def _for_statement(self, s, frontier):
         left, right = s.child_by_field_name("left"), s.child_by_field_name("right")
-        is_async = any(c.type == "async" for c in s.children)
-        iterable = self.node(NodeKind.LOOP_ITER, right, expression(right, Names()))
+        is_async = any(type_of(c) == "async" for c in s.children)
+        iterable = self.node(NodeKind.LOOP_ITER, right, expression(right, self.names()))
         self.b.link(frontier, iterable)
-        bound = Names()
+        bound = self.names()
         target(left, bound)
         keyword = "async for" if is_async else "for"
-        header = self.node(NodeKind.LOOP_NEXT, left, Names(uses=bound.uses, awaits=is_async),
-                           text=f"{keyword} {text_of(left)} in {text_of(right, 60)}",
+        header = self.node(NodeKind.LOOP_NEXT, left, Names(self.source, uses=bound.uses, awaits=is_async),
+                           text=f"{keyword} {self.text(left)} in {self.text(right, 60)}",
                            exact=(span_of(s),), edge_defs={E.TRUE: tuple(bound.defs)})
         self.b.link([(iterable, E.NEXT)], header)
         loop = _Loop(header)
@@ -409,9 +427,10 @@ class _Lowering:
 
     def _try_statement(self, s, frontier):
         body = s.child_by_field_name("body")
-        handlers = [c for c in s.named_children if c.type in ("except_clause", "except_group_clause")]
-        orelse = next((c for c in s.named_children if c.type == "else_clause"), None)
-        final = next((c for c in s.named_children if c.type == "finally_clause"), None)
+        clauses = [(type_of(c), c) for c in s.named_children]
+        handlers = [c for t, c in clauses if t in ("except_clause", "except_group_clause")]
+        orelse = next((c for t, c in clauses if t == "else_clause"), None)
+        final = next((c for t, c in clauses if t == "finally_clause"), None)
         start, _ = span_of(s)
         node = self.b.add(NodeKind.TRY, start, (start[0], start[1] + 3), "try", exact=(span_of(s),))
         self.b.link(frontier, node)
@@ -444,19 +463,19 @@ class _Lowering:
     def _except_test(self, clause) -> Tuple[Node, Optional[str], bool]:
         value = clause.child_by_field_name("value")
         if value is None:
-            value = next((c for c in clause.named_children if c.type not in ("block", "comment")), None)
+            value = next((c for c in clause.named_children if type_of(c) not in ("block", "comment")), None)
         bound = None
-        names = Names()
-        if value is not None and value.type == "as_pattern":
+        names = self.names()
+        if value is not None and type_of(value) == "as_pattern":
             alias = value.child_by_field_name("alias")
-            ident = alias if alias.type == "identifier" else next(
-                (c for c in alias.named_children if c.type == "identifier"), None)
+            ident = alias if type_of(alias) == "identifier" else next(
+                (c for c in alias.named_children if type_of(c) == "identifier"), None)
             bound = name_of(ident) if ident is not None else None
             value = value.named_children[0]
         if value is not None:
             expression(value, names)
         body = _block_of(clause)
-        header_text = _header_text(clause, body)
+        header_text = self._header_text(clause, body)
         start = span_of(clause)[0]
         end = span_of(value)[1] if value is not None else (start[0], start[1] + 6)
         test = self.node(NodeKind.EXCEPT, clause, names, text=header_text, owned=((start, end),),
@@ -480,20 +499,20 @@ class _Lowering:
         return [(normal, E.NEXT)]
 
     def _with_statement(self, s, frontier):
-        clause = next(c for c in s.named_children if c.type == "with_clause")
-        names = Names(awaits=any(c.type == "async" for c in s.children))
+        clause = next(c for c in s.named_children if type_of(c) == "with_clause")
+        names = Names(self.source, awaits=any(type_of(c) == "async" for c in s.children))
         for item in clause.named_children:
-            value = item.child_by_field_name("value") if item.type == "with_item" else None
+            value = item.child_by_field_name("value") if type_of(item) == "with_item" else None
             if value is None:
                 continue
-            if value.type == "as_pattern":
+            if type_of(value) == "as_pattern":
                 expression(value.named_children[0], names)
                 alias = value.child_by_field_name("alias")
                 for part in (alias.named_children if alias is not None else []):
                     target(part, names)
             else:
                 expression(value, names)
-        header = self.node(NodeKind.WITH, clause, names, text=_header_text(s, s.child_by_field_name("body")))
+        header = self.node(NodeKind.WITH, clause, names, text=self._header_text(s, s.child_by_field_name("body")))
         self.b.link(frontier, header)
         frame = _Exit(header, lambda label: self.synthetic(NodeKind.WITH_EXIT, s, f"with exit ({label})"),
                       lambda fr: fr)
@@ -509,10 +528,10 @@ class _Lowering:
 
     def _match_statement(self, s, frontier):
         subjects = s.children_by_field_name("subject")
-        names = Names()
+        names = self.names()
         for subject in subjects:
             expression(subject, names)
-        subject_text = ", ".join(text_of(x) for x in subjects)
+        subject_text = ", ".join(self.text(x) for x in subjects)
         match = self.node(NodeKind.MATCH, s, names, text=f"match {subject_text}",
                           owned=tuple(span_of(x) for x in subjects))
         match.end = span_of(subjects[-1])[1] if subjects else match.end
@@ -520,16 +539,16 @@ class _Lowering:
         pending: Frontier = [(match, E.NEXT)]
         out: Frontier = []
         body = s.child_by_field_name("body")
-        cases = [c for c in (body.named_children if body is not None else []) if c.type == "case_clause"]
+        cases = [c for c in (body.named_children if body is not None else []) if type_of(c) == "case_clause"]
         for case in cases:
-            patterns = [c for c in case.named_children if c.type == "case_pattern"]
-            names, captures = Names(), []
+            patterns = [c for c in case.named_children if type_of(c) == "case_pattern"]
+            names, captures = self.names(), []
             for pattern in patterns:
                 case_pattern(pattern, names, captures)
             consequence = case.child_by_field_name("consequence")
             guard = case.child_by_field_name("guard")
             owned = (span_of(patterns[0])[0], span_of(patterns[-1])[1]) if patterns else span_of(case)
-            test = self.node(NodeKind.CASE, case, names, text="case " + ", ".join(text_of(p) for p in patterns),
+            test = self.node(NodeKind.CASE, case, names, text="case " + ", ".join(self.text(p) for p in patterns),
                              owned=(owned,), edge_defs={E.CASE_MATCH: tuple((c, True) for c in captures)})
             test.end = owned[1]
             self.b.link(pending, test)
@@ -538,8 +557,8 @@ class _Lowering:
             into: Frontier = [(test, E.CASE_MATCH)]
             if guard is not None:
                 condition = guard.named_children[0] if guard.named_children else guard
-                check = self.node(NodeKind.GUARD, condition, expression(condition, Names()),
-                                  text="if " + text_of(condition))
+                check = self.node(NodeKind.GUARD, condition, expression(condition, self.names()),
+                                  text="if " + self.text(condition))
                 self.b.link(into, check)
                 into = [(check, E.TRUE)]
                 pending.append((check, E.FALSE))
@@ -547,11 +566,12 @@ class _Lowering:
         return out + pending
 
     def _definition(self, s, frontier, definition):
-        names = Names()
-        for decorator in (c for c in s.named_children if c.type == "decorator"):
-            for part in decorator.named_children:
-                expression(part, names)
-        if definition.type == "function_definition":
+        names = self.names()
+        if s is not definition:   # only a decorated_definition has decorators
+            for decorator in (c for c in s.named_children if type_of(c) == "decorator"):
+                for part in decorator.named_children:
+                    expression(part, names)
+        if type_of(definition) == "function_definition":
             parameters = definition.child_by_field_name("parameters")
             if parameters is not None:
                 parameter_defaults(parameters, names, annotations=True)
@@ -567,7 +587,7 @@ class _Lowering:
         name = name_of(definition.child_by_field_name("name"))
         names.define(name)
         node = self.node(NodeKind.DEFINITION, s, names,
-                         text=_header_text(s, definition.child_by_field_name("body")))
+                         text=self._header_text(s, definition.child_by_field_name("body")))
         self.queue.append((scope, definition, self.prefix + name))
         self.b.link(frontier, node)
         return [(node, E.NEXT)]
@@ -579,3 +599,8 @@ class _Lowering:
 
     def _decorated_definition(self, s, frontier):
         return self._definition(s, frontier, s.child_by_field_name("definition"))
+
+
+# Statement type -> its lowering; any other statement is one plain node (see _Lowering.statement).
+_STATEMENTS = {name[1:]: method for name, method in vars(_Lowering).items()
+               if name.endswith(("_statement", "_definition")) and name != "_definition"}
