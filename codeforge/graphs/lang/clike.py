@@ -12,6 +12,7 @@ graph (top-level declarations execute nothing).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -42,7 +43,7 @@ class _Breakable:
     label: Optional[str] = None
 
 
-class CLikeLowering:
+class CLikeLowering(ABC):
     language: Language
     LOOP_TYPES: Tuple[str, ...] = ()
 
@@ -59,12 +60,14 @@ class CLikeLowering:
                 self.b.link([(node, E.GOTO)], self.labels[label])
         self.graph: ControlFlowGraph = self.b.finish()
 
-    # language hooks
+    # language hooks: GoLowering and CLowering say what a statement reads and binds, and how it flows
+    @abstractmethod
     def facts(self, ts) -> Facts:
-        raise NotImplementedError
+        """What one statement reads and binds."""
 
+    @abstractmethod
     def statement(self, s, frontier: Frontier) -> Frontier:
-        raise NotImplementedError
+        """Lower one statement reached from `frontier`; return the frontier after it."""
 
     # shared helpers
     def node(self, kind: NodeKind, ts, facts: Optional[Facts] = None, text: Optional[str] = None, **extra) -> Node:

@@ -212,17 +212,17 @@ class _Lowering:
     def statements(self, children, frontier: Frontier) -> Frontier:
         for child in children:
             t = type_of(child)
-            if t != "comment":
-                frontier = self.statement(child, frontier, t)
+            if t == "comment":
+                continue
+            handler = _STATEMENTS.get(t)
+            if handler is not None:
+                frontier = handler(self, child, frontier)
+            else:
+                frontier = self.simple_statement(child, frontier, t)
         return frontier
 
-    def statement(self, s, frontier: Frontier, t: Optional[str] = None) -> Frontier:
-        """Lower one statement (`t`: its type, when the caller has it already)."""
-        if t is None:
-            t = type_of(s)
-        handler = _STATEMENTS.get(t)
-        if handler is not None:
-            return handler(self, s, frontier)
+    def simple_statement(self, s, frontier: Frontier, t: str) -> Frontier:
+        """A statement with no lowering of its own (`t`: its type) is one plain node."""
         kind = NodeKind.ERROR if t == "ERROR" else NodeKind.STATEMENT
         node = self.node(kind, s, self.names() if kind is NodeKind.ERROR else self.simple_names(s))
         self.b.link(frontier, node)

@@ -107,9 +107,11 @@ def expression(node, names: Names, shadow: FrozenSet[str] = frozenset(), may: bo
     elif t == "attribute":
         expression(node.child_by_field_name("object"), names, shadow, may)
     elif t == "string":
-        for child in node.named_children:
-            if KIND_NAMES[child.kind_id] == "interpolation":
-                expression(child, names, shadow, may)
+        # Only an f-string field reads anything, and a field starts with `{`: most strings have none.
+        if names.source.find(b"{", node.start_byte, node.end_byte) >= 0:
+            for child in node.named_children:
+                if KIND_NAMES[child.kind_id] == "interpolation":
+                    expression(child, names, shadow, may)
     elif t == "keyword_argument":
         expression(node.child_by_field_name("value"), names, shadow, may)
     elif t == "named_expression":
