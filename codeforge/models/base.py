@@ -1,0 +1,73 @@
+"""The one protocol every model backend speaks (hf, openai, vllm, reference).
+
+The bench runner builds `Request`s (prompt text or chat messages, stop sequences, a seed per sample) and
+hands them to `Generator.generate`, which yields a `Generation` per request as soon as its batch is done,
+so programs run in the sandbox while the next batch generates. Backends never see tasks or tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterator, Optional, Protocol, Sequence
+
+
+class ModelError(Exception):
+    """A model cannot be loaded or asked; the message says what to do next."""
+
+
+class PromptMode(str, Enum):
+    chat = "chat"  # chat template, answer in a fenced block (instruct models)
+    base = "base"  # plain continuation of the prompt, cut at stop sequences (base models)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    max_new_tokens: int = 768
+
+
+@dataclass(frozen=True)
+class Request:
+    key: str  # the caller's id for this request, returned on its Generation
+    seed: int
+    text: str = ""  # base mode: the prompt to continue
+    messages: tuple[dict, ...] = ()  # chat mode: [{"role", "content"}, ...]
+    prefill: str = ""  # chat mode: the start of the assistant's answer, which the answer continues
+    stop: tuple[str, ...] = ()  # base mode: cut the continuation at the first of these
+    reference: str = ""  # the dataset's known answer; only the reference backend reads it
+
+
+@dataclass(frozen=True)
+class Generation:
+    key: str
+    text: str  # raw output: the continuation after the prompt (and after the prefill), stop sequence cut off
+    finish_reason: str = "stop"  # "stop" | "length" | "error"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0  # wall time of the batch or request this came from, shared out per request
+    error: str = ""  # why a request failed after retries (finish_reason "error"), else ""
+
+
+@dataclass
+class ModelInfo:
+    """What a run records about its model (stored with the run, shown in reports)."""
+
+    backend: str
+    model: str
+    mode: PromptMode
+    adapter: Optional[str] = None
+    prefills: bool = False  # the backend continues Request.prefill (the answer starts inside an open fence)
+    details: dict = field(default_factory=dict)  # dtype, device, quantisation, base url, versions, ...
+
+
+class Generator(Protocol):
+    info: ModelInfo
+
+    def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[Generation]:
+        """One Generation per request, in any order, each as soon as it is ready."""
+        ...
+
+    def close(self) -> None:
+        ...
