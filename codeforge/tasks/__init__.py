@@ -1,0 +1,70 @@
+"""Benchmark datasets as Tasks: one module per dataset, and this registry.
+
+    from codeforge.tasks import load_tasks
+
+    tasks = load_tasks("humaneval+", limit=10)
+    job = tasks[0].test_job(tasks[0].reference)   # a JobSpec for codeforge.sandbox
+
+Names: DATASET_NAMES, and `jsonl:PATH` for one's own tasks (schema in jsonl.py). The data comes from
+`dataset_path` (a file, or a directory holding the dataset's usual file name), else $CODEFORGE_DATA_DIR,
+else HumanEval's own package (humaneval) or the Hugging Face hub (the others).
+
+Dataset modules are imported when a dataset is loaded: importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .base import DatasetError, JobSpec, Task
+
+DATASET_NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "humaneval-x-go", "humaneval-x-cpp")
+_LOADERS = {  # name -> (module, function)
+    "humaneval": ("humaneval", "load"),
+    "humaneval+": ("humaneval_plus", "load"),
+    "mbpp": ("mbpp", "load_full"),
+    "mbpp-sanitized": ("mbpp", "load_sanitized"),
+    "humaneval-x-go": ("humaneval_x", "load_go"),
+    "humaneval-x-cpp": ("humaneval_x", "load_cpp"),
+}
+JSONL_PREFIX = "jsonl:"
+
+__all__ = ["DATASET_NAMES", "DatasetError", "JobSpec", "Task", "load_tasks"]
+
+
+def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[int] = None,
+               task_ids: Optional[Sequence[str]] = None) -> list[Task]:
+    """The tasks of dataset `name`, in dataset order; only `task_ids` (kept in dataset order) when given,
+    then only the first `limit`."""
+    if name.startswith(JSONL_PREFIX):
+        path = name[len(JSONL_PREFIX):] or dataset_path
+        if not path:
+            raise DatasetError("jsonl: needs a file: jsonl:PATH")
+        tasks = import_module(f"{__name__}.jsonl").load(Path(path))
+    elif name in _LOADERS:
+        module, function = _LOADERS[name]
+        tasks = getattr(import_module(f"{__name__}.{module}"), function)(
+            Path(dataset_path) if dataset_path is not None else None)
+    else:
+        raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(DATASET_NAMES)}, "
+                           f"or jsonl:PATH for your own tasks")
+    if task_ids is not None:
+        tasks = _select(tasks, task_ids, name)
+    if limit is not None:
+        if limit < 0:
+            raise DatasetError(f"limit must be 0 or more, not {limit}")
+        tasks = tasks[:limit]
+    return tasks
+
+
+def _select(tasks: list[Task], task_ids: Sequence[str], name: str) -> list[Task]:
+    wanted = set(task_ids)
+    known = {task.task_id for task in tasks}
+    unknown = [task_id for task_id in task_ids if task_id not in known]
+    if unknown:
+        examples = ", ".join(task.task_id for task in tasks[:3])
+        raise DatasetError(f"{name} has no task {', '.join(map(repr, unknown))}: its ids look like {examples}"
+                           f" ({len(tasks)} tasks)")
+    return [task for task in tasks if task.task_id in wanted]

@@ -1,0 +1,216 @@
+"""What a benchmark task is: what the model is asked, and how an answer is tested in the sandbox.
+
+One file per dataset in this package defines a `Task` subclass and a `load(path)` function (mbpp.py and
+humaneval_x.py, each serving two datasets, have two); `__init__.py` holds the registry. A task never runs
+anything itself: it turns code into sandbox jobs (`JobSpec`), and the bench runner sends them to
+`codeforge.sandbox`.
+
+`code` everywhere here is a complete program text as a model would return it in a fenced block: the whole
+function (with its imports) for HumanEval-style tasks, the whole file body for Go and C++ tasks.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+
+from ..sandbox.jobs import Action, Language
+
+
+class DatasetError(Exception):
+    """A dataset cannot be read; the message says what to pass instead (--dataset-path, a fixed line)."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A program to run, short of the job id and limits (the runner adds those)."""
+
+    language: Language
+    files: dict[str, str]
+    action: Action
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Task:
+    """One benchmark problem.
+
+    prompt: the text a base model continues (HumanEval's signature + docstring, MBPP's docstring with the
+        first test); chat prompts are built from it too.
+    entry_point: the function the tests call.
+    reference: a complete program that passes (the dataset's canonical solution, composed as `code`).
+    visible: the examples the prompt itself shows, as test text in the task's language ("" if none).
+    """
+
+    task_id: str
+    dataset: str
+    language: Language
+    prompt: str
+    entry_point: str
+    reference: str
+    visible: str = ""
+    timeout_s: float = 20.0
+    prompt_opens_function: bool = True  # False: a base model writes the whole program (MBPP's docstring prompt)
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def code_from_completion(self, completion: str) -> str:
+        """A base model's continuation of `prompt` turned into `code` (default: prompt + completion)."""
+        return self.prompt + completion
+
+    def test_job(self, code: str) -> JobSpec:
+        """The program that runs `code` against the dataset's own (hidden) tests."""
+        raise NotImplementedError
+
+    def visible_job(self, code: str) -> JobSpec:
+        """The program that runs `code` against the visible examples only; with none, it still compiles
+        and loads the code, so syntax, compile and import-time errors show."""
+        raise NotImplementedError
+
+
+def python_imports(text: str) -> str:
+    """The top-level import lines of `text` (HumanEval prompts import typing names the answers use)."""
+    lines = [line for line in text.splitlines() if re.match(r"(import|from)\s+\w", line)]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def find_file(path: Optional[Path], names: tuple[str, ...], dataset: str) -> Optional[Path]:
+    """`path` itself when it is a file, else the first of `names` inside the directory `path`."""
+    if path is None:
+        return None
+    if path.is_file():
+        return path
+    if path.is_dir():
+        for name in names:
+            if (path / name).is_file():
+                return path / name
+        raise DatasetError(f"{path} holds none of {', '.join(names)} for {dataset}: pass the file itself "
+                           f"with --dataset-path")
+    raise DatasetError(f"--dataset-path {path} does not exist")
+
+
+# -- reading the data -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of a dataset file and where it came from, for error messages ("FILE line N")."""
+
+    row: dict
+    where: str
+
+    def get(self, name: str, *types: type) -> object:
+        """A required field, of one of `types` when given; a DatasetError naming the line when it is not."""
+        if name not in self.row:
+            raise DatasetError(f"{self.where}: missing field {name!r}")
+        value = self.row[name]
+        if types and not isinstance(value, types):
+            raise DatasetError(f"{self.where}: field {name!r} is {type(value).__name__}, "
+                               f"expected {' or '.join(t.__name__ for t in types)}")
+        return value
+
+
+def read_records(path: Path) -> list[Record]:
+    """JSON lines, or one JSON array (as sanitized-mbpp.json is); gzip-compressed or plain."""
+    import gzip
+    import json
+
+    try:
+        raw = path.read_bytes()
+        text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
+    if text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+        records = [Record(row, f"{path} item {number}") for number, row in enumerate(rows, 1)]
+    else:
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"{path} line {number}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
+            records.append(Record(row, f"{path} line {number}"))
+    for record in records:
+        if not isinstance(record.row, dict):
+            raise DatasetError(f"{record.where}: expected a JSON object, found {type(record.row).__name__}")
+    return records
+
+
+def data_file(dataset_path: Optional[Path], names: tuple[str, ...], dataset: str) -> Optional[Path]:
+    """The dataset's file: `dataset_path` (a file, or a directory holding one of `names`), else the one in
+    $CODEFORGE_DATA_DIR, else None (the caller loads it from its package or the hub)."""
+    import os
+
+    if dataset_path is not None:
+        return find_file(Path(dataset_path), names, dataset)
+    directory = os.environ.get("CODEFORGE_DATA_DIR")
+    if directory:
+        for name in names:
+            if (Path(directory) / name).is_file():
+                return Path(directory) / name
+    return None
+
+
+def load_records(dataset_path: Optional[Path], names: tuple[str, ...], dataset: str, repo: str,
+                 config: Optional[str] = None) -> list[Record]:
+    """The dataset's rows from its file when there is one (see `data_file`), else from the hub."""
+    path = data_file(dataset_path, names, dataset)
+    if path is not None:
+        return read_records(path)
+    rows = hub_rows(repo, config, dataset, names[0])
+    return [Record(row, f"{repo} row {number}") for number, row in enumerate(rows, 1)]
+
+
+def hub_rows(repo: str, config: Optional[str], dataset: str, expected_file: str) -> list[dict]:
+    """Every row of every split of a Hugging Face hub dataset (MBPP spreads its tasks over four splits)."""
+    import os
+
+    hint = (f"pass --dataset-path with {expected_file} (or a directory holding it), "
+            f"or set CODEFORGE_DATA_DIR to such a directory")
+    try:
+        import datasets
+    except ImportError as exc:
+        raise DatasetError(f"{dataset} is not in a local file and the `datasets` package is not installed: "
+                           f"{hint}") from exc
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    try:
+        with _offline_mode(offline):
+            splits = datasets.load_dataset(repo, config)
+    except Exception as exc:  # the hub raises many kinds (connection, offline mode, missing files)
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(f"{dataset} could not be loaded from the Hugging Face hub ({repo}"
+                           f"{', ' + config if config else ''}): {why}\nFix: {hint}") from exc
+    rows = [dict(row) for name in sorted(splits) for row in splits[name]]
+    # MBPP's splits hold ranges of task ids; put them back in dataset order.
+    if rows and all(isinstance(row.get("task_id"), int) for row in rows):
+        rows.sort(key=lambda row: row["task_id"])
+    return rows
+
+
+@contextmanager
+def _offline_mode(offline: bool) -> Iterator[None]:
+    """huggingface_hub and datasets read HF_HUB_OFFLINE once, when first imported. When it is set now, make
+    them honour it for this call too, so that an offline machine fails in a second instead of retrying the
+    network for half a minute (a dataset already in the local cache still loads)."""
+    if not offline:
+        yield
+        return
+    import datasets.config
+    import huggingface_hub.constants
+
+    saved = [(module, module.HF_HUB_OFFLINE) for module in (datasets.config, huggingface_hub.constants)]
+    for module, _ in saved:
+        module.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        for module, value in saved:
+            module.HF_HUB_OFFLINE = value
