@@ -1,21 +1,23 @@
 # make test   set everything up on a fresh machine, then run the tests
-# make bench  set everything up, then run the main job
+# make bench  set everything up, then run the main job (codeforge bench humaneval --chain 3)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -q
+MODEL ?= Qwen/Qwen2.5-Coder-0.5B-Instruct
+BENCH_ARGS ?=
 
-.PHONY: test bench setup venv docker images clean
+.PHONY: test bench setup venv docker images browser clean
 
 test: setup
 	./scripts/run-pytest.sh $(PYTEST_ARGS)
 
+# The main job: HumanEval with three rounds of feedback. MODEL may be a hub id or a local directory.
 bench: setup
-	$(VENV)/bin/codeforge sandbox run examples/fizzbuzz.py
-	$(PY) benchmarks/sandbox_throughput.py --workers 2
+	$(VENV)/bin/codeforge bench humaneval --chain 3 --model $(MODEL) $(BENCH_ARGS)
 
-setup: venv docker images
+setup: venv docker images browser
 
 venv: $(VENV)/.installed
 
@@ -33,6 +35,10 @@ $(VENV)/.installed: pyproject.toml
 
 docker:
 	./scripts/ensure-docker.sh
+
+# Headless Chromium renders the report page in the report tests.
+browser:
+	./scripts/ensure-chromium.sh
 
 images: venv docker
 	$(VENV)/bin/codeforge sandbox build all

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from . import __version__
-from .commands import graphs, sandbox
+from .commands import bench, graphs, sandbox
 
 app = typer.Typer(
     help="Train and evaluate code models: sandboxed execution, program graphs, benchmarks with feedback.",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(graphs.app, name="graphs")
+app.add_typer(bench.app, name="bench")
 
 
 def _print_version(value: bool) -> None:

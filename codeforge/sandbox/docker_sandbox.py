@@ -84,6 +84,12 @@ class DockerSandbox:
                       stderr=f"the sandbox lost this job's runner twice: {error}",
                       details={"sandbox": str(error)})
 
+    def check(self, language: str) -> None:
+        """Raise SandboxUnavailable now, with the fix, if the image `language` needs is missing or stale.
+
+        For callers about to spend a long time producing jobs (a model generating)."""
+        self._image(images.IMAGE_OF_LANGUAGE[getattr(language, "value", language)])
+
     def submit(self, job: Job) -> Future:
         """Queue a job and return a future of its Result; at most `workers` jobs run at once.
 

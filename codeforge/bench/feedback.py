@@ -1,0 +1,91 @@
+"""What a model is told about a failed answer before it tries again (`--chain`).
+
+Two sources, recorded with every sample and every run:
+- `visible`: built from running the answer against the examples the prompt itself shows (HumanEval's
+  docstring examples, MBPP's first test, HumanEval-X's example tests), so it says nothing the model was not
+  already shown, beyond syntax, compile and runtime errors of its own code. Whether a sample goes on to
+  another round still follows the benchmark's verdict, as in the research's chain: a failed sample whose
+  examples pass is told only that it is wrong on other inputs.
+- `hidden`: built from the benchmark's own tests (the failing assertion, its input, the traceback). This is
+  oracle feedback: scores after round 0 are then not comparable with plain pass@k, and every table and
+  export marks them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+from ..store import NO_CODE, Execution
+
+MAX_CHARS = 2000  # of tool output quoted back to the model: the end of a traceback is what matters
+
+
+class FeedbackSource(str, Enum):
+    visible = "visible"
+    hidden = "hidden"
+
+
+def purpose_for(source: FeedbackSource) -> str:
+    """Which stored execution a feedback source reads: the benchmark's tests or the visible examples."""
+    return "tests" if source is FeedbackSource.hidden else "visible"
+
+
+def _tail(text: str, limit: int = MAX_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
+def _test_output(result: dict) -> str:
+    """The useful part of a run's output: failing Go tests' own output, else stderr, else stdout."""
+    failing = [t for t in result.get("details", {}).get("tests", []) or []
+               if isinstance(t, dict) and t.get("outcome") not in ("passed", "skipped")]
+    outputs = [str(t.get("output", "")).strip() for t in failing if t.get("output")]
+    if outputs:
+        return "\n".join(outputs)
+    return (result.get("stderr") or "").strip() or (result.get("stdout") or "").strip()
+
+
+def _memory_errors(result: dict) -> str:
+    lines = []
+    for error in result.get("details", {}).get("memory_errors", [])[:5]:
+        frame = error.get("frame") or {}
+        where = f" at {frame.get('file')}:{frame.get('line')}" if frame.get("file") else ""
+        lines.append(f"- {error.get('kind')}: {error.get('message')}{where}")
+    return "\n".join(lines)
+
+
+def describe(execution: Optional[Execution], raw_output: str = "") -> str:
+    """What went wrong, in words a model can act on."""
+    if execution is None:
+        return "The answer could not be checked."
+    status, result = execution.status, execution.result
+    if status == NO_CODE:
+        return ("The answer contained no code. Answer with the complete program in one fenced code block."
+                + (f"\nThe answer was:\n{_tail(raw_output, 600)}" if raw_output.strip() else ""))
+    if status == "passed":
+        return ("The code passes the examples shown in the problem but is wrong for other inputs. Re-read the "
+                "problem statement and check edge cases.")
+    if status == "timeout":
+        return (f"The code did not finish within the time limit ({result.get('duration_s', 0):.0f} s): an endless "
+                "loop, a call that waits for input, or an algorithm that is too slow.")
+    if status == "oom":
+        return "The code ran out of memory and was killed."
+    if status == "output_limit":
+        return "The code printed far too much output and was stopped."
+    if status == "compile_error":
+        return "The code does not compile:\n" + _tail(_test_output(result))
+    if status == "memory_error":
+        return "The code has memory errors (Valgrind):\n" + _memory_errors(result)
+    output = _test_output(result)
+    if "SyntaxError" in output or "IndentationError" in output:
+        return "The code has a syntax error:\n" + _tail(output)
+    return "The code fails:\n" + _tail(output) if output else "The code fails (no output)."
+
+
+def feedback_text(source: FeedbackSource, executions: dict, raw_output: str = "") -> str:
+    """The feedback for a failed sample from its stored executions (purpose -> Execution)."""
+    tested = executions.get("tests")
+    if tested is not None and tested.status == NO_CODE:
+        return describe(tested, raw_output)
+    return describe(executions.get(purpose_for(source)), raw_output)

@@ -1,0 +1,284 @@
+"""The bench loop: generate -> execute -> feedback, for round 0 and up to `chain` more rounds.
+
+Everything goes through the store first: a generation is stored before its program is sent to the sandbox,
+and an execution as soon as its result comes back. Re-running the same command therefore resumes: it reads
+the store, generates only the samples that have no stored generation and executes only those with no stored
+result. Rounds are barriers (round r+1 needs round r's verdicts); inside a round, programs run in the sandbox
+while the next batch generates.
+
+A sandbox failure (`sandbox_error`) says nothing about the program, so it is not stored: the sample is
+counted as unchecked and the next run of the same command executes it again.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional, Protocol
+
+from ..models.base import Generator, ModelInfo, PromptMode, Request, Sampling
+from ..models.prompts import (base_feedback_prompt, chat_feedback_prompt, chat_prompt, extract_code,
+                              stop_sequences)
+from ..sandbox.engine import SandboxUnavailable
+from ..sandbox.jobs import Job, Status
+from ..store import NO_CODE, RunRecord, SampleRecord, Store
+from ..tasks.base import JobSpec, Task
+from .feedback import FeedbackSource, feedback_text
+from .metrics import Score, reportable_ks, score
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    samples: int = 1
+    sampling: Sampling = field(default_factory=Sampling)
+    seed: int = 0
+    chain: int = 0
+    feedback: FeedbackSource = FeedbackSource.visible
+    ks: tuple[int, ...] = (1, 10, 100)
+    timeout_s: Optional[float] = None  # None: each task's own (generous) limit
+    memory_mb: int = 1024
+
+
+@dataclass
+class RoundSummary:
+    round: int
+    scores: dict[int, Score]  # k -> pass@k after this round
+    solved: int  # tasks with at least one passing sample
+    tasks: int
+    samples: int  # samples generated in this round (stored, over all runs of the command)
+    unchecked: int  # samples of this round with no stored verdict (sandbox errors)
+    completion_tokens: int
+    gen_seconds: float
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.completion_tokens / self.gen_seconds if self.gen_seconds > 0 else 0.0
+
+
+class Reporter(Protocol):
+    def round_started(self, round: int, to_generate: int, to_execute: int) -> None: ...
+
+    def generated(self, count: int) -> None: ...
+
+    def executed(self, passed: bool) -> None: ...
+
+    def sandbox_failed(self, message: str) -> None: ...
+
+
+class SilentReporter:
+    def round_started(self, round, to_generate, to_execute): pass
+
+    def generated(self, count): pass
+
+    def executed(self, passed): pass
+
+    def sandbox_failed(self, message): pass
+
+
+def sample_seed(seed: int, task_id: str, sample: int, round: int) -> int:
+    """A seed per (task, sample, round), the same in every run and every process."""
+    return zlib.crc32(f"{seed}|{task_id}|{sample}|{round}".encode()) & 0x7FFFFFFF
+
+
+class BenchRunner:
+    """Runs (or resumes) one stored run. `generator` is a callable so the model loads only when needed."""
+
+    def __init__(self, store: Store, run: RunRecord, tasks: list[Task], settings: BenchSettings,
+                 generator: Callable[[], Generator], sandbox, reporter: Optional[Reporter] = None):
+        self.store, self.run, self.tasks, self.settings = store, run, tasks, settings
+        self._generator_factory, self._generator = generator, None
+        self.sandbox = sandbox
+        self.reporter = reporter or SilentReporter()
+        self.by_id = {task.task_id: task for task in tasks}
+        self.mode = PromptMode(run.prompt_mode)
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = self._generator_factory()
+        return self._generator
+
+    def close(self) -> None:
+        """Free the model, if it was loaded."""
+        if self._generator is not None:
+            self._generator.close()
+
+    def execute(self) -> list[RoundSummary]:
+        summaries = []
+        for round in range(self.settings.chain + 1):
+            self._round(round)
+            summaries.append(self.summary(round))
+        return summaries
+
+    # one round ---------------------------------------------------------------------------------------------
+
+    def _round(self, round: int) -> None:
+        index = self._index()
+        to_generate: list[tuple[Task, int, Optional[SampleRecord]]] = []
+        to_execute: list[SampleRecord] = []
+        for task in self.tasks:
+            for sample in range(self.settings.samples):
+                previous = index.get((task.task_id, sample, round - 1))
+                if round > 0 and (previous is None or previous.tested is None or previous.passed):
+                    continue  # solved earlier, or its earlier round is unfinished (sandbox error)
+                current = index.get((task.task_id, sample, round))
+                if current is None:
+                    to_generate.append((task, sample, previous))
+                elif self._missing_executions(current, round):
+                    to_execute.append(current)
+        self.reporter.round_started(round, len(to_generate), len(to_execute))
+        pending: dict[Future, tuple[SampleRecord, str]] = {}
+        for record in to_execute:
+            self._submit(record, round, pending)
+        if to_generate:
+            requests = [self._request(task, sample, round, previous) for task, sample, previous in to_generate]
+            by_key = {request.key: (request, item) for request, item in zip(requests, to_generate)}
+            for generation in self.generator.generate(requests, self.settings.sampling):
+                request, (task, sample, previous) = by_key[generation.key]
+                record = self._store_generation(task, sample, round, request, generation, previous)
+                self.reporter.generated(1)
+                self._submit(record, round, pending)
+                self._harvest(pending, round, block=False)
+        while pending:
+            self._harvest(pending, round, block=True)
+
+    def _missing_executions(self, record: SampleRecord, round: int) -> bool:
+        if record.tested is None:
+            return True
+        return self._wants_visible(record, round) and "visible" not in record.executions
+
+    def _wants_visible(self, record: SampleRecord, round: int) -> bool:
+        """Visible feedback is needed for a failed sample that gets another round."""
+        return (self.settings.feedback is FeedbackSource.visible and round < self.settings.chain
+                and record.tested is not None and not record.passed and record.tested.status != NO_CODE)
+
+    def _request(self, task: Task, sample: int, round: int, previous: Optional[SampleRecord]) -> Request:
+        language = task.language.value
+        key = f"{task.task_id}|{sample}|{round}"
+        seed = sample_seed(self.settings.seed, task.task_id, sample, round)
+        feedback = None
+        if previous is not None:
+            feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output)
+            attempt = previous.code if previous.code is not None else previous.raw_output
+        if self.mode is PromptMode.base:
+            text = task.prompt if previous is None else base_feedback_prompt(task.prompt, language, attempt, feedback)
+            stop = stop_sequences(language, prompt_opens_function=task.prompt_opens_function)
+            return Request(key=key, seed=seed, text=text, stop=stop, reference=task.reference)
+        if previous is None:
+            messages, prefill = chat_prompt(task.prompt, language)
+        else:
+            messages, prefill = chat_feedback_prompt(task.prompt, language, attempt, feedback)
+        return Request(key=key, seed=seed, messages=tuple(messages), prefill=prefill, reference=task.reference)
+
+    def _store_generation(self, task, sample, round, request: Request, generation, previous) -> SampleRecord:
+        info: ModelInfo = self.generator.info
+        if generation.finish_reason == "error":
+            code = None
+        elif self.mode is PromptMode.base:
+            code = task.code_from_completion(generation.text)
+        else:
+            code = extract_code(generation.text, task.language.value, task.entry_point, prefilled=info.prefills)
+        prompt = json.dumps({"text": request.text} if self.mode is PromptMode.base
+                            else {"messages": list(request.messages), "prefill": request.prefill},
+                            ensure_ascii=False)
+        feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output) \
+            if previous is not None else None
+        raw = generation.text if generation.finish_reason != "error" else f"[generation failed] {generation.error}"
+        sample_id = self.store.add_sample(
+            self.run.id, task.task_id, sample, round, prompt=prompt, raw_output=raw, code=code,
+            finish_reason=generation.finish_reason, prompt_tokens=generation.prompt_tokens,
+            completion_tokens=generation.completion_tokens, gen_seconds=generation.seconds,
+            feedback=feedback, feedback_source=self.settings.feedback.value if feedback is not None else None)
+        return SampleRecord(sample_id, task.task_id, sample, round, prompt, raw, code, generation.finish_reason,
+                            generation.prompt_tokens, generation.completion_tokens, generation.seconds, feedback,
+                            self.settings.feedback.value if feedback is not None else None, {})
+
+    # execution --------------------------------------------------------------------------------------------
+
+    def _job(self, record: SampleRecord, purpose: str) -> Job:
+        task = self.by_id[record.task_id]
+        spec: JobSpec = task.test_job(record.code) if purpose == "tests" else task.visible_job(record.code)
+        return Job(id=f"{self.run.id}:{record.id}:{purpose}", language=spec.language, files=spec.files,
+                   action=spec.action, timeout_s=self.settings.timeout_s or spec.timeout_s,
+                   memory_mb=self.settings.memory_mb)
+
+    def _submit(self, record: SampleRecord, round: int, pending: dict) -> None:
+        if record.tested is None:
+            if record.code is None:
+                self.store.add_execution(record.id, "tests", NO_CODE, False, 0.0, {})
+                self.reporter.executed(False)
+                record = self._reload(record)
+            else:
+                pending[self.sandbox.submit(self._job(record, "tests"))] = (record, "tests")
+                return
+        if self._wants_visible(record, round) and "visible" not in record.executions:
+            pending[self.sandbox.submit(self._job(record, "visible"))] = (record, "visible")
+
+    def _harvest(self, pending: dict, round: int, block: bool) -> None:
+        done, _ = wait(list(pending), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for future in done:
+            record, purpose = pending.pop(future)
+            try:
+                result = future.result()
+            except SandboxUnavailable:
+                raise  # no engine or no image: nothing else can run either; the command says how to fix it
+            except Exception as exc:  # the sandbox raised: nothing is known about the program
+                self.reporter.sandbox_failed(f"{record.task_id}: {exc}")
+                continue
+            if result.status is Status.sandbox_error:
+                self.reporter.sandbox_failed(f"{record.task_id}: {result.stderr.strip()[-300:]}")
+                continue
+            self.store.add_execution(record.id, purpose, result.status.value, result.passed, result.duration_s,
+                                     json.loads(result.to_json()))
+            if purpose == "tests":
+                self.reporter.executed(result.passed)
+                self._submit(self._reload(record), round, pending)
+
+    def _reload(self, record: SampleRecord) -> SampleRecord:
+        return next(s for s in self.store.samples(self.run.id, record.task_id) if s.id == record.id)
+
+    # scores -----------------------------------------------------------------------------------------------
+
+    def _index(self) -> dict[tuple[str, int, int], SampleRecord]:
+        return {(s.task_id, s.sample, s.round): s for s in self.store.samples(self.run.id) if s.task_id in self.by_id}
+
+    def summary(self, round: int) -> RoundSummary:
+        return summarize(self.store.samples(self.run.id), [t.task_id for t in self.tasks], self.settings.samples,
+                         round, self.settings.ks)
+
+
+def first_passing_round(samples: Iterable[SampleRecord]) -> dict[tuple[str, int], Optional[int]]:
+    """(task, sample) -> the round its answer first passed the benchmark's tests, or None."""
+    found: dict[tuple[str, int], Optional[int]] = {}
+    for s in samples:
+        key = (s.task_id, s.sample)
+        found.setdefault(key, None)
+        if s.passed and (found[key] is None or s.round < found[key]):
+            found[key] = s.round
+    return found
+
+
+def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: int,
+              ks: Iterable[int]) -> RoundSummary:
+    """pass@k after `round`: a sample counts as passed once any of its rounds up to `round` passed."""
+    wanted = set(task_ids)
+    samples = [s for s in samples if s.task_id in wanted]
+    first = first_passing_round(samples)
+    counts = []
+    for task_id in task_ids:
+        c = sum(1 for s in range(n) if first.get((task_id, s)) is not None and first[(task_id, s)] <= round)
+        counts.append((n, c))
+    this_round = [s for s in samples if s.round == round]
+    statuses: dict[str, int] = {}
+    for s in this_round:
+        status = s.tested.status if s.tested else "unchecked"
+        statuses[status] = statuses.get(status, 0) + 1
+    return RoundSummary(
+        round=round, scores={k: score(counts, k) for k in reportable_ks(counts, ks)},
+        solved=sum(1 for _, c in counts if c > 0), tasks=len(task_ids), samples=len(this_round),
+        unchecked=sum(1 for s in this_round if s.tested is None),
+        completion_tokens=sum(s.completion_tokens for s in this_round),
+        gen_seconds=sum(s.gen_seconds for s in this_round), statuses=statuses)
