@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from . import __version__
-from .commands import bench, graphs, sandbox
+from .commands import bench, graphs, report, sandbox
 
 app = typer.Typer(
     help="Train and evaluate code models: sandboxed execution, program graphs, benchmarks with feedback.",
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(graphs.app, name="graphs")
 app.add_typer(bench.app, name="bench")
+app.add_typer(report.app, name="report")
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,150 @@
+"""One `codeforge report` as a library call: read the store, compute, draw, write report.json (and the page).
+
+Everything the terminal, the charts and the HTML page show comes from one `Report`; report.json holds every
+number in it, written with a fixed key order so that the same store gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..store import Store, StoreError
+from . import charts
+from .data import MethodResult, ReportError, chain_pairs, load_methods
+from .stats import RESAMPLES, SEED, Comparison, compare, compare_all
+
+DEFINITIONS = {
+    "solved": "a task is solved by a method when its first sample (sample 0) passed the benchmark's tests after "
+              "the run's final round; counts, percentages, the heatmap and McNemar's test use this",
+    "passed_after_round": "a sample counts as passed after round r when any of its rounds up to r passed",
+    "pass_at_k": "unbiased pass@k over all samples (Chen et al. 2021), normal 95% interval over tasks",
+    "mcnemar": "exact two-sided McNemar test on the tasks only one of the two methods solved",
+    "holm": "Holm step-down correction over all pairs; significant means Holm-adjusted p < 0.05",
+    "bootstrap": "paired bootstrap over tasks of the difference in pass@1 (B - A), 95% percentile interval",
+    "oracle_feedback": "the run's later rounds were told the benchmark's own (hidden) tests: not comparable with "
+                       "plain pass@k",
+}
+
+
+@dataclass
+class Report:
+    db: Path
+    dataset: str
+    methods: list[MethodResult]  # least to most successful
+    comparisons: list[Comparison]  # every pair, A weaker or equal
+    pairs: list[tuple[MethodResult, MethodResult]]  # (method, chained version)
+    pair_tests: list[Comparison]  # one per pair, A = the method, B = its chained version
+    baseline: Optional[MethodResult]
+    deltas: dict[str, Comparison]  # method -> (baseline vs method), when there is a baseline
+    resamples: int
+    seed: int
+    files: dict[str, Path] = field(default_factory=dict)  # chart or page -> where it was written
+
+    @property
+    def chained(self) -> list[MethodResult]:
+        return [m for m in self.methods if m.chained]
+
+
+def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,
+                 baseline: Optional[str] = None, pairs: Sequence[tuple[str, str]] = (),
+                 resamples: int = RESAMPLES, seed: int = SEED) -> Report:
+    try:
+        with Store.open(db, create=False) as store:
+            methods = load_methods(store, names, dataset)
+    except StoreError as exc:
+        raise ReportError(str(exc)) from exc
+    by_name = {m.name: m for m in methods}
+    if baseline is not None and baseline not in by_name:
+        raise ReportError(f"--baseline {baseline!r} is not one of the runs in this report "
+                          f"({', '.join(sorted(by_name))})")
+    base = by_name.get(baseline) if baseline else None
+    chosen_pairs = chain_pairs(methods, pairs)
+    return Report(
+        db=Path(db), dataset=methods[0].run.dataset, methods=methods,
+        comparisons=compare_all(methods, resamples, seed), pairs=chosen_pairs,
+        pair_tests=[compare(a, b, resamples, seed) for a, b in chosen_pairs], baseline=base,
+        deltas={m.name: compare(base, m, resamples, seed) for m in methods if base and m is not base},
+        resamples=resamples, seed=seed)
+
+
+def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
+    """The charts this report has material for, as name -> PNG."""
+    files = {"passed": charts.passed_chart(report.methods, report.dataset, out / "passed.png")}
+    if heatmap:
+        files["heatmap"] = charts.heatmap_chart(report.methods, out / "heatmap.png")
+    if report.pairs:
+        files["chain_impact"] = charts.chain_chart(report.pairs, report.pair_tests, out / "chain_impact.png")
+    if report.chained:
+        files["rounds"] = charts.rounds_chart(report.methods, out / "rounds.png")
+    if report.comparisons:
+        files["significance"] = charts.significance_chart(report.comparisons, out / "significance.png")
+    return files
+
+
+def write_report(report: Report, out: Path, heatmap: bool = False, html: bool = False) -> dict[str, Path]:
+    """Charts, report.json and (with html) report.html under `out`; returns them all by name."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        report.files = draw(report, out, heatmap)
+        report.files["json"] = out / "report.json"
+        if html:
+            report.files["html"] = out / "report.html"
+        report.files["json"].write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
+        if html:
+            from .html import render_html
+
+            report.files["html"].write_text(render_html(report), encoding="utf-8")
+    except OSError as exc:
+        raise ReportError(f"cannot write the report under {out}: {exc}") from exc
+    return report.files
+
+
+def _score(s) -> dict:
+    return {"value": s.value, "low": s.low, "high": s.high}
+
+
+def _comparison(c: Comparison) -> dict:
+    return {"a": c.a, "b": c.b, "tasks": c.tasks, "only_a": c.only_a, "only_b": c.only_b, "both": c.both,
+            "neither": c.neither, "p_value": c.p_value, "p_holm": c.p_holm, "significant": c.significant,
+            "diff": c.diff, "diff_low": c.diff_low, "diff_high": c.diff_high}
+
+
+def _method(m: MethodResult, delta: Optional[Comparison]) -> dict:
+    run = m.run
+    return {
+        "name": m.name, "oracle_feedback": run.oracle_feedback, "model": run.model, "backend": run.backend,
+        "adapter": run.adapter, "prompt_mode": run.prompt_mode, "feedback": run.feedback if run.chain else None,
+        "chain": run.chain, "samples_per_task": run.samples_per_task, "seed": run.seed,
+        "tasks": m.tasks, "solved": m.solved_count, "solved_pct": 100 * m.solved_share,
+        "solved_interval": _score(m.solved_interval),
+        "pass_at_k": {str(k): _score(s) for k, s in sorted(m.scores.items())},
+        "rounds": [{"round": p.round, "solved": p.solved, "pass_at_1": _score(p.pass_at_1)} for p in m.rounds],
+        "vs_baseline": None if delta is None else {
+            "baseline": delta.a, "diff": delta.diff, "diff_low": delta.diff_low, "diff_high": delta.diff_high,
+            "p_value": delta.p_value, "only_baseline": delta.only_a, "only_method": delta.only_b},
+        "config": run.config, "versions": run.versions,
+    }
+
+
+def report_json(report: Report) -> dict:
+    tasks, cells = charts.heatmap_order(report.methods)
+    return {
+        "dataset": report.dataset,
+        "baseline": report.baseline.name if report.baseline else None,
+        "definitions": DEFINITIONS,
+        "bootstrap": {"resamples": report.resamples, "seed": report.seed},
+        "methods": [_method(m, report.deltas.get(m.name)) for m in report.methods],
+        "chain_impact": [{"method": a.name, "chained": b.name, "tasks": b.tasks, "before": a.solved_count,
+                          "after": b.solved_count, "change": b.solved_count - a.solved_count,
+                          "change_pp": 100 * (b.solved_share - a.solved_share), **_comparison(test)}
+                         for (a, b), test in zip(report.pairs, report.pair_tests)],
+        "significance": [_comparison(c) for c in report.comparisons],
+        "heatmap": {"methods": [m.name for m in report.methods], "tasks": tasks,
+                    "cells": [[None if math.isnan(v) else int(v) for v in row] for row in cells]},
+        "files": {name: path.name for name, path in report.files.items()},
+    }

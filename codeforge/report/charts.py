@@ -1,0 +1,184 @@
+"""The report's charts, one function each, every one returning the PNG it wrote.
+
+matplotlib is imported inside the functions (it costs a noticeable fraction of a second) and drives the Agg
+canvas directly, never pyplot: no display is needed and no global backend is switched. Sizes grow with the
+number of tasks and methods, so 164 tasks by 9 methods stays legible. PNGs carry no "Software" entry, so
+the same store gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+from .data import MethodResult
+from .stats import Comparison
+
+DPI = 110
+PASS, FAIL, MISSING = "#2e9e5b", "#e4e4e4", "#ffffff"
+BEFORE, AFTER = "#9aa7b8", "#1f6fb2"
+ORACLE_MARK = "†"  # oracle feedback: the run's later rounds saw the benchmark's own tests
+
+
+def label(method: MethodResult) -> str:
+    return f"{method.name} {ORACLE_MARK}" if method.run.oracle_feedback else method.name
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def _colors(count: int) -> list:
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10"].colors
+    return [palette[i % len(palette)] for i in range(count)]
+
+
+def _oracle_note(ax, methods: Sequence[MethodResult], below_points: float = 40) -> None:
+    """The footnote for the † mark, under the axes (and under their x labels)."""
+    if any(m.run.oracle_feedback for m in methods):
+        ax.annotate(f"{ORACLE_MARK} oracle feedback: later rounds were told the benchmark's own tests",
+                    xy=(0, 0), xycoords="axes fraction", xytext=(0, -below_points), textcoords="offset points",
+                    fontsize=8, ha="left", va="top")
+
+
+def passed_chart(methods: Sequence[MethodResult], dataset: str, path: Path) -> Path:
+    """Solved tasks per method, least to most successful from top to bottom, with the 95% interval."""
+    tasks = max(m.tasks for m in methods)
+    figure = _figure(9, 1.2 + 0.45 * len(methods))
+    ax = figure.add_subplot()
+    y = range(len(methods))
+    counts = [m.solved_count for m in methods]
+    errors = [[m.tasks * (m.solved_share - m.solved_interval.low) for m in methods],
+              [m.tasks * (m.solved_interval.high - m.solved_share) for m in methods]]
+    ax.barh(y, counts, color=_colors(len(methods)), xerr=errors, capsize=3, error_kw={"elinewidth": 1})
+    for i, m in enumerate(methods):
+        ax.text(m.tasks * m.solved_interval.high + tasks * 0.01, i,
+                f"{m.solved_count}/{m.tasks} ({100 * m.solved_share:.1f}%)", va="center", fontsize=9)
+    ax.set_yticks(list(y), [label(m) for m in methods])
+    ax.invert_yaxis()
+    ax.set_xlim(0, tasks * 1.25)
+    ax.set_xlabel(f"tasks passed (of {tasks}); whiskers: 95% interval")
+    ax.set_title(f"Passed tasks per method on {dataset}")
+    ax.spines[["top", "right"]].set_visible(False)
+    _oracle_note(ax, methods)
+    return _save(figure, path)
+
+
+def heatmap_order(methods: Sequence[MethodResult]) -> tuple[list[str], list[list[float]]]:
+    """Every task, most-solved first (ties in dataset order), and per task one cell per method: 1, 0 or NaN."""
+    tasks = list(dict.fromkeys(t for m in methods for t in m.task_ids))
+    solved = [m.solved_by_task() for m in methods]
+    cells = {t: [float(s[t]) if t in s else math.nan for s in solved] for t in tasks}
+    tasks.sort(key=lambda t: -sum(v for v in cells[t] if not math.isnan(v)))  # stable: ties keep dataset order
+    return tasks, [cells[t] for t in tasks]
+
+
+def heatmap_chart(methods: Sequence[MethodResult], path: Path) -> Path:
+    """Tasks (rows) by methods (columns), pass or fail, every task."""
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    tasks, rows = heatmap_order(methods)
+    figure = _figure(2.8 + 0.85 * len(methods), 1.8 + 0.13 * len(tasks))
+    ax = figure.add_subplot()
+    cmap = ListedColormap([FAIL, PASS]).with_extremes(bad=MISSING)
+    ax.imshow(np.ma.masked_invalid(np.array(rows, dtype=float)), cmap=cmap, vmin=0, vmax=1, aspect="auto",
+              interpolation="nearest")
+    ax.set_xticks(range(len(methods)), [f"{label(m)}\n{m.solved_count}/{m.tasks}" for m in methods],
+                  rotation=40, ha="left", fontsize=8)
+    ax.xaxis.tick_top()
+    step = max(1, math.ceil(len(tasks) / 300))  # past ~300 rows every label would overlap its neighbours
+    ax.set_yticks(range(0, len(tasks), step), tasks[::step], fontsize=6.5)
+    ax.set_xticks([x - 0.5 for x in range(1, len(methods))], minor=True)
+    ax.grid(which="minor", axis="x", color="white", linewidth=2)
+    ax.tick_params(which="minor", length=0)
+    ax.legend(handles=[Patch(color=PASS, label="passed"), Patch(facecolor=FAIL, label="failed"),
+                       Patch(facecolor=MISSING, edgecolor="#999999", label="not in run")],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.set_title("Tasks by method (rows: most solved first; columns: least to most successful)", fontsize=10,
+                 pad=12 + 6 * max(len(m.name) for m in methods) ** 0.5)
+    _oracle_note(ax, methods, below_points=6)
+    return _save(figure, path)
+
+
+def chain_chart(pairs: Sequence[tuple[MethodResult, MethodResult]], tests: Sequence[Comparison],
+                path: Path) -> Path:
+    """Each method beside its chained version, with the change in solved tasks and McNemar's p."""
+    tasks = max(m.tasks for pair in pairs for m in pair)
+    figure = _figure(2.5 + 1.9 * len(pairs), 5)
+    ax = figure.add_subplot()
+    width = 0.38
+    for i, ((before, after), test) in enumerate(zip(pairs, tests)):
+        for offset, m, color in ((-width / 2, before, BEFORE), (width / 2, after, AFTER)):
+            ax.bar(i + offset, m.solved_count, width, color=color)
+            ax.text(i + offset, m.solved_count, f"{m.solved_count}\n{label(m)}", ha="center", va="bottom",
+                    fontsize=7)
+        change = after.solved_count - before.solved_count
+        points = 100 * (after.solved_share - before.solved_share)
+        ax.text(i, tasks * 1.16, f"{change:+d} ({points:+.1f} pp)", ha="center", fontsize=10, fontweight="bold")
+        ax.text(i, tasks * 1.10, f"McNemar p={test.p_value:.2g}", ha="center", fontsize=8)
+    ax.set_xticks(range(len(pairs)), [f"{a.name}\n→ {b.name}" for a, b in pairs], fontsize=8)
+    ax.set_ylim(0, tasks * 1.24)
+    ax.set_ylabel(f"tasks passed (of {tasks})")
+    ax.set_title("Chain impact: each method and its chained version")
+    ax.spines[["top", "right"]].set_visible(False)
+    _oracle_note(ax, [m for pair in pairs for m in pair], below_points=36)
+    return _save(figure, path)
+
+
+def rounds_chart(methods: Sequence[MethodResult], path: Path) -> Path:
+    """pass@1 after each round of every chained run, with its 95% band."""
+    chained = [m for m in methods if m.chained]
+    last = max(len(m.rounds) for m in chained) - 1
+    figure = _figure(7 + 0.4 * last, 4.8)
+    ax = figure.add_subplot()
+    for m, color in zip(chained, _colors(len(chained))):
+        x = [p.round for p in m.rounds]
+        end = m.rounds[-1].pass_at_1.value
+        ax.plot(x, [100 * p.pass_at_1.value for p in m.rounds], marker="o", color=color,
+                linestyle="--" if m.run.oracle_feedback else "-",  # told the hidden tests: set apart
+                label=f"{label(m)}: {100 * m.rounds[0].pass_at_1.value:.1f}% → {100 * end:.1f}%")
+        ax.fill_between(x, [100 * p.pass_at_1.low for p in m.rounds], [100 * p.pass_at_1.high for p in m.rounds],
+                        color=color, alpha=0.12, linewidth=0)
+    ax.set_xticks(range(last + 1), ["0 (first answer)", *map(str, range(1, last + 1))] if last else ["0"])
+    ax.set_xlim(-0.2, last + 0.2)
+    ax.set_xlabel("after round")
+    ax.set_ylabel("pass@1 (%); band: 95% interval")
+    ax.set_title("pass@1 after each feedback round")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    _oracle_note(ax, chained)
+    return _save(figure, path)
+
+
+def significance_chart(comparisons: Sequence[Comparison], path: Path) -> Path:
+    """Every pair's difference in pass@1 (B - A) with its bootstrap 95% interval; Holm-significant in colour."""
+    figure = _figure(9, 1.4 + 0.28 * len(comparisons))
+    ax = figure.add_subplot()
+    for i, c in enumerate(comparisons):
+        color = AFTER if c.significant else "#8c8c8c"
+        ax.plot([100 * c.diff_low, 100 * c.diff_high], [i, i], color=color, linewidth=2)
+        ax.plot([100 * c.diff], [i], "o", color=color, markersize=4)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(comparisons)), [f"{c.b} − {c.a}   (McNemar p={c.p_value:.2g})" for c in comparisons],
+                  fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("difference in pass@1, percentage points (paired bootstrap 95% interval)")
+    ax.set_title("Pairwise differences (blue: significant after Holm correction, p < 0.05)")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(figure, path)

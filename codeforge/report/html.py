@@ -1,0 +1,144 @@
+"""The report as one self-contained HTML page: the charts embedded as data URIs, no script, no outside link,
+so it opens from disk in any browser and can be mailed as one file. Every piece of text is escaped."""
+
+from __future__ import annotations
+
+import base64
+import json
+from html import escape
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from . import fmt
+from .build import DEFINITIONS, Report
+from .charts import ORACLE_MARK, label
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1150px;
+       padding: 0 1rem; color: #1d1d1f; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
+th, td { border: 1px solid #d6d6d6; padding: .3rem .6rem; text-align: right; }
+th { background: #f3f4f6; } td:first-child, th:first-child { text-align: left; }
+td.text { text-align: left; } tr.significant td { background: #eaf3ff; } tr.oracle td { background: #fff6e0; }
+img { max-width: 100%; border: 1px solid #eee; margin: .5rem 0; }
+.note { color: #555; font-size: .9rem; } .oracle-flag { color: #a15c00; font-weight: bold; }
+pre { background: #f6f8fa; padding: .6rem; font-size: .8rem; overflow-x: auto; }
+"""
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], row_classes: Sequence[str] = (),
+           text_columns: Iterable[int] = (0,)) -> str:
+    """A table; columns in `text_columns` are left-aligned, rows take the CSS class given for them."""
+    text_columns = set(text_columns)
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        cells = "".join(f'<td class="text">{escape(str(c))}</td>' if j in text_columns else f"<td>{escape(str(c))}</td>"
+                        for j, c in enumerate(row))
+        css = row_classes[i] if i < len(row_classes) else ""
+        body.append(f'<tr class="{escape(css)}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _image(path: Optional[Path], alt: str) -> str:
+    if path is None:
+        return ""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
+
+
+def _methods_section(report: Report) -> str:
+    ks = sorted({k for m in report.methods for k in m.scores})
+    headers = ["method", "solved", "%", *[f"pass@{k} % [95% CI]" for k in ks]]
+    if report.baseline:
+        headers.append(f"Δ pass@1 vs {report.baseline.name}, pp [95% CI]")
+        headers.append("McNemar p")
+    rows = []
+    for m in report.methods:
+        row = [label(m), f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
+               *[fmt.score_cell(m.scores[k]) if k in m.scores else "-" for k in ks]]
+        if report.baseline:
+            d = report.deltas.get(m.name)
+            row += [fmt.points_interval(d.diff, d.diff_low, d.diff_high), fmt.p_value(d.p_value)] if d else \
+                   ["baseline", ""]
+        rows.append(row)
+    classes = ["oracle" if m.run.oracle_feedback else "" for m in report.methods]
+    return (f"<h2>Passed tasks and pass@k</h2>{_table(headers, rows, classes)}"
+            f"{_image(report.files.get('passed'), 'passed tasks per method')}")
+
+
+def _chain_section(report: Report) -> str:
+    if not report.pairs:
+        return ""
+    rows = [[a.name, label(b), f"{a.solved_count}/{a.tasks}", f"{b.solved_count}/{b.tasks}",
+             f"{b.solved_count - a.solved_count:+d}", fmt.points(b.solved_share - a.solved_share),
+             str(t.only_a), str(t.only_b), fmt.p_value(t.p_value)]
+            for (a, b), t in zip(report.pairs, report.pair_tests)]
+    headers = ["method", "chained", "before", "after", "change", "change (pp)", "lost", "gained", "McNemar p"]
+    return (f"<h2>Chain impact</h2>{_table(headers, rows, text_columns=(0, 1))}"
+            f"{_image(report.files.get('chain_impact'), 'chain impact')}")
+
+
+def _rounds_section(report: Report) -> str:
+    chained = report.chained
+    if not chained:
+        return ""
+    last = max(len(m.rounds) for m in chained)
+    rows = [[label(m), *[fmt.pct(m.rounds[r].pass_at_1.value) + f" ({m.rounds[r].solved})" if r < len(m.rounds)
+                         else "-" for r in range(last)]] for m in chained]
+    headers = ["method", *[f"after round {r}" for r in range(last)]]
+    return (f"<h2>pass@1 after each round</h2><p class=\"note\">pass@1 (tasks solved by sample 0)</p>"
+            f"{_table(headers, rows)}{_image(report.files.get('rounds'), 'pass@1 per round')}")
+
+
+def _significance_section(report: Report) -> str:
+    if not report.comparisons:
+        return ""
+    rows = [[c.a, c.b, str(c.tasks), str(c.only_a), str(c.only_b), fmt.p_value(c.p_value), fmt.p_value(c.p_holm),
+             "yes" if c.significant else "no", fmt.points_interval(c.diff, c.diff_low, c.diff_high)]
+            for c in report.comparisons]
+    headers = ["A", "B", "tasks", "only A", "only B", "McNemar p", "p (Holm)", "significant",
+               "pass@1 B − A, pp [95% CI]"]
+    classes = ["significant" if c.significant else "" for c in report.comparisons]
+    note = (f"A is the less successful of the two. {DEFINITIONS['mcnemar']}; {DEFINITIONS['holm']}; "
+            f"{DEFINITIONS['bootstrap']} ({report.resamples} resamples, seed {report.seed}).")
+    return (f"<h2>Significance</h2><p class=\"note\">{escape(note)}</p>{_table(headers, rows, classes, (0, 1))}"
+            f"{_image(report.files.get('significance'), 'pairwise differences')}")
+
+
+def _runs_section(report: Report) -> str:
+    rows = [[m.name, m.run.model, m.run.backend, m.run.adapter or "-", m.run.prompt_mode, fmt.feedback(m.run),
+             str(m.run.chain), str(m.run.samples_per_task), str(m.run.seed)] for m in report.methods]
+    headers = ["method", "model", "backend", "adapter", "prompt mode", "feedback source", "chain", "samples",
+               "seed"]
+    classes = ["oracle" if m.run.oracle_feedback else "" for m in report.methods]
+    details = "".join(
+        f"<details><summary>{escape(m.name)}: full configuration and library versions</summary>"
+        f"<pre>{escape(json.dumps({'config': m.run.config, 'versions': m.run.versions}, indent=2, sort_keys=True))}"
+        f"</pre></details>" for m in report.methods)
+    packages = sorted({p for m in report.methods for p in m.run.versions})
+    versions = _table(["method", *packages], [[m.name, *[str(m.run.versions.get(p, "-")) for p in packages]]
+                                              for m in report.methods], text_columns=range(len(packages) + 1))
+    return (f"<h2>Runs</h2>{_table(headers, rows, classes, text_columns=range(len(headers)))}"
+            f"<h3>Library versions</h3>{versions}{details}")
+
+
+def render_html(report: Report) -> str:
+    oracle = [m.name for m in report.methods if m.run.oracle_feedback]
+    tasks = max(m.tasks for m in report.methods)
+    heatmap = report.files.get("heatmap")
+    parts = [
+        f"<h1>codeforge report: {escape(report.dataset)}</h1>",
+        f"<p>{len(report.methods)} methods on {tasks} tasks, from {escape(str(report.db))}.</p>",
+        f'<p class="oracle-flag">{ORACLE_MARK} oracle feedback ({escape(", ".join(oracle))}): '
+        f"{escape(DEFINITIONS['oracle_feedback'])}.</p>" if oracle else "",
+        "<h2>Definitions</h2><ul>" + "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>"
+                                              for k, v in DEFINITIONS.items()) + "</ul>",
+        _methods_section(report),
+        f"<h2>Tasks by method</h2>{_image(heatmap, 'heatmap of tasks by method')}" if heatmap else "",
+        _chain_section(report), _rounds_section(report), _significance_section(report), _runs_section(report),
+    ]
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>codeforge report: {escape(report.dataset)}</title><style>{_STYLE}</style></head>"
+            f"<body>{''.join(parts)}</body></html>\n")

@@ -1,0 +1,92 @@
+"""Stores for the report tests, built through the store's own API (the report reads nothing else)."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from pathlib import Path
+from typing import Iterable, Optional
+
+from codeforge.store import Store
+
+VERSIONS = {"python": "3.11.2", "torch": "2.4.0", "transformers": "4.56.0", "peft": "0.15.0"}
+
+# The research's nine methods on HumanEval: tasks passed out of 164.
+RESEARCH = {"BASE": 104, "BASE_CHAIN": 132, "AST": 121, "AST_CHAIN": 145, "CFG": 118, "CFG_CHAIN": 147,
+            "PDG": 139, "PDG_CHAIN": 153, "PDG_CHAIN_FEEDBACK": 154}
+# A chained method starts from its method's answers (round 0 is the same greedy answer) and adds rounds.
+CHAINED_FROM = {"BASE_CHAIN": "BASE", "AST_CHAIN": "AST", "CFG_CHAIN": "CFG", "PDG_CHAIN": "PDG",
+                "PDG_CHAIN_FEEDBACK": "PDG"}
+CHAIN = 3
+HUMANEVAL = [f"HumanEval/{i}" for i in range(164)]
+
+
+def make_run(store: Store, name: str, *, dataset: str = "humaneval", chain: int = 0, feedback: str = "visible",
+             n: int = 1, tasks: Iterable[str] = (), adapter: Optional[str] = None):
+    run = store.create_run(name, dataset, model="Qwen/Qwen2.5-Coder-0.5B-Instruct", backend="hf", adapter=adapter,
+                           prompt_mode="chat", feedback=feedback, chain=chain, samples_per_task=n, seed=0,
+                           config={"temperature": 0.0, "chain": chain, "feedback": feedback, "adapter": adapter},
+                           versions=VERSIONS)
+    store.set_tasks(run.id, list(tasks))
+    return run
+
+
+def add(store: Store, run, task: str, sample: int, round: int, passed: bool) -> None:
+    sample_id = store.add_sample(
+        run.id, task, sample, round, prompt="{}", raw_output="...", code="def f():\n    pass\n",
+        finish_reason="stop", prompt_tokens=10, completion_tokens=20, gen_seconds=0.1,
+        feedback="the tests said no" if round else None, feedback_source=run.feedback if round else None)
+    status = "passed" if passed else "failed"
+    store.add_execution(sample_id, "tests", status, passed, 0.05, {"status": status})
+
+
+def record(store: Store, run, pass_round: dict[str, Optional[int]], sample: int = 0) -> None:
+    """One sample per task: failed rounds until the round it passes (None: never), at most run.chain."""
+    for task in store.task_ids(run.id):
+        passes = pass_round.get(task)
+        for r in range(run.chain + 1):
+            add(store, run, task, sample, r, passes == r)
+            if passes == r:
+                break
+
+
+def _noisy_order(name: str, tasks: list[str], rank: dict[str, int]) -> list[str]:
+    noise = random.Random(zlib.crc32(name.encode()))
+    key = {t: rank[t] + noise.gauss(0, 20) for t in tasks}
+    return sorted(tasks, key=lambda t: (key[t], rank[t]))
+
+
+def research_pass_rounds() -> dict[str, dict[str, Optional[int]]]:
+    """Method -> task -> the round it first passes (None: never), matching RESEARCH exactly."""
+    shuffled = HUMANEVAL[:]
+    random.Random(0).shuffle(shuffled)
+    rank = {t: i for i, t in enumerate(shuffled)}  # a task's difficulty, shared by all methods
+    found: dict[str, dict[str, Optional[int]]] = {}
+    for name, solved in RESEARCH.items():
+        if name not in CHAINED_FROM:
+            easiest = set(_noisy_order(name, HUMANEVAL, rank)[:solved])
+            found[name] = {t: 0 if t in easiest else None for t in HUMANEVAL}
+    for name, base in CHAINED_FROM.items():
+        rounds = dict(found[base])
+        open_tasks = [t for t in HUMANEVAL if rounds[t] is None]
+        extra = _noisy_order(name, open_tasks, rank)[:RESEARCH[name] - sum(r is not None for r in rounds.values())]
+        first, second = round(len(extra) * 0.55), round(len(extra) * 0.3)
+        for i, t in enumerate(extra):
+            rounds[t] = 1 if i < first else 2 if i < first + second else 3
+        found[name] = rounds
+    return found
+
+
+def research_store(path: Path) -> Path:
+    """The research's nine methods on HumanEval's 164 tasks (PDG_CHAIN_FEEDBACK with oracle feedback)."""
+    rounds = research_pass_rounds()
+    with Store.open(path) as store:
+        for name in RESEARCH:
+            chained = name in CHAINED_FROM
+            method = CHAINED_FROM.get(name, name)
+            run = make_run(store, name, chain=CHAIN if chained else 0,
+                           feedback="hidden" if name.endswith("FEEDBACK") else "visible", tasks=HUMANEVAL,
+                           adapter=None if method == "BASE" else f"adapters/{method.lower()}-lora")
+            record(store, run, rounds[name])
+            store.finish_run(run.id)
+    return path
