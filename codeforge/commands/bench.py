@@ -122,6 +122,9 @@ def run(
 ) -> None:
     """Generate solutions, run them in the sandbox, feed errors back for --chain rounds, score pass@k.
 
+    Every sample is stored; the same command again resumes. Exit 0: done; 2: bad input (nothing lost);
+    3: some samples could not be checked (sandbox errors): run the same command again.
+
     Example: codeforge bench humaneval --chain 3
     """
     from ..bench.feedback import FeedbackSource
