@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from ._output import console as _console
 from ._output import fail as _fail
+from .sandbox import Isolation
 
 # Kept here, not imported from codeforge.tasks, so that `codeforge --help` loads no dataset code.
 DATASETS = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "humaneval-x-go", "humaneval-x-cpp")
@@ -53,11 +54,6 @@ class Device(str, Enum):
     auto = "auto"
     cuda = "cuda"
     cpu = "cpu"
-
-
-class Isolation(str, Enum):
-    worker = "worker"
-    program = "program"
 
 
 def _ks(text: str) -> tuple[int, ...]:
