@@ -124,6 +124,8 @@ class BenchRunner:
                 previous = index.get((task.task_id, sample, round - 1))
                 if round > 0 and (previous is None or previous.tested is None or previous.passed):
                     continue  # solved earlier, or its earlier round is unfinished (sandbox error)
+                if round > 0 and self._wants_visible(previous, round - 1) and "visible" not in previous.executions:
+                    continue  # its feedback could not be built (sandbox error); the next run of the command will
                 current = index.get((task.task_id, sample, round))
                 if current is None:
                     to_generate.append((task, sample, previous))
