@@ -12,6 +12,7 @@ function (with its imports) for HumanEval-style tasks, the whole file body for G
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ class JobSpec:
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(ABC):
     """One benchmark problem.
 
     prompt: the text a base model continues (HumanEval's signature + docstring, MBPP's docstring with the
@@ -60,14 +61,14 @@ class Task:
         """A base model's continuation of `prompt` turned into `code` (default: prompt + completion)."""
         return self.prompt + completion
 
+    @abstractmethod
     def test_job(self, code: str) -> JobSpec:
         """The program that runs `code` against the dataset's own (hidden) tests."""
-        raise NotImplementedError
 
+    @abstractmethod
     def visible_job(self, code: str) -> JobSpec:
         """The program that runs `code` against the visible examples only; with none, it still compiles
         and loads the code, so syntax, compile and import-time errors show."""
-        raise NotImplementedError
 
 
 def python_imports(text: str) -> str:

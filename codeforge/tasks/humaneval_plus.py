@@ -12,13 +12,14 @@ Visible examples are HumanEval's (see humaneval.py).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
 from ..sandbox.jobs import Action, Language
 from .base import JobSpec, Record, Task, load_records
-from .humaneval import HumanEvalTask, visible_examples
+from .humaneval import HumanEvalTask
+from .humaneval import make_task as make_humaneval_task
 
 FILES = ("HumanEvalPlus.jsonl.gz", "HumanEvalPlus.jsonl")
 HUB = "evalplus/humanevalplus"
@@ -129,24 +130,10 @@ def load(dataset_path: Optional[Path] = None) -> list[Task]:
 
 
 def make_task(record: Record) -> HumanEvalPlusTask:
-    task_id = str(record.get("task_id", str))
-    prompt = str(record.get("prompt", str))
-    entry_point = str(record.get("entry_point", str))
-    reference = prompt + str(record.get("canonical_solution", str))
+    """HumanEval's task (same prompt, reference and visible examples) with the base and plus inputs."""
+    base = make_humaneval_task(record)
     inputs = list(record.get("base_input", list)) + list(record.get("plus_input", list))
-    examples = visible_examples(task_id, prompt, entry_point)
-    return HumanEvalPlusTask(
-        task_id=task_id,
-        dataset="humaneval+",
-        language=Language.python,
-        prompt=prompt,
-        entry_point=entry_point,
-        reference=reference,
-        visible="\n".join(example.assertion for example in examples),
-        timeout_s=60.0,  # up to a thousand inputs, each run twice (reference and candidate)
-        test=str(record.row.get("test", "")),
-        examples=examples,
-        inputs_json=json.dumps(inputs),
-        atol=float(record.row.get("atol") or 0.0),
-        extra={"inputs": len(inputs)},
-    )
+    values = {f.name: getattr(base, f.name) for f in fields(base)}
+    values.update(dataset="humaneval+", extra={"inputs": len(inputs)},
+                  timeout_s=60.0)  # up to a thousand inputs, each run twice (reference and candidate)
+    return HumanEvalPlusTask(**values, inputs_json=json.dumps(inputs), atol=float(record.row.get("atol") or 0.0))
