@@ -16,7 +16,7 @@ import json
 import zlib
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional, Protocol
+from typing import Callable, Optional, Protocol
 
 from ..models.base import Generator, ModelInfo, PromptMode, Request, Sampling
 from ..models.prompts import (base_feedback_prompt, chat_feedback_prompt, chat_prompt, extract_code,
@@ -26,7 +26,7 @@ from ..sandbox.jobs import Job, Status
 from ..store import NO_CODE, RunRecord, SampleRecord, Store
 from ..tasks.base import JobSpec, Task
 from .feedback import FeedbackSource, feedback_text
-from .metrics import Score, reportable_ks, score
+from .scores import RoundSummary, summarize
 
 
 @dataclass(frozen=True)
@@ -39,23 +39,6 @@ class BenchSettings:
     ks: tuple[int, ...] = (1, 10, 100)
     timeout_s: Optional[float] = None  # None: each task's own (generous) limit
     memory_mb: int = 1024
-
-
-@dataclass
-class RoundSummary:
-    round: int
-    scores: dict[int, Score]  # k -> pass@k after this round
-    solved: int  # tasks with at least one passing sample
-    tasks: int
-    samples: int  # samples generated in this round (stored, over all runs of the command)
-    unchecked: int  # samples of this round with no stored verdict (sandbox errors)
-    completion_tokens: int
-    gen_seconds: float
-    statuses: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.completion_tokens / self.gen_seconds if self.gen_seconds > 0 else 0.0
 
 
 class Reporter(Protocol):
@@ -250,37 +233,3 @@ class BenchRunner:
     def summary(self, round: int) -> RoundSummary:
         return summarize(self.store.samples(self.run.id), [t.task_id for t in self.tasks], self.settings.samples,
                          round, self.settings.ks)
-
-
-def first_passing_round(samples: Iterable[SampleRecord]) -> dict[tuple[str, int], Optional[int]]:
-    """(task, sample) -> the round its answer first passed the benchmark's tests, or None."""
-    found: dict[tuple[str, int], Optional[int]] = {}
-    for s in samples:
-        key = (s.task_id, s.sample)
-        found.setdefault(key, None)
-        if s.passed and (found[key] is None or s.round < found[key]):
-            found[key] = s.round
-    return found
-
-
-def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: int,
-              ks: Iterable[int]) -> RoundSummary:
-    """pass@k after `round`: a sample counts as passed once any of its rounds up to `round` passed."""
-    wanted = set(task_ids)
-    samples = [s for s in samples if s.task_id in wanted]
-    first = first_passing_round(samples)
-    counts = []
-    for task_id in task_ids:
-        c = sum(1 for s in range(n) if first.get((task_id, s)) is not None and first[(task_id, s)] <= round)
-        counts.append((n, c))
-    this_round = [s for s in samples if s.round == round]
-    statuses: dict[str, int] = {}
-    for s in this_round:
-        status = s.tested.status if s.tested else "unchecked"
-        statuses[status] = statuses.get(status, 0) + 1
-    return RoundSummary(
-        round=round, scores={k: score(counts, k) for k in reportable_ks(counts, ks)},
-        solved=sum(1 for _, c in counts if c > 0), tasks=len(task_ids), samples=len(this_round),
-        unchecked=sum(1 for s in this_round if s.tested is None),
-        completion_tokens=sum(s.completion_tokens for s in this_round),
-        gen_seconds=sum(s.gen_seconds for s in this_round), statuses=statuses)

@@ -16,7 +16,8 @@ from ..sandbox.engine import SandboxUnavailable
 from ..store import RunRecord, Store, StoreError, db_path
 from ..store.export import export_samples
 from ..tasks import DatasetError, load_tasks
-from .runner import BenchRunner, BenchSettings, Reporter, RoundSummary
+from .runner import BenchRunner, BenchSettings, Reporter
+from .scores import RoundSummary
 from .runs import default_run_name, open_run
 
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..bench.runner import RoundSummary, summarize
+from ..bench.scores import RoundSummary, stored_rounds, task_rows
 from ..bench.session import BenchOutcome
 from ..store import RunRecord, Store
 
@@ -121,14 +121,6 @@ def round_json(r: RoundSummary) -> dict:
             "pass_at_k": {str(k): {"value": s.value, "low": s.low, "high": s.high} for k, s in r.scores.items()}}
 
 
-def stored_rounds(store: Store, run: RunRecord) -> list[RoundSummary]:
-    samples = store.samples(run.id)
-    task_ids = store.task_ids(run.id)
-    last = max((s.round for s in samples), default=0)
-    ks = (1, 10, 100)
-    return [summarize(samples, task_ids, run.samples_per_task, r, ks) for r in range(max(last, run.chain) + 1)]
-
-
 def runs_json(store: Store) -> list[dict]:
     out = []
     for run in store.runs():
@@ -158,30 +150,12 @@ def print_runs(console: Console, store: Store) -> None:
     console.print(table)
 
 
-def _task_rows(store: Store, run: RunRecord) -> list[dict]:
-    by_task: dict[str, list] = {}
-    for s in store.samples(run.id):
-        by_task.setdefault(s.task_id, []).append(s)
-    rows = []
-    for task_id in store.task_ids(run.id):
-        samples = by_task.get(task_id, [])
-        firsts = {}
-        for s in samples:
-            if s.passed and (s.sample not in firsts or s.round < firsts[s.sample]):
-                firsts[s.sample] = s.round
-        last = max(samples, key=lambda s: (s.round, s.sample), default=None)
-        rows.append({"task_id": task_id, "passed_samples": len(firsts), "samples": run.samples_per_task,
-                     "first_pass_round": min(firsts.values()) if firsts else None,
-                     "last_status": (last.tested.status if last and last.tested else "unchecked") if last else None})
-    return rows
-
-
 def print_run(console: Console, store: Store, run: RunRecord) -> None:
     console.print(rounds_table(run, stored_rounds(store, run)))
     table = Table(title="tasks")
     for name in ("task", "passed samples", "first passed in round", "last status"):
         table.add_column(name)
-    for row in _task_rows(store, run):
+    for row in task_rows(store, run):
         status = row["last_status"] or "-"
         table.add_row(row["task_id"], f"{row['passed_samples']}/{row['samples']}",
                       "-" if row["first_pass_round"] is None else str(row["first_pass_round"]),
@@ -204,7 +178,7 @@ def run_detail_json(store: Store, run: RunRecord, task_id: Optional[str]) -> dic
               "oracle_feedback": run.oracle_feedback,
               "rounds": [round_json(r) for r in stored_rounds(store, run)]}
     if task_id is None:
-        detail["tasks"] = _task_rows(store, run)
+        detail["tasks"] = task_rows(store, run)
     else:
         detail["samples"] = [{"sample": s.sample, "round": s.round, "prompt": json.loads(s.prompt),
                               "raw_output": s.raw_output, "code": s.code, "finish_reason": s.finish_reason,

@@ -9,19 +9,17 @@ from typing import List, Optional
 
 import typer
 
+from ..sandbox.config import RunConfig
+from ..sandbox.settings import Isolation
 from ._output import console as _console
 from ._output import fail as _fail
+from ._settings import settings_command
 
 app = typer.Typer(help="Run untrusted programs in throwaway Docker containers.", no_args_is_help=True)
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "oom": "magenta",
                 "compile_error": "red", "memory_error": "red", "output_limit": "yellow", "sandbox_error": "bold red"}
 SUFFIX_LANGUAGE = {".py": "python", ".go": "go", ".c": "c", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
-
-
-class Isolation(str, Enum):
-    worker = "worker"
-    program = "program"
 
 
 class ImageKind(str, Enum):
@@ -95,18 +93,8 @@ def build(
         _fail(str(exc))
 
 
-@app.command()
-def run(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The program to run."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="python, go, c or cpp (default: from the suffix)."),
-    action: Optional[str] = typer.Option(None, "--action", help="run, test or memcheck (default: per language)."),
-    stdin: Optional[str] = typer.Option(None, "--stdin", help="Text given to the program on stdin."),
-    timeout: float = typer.Option(10.0, "--timeout", help="Wall-clock limit in seconds."),
-    memory: int = typer.Option(512, "--memory", help="Memory limit in MiB."),
-    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", envvar="CODEFORGE_SANDBOX_ISOLATION",
-                                        help="worker or program."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-) -> None:
+@settings_command(app, "run", RunConfig)
+def run(config: RunConfig) -> None:
     """Run one program in the sandbox and show its status, output and time.
 
     Exit code: 0 passed, 1 the program did not pass, 2 the sandbox could not run it.
@@ -118,7 +106,11 @@ def run(
     from ..sandbox.engine import SandboxUnavailable
     from ..sandbox.jobs import Job, Status
 
-    language = lang or SUFFIX_LANGUAGE.get(file.suffix)
+    file, lang, action = config.file, config.lang, config.action
+    if not file.is_file():
+        _fail(f"{file} is {'a directory' if file.is_dir() else 'not there'}: name a program file")
+
+    language = lang.value if lang else SUFFIX_LANGUAGE.get(file.suffix)
     if language is None:
         _fail(f"cannot tell the language of {file.name}: pass --lang python|go|c|cpp")
     if action is None and language == "go" and not file.name.endswith("_test.go"):
@@ -128,17 +120,17 @@ def run(
         # Go and test runs keep the file's own name: `go test` and pytest find tests by file name.
         keep_name = language == "go" or action == "test"
         body = {"files": {file.name: source}} if keep_name else {"source": source}
-        job = Job(id=file.name, language=language, action=action, stdin=stdin, timeout_s=timeout,
-                  memory_mb=memory, **body)
+        job = Job(id=file.name, language=language, action=action, stdin=config.stdin, timeout_s=config.timeout,
+                  memory_mb=config.memory, **body)
     except (ValidationError, UnicodeDecodeError) as exc:
         _fail(f"cannot run {file}: {exc}")
     _terminate_as_interrupt()
-    with _open_sandbox(1, isolation) as sandbox:
+    with _open_sandbox(1, config.isolation) as sandbox:
         try:
             result = sandbox.run(job)
         except SandboxUnavailable as exc:
             _fail(str(exc))
-    if as_json:
+    if config.json:
         typer.echo(result.to_json())
     else:
         _show_result(result)

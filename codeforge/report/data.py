@@ -19,8 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..bench.metrics import Score, pass_at_k, score
-from ..bench.runner import first_passing_round, summarize
+from ..bench.scores import Score, first_passing_round, pass_at_k, score, summarize
 from ..store import RunRecord, Store
 
 KS = (1, 10, 100)

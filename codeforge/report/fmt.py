@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..bench.metrics import Score
+from ..bench.scores import Score
 
 
 def pct(share: float) -> str:

@@ -6,26 +6,14 @@ finetune rewards build Jobs in Python. Both sides rely on these names and defaul
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..vocabulary import Action, Language, Status
+
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 512
-
-
-class Language(str, Enum):
-    python = "python"
-    go = "go"
-    c = "c"
-    cpp = "cpp"
-
-
-class Action(str, Enum):
-    run = "run"  # run the program
-    test = "test"  # run its tests (pytest, go test)
-    memcheck = "memcheck"  # compile and run under Valgrind memcheck
 
 
 DEFAULT_ACTION = {
@@ -34,17 +22,6 @@ DEFAULT_ACTION = {
     Language.c: Action.memcheck,
     Language.cpp: Action.memcheck,
 }
-
-
-class Status(str, Enum):
-    passed = "passed"  # the program or its tests ran to completion and succeeded
-    failed = "failed"  # it ran and failed: non-zero exit, failed test, uncaught exception
-    timeout = "timeout"  # the wall-clock limit was reached; everything it started was killed
-    oom = "oom"  # the memory limit was reached and the kernel killed it
-    compile_error = "compile_error"  # the compiler (or `go test`'s build) rejected it
-    memory_error = "memory_error"  # Valgrind found an invalid access or a definite leak
-    output_limit = "output_limit"  # stdout or stderr went past the cap; the program was killed
-    sandbox_error = "sandbox_error"  # the sandbox itself failed; says nothing about the program
 
 
 class Job(BaseModel):

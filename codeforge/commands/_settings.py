@@ -1,0 +1,131 @@
+"""Typer commands made from a settings dataclass (codeforge.config): options, --config, --print-config.
+
+    @settings_command(app, "report", ReportConfig)
+    def report(config: ReportConfig) -> None: ...
+
+Each field becomes an option (or an argument) with its help, limits, choices and environment variable. The
+values are merged as codeforge.config says: default < --config file < environment < command line; click's
+parameter source tells which of them a value came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import typing
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ..config import ConfigError, Settings, is_sequence, unwrap_optional, coerce, dump_yaml, plain, \
+    read_config_file
+
+CONFIG_HELP = "Read settings from this YAML or TOML file (flags and CODEFORGE_* variables override it)."
+PRINT_CONFIG_HELP = "Print the effective settings as YAML (what --config reads) and exit."
+
+
+def option_names(field: dataclasses.Field) -> tuple[str, ...]:
+    return field.metadata["flags"] or ("--" + field.name.replace("_", "-"),)
+
+
+def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
+    """(annotation, typer.Option or typer.Argument) for one field."""
+    import typer
+
+    meta = field.metadata
+    inner, _ = unwrap_optional(annotation)
+    default = field.default
+    if is_sequence(inner):
+        # Several values are one comma-separated option on the command line.
+        annotation = Optional[str]
+        default = ",".join(str(plain(v)) for v in default) if default else None
+    kwargs: dict[str, Any] = {"help": meta["help"], "rich_help_panel": meta["panel"], "hidden": meta["hidden"]}
+    if meta["min"] is not None:
+        kwargs["min"] = meta["min"]
+    if meta["max"] is not None:
+        kwargs["max"] = meta["max"]
+    if default is dataclasses.MISSING:
+        default = ...
+    if meta["argument"]:
+        return annotation, typer.Argument(default, **kwargs)
+    if meta["env"]:
+        kwargs["envvar"] = meta["env"]
+    return annotation, typer.Option(default, *option_names(field), **kwargs)
+
+
+def settings_command(app, name: str, cls: type[Settings], *, config_file: bool = True, context: bool = False,
+                     **command_kwargs) -> Callable:
+    """Register `body(config)` (or `body(ctx, config)` with `context=True`) as the command `name` of `app`,
+    its options made from `cls`. With `config_file`, it also takes --config and --print-config."""
+
+    def decorate(body: Callable) -> Callable:
+        import typer
+
+        hints = typing.get_type_hints(cls)
+        fields = cls.settings_fields()
+        parameters, annotations = [], {}
+
+        def add(param: str, annotation: Any, default: Any) -> None:
+            parameters.append(inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                                annotation=annotation))
+            annotations[param] = annotation
+
+        for field in fields:
+            add(field.name, *_parameter(field, hints[field.name]))
+        if config_file:
+            add("config_file", Optional[Path], typer.Option(None, "--config", help=CONFIG_HELP,
+                                                            rich_help_panel="Settings"))
+            add("print_config", bool, typer.Option(False, "--print-config", help=PRINT_CONFIG_HELP,
+                                                   rich_help_panel="Settings"))
+
+        @functools.wraps(body)
+        def command(ctx: typer.Context, **given: Any) -> None:
+            try:
+                config = merge(cls, given, ctx)
+            except ConfigError as exc:
+                from ._output import fail
+
+                fail(str(exc))
+            if given.get("print_config"):
+                typer.echo(dump_yaml(config.to_dict()), nl=False)
+                raise typer.Exit(0)
+            return body(ctx, config) if context else body(config)
+
+        del command.__wrapped__  # typer reads the signature below, not the body's
+        context_parameter = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                              annotation=typer.Context)
+        command.__signature__ = inspect.Signature([context_parameter, *parameters])
+        command.__annotations__ = {"ctx": typer.Context, **annotations}
+        return app.command(name, **command_kwargs)(command)
+
+    return decorate
+
+
+def merge(cls: type[Settings], given: dict[str, Any], ctx) -> Settings:
+    """The settings from the parsed command line `given`, the config file it names, and the defaults."""
+    fields = cls.settings_fields()
+    hints = typing.get_type_hints(cls)
+    path = given.get("config_file")
+    from_file = read_config_file(path) if path else {}
+    unknown = sorted(set(from_file) - {f.name for f in fields})
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}. Known: "
+                          f"{', '.join(f.name for f in fields)} (--print-config writes a complete file)")
+    values = {}
+    for field in fields:
+        source = getattr(ctx.get_parameter_source(field.name), "name", "DEFAULT")
+        label = field.name.upper() if field.metadata["argument"] else option_names(field)[0]
+        if source == "ENVIRONMENT":
+            label = f"{field.metadata['env']} (for {label})"
+        explicit = source in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+        if not explicit and field.name in from_file:
+            value, label = from_file[field.name], f"{path}: {field.name}"
+        else:
+            value = given[field.name]
+        values[field.name] = coerce(value, hints[field.name], label)
+    try:
+        return cls(**values)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(str(exc)) from exc
