@@ -5,11 +5,13 @@
     tasks = load_tasks("humaneval+", limit=10)
     job = tasks[0].test_job(tasks[0].reference)   # a JobSpec for codeforge.sandbox
 
-Names: DATASET_NAMES, and `jsonl:PATH` for one's own tasks (schema in jsonl.py). The data comes from
-`dataset_path` (a file, or a directory holding the dataset's usual file name), else $CODEFORGE_DATA_DIR,
-else HumanEval's own package (humaneval) or the Hugging Face hub (the others).
+Names: DATASET_NAMES, and `jsonl:PATH` for one's own tasks (schema in jsonl.py). This package is the only
+reader of datasets (bench and graphs build both load through it). The data comes from `dataset_path` (a file,
+or a directory holding the dataset's usual file name), else $CODEFORGE_DATA_DIR, else the Hugging Face hub
+with `from_hub`, else the copy shipped in the package (data/README.md lists them with their licences).
 
-Dataset modules are imported when a dataset is loaded: importing this package stays cheap.
+Dataset modules are imported when a dataset is loaded: importing this package stays cheap (the CLI reads
+DATASET_NAMES from it).
 """
 
 from __future__ import annotations
@@ -35,18 +37,20 @@ __all__ = ["DATASET_NAMES", "DatasetError", "JobSpec", "Task", "load_tasks"]
 
 
 def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[int] = None,
-               task_ids: Optional[Sequence[str]] = None) -> list[Task]:
+               task_ids: Optional[Sequence[str]] = None, from_hub: bool = False) -> list[Task]:
     """The tasks of dataset `name`, in dataset order; only `task_ids` (kept in dataset order) when given,
     then only the first `limit`."""
     if name.startswith(JSONL_PREFIX):
         path = name[len(JSONL_PREFIX):] or dataset_path
         if not path:
             raise DatasetError("jsonl: needs a file: jsonl:PATH")
+        if from_hub:
+            raise DatasetError("--from-hub applies to the named datasets, not to jsonl:PATH")
         tasks = import_module(f"{__name__}.jsonl").load(Path(path))
     elif name in _LOADERS:
         module, function = _LOADERS[name]
         tasks = getattr(import_module(f"{__name__}.{module}"), function)(
-            Path(dataset_path) if dataset_path is not None else None)
+            Path(dataset_path) if dataset_path is not None else None, from_hub)
     else:
         raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(DATASET_NAMES)}, "
                            f"or jsonl:PATH for your own tasks")

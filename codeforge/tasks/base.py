@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..sandbox.jobs import Action, Language
+from ..vocabulary import Action, Language
 
 
 class DatasetError(Exception):
@@ -145,9 +145,12 @@ def read_records(path: Path) -> list[Record]:
     return records
 
 
+PACKAGED = Path(__file__).with_name("data")  # the data that ships with codeforge (data/README.md)
+
+
 def data_file(dataset_path: Optional[Path], names: tuple[str, ...], dataset: str) -> Optional[Path]:
-    """The dataset's file: `dataset_path` (a file, or a directory holding one of `names`), else the one in
-    $CODEFORGE_DATA_DIR, else None (the caller loads it from its package or the hub)."""
+    """The dataset's file given by the user: `dataset_path` (a file, or a directory holding one of `names`),
+    else the one in $CODEFORGE_DATA_DIR, else None."""
     import os
 
     if dataset_path is not None:
@@ -160,27 +163,40 @@ def data_file(dataset_path: Optional[Path], names: tuple[str, ...], dataset: str
     return None
 
 
+def packaged_file(names: tuple[str, ...], dataset: str) -> Path:
+    for name in names:
+        if (PACKAGED / name).is_file():
+            return PACKAGED / name
+    raise DatasetError(f"the copy of {dataset} shipped with codeforge is missing from {PACKAGED} (a broken "
+                       f"install?): reinstall codeforge, or pass --dataset-path with {names[0]}")
+
+
 def load_records(dataset_path: Optional[Path], names: tuple[str, ...], dataset: str, repo: str,
-                 config: Optional[str] = None) -> list[Record]:
-    """The dataset's rows from its file when there is one (see `data_file`), else from the hub."""
+                 config: Optional[str] = None, from_hub: bool = False) -> list[Record]:
+    """The dataset's rows: from the user's file (see `data_file`), else from the Hugging Face hub when
+    `from_hub`, else from the copy shipped in the package."""
     path = data_file(dataset_path, names, dataset)
     if path is not None:
+        if from_hub and dataset_path is not None:
+            raise DatasetError("--dataset-path and --from-hub name two sources: choose one")
         return read_records(path)
-    rows = hub_rows(repo, config, dataset, names[0])
-    return [Record(row, f"{repo} row {number}") for number, row in enumerate(rows, 1)]
+    if from_hub:
+        rows = hub_rows(repo, config, dataset, names[0])
+        return [Record(row, f"{repo} row {number}") for number, row in enumerate(rows, 1)]
+    return read_records(packaged_file(names, dataset))
 
 
 def hub_rows(repo: str, config: Optional[str], dataset: str, expected_file: str) -> list[dict]:
     """Every row of every split of a Hugging Face hub dataset (MBPP spreads its tasks over four splits)."""
     import os
 
-    hint = (f"pass --dataset-path with {expected_file} (or a directory holding it), "
-            f"or set CODEFORGE_DATA_DIR to such a directory")
+    hint = (f"leave out --from-hub to use the copy shipped with codeforge, or pass --dataset-path with "
+            f"{expected_file} (or a directory holding it)")
     try:
         import datasets
     except ImportError as exc:
-        raise DatasetError(f"{dataset} is not in a local file and the `datasets` package is not installed: "
-                           f"{hint}") from exc
+        raise DatasetError(f"--from-hub needs the `datasets` package (pip install 'codeforge[train]', or "
+                           f"pip install datasets); or {hint}") from exc
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
     try:
         with _offline_mode(offline):

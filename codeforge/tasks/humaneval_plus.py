@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
-from ..sandbox.jobs import Action, Language
+from ..vocabulary import Action, Language
 from .base import JobSpec, Record, Task, load_records
 from .humaneval import HumanEvalTask
 from .humaneval import make_task as make_humaneval_task
@@ -125,8 +125,8 @@ class HumanEvalPlusTask(HumanEvalTask):
         return JobSpec(Language.python, files, Action.run, self.timeout_s)
 
 
-def load(dataset_path: Optional[Path] = None) -> list[Task]:
-    return [make_task(record) for record in load_records(dataset_path, FILES, "humaneval+", HUB)]
+def load(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:
+    return [make_task(record) for record in load_records(dataset_path, FILES, "humaneval+", HUB, from_hub=from_hub)]
 
 
 def make_task(record: Record) -> HumanEvalPlusTask:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..sandbox.jobs import Action, Language
+from ..vocabulary import Action, Language
 from .base import DatasetError, JobSpec, Record, Task, load_records
 
 GO_FILES = ("humaneval_x_go.jsonl.gz", "humaneval_x_go.jsonl")
@@ -88,13 +88,13 @@ class CppTask(Task):
         return JobSpec(Language.cpp, {"main.cpp": source}, Action.memcheck, self.timeout_s)
 
 
-def load_go(dataset_path: Optional[Path] = None) -> list[Task]:
-    records = load_records(dataset_path, GO_FILES, "humaneval-x-go", HUB, "go")
+def load_go(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:
+    records = load_records(dataset_path, GO_FILES, "humaneval-x-go", HUB, "go", from_hub)
     return [make_go_task(record) for record in records]
 
 
-def load_cpp(dataset_path: Optional[Path] = None) -> list[Task]:
-    records = load_records(dataset_path, CPP_FILES, "humaneval-x-cpp", HUB, "cpp")
+def load_cpp(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:
+    records = load_records(dataset_path, CPP_FILES, "humaneval-x-cpp", HUB, "cpp", from_hub)
     return [make_cpp_task(record) for record in records]
 
 

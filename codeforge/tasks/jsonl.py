@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..sandbox.jobs import Action, Language
+from ..vocabulary import Action, Language
 from .base import DatasetError, JobSpec, Record, Task, python_imports, read_records
 from .examples import check_program, join_python, parse_examples
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers

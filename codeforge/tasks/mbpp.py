@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..sandbox.jobs import Action, Language
+from ..vocabulary import Action, Language
 from .base import DatasetError, JobSpec, Record, Task, load_records
 from .examples import check_program, join_python, parse
 
 FULL_FILES = ("mbpp.jsonl", "mbpp.jsonl.gz")
-SANITIZED_FILES = ("sanitized-mbpp.json", "sanitized-mbpp.jsonl")
+SANITIZED_FILES = ("sanitized-mbpp.json", "sanitized-mbpp.json.gz", "sanitized-mbpp.jsonl")
 HUB = "google-research-datasets/mbpp"
 
 # Tests written against an older CPython; the reference fails them on the sandbox's 3.11 (measured).
@@ -49,13 +49,13 @@ class MbppTask(Task):
         return JobSpec(Language.python, {"main.py": program}, Action.run, self.timeout_s)
 
 
-def load_full(dataset_path: Optional[Path] = None) -> list[Task]:
-    records = load_records(dataset_path, FULL_FILES, "mbpp", HUB, "full")
+def load_full(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:
+    records = load_records(dataset_path, FULL_FILES, "mbpp", HUB, "full", from_hub)
     return [make_task(record, "mbpp", text_field="text") for record in records]
 
 
-def load_sanitized(dataset_path: Optional[Path] = None) -> list[Task]:
-    records = load_records(dataset_path, SANITIZED_FILES, "mbpp-sanitized", HUB, "sanitized")
+def load_sanitized(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:
+    records = load_records(dataset_path, SANITIZED_FILES, "mbpp-sanitized", HUB, "sanitized", from_hub)
     return [make_task(record, "mbpp-sanitized", text_field="prompt") for record in records]
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the dataset tests: the shipped data, and one sandbox for the Docker tests."""
+"""Fixtures for the dataset tests: the data shipped in the package, and one sandbox for the Docker tests."""
 
 from __future__ import annotations
 
@@ -6,16 +6,13 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from codeforge.tasks.base import PACKAGED
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """../shared/data beside the repository (HumanEval+, MBPP and HumanEval-X files); skip without it."""
-    if not (DATA / "HumanEvalPlus.jsonl.gz").is_file():
-        pytest.skip(f"no benchmark data in {DATA}: put HumanEvalPlus.jsonl.gz, mbpp.jsonl, sanitized-mbpp.json "
-                    f"and humaneval_x_*.jsonl.gz there (see /work/shared/data/README.md)")
-    return DATA
+    """The package's data folder (codeforge/tasks/data): every dataset's file under its usual name."""
+    return PACKAGED
 
 
 @pytest.fixture(autouse=True)

