@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from . import __version__
+from .config import load_dotenv
 from .commands import bench, graphs, report, sandbox
 
 app = typer.Typer(
@@ -32,9 +33,31 @@ def root(
     version: Optional[bool] = typer.Option(
         None, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
     ),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                help="Log what happens on stderr: -v steps, -vv details (also of libraries)."),
 ) -> None:
-    """codeforge: run untrusted code safely, build program graphs, benchmark and fine-tune code models."""
+    """codeforge: run untrusted code safely, build program graphs, benchmark and fine-tune code models.
+
+    Settings come from each command's flags, then CODEFORGE_* environment variables (a .env file in the
+    working directory is read too), then a --config file, then the defaults.
+    """
+    if verbose:
+        _log_to_stderr(verbose)
+
+
+def _log_to_stderr(verbose: int) -> None:
+    import logging
+
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=Console(stderr=True), show_path=verbose > 1, markup=False,
+                          rich_tracebacks=False)
+    logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.WARNING, handlers=[handler],
+                        format="%(name)s: %(message)s", force=True)
+    logging.getLogger("codeforge").setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
 
 
 def main() -> None:
+    load_dotenv()
     app()

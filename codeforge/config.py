@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import typing
 from pathlib import Path
-from typing import Any, ClassVar, Optional, Union
+from typing import Any, Optional, Union
 
 class ConfigError(ValueError):
     """Settings that cannot be used; the message names the setting and what to give instead."""
@@ -53,7 +54,15 @@ def setting(default: Any = dataclasses.MISSING, help: str = "", *, flags: tuple[
 class Settings:
     """Base of every command's settings. Subclasses are frozen dataclasses of `setting(...)` fields."""
 
-    command: ClassVar[str] = ""  # shown in messages: "codeforge bench run"
+    def __post_init__(self) -> None:
+        """Values given as plain text or numbers (from code, files, stored runs) become the declared types."""
+        hints = _hints(type(self))
+        for field in self.settings_fields():
+            value = getattr(self, field.name)
+            converted = coerce(value, hints[field.name], field.name)
+            if converted is not value:
+                object.__setattr__(self, field.name, converted)
+            _check_limits(field, converted)
 
     @classmethod
     def settings_fields(cls) -> list[dataclasses.Field]:
@@ -77,11 +86,27 @@ class Settings:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}. Known: {', '.join(known)}")
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         return cls(**{name: coerce(value, hints[name], f"{where}: {name}") for name, value in values.items()})
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
+
+
+def _check_limits(field: dataclasses.Field, value: Any) -> None:
+    low, high = field.metadata["min"], field.metadata["max"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if (low is not None and value < low) or (high is not None and value > high):
+        flag = (field.metadata["flags"] or ("--" + field.name.replace("_", "-"),))[0]
+        limits = " and ".join(part for part in (f"at least {low}" if low is not None else "",
+                                                f"at most {high}" if high is not None else "") if part)
+        raise ConfigError(f"{flag} must be {limits} (got {value})")
+
+
+@functools.lru_cache(maxsize=None)
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 # -- values --------------------------------------------------------------------------------------------------
@@ -115,6 +140,8 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
     if value is None:
         if optional:
             return None
+        if is_sequence(inner):
+            return ()
         raise ConfigError(f"{where} needs a value")
     if is_sequence(inner):
         item = typing.get_args(inner)[0]

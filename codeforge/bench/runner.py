@@ -15,33 +15,26 @@ from __future__ import annotations
 import json
 import zlib
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
-from ..models.base import Generator, ModelInfo, PromptMode, Request, Sampling
+from ..models.base import Generator, ModelInfo, PromptMode, Request
 from ..models.prompts import (base_feedback_prompt, chat_feedback_prompt, chat_prompt, extract_code,
                               stop_sequences)
 from ..sandbox.engine import SandboxUnavailable
 from ..sandbox.jobs import Job, Status
 from ..store import NO_CODE, RunRecord, SampleRecord, Store
 from ..tasks.base import JobSpec, Task
+from ..vocabulary import FinishReason
+from .config import BenchConfig
 from .feedback import FeedbackSource, feedback_text
 from .scores import RoundSummary, summarize
 
 
-@dataclass(frozen=True)
-class BenchSettings:
-    samples: int = 1
-    sampling: Sampling = field(default_factory=Sampling)
-    seed: int = 0
-    chain: int = 0
-    feedback: FeedbackSource = FeedbackSource.visible
-    ks: tuple[int, ...] = (1, 10, 100)
-    timeout_s: Optional[float] = None  # None: each task's own (generous) limit
-    memory_mb: int = 1024
-
-
 class Reporter(Protocol):
+    def model_loading(self, model: str) -> None: ...
+
+    def model_loaded(self, seconds: float) -> None: ...
+
     def round_started(self, round: int, to_generate: int, to_execute: int) -> None: ...
 
     def generated(self, count: int) -> None: ...
@@ -52,6 +45,10 @@ class Reporter(Protocol):
 
 
 class SilentReporter:
+    def model_loading(self, model): pass
+
+    def model_loaded(self, seconds): pass
+
     def round_started(self, round, to_generate, to_execute): pass
 
     def generated(self, count): pass
@@ -69,7 +66,7 @@ def sample_seed(seed: int, task_id: str, sample: int, round: int) -> int:
 class BenchRunner:
     """Runs (or resumes) one stored run. `generator` is a callable so the model loads only when needed."""
 
-    def __init__(self, store: Store, run: RunRecord, tasks: list[Task], settings: BenchSettings,
+    def __init__(self, store: Store, run: RunRecord, tasks: list[Task], settings: BenchConfig,
                  generator: Callable[[], Generator], sandbox, reporter: Optional[Reporter] = None):
         self.store, self.run, self.tasks, self.settings = store, run, tasks, settings
         self._generator_factory, self._generator = generator, None
@@ -151,16 +148,17 @@ class BenchRunner:
         if self.mode is PromptMode.base:
             text = task.prompt if previous is None else base_feedback_prompt(task.prompt, language, attempt, feedback)
             stop = stop_sequences(language, prompt_opens_function=task.prompt_opens_function)
-            return Request(key=key, seed=seed, text=text, stop=stop, reference=task.reference)
+            return Request(key=key, seed=seed, task_id=task.task_id, text=text, stop=stop)
         if previous is None:
             messages, prefill = chat_prompt(task.prompt, language)
         else:
             messages, prefill = chat_feedback_prompt(task.prompt, language, attempt, feedback)
-        return Request(key=key, seed=seed, messages=tuple(messages), prefill=prefill, reference=task.reference)
+        return Request(key=key, seed=seed, task_id=task.task_id, messages=tuple(messages), prefill=prefill)
 
     def _store_generation(self, task, sample, round, request: Request, generation, previous) -> SampleRecord:
         info: ModelInfo = self.generator.info
-        if generation.finish_reason == "error":
+        reason = FinishReason(generation.finish_reason)
+        if reason is FinishReason.error:
             code = None
         elif self.mode is PromptMode.base:
             code = task.code_from_completion(generation.text)
@@ -171,13 +169,13 @@ class BenchRunner:
                             ensure_ascii=False)
         feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output) \
             if previous is not None else None
-        raw = generation.text if generation.finish_reason != "error" else f"[generation failed] {generation.error}"
+        raw = generation.text if reason is not FinishReason.error else f"[generation failed] {generation.error}"
         sample_id = self.store.add_sample(
             self.run.id, task.task_id, sample, round, prompt=prompt, raw_output=raw, code=code,
-            finish_reason=generation.finish_reason, prompt_tokens=generation.prompt_tokens,
+            finish_reason=reason.value, prompt_tokens=generation.prompt_tokens,
             completion_tokens=generation.completion_tokens, gen_seconds=generation.seconds,
             feedback=feedback, feedback_source=self.settings.feedback.value if feedback is not None else None)
-        return SampleRecord(sample_id, task.task_id, sample, round, prompt, raw, code, generation.finish_reason,
+        return SampleRecord(sample_id, task.task_id, sample, round, prompt, raw, code, reason.value,
                             generation.prompt_tokens, generation.completion_tokens, generation.seconds, feedback,
                             self.settings.feedback.value if feedback is not None else None, {})
 

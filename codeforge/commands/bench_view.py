@@ -7,7 +7,7 @@ from typing import Optional
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..bench.scores import RoundSummary, stored_rounds, task_rows
@@ -19,14 +19,15 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "oom": 
 
 
 class ProgressReporter:
-    """One bar per round: samples generated and checked, with the passes so far."""
+    """One bar per round counting the samples checked, with how many were generated and passed so far; a
+    spinner while the model loads."""
 
     def __init__(self, console: Console):
         self.console = console
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=console,
-                                 transient=False)
-        self.bar = None
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
+                                 console=console, transient=False)
+        self.bar = self.loading = None
         self.passed = self.checked = self.generated_count = 0
 
     def __enter__(self) -> "ProgressReporter":
@@ -36,9 +37,16 @@ class ProgressReporter:
     def __exit__(self, *exc_info) -> None:
         self.progress.__exit__(*exc_info)
 
+    def model_loading(self, model: str) -> None:
+        self.loading = self.progress.add_task(f"loading {escape(model)}", total=None, note="")
+
+    def model_loaded(self, seconds: float) -> None:
+        if self.loading is not None:
+            self.progress.update(self.loading, total=1, completed=1, note=f"loaded in {seconds:.1f} s")
+
     def round_started(self, round: int, to_generate: int, to_execute: int) -> None:
         self.passed = self.checked = self.generated_count = 0
-        total = to_generate + (to_generate + to_execute)
+        total = to_generate + to_execute  # samples to check in this round
         label = "round 0" if round == 0 else f"round {round} (feedback)"
         self.bar = self.progress.add_task(label, total=max(total, 1), note="nothing left to do" if not total else "")
         if not total:
@@ -49,7 +57,7 @@ class ProgressReporter:
 
     def generated(self, count: int) -> None:
         self.generated_count += count
-        self.progress.update(self.bar, advance=count, note=self._note())
+        self.progress.update(self.bar, note=self._note())
 
     def executed(self, passed: bool) -> None:
         self.checked += 1

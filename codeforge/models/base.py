@@ -2,7 +2,8 @@
 
 The bench runner builds `Request`s (prompt text or chat messages, stop sequences, a seed per sample) and
 hands them to `Generator.generate`, which yields a `Generation` per request as soon as its batch is done,
-so programs run in the sandbox while the next batch generates. Backends never see tasks or tests.
+so programs run in the sandbox while the next batch generates. Backends never see tests or answers: a request
+carries its task's id and prompt only (the reference backend is given its answers when it is made).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterator, Optional, Protocol, Sequence
+
+from ..vocabulary import FinishReason
 
 
 class ModelError(Exception):
@@ -31,19 +34,19 @@ class Sampling:
 @dataclass(frozen=True)
 class Request:
     key: str  # the caller's id for this request, returned on its Generation
-    seed: int
+    seed: int  # this request's own: its sampled output does not depend on what else is in its batch
+    task_id: str = ""
     text: str = ""  # base mode: the prompt to continue
     messages: tuple[dict, ...] = ()  # chat mode: [{"role", "content"}, ...]
     prefill: str = ""  # chat mode: the start of the assistant's answer, which the answer continues
     stop: tuple[str, ...] = ()  # base mode: cut the continuation at the first of these
-    reference: str = ""  # the dataset's known answer; only the reference backend reads it
 
 
 @dataclass(frozen=True)
 class Generation:
     key: str
     text: str  # raw output: the continuation after the prompt (and after the prefill), stop sequence cut off
-    finish_reason: str = "stop"  # "stop" | "length" | "error"
+    finish_reason: FinishReason = FinishReason.stop
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0  # wall time of the batch or request this came from, shared out per request

@@ -6,19 +6,26 @@ while the next batch generates. A sequence stops at its eos token or at a stop s
 decoded text as it grows); the batch ends when every sequence has stopped or `max_new_tokens` is reached.
 
 Only `Sampling`'s fields steer decoding: the model's own generation defaults (top_k, repetition_penalty) are
-switched off, so one Sampling means the same on every backend.
+switched off, so one Sampling means the same on every backend. With a temperature, each request samples from
+its own random stream, seeded by its Request.seed (see _SeededSampling).
+
+A hub id is loaded from the local cache alone when no hub answers (models/hub.py), with a message at once
+instead of a minute of retries.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 import torch
-from transformers import (AutoModelForCausalLM, AutoTokenizer, GenerationConfig, StoppingCriteria,
-                          StoppingCriteriaList)
+from transformers import (AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LogitsProcessor,
+                          LogitsProcessorList, StoppingCriteria, StoppingCriteriaList)
 
+from ..vocabulary import FinishReason
 from .base import Generation, ModelError, ModelInfo, PromptMode, Request, Sampling
+from .hub import local_files_only, not_found_message
 from .prompts import PREFILL_STOP, strip_stop
 
 
@@ -46,7 +53,32 @@ class _StopOnText(StoppingCriteria):
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
+class _SeededSampling(LogitsProcessor):
+    """Sampling in which each row draws from its own random stream, seeded by its request.
+
+    Temperature and top-p are applied as transformers applies them; then the Gumbel-max trick turns the
+    greedy pick into a draw: argmax(logits + Gumbel noise) is distributed as softmax(logits). The noise of row
+    r at step t is the t-th draw of r's own generator, so a request's sample depends on its seed alone, not on
+    which requests shared its batch or where it sat in it (one global seed per batch would tie them together).
+    """
+
+    def __init__(self, seeds: Sequence[int], temperature: float, top_p: float, device):
+        from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+        self.warpers = [TemperatureLogitsWarper(temperature)] + ([TopPLogitsWarper(top_p)] if top_p < 1.0 else [])
+        self.generators = [torch.Generator(device=device).manual_seed(seed) for seed in seeds]
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        for warper in self.warpers:
+            scores = warper(input_ids, scores)
+        width = scores.shape[1]
+        uniform = torch.stack([torch.rand(width, generator=g, device=scores.device) for g in self.generators])
+        gumbel = -torch.log(-torch.log(uniform.clamp(min=1e-20, max=1.0 - 1e-7)))
+        return scores.float() + gumbel
+
+
 def _device(requested: str) -> str:
+    requested = str(getattr(requested, "value", requested))
     if requested == "cuda" and not torch.cuda.is_available():
         raise ModelError("--device cuda, but torch sees no CUDA GPU: use --device cpu (or auto), or install a "
                          "CUDA build of torch")
@@ -57,7 +89,7 @@ def _device(requested: str) -> str:
 
 def _dtype(requested: str, device: str) -> torch.dtype:
     if requested != "auto":
-        return getattr(torch, requested)
+        return getattr(torch, str(getattr(requested, "value", requested)))
     if device == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32  # half precision on CPU is slow and lossy
@@ -84,17 +116,19 @@ class HFGenerator:
         self.device = _device(options.device)
         self.dtype = _dtype(options.dtype, self.device)
         quantization = _quantization_config(options.quantization, self.dtype)
+        local = local_files_only(options.model)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(options.model)
-            kwargs = {"dtype": self.dtype}
+            self.tokenizer = AutoTokenizer.from_pretrained(options.model, local_files_only=local)
+            kwargs = {"dtype": self.dtype, "local_files_only": local}
             if quantization is not None:
                 kwargs.update(quantization_config=quantization, device_map={"": 0})
             self.model = AutoModelForCausalLM.from_pretrained(options.model, **kwargs)
         except Exception as exc:  # OSError, ValueError, HTTP errors...: all mean "this is not a model here"
+            if local and not Path(options.model).is_dir():
+                raise ModelError(not_found_message(options.model)) from exc
             reason = str(exc).strip().rstrip(".")
             raise ModelError(
-                f"could not load {options.model}: {reason}. Pass a local model directory or check the hub id; "
-                f"offline, set HF_HUB_OFFLINE=1 and use a model already in the cache"
+                f"could not load {options.model}: {reason}. Pass a local model directory or check the hub id"
             ) from exc
         if quantization is None:
             self.model.to(self.device)
@@ -160,10 +194,14 @@ class HFGenerator:
         attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids, _ in prompts],
                                  device=self.model.device)
         criteria = _StopOnText(self.tokenizer, width, [stops for _, stops in prompts])
-        torch.manual_seed(requests[0].seed)  # one seed per batch: same requests, same batch size, same output
+        processors = LogitsProcessorList()
+        if sampling.temperature > 0:
+            processors.append(_SeededSampling([r.seed for r in requests], sampling.temperature, sampling.top_p,
+                                              self.model.device))
         with torch.inference_mode():
             output = self.model.generate(input_ids=input_ids, attention_mask=attention,
                                          generation_config=self._generation_config(sampling),
+                                         logits_processor=processors,
                                          stopping_criteria=StoppingCriteriaList([criteria]))
         seconds = (time.perf_counter() - started) / len(requests)
         generations = []
@@ -182,17 +220,16 @@ class HFGenerator:
             text, cut = strip_stop(decoded, prompts[row][1])
             finished = cut or eos_at is not None or count < sampling.max_new_tokens
             generations.append(Generation(
-                key=request.key, text=text, finish_reason="stop" if finished else "length",
+                key=request.key, text=text, finish_reason=FinishReason.stop if finished else FinishReason.length,
                 prompt_tokens=len(prompts[row][0]), completion_tokens=count, seconds=seconds,
             ))
         return generations
 
     def _generation_config(self, sampling: Sampling) -> GenerationConfig:
         # Explicit values throughout: a field left None is filled in from the model's generation_config.
-        sample = sampling.temperature > 0
-        knobs = {"temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0} if sample else {}
+        # Decoding is always a pick of the best score: sampling happens in _SeededSampling, one stream per row.
         config = GenerationConfig(
-            max_new_tokens=sampling.max_new_tokens, do_sample=sample, repetition_penalty=1.0, **knobs,
+            max_new_tokens=sampling.max_new_tokens, do_sample=False, repetition_penalty=1.0,
             eos_token_id=sorted(self.eos_ids), pad_token_id=self.tokenizer.pad_token_id,
         )
         if self.ignore_eos:

@@ -27,6 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from email.utils import parsedate_to_datetime
 from typing import Iterator, Optional, Sequence
 
+from ..vocabulary import FinishReason
 from .base import Generation, ModelError, ModelInfo, PromptMode, Request, Sampling
 from .prompts import KEPT_STOPS, strip_stop
 
@@ -106,7 +107,7 @@ class OpenAIGenerator:
             return _generation(request, body, time.perf_counter() - started)
         if unreachable and not self._answered:
             raise _Unreachable(error)
-        return Generation(key=request.key, text="", finish_reason="error", error=error,
+        return Generation(key=request.key, text="", finish_reason=FinishReason.error, error=error,
                           seconds=time.perf_counter() - started)
 
     def _delay(self, attempt: int, retry_after: Optional[str]) -> float:
@@ -150,7 +151,7 @@ def _generation(request: Request, body: dict, seconds: float) -> Generation:
         text = choice.get("text") or ""
     text, cut = strip_stop(text, request.stop)  # the kept stops, and any a server did not apply
     usage = body.get("usage") or {}
-    finish = "length" if choice.get("finish_reason") == "length" and not cut else "stop"
+    finish = FinishReason.length if choice.get("finish_reason") == "length" and not cut else FinishReason.stop
     return Generation(key=request.key, text=text, finish_reason=finish,
                       prompt_tokens=int(usage.get("prompt_tokens") or 0),
                       completion_tokens=int(usage.get("completion_tokens") or 0), seconds=seconds)

@@ -36,7 +36,7 @@ _STOPS = {
     # Column-0 starts of top-level code that is not the function being completed. A column-0 comment inside a
     # function body is legal Python but rare in model output; stopping at "\n#" keeps base models from
     # rambling into example usage. None of these cuts any of HumanEval's 164 canonical solutions. No bare
-    # "\nif" and never "###": both have cut real answers in other harnesses (notes/bench.md).
+    # "\nif" and never "###": both have cut real answers in other harnesses (docs/evaluation-notes.md).
     "python": ("\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ", '\n"""', "\n```"),
     # gofmt indents everything inside a function, so the first column-0 "}" closes the function the prompt
     # opened: stop there and keep the brace. The other stops only end output after the function (a server

@@ -2,7 +2,7 @@
 
 vLLM schedules requests continuously, so they are handed over in large chunks; each chunk's Generations are
 yielded when it is done so the caller can run programs meanwhile. Batch composition changes vLLM's greedy
-outputs slightly (notes/bench.md): runs record the chunk size.
+outputs slightly (docs/evaluation-notes.md): runs record the chunk size.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from ..vocabulary import FinishReason
 from .base import Generation, ModelError, ModelInfo, PromptMode, Request, Sampling
+from .options import Device
 from .prompts import PREFILL_STOP, strip_stop
 
 MIN_CHUNK = 128  # vLLM is fastest with many requests in flight; smaller chunks only help the first results
@@ -26,9 +28,9 @@ class VLLMGenerator:
         except ImportError as exc:
             raise ModelError("the vllm backend needs vLLM: pip install 'codeforge[vllm]' (Linux with a CUDA GPU),"
                              " or use --backend hf") from exc
-        if options.device == "cpu":
+        if options.device is Device.cpu:
             raise ModelError("the vllm backend runs on a CUDA GPU: on CPU use --backend hf")
-        kwargs = {"model": options.model, "seed": 0, "enable_lora": bool(options.adapter), "dtype": options.dtype}
+        kwargs = {"model": options.model, "seed": 0, "enable_lora": bool(options.adapter), "dtype": options.dtype.value}
         if options.adapter:
             kwargs["max_lora_rank"] = _lora_rank(options.adapter)
         if options.quantization == "4bit":
@@ -49,7 +51,7 @@ class VLLMGenerator:
         self.chunk = max(options.batch_size, MIN_CHUNK)
         self.info = ModelInfo(backend="vllm", model=options.model, mode=PromptMode.chat if chat else PromptMode.base,
                               adapter=options.adapter, prefills=chat,
-                              details={"vllm": vllm.__version__, "dtype": options.dtype,
+                              details={"vllm": vllm.__version__, "dtype": options.dtype.value,
                                        "quantization": options.quantization, "chunk": self.chunk})
 
     def _prompt(self, request: Request) -> tuple[object, tuple[str, ...]]:
@@ -82,8 +84,8 @@ class VLLMGenerator:
                 completion = output.outputs[0]
                 text, cut = strip_stop(completion.text, stops)
                 yield Generation(key=request.key, text=text,
-                                 finish_reason="length" if completion.finish_reason == "length" and not cut
-                                 else "stop",
+                                 finish_reason=FinishReason.length
+                                 if completion.finish_reason == "length" and not cut else FinishReason.stop,
                                  prompt_tokens=len(output.prompt_token_ids or ()),
                                  completion_tokens=len(completion.token_ids), seconds=seconds)
 

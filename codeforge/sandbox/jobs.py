@@ -1,4 +1,4 @@
-"""The sandbox contract: a Job goes in, a Result comes out (see DESIGN.md, "Sandbox job").
+"""The sandbox contract: a Job goes in, a Result comes out (see docs/design.md, "Sandbox job").
 
 `codeforge sandbox exec` reads Jobs as JSON lines and writes Results as JSON lines; bench, repair and the
 finetune rewards build Jobs in Python. Both sides rely on these names and defaults.

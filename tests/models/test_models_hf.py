@@ -111,6 +111,21 @@ def test_sampling_follows_the_seed(chat_generator):
     assert {k: g.text for k, g in first.items()} != {k: g.text for k, g in other.items()}
 
 
+def test_each_sample_follows_its_own_seed_whatever_its_batch(tiny_model_dir):
+    """Samples of one prompt with seeds 0..5: the same text alone, in a batch of 3 or of 6, in any order."""
+    messages, prefill = chat_prompt(PROMPTS[0], "python")
+    requests = [Request(key=f"s{seed}", seed=seed, messages=messages, prefill=prefill) for seed in range(6)]
+    sampling = {"temperature": 1.0, "top_p": 0.95, "max_new_tokens": 10}
+    texts = {}
+    for batch_size in (1, 3, 6):
+        generator = HFGenerator(ModelOptions(model=str(tiny_model_dir), batch_size=batch_size))
+        for order in (requests, requests[::-1]):
+            texts[(batch_size, order[0].key)] = {k: g.text for k, g in run(generator, order, **sampling).items()}
+    first = next(iter(texts.values()))
+    assert all(found == first for found in texts.values())
+    assert len(set(first.values())) > 1  # different seeds, different samples of the same prompt
+
+
 def test_a_stop_sequence_cuts_its_sequence_and_leaves_the_others(base_generator):
     free = run(base_generator, base_requests(), max_new_tokens=16)
     text = free["task/0"].text
@@ -158,8 +173,9 @@ def test_a_missing_adapter_is_a_model_error(tiny_model_dir, tmp_path):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU refusal")
 @pytest.mark.parametrize("quantization", ["4bit", "8bit"])
 def test_quantization_on_cpu_is_refused_before_loading(quantization):
+    flags = {"four_bit": quantization == "4bit", "eight_bit": quantization == "8bit"}
     with pytest.raises(ModelError, match=f"--{quantization} needs a CUDA GPU"):
-        HFGenerator(ModelOptions(model="/nonexistent/model", quantization=quantization))
+        HFGenerator(ModelOptions(model="/nonexistent/model", **flags))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal without a GPU")
@@ -170,8 +186,28 @@ def test_cuda_without_a_gpu_is_refused(tiny_model_dir):
 
 def test_a_bad_model_path_is_a_model_error_that_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # a hub id is not looked up on the network
-    with pytest.raises(ModelError, match="could not load .*Pass a local model directory"):
+    with pytest.raises(ModelError, match="HF_HUB_OFFLINE is set, and .* is not in the local cache: pass a local "
+                                         "model directory"):
         HFGenerator(ModelOptions(model=str(tmp_path / "missing")))
+
+
+def test_a_hub_id_without_a_hub_fails_at_once_naming_the_hub(tmp_path, monkeypatch):
+    import time
+
+    from codeforge.models import hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there: refused at once
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    hub.hub_answers.cache_clear()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ModelError, match=r"no Hugging Face hub answers from this machine \(http://127.0.0.1:9\)"
+                                             r", and someone/some-model is not in the local cache"):
+            HFGenerator(ModelOptions(model="someone/some-model"))
+    finally:
+        hub.hub_answers.cache_clear()
+    assert time.monotonic() - started < 10
 
 
 def test_chat_messages_to_a_base_model_are_refused(base_generator):

