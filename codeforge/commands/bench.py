@@ -69,7 +69,7 @@ def _run(config: BenchConfig) -> None:
     _quiet_libraries()
     out = _console(stderr=config.json)
     for warning in config.warnings():
-        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     try:
         with ProgressReporter(out) as reporter:
             outcome = run_bench(config, reporter)

@@ -113,8 +113,19 @@ class Record:
         return value
 
 
+MAX_REPORTED_ERRORS = 10
+
+
+def bad_lines_error(path: Path, errors: list[str]) -> DatasetError:
+    """One error naming every bad line (up to ten, then a count), so one fix-and-rerun fixes them all."""
+    shown = errors[:MAX_REPORTED_ERRORS]
+    more = f"\n... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+    return DatasetError(f"{path}: {len(errors)} bad line(s), nothing was run:\n" + "\n".join(shown) + more)
+
+
 def read_records(path: Path) -> list[Record]:
-    """JSON lines, or one JSON array (as sanitized-mbpp.json is); gzip-compressed or plain."""
+    """JSON lines, or one JSON array (as sanitized-mbpp.json is); gzip-compressed or plain. Every line that is
+    not a JSON object is reported at once."""
     import gzip
     import json
 
@@ -123,6 +134,7 @@ def read_records(path: Path) -> list[Record]:
         text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise DatasetError(f"cannot read {path}: {exc}") from exc
+    errors: list[str] = []
     if text.lstrip().startswith("["):
         try:
             rows = json.loads(text)
@@ -137,11 +149,17 @@ def read_records(path: Path) -> list[Record]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path} line {number}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
+                errors.append(f"line {number}: not valid JSON ({exc.msg}, column {exc.colno})")
+                continue
             records.append(Record(row, f"{path} line {number}"))
     for record in records:
         if not isinstance(record.row, dict):
-            raise DatasetError(f"{record.where}: expected a JSON object, found {type(record.row).__name__}")
+            errors.append(f"{record.where.removeprefix(str(path) + ' ')}: expected a JSON object, found "
+                          f"{type(record.row).__name__}")
+    if len(errors) == 1:
+        raise DatasetError(f"{path} {errors[0]}")
+    if errors:
+        raise bad_lines_error(path, errors)
     return records
 
 

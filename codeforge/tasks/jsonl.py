@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..vocabulary import Action, Language
-from .base import DatasetError, JobSpec, Record, Task, python_imports, read_records
+from .base import DatasetError, JobSpec, Record, Task, bad_lines_error, python_imports, read_records
 from .examples import check_program, join_python, parse_examples
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
 
@@ -61,12 +61,22 @@ def load(path: Path) -> list[Task]:
         raise DatasetError(f"jsonl:{path}: no such file")
     tasks: list[Task] = []
     seen: dict[str, str] = {}
+    errors: list[str] = []
     for record in read_records(path):
-        task = make_task(record, dataset=f"jsonl:{path.name}")
+        try:
+            task = make_task(record, dataset=f"jsonl:{path.name}")
+        except DatasetError as exc:
+            errors.append(str(exc))
+            continue
         if task.task_id in seen:
-            raise DatasetError(f"{record.where}: task_id {task.task_id!r} already used at {seen[task.task_id]}")
+            errors.append(f"{record.where}: task_id {task.task_id!r} already used at {seen[task.task_id]}")
+            continue
         seen[task.task_id] = record.where
         tasks.append(task)
+    if len(errors) == 1:
+        raise DatasetError(errors[0])
+    if errors:
+        raise bad_lines_error(path, [e.removeprefix(f"{path} ") for e in errors])
     return tasks
 
 
