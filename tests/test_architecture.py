@@ -1,0 +1,171 @@
+"""The shape of the package (docs/design.md, Layers): imports go one way, there are no cycles, and the parts a
+sandbox or graphs user needs work without the model stack (the [hf] and [train] extras)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "codeforge"
+HEAVY = ("torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "datasets", "vllm")
+
+# Each area and the areas it may import (besides itself). Lower layers never import higher ones.
+LAYERS = {
+    "config": set(),
+    "vocabulary": set(),
+    "store": {"config", "vocabulary"},
+    "sandbox": {"config", "vocabulary"},
+    "tasks": {"config", "vocabulary"},
+    "models": {"config", "vocabulary"},
+    "graphs": {"config", "vocabulary", "tasks"},
+    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models"},
+    "report": {"config", "vocabulary", "store", "bench"},
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every codeforge module `path` imports, at the top or inside a function."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("codeforge"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("codeforge"):
+                continue
+            for alias in node.names:  # `from . import x` may name a module
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if _is_module(candidate) else target)
+    return {m for m in found if _is_module(m)}
+
+
+def _is_module(name: str) -> bool:
+    path = PACKAGE.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def import_graph() -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for path in PACKAGE.rglob("*.py"):
+        if "runner" in path.relative_to(PACKAGE).parts[:2] and path.parts[-3] == "sandbox":
+            pass  # the in-container runner is stdlib-only; its imports are checked like any other
+        graph.add_node(module_name(path))
+        for target in imports_of(path):
+            if target != module_name(path):
+                graph.add_edge(module_name(path), target)
+    return graph
+
+
+def area(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "codeforge"
+
+
+def test_there_is_no_import_cycle():
+    cycles = [sorted(c) for c in nx.strongly_connected_components(import_graph()) if len(c) > 1]
+    assert cycles == [], f"import cycles: {cycles}"
+
+
+def test_imports_go_down_the_layers_only():
+    wrong = []
+    for source, target in import_graph().edges:
+        a, b = area(source), area(target)
+        if a in LAYERS and b != a and b not in LAYERS[a]:
+            wrong.append(f"{source} -> {target}")
+    assert wrong == []
+
+
+def test_report_reads_the_store_and_the_scores_never_the_orchestrator():
+    graph = import_graph()
+    reached = {t for m in graph if area(m) == "report" for t in nx.descendants(graph, m)}
+    assert not reached & {"codeforge.bench.runner", "codeforge.bench.session", "codeforge.bench.runs"}
+
+
+def test_the_cli_declares_no_enum_of_its_own():
+    declared = []
+    for path in (PACKAGE / "commands").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any("Enum" in ast.unparse(base) for base in node.bases):
+                declared.append(f"{path.name}: {node.name}")
+    assert declared == []
+
+
+def test_each_shared_vocabulary_is_declared_once():
+    names = ("Language", "Action", "Status", "SampleStatus", "Purpose", "FinishReason", "Isolation", "Backend")
+    where: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name in names:
+                where.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    assert {name: paths for name, paths in where.items() if len(paths) > 1} == {}
+
+
+def test_the_base_install_needs_no_model_stack():
+    import tomllib
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+    base = " ".join(project["dependencies"]).lower()
+    assert not [name for name in HEAVY if name in base]
+    extras = project["optional-dependencies"]
+    assert "torch" in " ".join(extras["hf"]) and "trl" in " ".join(extras["train"])
+
+
+BLOCKER = textwrap.dedent("""
+    import importlib.abc, sys
+    HEAVY = {heavy!r}
+    class Blocked(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in HEAVY:
+                raise ImportError(f"No module named {{name!r}}", name=name)
+    sys.meta_path.insert(0, Blocked())
+    sys.argv = ["codeforge", *{args!r}]
+    from codeforge.cli import main
+    main()
+""")
+
+
+def codeforge_without_the_model_stack(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The CLI in a process where importing torch, transformers, trl, ... fails, as without the extras."""
+    return subprocess.run([sys.executable, "-c", BLOCKER.format(heavy=HEAVY, args=list(args))], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_graphs_show_works_without_the_model_stack(tmp_path):
+    (tmp_path / "f.py").write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
+    result = codeforge_without_the_model_stack("graphs", "show", "f.py", "--kind", "cfg", "--format", "json",
+                                               cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"kind": "cfg"' in result.stdout
+
+
+@pytest.mark.docker
+def test_sandbox_run_works_without_the_model_stack(tmp_path, docker_client):
+    (tmp_path / "add.py").write_text("print(2 + 3)\n")
+    result = codeforge_without_the_model_stack("sandbox", "run", "add.py", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"status":"passed"' in result.stdout.replace(" ", "") and "5" in result.stdout
+
+
+def test_a_model_backend_without_its_extra_names_the_pip_install(tmp_path):
+    result = codeforge_without_the_model_stack("bench", "humaneval", "--model", "some/model", "--limit", "1",
+                                               "--db", str(tmp_path / "c.db"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "pip install 'codeforge[hf]'" in result.stderr and "Traceback" not in result.stderr
