@@ -13,6 +13,7 @@ Two sources, recorded with every sample and every run:
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Optional
 
@@ -43,7 +44,34 @@ def _test_output(result: dict) -> str:
     outputs = [str(t.get("output", "")).strip() for t in failing if t.get("output")]
     if outputs:
         return "\n".join(outputs)
-    return (result.get("stderr") or "").strip() or (result.get("stdout") or "").strip()
+    return without_harness_frames((result.get("stderr") or "").strip() or (result.get("stdout") or "").strip())
+
+
+HARNESS_MARK = "_codeforge_"  # every name the example-checking code defines starts so (tasks/examples.py)
+_FRAME = re.compile(r'^\s*File ".*", line \d+, in ')
+
+
+def without_harness_frames(output: str) -> str:
+    """A Python traceback without the frames of codeforge's own checking code: the model is told where its
+    code failed and what the example expected, not how the harness compared the values."""
+    lines = output.splitlines()
+    kept: list[str] = []
+    i = 0
+    while i < len(lines):
+        if _FRAME.match(lines[i]):
+            frame = [lines[i]]
+            i += 1
+            while i < len(lines) and lines[i].startswith("    ") and not _FRAME.match(lines[i]):
+                frame.append(lines[i])  # the source line and its ^^^ markers
+                i += 1
+            if not any(HARNESS_MARK in line for line in frame[1:]):
+                kept.extend(frame)
+            continue
+        kept.append(lines[i])
+        i += 1
+    if kept and kept[0].startswith("Traceback") and (len(kept) == 1 or not _FRAME.match(kept[1])):
+        kept = kept[1:]  # no frame of the model's own left: the error line says it all
+    return "\n".join(kept)
 
 
 def _memory_errors(result: dict) -> str:
