@@ -96,6 +96,8 @@ def settings_command(app, name: str, cls: type[Settings], *, config_file: bool =
                                               annotation=typer.Context)
         command.__signature__ = inspect.Signature([context_parameter, *parameters])
         command.__annotations__ = {"ctx": typer.Context, **annotations}
+        command.settings_class = cls  # for tools and tests that walk the commands
+        command.takes_config_file = config_file
         return app.command(name, **command_kwargs)(command)
 
     return decorate

@@ -1,0 +1,122 @@
+"""Every command's options come from its settings object: each field has help and shows in --help, and
+--print-config fed back through --config gives the same settings (for every field, changed one at a time)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import typing
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from codeforge.cli import app
+from codeforge.commands._settings import option_names
+from codeforge.config import is_sequence, unwrap_optional
+
+
+def settings_commands(typer_app, prefix=()):
+    """(command words, callback) for every command made by settings_command, walking the whole CLI."""
+    found = []
+    callback = typer_app.registered_callback
+    if callback is not None and hasattr(callback.callback, "settings_class"):
+        found.append((prefix, callback.callback))
+    for command in typer_app.registered_commands:
+        if hasattr(command.callback, "settings_class"):
+            found.append(((*prefix, command.name), command.callback))
+    for group in typer_app.registered_groups:
+        found.extend(settings_commands(group.typer_instance, (*prefix, group.name)))
+    return found
+
+
+COMMANDS = settings_commands(app)
+IDS = [" ".join(words) for words, _ in COMMANDS]
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "250"})
+
+
+def required_arguments(cls, tmp_path: Path) -> list[str]:
+    """Values for the positional arguments that have no default: an existing file for a path."""
+    values = []
+    hints = typing.get_type_hints(cls)
+    for field in cls.settings_fields():
+        if field.metadata["argument"] and field.default is dataclasses.MISSING:
+            if unwrap_optional(hints[field.name])[0] is Path:
+                path = tmp_path / "prog.py"
+                path.write_text("print(1)\n")
+                values.append(str(path))
+            else:
+                values.append("X")
+    return values
+
+
+def other_value(field: dataclasses.Field, annotation) -> str:
+    """A valid value for `field` other than its default, as it is typed on the command line."""
+    inner, _ = unwrap_optional(annotation)
+    default = field.default
+    low, high = field.metadata["min"], field.metadata["max"]
+    if is_sequence(inner):
+        item = typing.get_args(inner)[0]
+        return "2,3" if item is int else "a,b"
+    if isinstance(inner, type) and issubclass(inner, enum.Enum):
+        return next(m.value for m in inner if m != default)
+    if inner is int:
+        return str(max(low or 0, (default or 0)) + 1 if high is None else (low + high) // 2)
+    if inner is float:
+        value = (low + high) / 2 if high is not None and low is not None else max(low or 0, default or 0) + 1.5
+        return str(value if value != default else value / 2)
+    if inner is Path:
+        return "some/where"
+    return "x"
+
+
+@pytest.mark.parametrize("words, callback", COMMANDS, ids=IDS)
+def test_every_field_has_help_and_shows_in_help(words, callback):
+    shown = invoke(*words, "--help")
+    assert shown.exit_code == 0, shown.output
+    for field in callback.settings_class.settings_fields():
+        assert field.metadata["help"].strip(), field.name
+        if not field.metadata["argument"] and not field.metadata["hidden"]:
+            assert option_names(field)[0].split("/")[0] in shown.output, field.name
+
+
+@pytest.mark.parametrize("words, callback", [c for c in COMMANDS if c[1].takes_config_file],
+                         ids=[i for i, c in zip(IDS, COMMANDS) if c[1].takes_config_file])
+def test_print_config_fed_back_through_config_gives_the_same_settings(words, callback, tmp_path):
+    cls = callback.settings_class
+    arguments = required_arguments(cls, tmp_path)
+    hints = typing.get_type_hints(cls)
+    changes = [()] + [(option_names(f)[0].split("/")[0], other_value(f, hints[f.name]))
+                      for f in cls.settings_fields() if f.metadata["stored"] and not f.metadata["argument"]]
+    for change in changes:
+        given = change[:1] if change and is_flag(cls, change[0]) else change  # a flag takes no value
+        args = [*words, *arguments, *given]
+        printed = invoke(*args, "--print-config")
+        assert printed.exit_code == 0, (change, printed.output)
+        config = tmp_path / "settings.yaml"
+        config.write_text(printed.stdout)
+        again = invoke(*words, *arguments, "--config", str(config), "--print-config")
+        assert again.exit_code == 0, (change, again.output)
+        assert yaml.safe_load(again.stdout) == yaml.safe_load(printed.stdout), change
+        if change:
+            assert yaml.safe_load(printed.stdout) != yaml.safe_load(invoke(*words, *arguments,
+                                                                           "--print-config").stdout), change
+
+
+def is_flag(cls, flag: str) -> bool:
+    """Whether `flag` is a bool field's option (it takes no value)."""
+    hints = typing.get_type_hints(cls)
+    return any(option_names(f)[0].split("/")[0] == flag and unwrap_optional(hints[f.name])[0] is bool
+               for f in cls.settings_fields())
+
+
+def test_a_setting_without_help_is_refused_when_declared():
+    from codeforge.config import setting
+
+    with pytest.raises(TypeError, match="help"):
+        setting(1)
