@@ -277,6 +277,7 @@ def prune(
 
     Example: codeforge sandbox prune
     """
+    from ..sandbox.lifecycle import UNKNOWN_OWNER
     from ..sandbox.lifecycle import prune as prune_containers
 
     report = prune_containers(_client(), everything=everything)
@@ -284,5 +285,6 @@ def prune(
     console.print(f"removed {len(report.removed)} container(s)")
     if report.kept_live:
         console.print(f"kept {len(report.kept_live)} of runs still alive (use --all to remove them too)")
-    if report.kept_other_host:
-        console.print(f"kept {len(report.kept_other_host)} started from another host (use --all)")
+    if report.kept_unknown:
+        console.print(f"kept {len(report.kept_unknown)}: {UNKNOWN_OWNER} ({'; '.join(report.reasons)}); "
+                      "`codeforge sandbox prune --all` removes them", markup=False)
