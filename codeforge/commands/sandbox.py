@@ -1,32 +1,43 @@
-"""`codeforge sandbox ...`: build images, run programs in throwaway containers, check and clean up."""
+"""`codeforge sandbox ...`: build images, run programs in throwaway containers, check and clean up.
+
+What a program, a file or the engine says is printed as it is, never read as rich markup.
+"""
 
 from __future__ import annotations
 
+import json
 import signal
-from enum import Enum
-from pathlib import Path
-from typing import List, Optional
+import sys
+from typing import Optional
 
 import typer
 
-from ..sandbox.config import RunConfig
-from ..sandbox.settings import Isolation
+from ..sandbox.config import BuildConfig, DoctorConfig, ExecConfig, PruneConfig, RunConfig
+from ..sandbox.settings import Isolation  # noqa: F401  (bench's --isolation takes the same choice)
+from ..vocabulary import Language
 from ._output import console as _console
-from ._output import fail as _fail
 from ._settings import settings_command
 
 app = typer.Typer(help="Run untrusted programs in throwaway Docker containers.", no_args_is_help=True)
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "oom": "magenta",
                 "compile_error": "red", "memory_error": "red", "output_limit": "yellow", "sandbox_error": "bold red"}
-SUFFIX_LANGUAGE = {".py": "python", ".go": "go", ".c": "c", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp"}
+SUFFIX_LANGUAGE = {".py": Language.python, ".go": Language.go, ".c": Language.c, ".cpp": Language.cpp,
+                   ".cc": Language.cpp, ".cxx": Language.cpp}
 
 
-class ImageKind(str, Enum):
-    python = "python"
-    go = "go"
-    valgrind = "valgrind"
-    all = "all"
+def _fail(message: str, code: int = 2) -> None:
+    """`error: message` on stderr, the message as it is (it quotes file names and what programs said)."""
+    from rich.text import Text
+
+    _console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _say(console, message: str, style: str = "") -> None:
+    from rich.text import Text
+
+    console.print(Text(message, style=style), soft_wrap=True)
 
 
 def _client():
@@ -58,44 +69,44 @@ def _terminate_as_interrupt() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-@app.command()
-def build(
-    kinds: List[ImageKind] = typer.Argument(None, help="Images to build: python, go, valgrind or all."),
-    force: bool = typer.Option(False, "--force", help="Rebuild even when the image is up to date."),
-    base: Optional[str] = typer.Option(None, "--base", envvar="CODEFORGE_SANDBOX_BASE",
-                                       help="Base image (default: debian:bookworm-slim if it can be had, "
-                                            "else one made here with debootstrap)."),
-) -> None:
+@settings_command(app, "build", BuildConfig)
+def build(config: BuildConfig) -> None:
     """Build the sandbox images, skipping those that are up to date.
 
-    Example: codeforge sandbox build all
+    Example: codeforge sandbox build all   (or: codeforge sandbox build python,go)
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from ..sandbox import images
 
     client = _client()
-    chosen = [k.value for k in (kinds or [ImageKind.all])]
-    wanted = list(images.IMAGE_KINDS) if "all" in chosen else [k for k in images.IMAGE_KINDS if k in chosen]
-    console = _console()
+    wanted = images.kinds_named(config.kinds)
+    console = _console(stderr=config.json)  # with --json, stdout holds only the JSON
+    done: list[dict] = []
     try:
-        base_image = images.resolve_base(client, base, lambda text: console.print(f"[dim]{text}[/]"))
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        base_image = images.resolve_base(client, config.base, lambda text: _say(console, text, "dim"))
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
                       console=console, transient=False) as progress:
             for kind in wanted:
                 name = images.image_name(kind)
                 task = progress.add_task(f"{name}: checking", total=None)
                 step = lambda text, t=task, n=name: progress.update(t, description=f"{n}: {text[:70]}")  # noqa: E731
-                built = images.build_image(client, kind, base_image, force=force, on_line=step)
-                progress.update(task, description=f"{name}: {'built' if built else 'up to date'} (on {base_image})",
-                                total=1, completed=1)
+                built = images.build_image(client, kind, base_image, force=config.force, on_line=step)
+                state = "built" if built else "up to date"
+                done.append({"kind": kind, "image": name, "state": state})
+                progress.update(task, description=f"{name}: {state} (on {base_image})", total=1, completed=1)
     except images.ImageError as exc:
         _fail(str(exc))
+    if config.json:
+        typer.echo(json.dumps({"base": base_image, "images": done}))
 
 
 @settings_command(app, "run", RunConfig)
 def run(config: RunConfig) -> None:
     """Run one program in the sandbox and show its status, output and time.
+
+    The program reads --stdin TEXT, --stdin-file PATH, or this command's own stdin when that is a file or a
+    pipe (add.py < in.txt) or with --stdin -.
 
     Exit code: 0 passed, 1 the program did not pass, 2 the sandbox could not run it.
 
@@ -103,27 +114,31 @@ def run(config: RunConfig) -> None:
     """
     from pydantic import ValidationError
 
+    from ..sandbox import recipes
     from ..sandbox.engine import SandboxUnavailable
-    from ..sandbox.jobs import Job, Status
+    from ..sandbox.jobs import Action, Job, Status
 
-    file, lang, action = config.file, config.lang, config.action
+    file, action = config.file, config.action
     if not file.is_file():
         _fail(f"{file} is {'a directory' if file.is_dir() else 'not there'}: name a program file")
-
-    language = lang.value if lang else SUFFIX_LANGUAGE.get(file.suffix)
+    language = config.lang or SUFFIX_LANGUAGE.get(file.suffix)
     if language is None:
         _fail(f"cannot tell the language of {file.name}: pass --lang python|go|c|cpp")
-    if action is None and language == "go" and not file.name.endswith("_test.go"):
-        action = "run"
+    if action is None and language is Language.go and not file.name.endswith("_test.go"):
+        action = Action.run
     try:
         source = file.read_text(encoding="utf-8")
-        # Go and test runs keep the file's own name: `go test` and pytest find tests by file name.
-        keep_name = language == "go" or action == "test"
-        body = {"files": {file.name: source}} if keep_name else {"source": source}
-        job = Job(id=file.name, language=language, action=action, stdin=config.stdin, timeout_s=config.timeout,
+    except UnicodeDecodeError:
+        _fail(f"cannot run {file}: it is not UTF-8 text")
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    stdin = _program_stdin(config)
+    body, sandbox_name = recipes.one_file(language, action, file.name, source)
+    try:
+        job = Job(id=file.name, language=language, action=action, stdin=stdin, timeout_s=config.timeout,
                   memory_mb=config.memory, **body)
-    except (ValidationError, UnicodeDecodeError) as exc:
-        _fail(f"cannot run {file}: {exc}")
+    except ValidationError as exc:
+        _fail(f"cannot run {file}: {_plain(exc)}")
     _terminate_as_interrupt()
     with _open_sandbox(1, config.isolation) as sandbox:
         try:
@@ -133,156 +148,285 @@ def run(config: RunConfig) -> None:
     if config.json:
         typer.echo(result.to_json())
     else:
-        _show_result(result)
+        _show_result(result, sandbox_name, file.name, full=config.full)
     if result.status is Status.sandbox_error:
         raise typer.Exit(2)
     raise typer.Exit(0 if result.status is Status.passed else 1)
 
 
-def _show_result(result) -> None:
+def _program_stdin(config: RunConfig) -> Optional[str]:
+    """What the program reads on stdin: --stdin-file, --stdin TEXT, or this command's own redirected stdin."""
+    if config.stdin_file is not None:
+        try:
+            return config.stdin_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            _fail(f"--stdin-file {config.stdin_file} is not UTF-8 text")
+        except OSError as exc:
+            _fail(f"cannot read --stdin-file {config.stdin_file}: {exc.strerror or exc}")
+    if config.stdin is not None and config.stdin != "-":
+        return config.stdin
+    stream = sys.stdin
+    try:
+        redirected = stream is not None and not stream.isatty()
+    except ValueError:  # closed
+        redirected = False
+    if config.stdin != "-" and not redirected:
+        return None
+    if stream is None:
+        return ""
+    try:
+        text = stream.read()
+    except UnicodeDecodeError:
+        _fail("the standard input is not UTF-8 text")
+    # Nothing redirected in (</dev/null) is no input, as when nothing is given.
+    return text if text or config.stdin == "-" else None
+
+
+def _plain(exc) -> str:
+    """A pydantic error as plain sentences, without its internals."""
+    parts = []
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        where = ".".join(str(p) for p in error["loc"])
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+def _show_result(result, sandbox_name: str, user_name: str, full: bool = False) -> None:
     from rich.panel import Panel
+    from rich.text import Text
+
+    from ..sandbox import display
 
     console = _console()
     style = STATUS_STYLE.get(result.status.value, "white")
-    console.print(f"[{style}]{result.status.value}[/]  exit code {result.exit_code}  "
-                  f"{result.duration_s:.3f} s{'  (output truncated)' if result.truncated else ''}")
-    if result.stdout:
-        console.print(Panel(result.stdout.rstrip("\n"), title="stdout", title_align="left"), highlight=False)
-    if result.stderr:
-        console.print(Panel(result.stderr.rstrip("\n"), title="stderr", title_align="left"), highlight=False)
+    console.print(Text.assemble((result.status.value, style), f"  exit code {result.exit_code}  "
+                                f"{result.duration_s:.3f} s{'  (output truncated)' if result.truncated else ''}"))
+    killed = display.signal_text(result)
+    fatal = result.details.get("fatal_signal")
+    if killed:
+        console.print(Text.assemble("  ", (killed, "red"), _fatal_event(fatal)), soft_wrap=True)
+    stderr = display.with_user_file_name(result.stderr, sandbox_name, user_name)
+    if "valgrind" in result.details or "memory_errors" in result.details:
+        stderr = display.valgrind_useful_lines(stderr)
+    for title, text in (("stdout", result.stdout), ("stderr", stderr)):
+        text = text.rstrip("\n")
+        if text:
+            console.print(Panel(_clipped(text, full), title=title, title_align="left"))
     for error in result.details.get("memory_errors", []):
-        frame = error.get("frame") or {}
-        where = f"{frame.get('file')}:{frame.get('line')}" if frame.get("file") else frame.get("object", "?")
-        console.print(f"  [red]{error['kind']}[/] {error['message']} at {where}", highlight=False)
+        where = _where(error.get("frame"))
+        console.print(Text.assemble("  ", (error["kind"], "red"), f" {error['message']} at {where}"))
     for test in result.details.get("tests", []):
-        mark = "[green]ok[/]" if test["outcome"] == "passed" else f"[red]{test['outcome']}[/]"
-        console.print(f"  {mark} {test['name']}", highlight=False)
+        passed = test["outcome"] == "passed"
+        console.print(Text.assemble("  ", ("ok" if passed else test["outcome"], "green" if passed else "red"),
+                                    f" {test['name']}"))
     coverage = result.details.get("coverage")
     if coverage and coverage.get("total") is not None:
         console.print(f"  coverage {coverage['total']:.1f}% of statements")
+    if result.details.get("error"):
+        console.print(Text.assemble("  ", (result.details["error"], "yellow")))
     if result.details.get("sandbox"):
-        console.print(f"  [bold red]sandbox:[/] {result.details['sandbox']}", highlight=False)
+        console.print(Text.assemble("  ", ("sandbox:", "bold red"), f" {result.details['sandbox']}"))
 
 
-@app.command("exec")
-def exec_jobs(
-    jobs: Path = typer.Option(..., "--jobs", help="JSONL file, one job per line (README: Jobs and results)."),
-    out: Path = typer.Option(..., "--out", help="JSONL file the results are appended to as they finish."),
-    workers: int = typer.Option(2, "--workers", min=1, envvar="CODEFORGE_SANDBOX_WORKERS",
-                                help="Programs run at the same time."),
-    isolation: Isolation = typer.Option(Isolation.worker, "--isolation", envvar="CODEFORGE_SANDBOX_ISOLATION",
-                                        help="worker (warm containers, a fresh uid per program) or program "
-                                             "(a new container per program)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Start a fresh results file instead of resuming."),
-) -> None:
+def _clipped(text: str, full: bool):
+    """The text, or its head and tail with a count of what lies between."""
+    from rich.text import Text
+
+    from ..sandbox import display
+
+    part = display.clip(text)
+    if full or not part.cut:
+        return Text(text)
+    note = f"... {part.cut_lines} lines ({display.size_text(part.cut_bytes)}) not shown: --full or --json shows all ..."
+    head = part.head if part.head.endswith("\n") else part.head + "\n"
+    return Text.assemble(head, (note, "dim"), "\n", part.tail)
+
+
+def _where(frame: Optional[dict]) -> str:
+    frame = frame or {}
+    if frame.get("file"):
+        return f"{frame['file']}:{frame.get('line')}" + (f" ({frame['function']})" if frame.get("function") else "")
+    return frame.get("object") or "?"
+
+
+def _fatal_event(fatal: Optional[dict]) -> str:
+    """Valgrind's account of a fatal signal: ": Access not within mapped region at 0x0, at seg.c:2 (main)"."""
+    if not fatal or not fatal.get("event"):
+        return ""
+    address = f" at {fatal['address']}" if fatal.get("address") else ""
+    return f": {fatal['event']}{address}, at {_where(fatal.get('frame'))}"
+
+
+@settings_command(app, "exec", ExecConfig)
+def exec_jobs(config: ExecConfig) -> None:
     """Run many programs; results are written as they finish, and a re-run resumes.
 
-    Jobs whose id is already in the results file are not run again (use --overwrite to start over).
+    Jobs whose id is already in the results file are not run again. A --out file that is not a results
+    file is refused (--overwrite replaces it); the jobs file itself never can be --out.
 
     Example: codeforge sandbox exec --jobs jobs.jsonl --out results.jsonl --workers 2
     """
     from collections import Counter
 
     from ..sandbox import warmup
+    from ..sandbox.jobfile import JobFileError, check_out_path
     from ..sandbox.settings import SandboxSettings
 
+    jobs, out = config.jobs, config.out
+    try:
+        check_out_path(jobs, out)
+    except JobFileError as exc:
+        _fail(str(exc))
     _terminate_as_interrupt()
-    # Containers start in the background while the job contract loads and the file is checked.
+    # Containers start in the background while the job contract loads and the files are read.
     client = _client()
     needs = warmup.first_job_needs(jobs)
-    settings = SandboxSettings(workers=workers, isolation=isolation.value)
+    settings = SandboxSettings(workers=config.workers, isolation=config.isolation.value)
     prestarted = warmup.prestart(client, settings, *needs) if needs else []
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..sandbox.engine import SandboxUnavailable
-    from ..sandbox.jobfile import JobFileError, ResultWriter, finished_ids, read_jobs
+    from ..sandbox.jobfile import ResultWriter, read_jobs, resume_scan
 
     console = _console(stderr=True)
     counts: Counter = Counter()
+    summary = {"jobs": 0, "skipped": 0, "written": 0, "statuses": {}, "bad_lines": [], "out": str(out),
+               "interrupted": False}
     writer = None
-    sandbox = _open_sandbox(workers, isolation, client, prestarted)
+    sandbox = _open_sandbox(config.workers, config.isolation, client, prestarted)
     try:
         all_jobs = read_jobs(jobs)
-        done = set() if overwrite else finished_ids(out)
-        todo = [job for job in all_jobs if job.id not in done]
-        if done:
-            console.print(f"{len(all_jobs) - len(todo)} of {len(all_jobs)} jobs already have results in {out}; "
+        scan = resume_scan(out, config.overwrite)
+        for number, why in scan.bad_lines:
+            _say(console, f"warning: {out} line {number} is {why}; it is left as it is", "yellow")
+        todo = [job for job in all_jobs if job.id not in scan.ids]
+        summary.update(jobs=len(all_jobs), skipped=len(all_jobs) - len(todo),
+                       bad_lines=[number for number, _ in scan.bad_lines])
+        if scan.ids:
+            _say(console, f"{summary['skipped']} of {len(all_jobs)} jobs already have results in {out}; "
                           f"running the other {len(todo)}")
-        if not todo:
-            return
-        writer = ResultWriter(out, overwrite=overwrite)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console) as progress:
-            task = progress.add_task("running", total=len(todo))
-            for result in sandbox.run_many(todo):
-                writer.write(result)
-                counts[result.status.value] += 1
-                summary = "  ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                progress.update(task, advance=1, description=summary)
+        if todo:
+            writer = ResultWriter(out, overwrite=config.overwrite)
+            if writer.cut_bytes:
+                _say(console, f"cut the torn last line of {out} ({writer.cut_bytes} bytes written by a run that "
+                              "was killed)", "yellow")
+            with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as progress:
+                task = progress.add_task("running", total=len(todo))
+                for result in sandbox.run_many(todo):
+                    writer.write(result)
+                    counts[result.status.value] += 1
+                    progress.update(task, advance=1, description=_counts_text(counts))
     except JobFileError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        console.print(f"[yellow]interrupted[/]: {writer.written if writer else 0} results written to {out}; "
-                      "run the same command again to finish the rest")
+        summary.update(interrupted=True, written=writer.written if writer else 0, statuses=dict(sorted(counts.items())))
+        if config.json:
+            typer.echo(json.dumps(summary))
+        _say(console, f"interrupted: {summary['written']} results written to {out}; "
+                      "run the same command again to finish the rest", "yellow")
         raise typer.Exit(130)
     except SandboxUnavailable as exc:
         _fail(f"{exc}\n{writer.written if writer else 0} results are safe in {out}; "
               "run the same command again to resume.")
     except OSError as exc:
-        kept = writer.written if writer else 0
-        _fail(f"cannot write results to {out}: {exc.strerror}. {kept} new results are safe there; "
-              "free some space and run the same command again to resume.")
+        _fail(_write_failure(out, exc, writer.written if writer else 0))
     finally:
         sandbox.close()
         if writer is not None:
             writer.close()
-    console.print("  ".join(f"[{STATUS_STYLE.get(k, 'white')}]{k}[/] {v}" for k, v in sorted(counts.items())))
+    summary.update(written=writer.written if writer else 0, statuses=dict(sorted(counts.items())))
+    if config.json:
+        typer.echo(json.dumps(summary))
+        return
+    from rich.text import Text
+
+    line = Text()
+    for status, count in sorted(counts.items()):
+        line.append(status, STATUS_STYLE.get(status, "white")).append(f" {count}  ")
+    line.append(f"{summary['written']} written, {summary['skipped']} skipped (results already in {out})")
+    console.print(line, soft_wrap=True)
 
 
-@app.command()
-def doctor() -> None:
+def _counts_text(counts) -> str:
+    return "  ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+
+
+def _write_failure(out, exc: OSError, kept: int) -> str:
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "free some space and run the same command again to resume"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = "name a file that can be written, or fix its permissions, and run the command again"
+    else:
+        advice = "fix that and run the same command again to resume"
+    return f"cannot write results to {out}: {exc.strerror or exc}. {kept} new results are safe there; {advice}."
+
+
+@settings_command(app, "doctor", DoctorConfig)
+def doctor(config: DoctorConfig) -> None:
     """Check the Docker engine and the sandbox images; exit 2 with a one-line fix when something is wrong.
 
     Example: codeforge sandbox doctor
     """
     from rich.table import Table
+    from rich.text import Text
 
     from ..sandbox import images
+    from ..sandbox.engine import SandboxUnavailable, connect
     from ..sandbox.lifecycle import LABEL
 
-    client = _client()
+    try:
+        client = connect()
+    except SandboxUnavailable as exc:
+        if config.json:
+            typer.echo(json.dumps({"ok": False, "engine": None, "error": str(exc)}))
+        _fail(str(exc))
     info = client.version()
-    console = _console()
-    console.print(f"[green]ok[/] Docker engine {info.get('Version')} (API {info.get('ApiVersion')}) answers")
-    table = Table("image", "state")
-    fixes = []
-    for kind in images.IMAGE_KINDS:
-        state = images.image_state(client, kind)
-        table.add_row(images.image_name(kind), f"[{'green' if state == 'ok' else 'red'}]{state}[/]")
-        if state != "ok":
-            fixes.append(kind)
-    console.print(table)
-    leftovers = client.api.containers(all=True, filters={"label": LABEL})
-    console.print(f"{len(leftovers)} sandbox container(s) exist right now")
+    states = [{"kind": kind, "image": images.image_name(kind), "state": images.image_state(client, kind)}
+              for kind in images.IMAGE_KINDS]
+    containers = len(client.api.containers(all=True, filters={"label": LABEL}))
+    fixes = [image["kind"] for image in states if image["state"] != "ok"]
+    if config.json:
+        typer.echo(json.dumps({"ok": not fixes, "engine": {"version": info.get("Version"),
+                                                           "api_version": info.get("ApiVersion")},
+                               "images": states, "containers": containers}))
+    else:
+        console = _console()
+        console.print(Text.assemble(("ok", "green"), f" Docker engine {info.get('Version')} "
+                                                     f"(API {info.get('ApiVersion')}) answers"))
+        table = Table("image", "state")
+        for image in states:
+            table.add_row(Text(image["image"]), Text(image["state"], "green" if image["state"] == "ok" else "red"))
+        console.print(table)
+        console.print(f"{containers} sandbox container(s) exist right now")
     if fixes:
-        _fail(f"image(s) {', '.join(fixes)} missing or out of date. Fix: codeforge sandbox build {' '.join(fixes)}")
+        _fail(f"image(s) {', '.join(fixes)} missing or out of date. Fix: codeforge sandbox build {','.join(fixes)}")
 
 
-@app.command()
-def prune(
-    everything: bool = typer.Option(False, "--all", help="Also remove containers of runs that are still alive."),
-) -> None:
+@settings_command(app, "prune", PruneConfig)
+def prune(config: PruneConfig) -> None:
     """Remove sandbox containers left behind by runs that were killed.
+
+    A container whose run cannot be judged (started from another host, or a host without /proc such as
+    Docker Desktop on macOS and Windows) is kept: --all removes it, with those of live runs.
 
     Example: codeforge sandbox prune
     """
+    from ..sandbox.lifecycle import UNKNOWN_OWNER
     from ..sandbox.lifecycle import prune as prune_containers
 
-    report = prune_containers(_client(), everything=everything)
+    report = prune_containers(_client(), everything=config.everything)
+    if config.json:
+        typer.echo(json.dumps(report.as_dict()))
+        return
     console = _console()
-    console.print(f"removed {len(report.removed)} container(s)")
+    _say(console, f"removed {len(report.removed)} container(s)")
     if report.kept_live:
-        console.print(f"kept {len(report.kept_live)} of runs still alive (use --all to remove them too)")
-    if report.kept_other_host:
-        console.print(f"kept {len(report.kept_other_host)} started from another host (use --all)")
+        _say(console, f"kept {len(report.kept_live)} of runs still alive (use --all to remove them too)")
+    if report.kept_unknown:
+        _say(console, f"kept {len(report.kept_unknown)}: {UNKNOWN_OWNER} ({'; '.join(report.reasons)}); "
+                      "`codeforge sandbox prune --all` removes them")

@@ -37,7 +37,9 @@ class DockerSandbox:
         self.settings = settings or SandboxSettings()
         self.client = client or connect()
         self.owner = current_owner()
-        self.swept = len(prune(self.client).removed)  # leftovers of runs whose process is gone
+        # Leftovers of runs whose process is gone; what cannot be judged (no /proc) is kept for `prune --all`.
+        self.sweep = prune(self.client)
+        self.swept = len(self.sweep.removed)
         self._lock = threading.Lock()
         self._live: set[RunnerContainer] = set()
         self._idle: dict[tuple[str, int], list[RunnerContainer]] = {}

@@ -19,7 +19,9 @@ import tarfile
 from pathlib import Path
 from typing import Callable, Optional
 
-IMAGE_KINDS = ("python", "go", "valgrind")
+from .settings import ImageKind
+
+IMAGE_KINDS = tuple(kind.value for kind in ImageKind if kind is not ImageKind.all)
 IMAGE_OF_LANGUAGE = {"python": "python", "go": "go", "c": "valgrind", "cpp": "valgrind"}
 REGISTRY_BASE = "debian:bookworm-slim"
 LOCAL_BASE = "codeforge-base:bookworm"
@@ -30,6 +32,12 @@ RUNNER_DIR = Path(__file__).with_name("runner")  # copied whole into every image
 
 class ImageError(RuntimeError):
     """An image could not be built or found; the message says what to do."""
+
+
+def kinds_named(kinds) -> list[str]:
+    """The image kinds `kinds` (ImageKind or their names) stand for, in build order; `all` is every one."""
+    chosen = {getattr(kind, "value", kind) for kind in kinds} or {ImageKind.all.value}
+    return [kind for kind in IMAGE_KINDS if kind in chosen or ImageKind.all.value in chosen]
 
 
 def images_dir() -> Path:

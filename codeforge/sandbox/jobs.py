@@ -11,6 +11,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..vocabulary import Action, Language, Status
+from .settings import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 512
@@ -35,8 +36,8 @@ class Job(BaseModel):
     files: Optional[dict[str, str]] = None
     action: Optional[Action] = None
     stdin: Optional[str] = None
-    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=3600)
-    memory_mb: int = Field(default=DEFAULT_MEMORY_MB, ge=16, le=65536)
+    timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=MAX_TIMEOUT_S)
+    memory_mb: int = Field(default=DEFAULT_MEMORY_MB, ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)
 
     @model_validator(mode="after")
     def _check(self) -> "Job":

@@ -6,6 +6,9 @@ from dataclasses import dataclass, fields, replace
 from enum import Enum
 
 DEFAULT_MAX_OUTPUT_BYTES = 1 << 20
+# What a job may ask for (the Job contract and the command line check the same numbers).
+MAX_TIMEOUT_S = 3600.0
+MIN_MEMORY_MB, MAX_MEMORY_MB = 16, 65536
 
 
 class Isolation(str, Enum):
@@ -14,6 +17,16 @@ class Isolation(str, Enum):
 
     worker = "worker"
     program = "program"
+
+
+class ImageKind(str, Enum):
+    """The sandbox images: python (python3, pytest, numpy), go (Go with testify), valgrind (gcc, g++,
+    Valgrind); `all` names the three."""
+
+    python = "python"
+    go = "go"
+    valgrind = "valgrind"
+    all = "all"
 
 
 @dataclass(frozen=True)

@@ -262,3 +262,10 @@ def test_compile_errors(sandbox):
     go_result = sandbox.run(Job(id="go-broken", language="go", files=go_files))
     assert go_result.status is Status.compile_error
     assert "cannot use" in go_result.stderr + go_result.stdout
+
+
+def test_a_program_cannot_claim_it_did_not_compile(serial_sandbox):
+    forger = ("import os\nfor fd in range(3, 1024):\n    try:\n        os.write(fd, b'syntax-error')\n"
+              "    except OSError:\n        pass\nraise SystemExit(1)\n")
+    result = serial_sandbox.run(Job(id="forger", language="python", source=forger))
+    assert result.status is Status.failed

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from pydantic import ValidationError
 
 from codeforge.sandbox import Action, Job, Result, Status
-from codeforge.sandbox.jobfile import JobFileError, ResultWriter, finished_ids, read_jobs
+from codeforge.sandbox.jobfile import JobFileError, ResultWriter, check_out_path, finished_ids, read_jobs, \
+    resume_scan, scan_results
 
 
 def test_defaults_per_language():
@@ -79,18 +81,82 @@ def test_empty_or_missing_jobs_file(tmp_path):
         read_jobs(tmp_path / "binary.jsonl")
 
 
-def test_results_resume_and_a_torn_last_line_is_cut(tmp_path):
-    out = tmp_path / "results.jsonl"
-    writer = ResultWriter(out)
-    writer.write(Result(id="a", status=Status.passed))
-    writer.write(Result(id="b", status=Status.failed))
+def write_results(path, *ids):
+    writer = ResultWriter(path)
+    for result_id in ids:
+        writer.write(Result(id=result_id, status=Status.passed))
     writer.close()
+    return path
+
+
+def test_reading_results_changes_nothing_and_the_writer_cuts_only_a_torn_last_line(tmp_path):
+    out = write_results(tmp_path / "results.jsonl", "a", "b")
     with out.open("a") as handle:
         handle.write('{"id": "c", "status": "pas')  # killed mid-line
+    before = out.read_bytes()
     assert finished_ids(out) == {"a", "b"}
-    assert out.read_text().count("\n") == 2 and out.read_text().endswith("}\n")
+    assert out.read_bytes() == before  # only reads
     writer = ResultWriter(out)
+    assert writer.cut_bytes == len('{"id": "c", "status": "pas')
     writer.write(Result(id="c", status=Status.timeout))
     writer.close()
-    assert finished_ids(out) == {"a", "b", "c"}
+    assert out.read_text().count("\n") == 3 and finished_ids(out) == {"a", "b", "c"}
     assert finished_ids(tmp_path / "absent.jsonl") == set()
+
+
+def test_a_bad_middle_line_is_reported_with_its_number_and_every_later_result_kept(tmp_path, caplog):
+    out = write_results(tmp_path / "results.jsonl", "a")
+    with out.open("a") as handle:
+        handle.write('{"id": "lost", "stat\n')  # a damaged line in the middle
+    write_results(out, "b", "c")
+    before = out.read_bytes()
+    with caplog.at_level("WARNING"):
+        assert finished_ids(out) == {"a", "b", "c"}
+    assert "line 2 is not valid JSON" in caplog.text
+    assert out.read_bytes() == before
+    scan = scan_results(out)
+    assert (scan.results, scan.bad_lines, scan.torn_tail) == (3, [(2, "not valid JSON")], False)
+    writer = ResultWriter(out)  # appending keeps the damaged line and everything after it
+    assert writer.cut_bytes == 0
+    writer.write(Result(id="lost", status=Status.passed))
+    writer.close()
+    assert out.read_bytes().startswith(before) and finished_ids(out) == {"a", "b", "c", "lost"}
+
+
+def test_a_whole_result_without_its_newline_is_kept(tmp_path):
+    out = tmp_path / "results.jsonl"
+    out.write_text(Result(id="a", status=Status.passed).to_json())  # e.g. saved by an editor
+    assert finished_ids(out) == {"a"}
+    writer = ResultWriter(out)
+    writer.write(Result(id="b", status=Status.failed))
+    writer.close()
+    assert finished_ids(out) == {"a", "b"} and out.read_text().count("\n") == 2
+
+
+def test_only_a_results_file_is_resumed_from(tmp_path):
+    precious = tmp_path / "notes.jsonl"
+    precious.write_text("my notes\n")
+    with pytest.raises(JobFileError, match="is not a results file .*line 1 is not valid JSON.*--overwrite"):
+        resume_scan(precious, overwrite=False)
+    jobs = tmp_path / "other-jobs.jsonl"
+    jobs.write_text(json.dumps({"id": "1", "language": "python", "source": "print(1)"}) + "\n")
+    with pytest.raises(JobFileError, match="line 1 is not a result \\(status: Field required\\)"):
+        resume_scan(jobs, overwrite=False)
+    assert resume_scan(precious, overwrite=True).ids == set()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert resume_scan(empty, overwrite=False).is_results_file
+    assert precious.read_text() == "my notes\n"
+
+
+def test_out_may_not_be_the_jobs_file_nor_a_directory(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("{}\n")
+    (tmp_path / "link.jsonl").symlink_to(jobs)
+    os.link(jobs, tmp_path / "hard.jsonl")
+    for out in (jobs, tmp_path / "link.jsonl", tmp_path / "hard.jsonl", tmp_path / "." / "jobs.jsonl"):
+        with pytest.raises(JobFileError, match="is the jobs file"):
+            check_out_path(jobs, out)
+    with pytest.raises(JobFileError, match="is a directory"):
+        check_out_path(jobs, tmp_path)
+    check_out_path(jobs, tmp_path / "results.jsonl")  # not there yet: fine

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 
+from codeforge.sandbox import lifecycle
 from codeforge.sandbox.lifecycle import current_owner, owner_alive, process_start
 
 
@@ -25,3 +26,13 @@ def test_other_hosts_and_garbage():
     assert owner_alive(f"elsewhere-{socket.gethostname()}:1:1") is None
     assert owner_alive("garbage") is False
     assert process_start(2 ** 22 + 12345) is None
+
+
+def test_a_host_without_proc_cannot_tell_and_says_why(tmp_path, monkeypatch):
+    me = current_owner()
+    monkeypatch.setattr(lifecycle, "PROC_ROOT", tmp_path / "no-proc")  # as on Docker Desktop's macOS side
+    assert process_start(os.getpid()) is None
+    assert owner_alive(me) is None
+    alive, why = lifecycle.judge_owner(f"{socket.gethostname()}:1:1")
+    assert alive is None and "no" in why and "no-proc" in why
+    assert owner_alive("garbage") is False  # not a codeforge owner at all

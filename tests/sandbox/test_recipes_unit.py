@@ -131,3 +131,62 @@ def test_valgrind_report_parsing_and_status():
     assert recipes.interpret(job, unreadable).status is Status.failed
     compile_error = recipes.interpret(job, response(step("compile", exit_code=1, stderr="error: x")))
     assert compile_error.status is Status.compile_error and compile_error.details["compiler"] == "error: x"
+
+
+def test_a_python_script_that_does_not_compile_is_a_compile_error_and_a_raised_syntax_error_a_failure():
+    said = "  File \"main.py\", line 1\n    def f(:\n          ^\nSyntaxError: invalid syntax\n"
+    rejected = recipes.interpret(PY, response(step(exit_code=1, stderr=said, syntax_error=True)))
+    assert rejected.status is Status.compile_error and rejected.stderr == said
+    raised = recipes.interpret(PY, response(step(exit_code=1, stderr="SyntaxError: invalid syntax\n")))
+    assert raised.status is Status.failed
+    slow = recipes.interpret(PY, response(step(exit_code=137, signal=9, timed_out=True, syntax_error=True)))
+    assert slow.status is Status.timeout
+
+
+def test_tests_that_did_not_run_do_not_pass():
+    go_job = Job(id="g", language="go", files={"add.go": "package main"}, action="test")
+    no_tests = '{"Action":"output","Package":"job","Output":"?   \\tjob\\t[no test files]\\n"}\n' \
+               '{"Action":"skip","Package":"job","Elapsed":0}'
+    result = recipes.interpret(go_job, response(step("test", exit_code=0, stdout=no_tests)))
+    assert result.status is Status.failed and result.details["error"].startswith("no tests ran")
+    assert result.stdout == "?   \tjob\t[no test files]\n"
+    test_job = Job(id="t", language="python", action="test", files={"test_a.py": "x = 1"})
+    collected_none = recipes.interpret(test_job, response(step("test", exit_code=5)))
+    assert collected_none.status is Status.failed and collected_none.details["error"].startswith("no tests ran")
+
+
+def test_a_signal_is_named_as_linux_numbers_it_whatever_the_host():
+    result = recipes.interpret(PY, response(step(exit_code=135, signal=7)))
+    assert (result.details["signal"], result.details["signal_number"]) == ("SIGBUS", 7)  # 10 on macOS
+    assert recipes.interpret(PY, response(step(exit_code=162, signal=34))).details["signal"] == "signal 34"
+
+
+FATAL = """<?xml version="1.0"?><valgrindoutput><fatal_signal><tid>1</tid><signo>11</signo><signame>SIGSEGV</signame>
+<sicode>1</sicode><event>Access not within mapped region</event><siaddr>0x0</siaddr><stack>
+<frame><ip>0x1</ip><obj>/w/prog</obj><fn>main</fn><dir>/w</dir><file>seg.c</file><line>2</line></frame>
+</stack></fatal_signal></valgrindoutput>"""
+
+
+def test_valgrind_says_where_a_fatal_signal_hit():
+    job = Job(id="c", language="c", files={"seg.c": "int main(){}"})
+    report = response(step("compile"), step("memcheck", exit_code=139, signal=11), artifacts={c_recipe.REPORT: FATAL})
+    result = recipes.interpret(job, report)
+    assert result.details["fatal_signal"] == {
+        "signal": "SIGSEGV", "number": 11, "event": "Access not within mapped region", "address": "0x0",
+        "frame": {"function": "main", "file": "seg.c", "line": 2, "object": "/w/prog"}}
+    assert c_recipe.parse_fatal_signal(VALGRIND) is None
+
+
+@pytest.mark.parametrize("language, action, name, fields, inside", [
+    ("python", None, "add.py", {"source": "x"}, "main.py"),
+    ("python", "test", "test_add.py", {"files": {"test_add.py": "x"}}, "test_add.py"),
+    ("go", "run", "add.go", {"files": {"add.go": "x"}}, "add.go"),
+    ("c", None, "seg.c", {"files": {"seg.c": "x"}}, "seg.c"),
+    ("cpp", "run", "vec.cc", {"files": {"vec.cc": "x"}}, "vec.cc"),
+    ("c", None, "prog.txt", {"source": "x"}, "main.c"),  # the compiler would not take it by its name
+])
+def test_one_file_keeps_its_name_where_the_recipe_finds_it_by_name(language, action, name, fields, inside):
+    from codeforge.vocabulary import Action, Language
+
+    body, sandbox_name = recipes.one_file(Language(language), Action(action) if action else None, name, "x")
+    assert (body, sandbox_name) == (fields, inside)

@@ -62,7 +62,13 @@ def test_python_behaves_like_the_interpreter(sandbox):
     assert error.stderr.startswith("Traceback (most recent call last):\n  File \"main.py\", line 3")
     assert error.stderr.endswith("ZeroDivisionError: division by zero\n")
     syntax = sandbox.run(Job(id="syntax", language="python", source="def f(:\n"))
-    assert syntax.status is Status.failed and "SyntaxError" in syntax.stderr
+    assert syntax.status is Status.compile_error and syntax.stderr.startswith('  File "main.py", line 1')
+    assert syntax.stderr.endswith("SyntaxError: invalid syntax\n") and syntax.exit_code == 1
+    raised = sandbox.run(Job(id="raised", language="python", source="import sys\nprint(1)\nexec('def f(:')\n"))
+    assert raised.status is Status.failed and raised.stdout == "1\n" and "SyntaxError" in raised.stderr
+    imported = sandbox.run(Job(id="imported", language="python", files={"main.py": "import helper\n",
+                                                                         "helper.py": "def f(:\n"}))
+    assert imported.status is Status.failed and "SyntaxError" in imported.stderr
 
 
 def test_random_state_differs_between_programs(sandbox):

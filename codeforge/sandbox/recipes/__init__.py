@@ -8,13 +8,18 @@ means is decided here, on the host, where it can be unit-tested without Docker.
 
 from __future__ import annotations
 
-import signal
 from typing import Any, Optional
 
 from ..images import IMAGE_OF_LANGUAGE
-from ..jobs import Job, Language, Result, Status
+from ..jobs import DEFAULT_ACTION, Action, Job, Language, Result, Status
 
 STEP_KEYS = ("name", "exit_code", "signal", "duration_s")
+# Signal numbers as the programs' kernel (Linux, x86_64 and aarch64) numbers them: the host may be another OS.
+LINUX_SIGNALS = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS",
+                 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE",
+                 14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP",
+                 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ",
+                 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS"}
 
 
 def recipe_for(language: Language):
@@ -25,6 +30,21 @@ def recipe_for(language: Language):
 
 def image_for(job: Job) -> str:
     return IMAGE_OF_LANGUAGE[job.language.value]
+
+
+def one_file(language: Language, action: Optional[Action], name: str, source: str) -> tuple[dict, str]:
+    """The Job fields for one file called `name`, and the name the file has in the sandbox.
+
+    It keeps its own name where the recipe finds it under any name (Go, tests, C and C++ sources), so that
+    compilers, Valgrind and tests name the user's file; a Python program to run is always main.py."""
+    from .c import COMPILERS, DEFAULT_NAME
+
+    action = action or DEFAULT_ACTION[language]
+    if language is Language.python and action is Action.run:
+        return {"source": source}, "main.py"
+    if language in COMPILERS and not name.endswith(COMPILERS[language][2]):
+        return {"source": source}, DEFAULT_NAME[language]
+    return {"files": {name: source}}, name
 
 
 def plan(job: Job, max_output_bytes: int) -> dict:
@@ -71,10 +91,8 @@ def make_result(job: Job, response: dict, status: Status, shown: Optional[dict],
     shown = shown or {}
     info: dict[str, Any] = {"steps": [{k: s.get(k) for k in STEP_KEYS} for s in response.get("steps", [])]}
     if shown.get("signal"):
-        try:
-            info["signal"] = signal.Signals(shown["signal"]).name
-        except ValueError:
-            info["signal"] = str(shown["signal"])
+        info["signal"] = signal_name(shown["signal"])
+        info["signal_number"] = shown["signal"]
     if response.get("anomaly"):
         info["sandbox"] = response["anomaly"]
     info.update(details or {})
@@ -89,6 +107,11 @@ def make_result(job: Job, response: dict, status: Status, shown: Optional[dict],
         duration_s=float(response.get("duration_s") or 0.0),
         details=info,
     )
+
+
+def signal_name(number: int) -> str:
+    """The name of a Linux signal number (the container's numbering, whatever the host's)."""
+    return LINUX_SIGNALS.get(number) or f"signal {number}"
 
 
 def exit_status(step_report: Optional[dict]) -> Status:

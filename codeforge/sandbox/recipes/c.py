@@ -17,11 +17,12 @@ from . import exit_status, find_step, make_result, sandbox_limits_status, step
 BINARY = "{workdir}/.codeforge/prog"
 REPORT = ".codeforge/valgrind.xml"
 COMPILERS = {Language.c: ("gcc", "-std=gnu17", (".c",)), Language.cpp: ("g++", "-std=gnu++17", (".cpp", ".cc", ".cxx"))}
+DEFAULT_NAME = {Language.c: "main.c", Language.cpp: "main.cpp"}  # of a `source` job
 
 
 def plan(job: Job) -> dict:
     compiler, standard, suffixes = COMPILERS[job.language]
-    files = job.file_map("main.c" if job.language is Language.c else "main.cpp")
+    files = job.file_map(DEFAULT_NAME[job.language])
     sources = sorted(path for path in files if path.endswith(suffixes))
     optimise = "-O0" if job.action is Action.memcheck else "-O2"
     libraries = ["-lm"]
@@ -48,7 +49,11 @@ def interpret(job: Job, response: dict) -> Result:
     details: dict = {}
     status = limits or exit_status(shown)
     if job.action is Action.memcheck and shown is not None:
-        errors = parse_valgrind_xml(response.get("artifacts", {}).get(REPORT))
+        report = response.get("artifacts", {}).get(REPORT)
+        errors = parse_valgrind_xml(report)
+        fatal = parse_fatal_signal(report)
+        if fatal:
+            details["fatal_signal"] = fatal
         if errors is None:
             details["valgrind"] = "no readable Valgrind report"
             if limits is None:
@@ -58,6 +63,35 @@ def interpret(job: Job, response: dict) -> Result:
             if errors and limits is None:
                 status = Status.memory_error
     return make_result(job, response, status, shown, details)
+
+
+def parse_fatal_signal(text: Optional[str]) -> Optional[dict]:
+    """What Valgrind says about the signal that ended the program: {signal, number, event, address, frame}."""
+    if not text:
+        return None
+    try:
+        fatal = ET.fromstring(text).find("fatal_signal")
+    except ET.ParseError:
+        return None
+    if fatal is None:
+        return None
+    number = fatal.findtext("signo")
+    return {"signal": fatal.findtext("signame"), "number": int(number) if number and number.isdigit() else None,
+            "event": fatal.findtext("event"), "address": fatal.findtext("siaddr"),
+            "frame": first_frame(fatal.findall("stack/frame"))}
+
+
+def first_frame(frames: list) -> Optional[dict]:
+    """The first frame with a source file (else the first frame) as {function, file, line, object}."""
+    located = next((f for f in frames if f.findtext("file")), frames[0] if frames else None)
+    if located is None:
+        return None
+    return {
+        "function": located.findtext("fn"),
+        "file": located.findtext("file"),
+        "line": int(located.findtext("line")) if located.findtext("line") else None,
+        "object": located.findtext("obj"),
+    }
 
 
 def parse_valgrind_xml(text: Optional[str]) -> Optional[list[dict]]:
@@ -71,15 +105,6 @@ def parse_valgrind_xml(text: Optional[str]) -> Optional[list[dict]]:
     errors = []
     for error in root.findall("error"):
         message = error.findtext("what") or error.findtext("xwhat/text") or ""
-        frames = error.findall("stack/frame")
-        located = next((f for f in frames if f.findtext("file")), frames[0] if frames else None)
-        frame = None
-        if located is not None:
-            frame = {
-                "function": located.findtext("fn"),
-                "file": located.findtext("file"),
-                "line": int(located.findtext("line")) if located.findtext("line") else None,
-                "object": located.findtext("obj"),
-            }
-        errors.append({"kind": error.findtext("kind") or "Unknown", "message": message.strip(), "frame": frame})
+        errors.append({"kind": error.findtext("kind") or "Unknown", "message": message.strip(),
+                       "frame": first_frame(error.findall("stack/frame"))})
     return errors

@@ -69,6 +69,10 @@ def interpret(job: Job, response: dict) -> Result:
             status = Status.timeout
         else:
             status = exit_status(shown)
+        if status is Status.passed and not events["tests"]:
+            # `go test` passes a package without tests ("[no test files]"): nothing was checked.
+            status = Status.failed
+            details["error"] = "no tests ran: go test found no test in the package"
     return make_result(job, response, status, shown, details)
 
 

@@ -1,4 +1,9 @@
-"""Python: `run` executes main.py; `test` runs pytest and reports each test's outcome."""
+"""Python: `run` executes main.py; `test` runs pytest and reports each test's outcome.
+
+A main.py that does not compile is `compile_error`, as a C or Go program the compiler rejects: the runner
+compiles it before running it and says so. A SyntaxError the program raises while it runs (exec, an import)
+is the program failing, `failed`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from ..jobs import Action, Job, Result, Status
 from . import exit_status, find_step, make_result, sandbox_limits_status, step
 
 JUNIT = ".codeforge/junit.xml"
+NO_TESTS_COLLECTED = 5  # pytest's exit code
 ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": "{workdir}"}
 
 
@@ -25,12 +31,15 @@ def plan(job: Job) -> dict:
 def interpret(job: Job, response: dict) -> Result:
     name = "test" if job.action is Action.test else "run"
     shown = find_step(response, name)
-    status = sandbox_limits_status(response) or exit_status(shown)
+    limits = sandbox_limits_status(response)
+    if limits is None and shown and shown.get("syntax_error"):
+        return make_result(job, response, Status.compile_error, shown)
+    status = limits or exit_status(shown)
     details = {}
     if job.action is Action.test:
         details["tests"] = parse_junit(response.get("artifacts", {}).get(JUNIT))
-        if shown and shown.get("exit_code") == 5:
-            details["error"] = "pytest collected no tests"
+        if shown and shown.get("exit_code") == NO_TESTS_COLLECTED:
+            details["error"] = "no tests ran: pytest collected none"
     return make_result(job, response, status, shown, details)
 
 

@@ -21,9 +21,11 @@ def drop_to(uid: int) -> None:
     os.setresuid(uid, uid, uid)
 
 
-def become_program(uid: int, fresh_uids: bool, cwd: str, stdin_fd, out_fd: int, err_fd: int) -> None:
+def become_program(uid: int, fresh_uids: bool, cwd: str, stdin_fd, out_fd: int, err_fd: int,
+                   keep_fd=None) -> None:
     """In a forked child, before the program's code runs: its own session, its uid without any
-    capability, its limits, its stdio, its work dir. The OOM killer should pick it, not the runner."""
+    capability, its limits, its stdio, its work dir. The OOM killer should pick it, not the runner.
+    Every other descriptor is closed but `keep_fd` (the runner's, closed before the program's code runs)."""
     os.setsid()
     if fresh_uids:
         drop_to(uid)
@@ -37,7 +39,11 @@ def become_program(uid: int, fresh_uids: bool, cwd: str, stdin_fd, out_fd: int, 
     os.dup2(stdin_fd if stdin_fd is not None else os.open(os.devnull, os.O_RDONLY), 0)
     os.dup2(out_fd, 1)
     os.dup2(err_fd, 2)
-    os.closerange(3, 65536)
+    if keep_fd is None:
+        os.closerange(3, 65536)
+    else:
+        os.closerange(3, keep_fd)
+        os.closerange(keep_fd + 1, 65536)
     os.chdir(cwd)
 
 

@@ -9,6 +9,7 @@ import time
 
 from cleanup import kill_once
 from identity import as_user, become_program
+from zygote import SYNTAX_ERROR
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -52,16 +53,20 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     in_r, in_w = os.pipe() if stdin_bytes is not None else (None, None)
+    report_r = report_w = None
     started = time.monotonic()
     if step.get("python") and zygote is not None:
-        spec = {"uid": uid, "fresh_uids": fresh_uids, "cwd": cwd, "env": env, "path": step["python"]}
-        process = zygote.spawn(spec, [fd for fd in (in_r, out_w, err_w) if fd is not None], in_r is not None)
+        report_r, report_w = os.pipe()  # the child says here whether the script compiled
+        spec = {"uid": uid, "fresh_uids": fresh_uids, "cwd": cwd, "env": env, "path": step["python"],
+                "report_fd": True}
+        fds = [fd for fd in (in_r, out_w, err_w, report_w) if fd is not None]
+        process = zygote.spawn(spec, fds, in_r is not None)
     else:
         pid = os.fork()
         if pid == 0:
             exec_child(uid, fresh_uids, cwd, argv, env, in_r, out_w, err_w)
         process = ChildProcess(pid)
-    for fd in (out_w, err_w, in_r):
+    for fd in (out_w, err_w, in_r, report_w):
         if fd is not None:
             os.close(fd)
 
@@ -114,6 +119,7 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
         status = process.wait()
     process.close()
     duration = time.monotonic() - started
+    syntax_error = report_r is not None and read_report(report_r) == SYNTAX_ERROR
     for fd in (out_r, err_r, in_w):
         if fd is not None:
             os.close(fd)
@@ -134,8 +140,20 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
         "stderr_truncated": truncated[err_r],
         "timed_out": timed_out,
         "output_limit": output_limit,
+        "syntax_error": syntax_error,
         "duration_s": round(duration, 6),
     }
+
+
+def read_report(fd: int) -> bytes:
+    """What a Python step's child wrote on its report pipe (every writer is gone: it never blocks long)."""
+    os.set_blocking(fd, False)
+    try:
+        return os.read(fd, 64)
+    except BlockingIOError:
+        return b""
+    finally:
+        os.close(fd)
 
 def read_into(fd: int, streams: dict, truncated: dict, max_output: int) -> bool:
     """Read what is there; False at end of stream. Output past the cap is a flood: mark it."""
@@ -187,5 +205,5 @@ def skipped_step(step: dict, timed_out: bool) -> dict:
     return {
         "name": step.get("name", "run"), "exit_code": None, "signal": None, "stdout": "", "stderr": "",
         "stdout_truncated": False, "stderr_truncated": False, "timed_out": timed_out,
-        "output_limit": False, "duration_s": 0.0,
+        "output_limit": False, "syntax_error": False, "duration_s": 0.0,
     }

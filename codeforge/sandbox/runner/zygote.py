@@ -11,6 +11,8 @@ import sys
 
 from identity import become_program
 
+SYNTAX_ERROR = b"syntax-error"  # what a Python step's report pipe carries when the script does not compile
+
 
 class Zygote:
     """A clean interpreter that forks Python programs in about a millisecond instead of starting python3.
@@ -127,7 +129,7 @@ def zygote_main(sock) -> None:
                         break
                     sock.sendall(f"exit {pid} {status}\n".encode())
             if sock in readable:
-                message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 3)
+                message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 4)
                 if not message:
                     os._exit(0)
                 spec = json.loads(message)
@@ -168,8 +170,10 @@ def run_python_child(spec: dict, fds: list) -> None:
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        fds = list(fds)
+        report_fd = fds.pop() if spec.get("report_fd") else None
         stdin_fd, out_fd, err_fd = fds if spec["has_stdin"] else (None, *fds)
-        become_program(spec["uid"], spec["fresh_uids"], spec["cwd"], stdin_fd, out_fd, err_fd)
+        become_program(spec["uid"], spec["fresh_uids"], spec["cwd"], stdin_fd, out_fd, err_fd, report_fd)
         os.environ.clear()
         os.environ.update(spec["env"])
         sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
@@ -186,7 +190,7 @@ def run_python_child(spec: dict, fds: list) -> None:
         main.__file__ = path
         main.__builtins__ = __builtins__
         sys.modules["__main__"] = main
-        code = run_script(path, main.__dict__)
+        code = run_script(path, main.__dict__, report_fd)
     except BaseException as exc:
         try:
             os.write(2, f"codeforge runner: cannot start the program: {exc!r}\n".encode())
@@ -195,8 +199,12 @@ def run_python_child(spec: dict, fds: list) -> None:
     finally:
         os._exit(code)
 
-def run_script(path: str, namespace: dict) -> int:
-    """Compile and run a script; return the exit code, printing errors exactly as the interpreter does."""
+def run_script(path: str, namespace: dict, report_fd=None) -> int:
+    """Compile and run a script; return the exit code, printing errors exactly as the interpreter does.
+
+    `report_fd` tells the runner that the script itself does not compile (it gets SYNTAX_ERROR), as
+    opposed to a SyntaxError the program raises while it runs. It is closed before any of the program's
+    code runs, so the program cannot write to it."""
     import threading
     import traceback
 
@@ -208,9 +216,17 @@ def run_script(path: str, namespace: dict) -> int:
 
     code = 0
     try:
-        with open(path, "rb") as handle:
-            source = handle.read()
-        exec(compile(source, path, "exec"), namespace)
+        try:
+            with open(path, "rb") as handle:
+                source = handle.read()
+            program = compile(source, path, "exec")
+        except SyntaxError:
+            tell_runner(report_fd, SYNTAX_ERROR)
+            raise
+        finally:
+            if report_fd is not None:
+                os.close(report_fd)
+        exec(program, namespace)
     except SystemExit as exc:
         code = exit_code_of(exc)
     except BaseException as exc:
@@ -232,6 +248,15 @@ def run_script(path: str, namespace: dict) -> int:
         except Exception:
             code = code or 120
     return code
+
+def tell_runner(fd, message: bytes) -> None:
+    if fd is None:
+        return
+    try:
+        os.write(fd, message)
+    except OSError:
+        pass
+
 
 def exit_code_of(exc: SystemExit) -> int:
     if exc.code is None:
