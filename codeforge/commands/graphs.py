@@ -83,7 +83,7 @@ def _show_tables(functions, kind: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..graphs.export import edge_rows, node_rows
+    from ..graphs.rows import edge_rows, node_rows
     from ..graphs.text import CODES, node_labels
 
     console = Console()

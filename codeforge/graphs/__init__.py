@@ -6,7 +6,8 @@
 
 Submodules: parse (tree-sitter), vocabulary (closed node and edge kinds), cfg / cdg / dfg / pdg / ast_graph
 (builders), lang.python / lang.go / lang.c (per-language lowering; each lists its approximations), text
-(linearisation), export (json, dot, text), dataset (graph-augmented training rows).
+(linearisation), rows (sorted node and edge rows), export (json, dot, text), dataset (graph-augmented
+training rows).
 """
 
 from .build import FunctionGraph, build, control_flow_graphs

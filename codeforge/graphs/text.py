@@ -21,7 +21,7 @@ from typing import Dict, List, Tuple
 
 from .cfg import ControlFlowGraph
 from .dfg import reaching_definitions
-from .export import edge_rows
+from .rows import edge_rows
 from .vocabulary import EdgeKind, GraphKind, ScopeKind
 
 CODES = {EdgeKind.NEXT: "", EdgeKind.TRUE: "T", EdgeKind.FALSE: "F", EdgeKind.LOOP_BACK: "L",
