@@ -1,11 +1,11 @@
-"""Program graphs for Python, Go and C: AST, CFG, CDG, DFG and PDG as networkx graphs.
+"""Program graphs for Python, Go, C and C++: AST, CFG, CDG, DFG and PDG as networkx graphs.
 
     from codeforge.graphs import build
     for g in build(open("f.py").read(), "python", "pdg"):
         print(g.name, g.graph.number_of_edges())
 
 Submodules: parse (tree-sitter), vocabulary (closed node and edge kinds), cfg / cdg / dfg / pdg / ast_graph
-(builders), lang.python / lang.go / lang.c (per-language lowering; each lists its approximations), text
+(builders), lang.python / lang.go / lang.c / lang.cpp (per-language lowering; each lists its approximations), text
 (linearisation), rows (sorted node and edge rows), export (json, dot, text), dataset (graph-augmented
 training rows).
 """
