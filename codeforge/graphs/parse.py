@@ -4,14 +4,25 @@ Source that does not parse raises ParseError naming the first bad line (the mess
 command says what it offers); with `allow_errors=True` the tree is returned as it is and the graph builders
 turn each `ERROR` region into one node of kind `error`. An ERROR a grammar makes of valid code (see
 `grammar_gap`: `typeid(int)` in C++) is no error.
+
+Recovery with `allow_errors`: tree-sitter's own recovery often lets one error swallow the definitions after
+it (an unclosed bracket at the top of a Python file turns the rest of the file into one ERROR; a Go function
+missing its `}` takes the next function in as a literal). So where a top-level node that has an error holds
+the start of another top-level definition, that node is parsed again in pieces, cut where definitions start,
+each piece on its own (positions stay those of the file). A definition starts on a line at column 0 that
+begins with `def`, `async def`, `class` or a decorator (Python); `func`, `type`, `var`, `const` (Go); or, for C
+and C++, that looks like a function head (a name, then `(`, not ending in `;`) or begins with `template`,
+`namespace`, `class`, `struct` or `union`. The pieces' top-level nodes are `ParsedSource.top_level`; a piece
+that still does not parse is an error node, as before.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Union
+from typing import List, Optional, Tuple, Union
 
 from .vocabulary import Language
 
@@ -29,16 +40,32 @@ class ParseError(ValueError):
         self.column = column
 
 
+_C_STARTS = rb"^(?:(?:template|namespace)\b|(?:class|struct|union)\b[^;\n]*$|[A-Za-z_][^;\n(]*\([^;\n]*$)"
+DEFINITION_START = {
+    Language.python: re.compile(rb"^(?:@|(?:async[ \t]+)?def[ \t]|class[ \t(:])", re.M),
+    Language.go: re.compile(rb"^(?:func|type|var|const)\b", re.M),
+    Language.c: re.compile(_C_STARTS, re.M),
+    Language.cpp: re.compile(_C_STARTS, re.M),
+}
+
+
 @dataclass(frozen=True)
 class ParsedSource:
     language: Language
     source: bytes
     tree: object  # tree_sitter.Tree
     has_errors: bool
+    # The file's top-level nodes after recovery (see the module docstring); None: the root's named children.
+    recovered: Optional[Tuple[object, ...]] = None
+    pieces: Tuple[object, ...] = field(default=(), repr=False)   # the trees the recovered nodes belong to
 
     @property
     def root(self):
         return self.tree.root_node
+
+    @property
+    def top_level(self) -> List[object]:
+        return list(self.recovered) if self.recovered is not None else self.root.named_children
 
 
 @lru_cache(maxsize=None)
@@ -117,4 +144,50 @@ def parse(source: Union[str, bytes], language: Union[Language, str], allow_error
         snippet = data.splitlines()[line - 1].decode("utf-8", "replace").strip() if data.splitlines() else ""
         raise ParseError(f"{language.value}: {what} at line {line}, column {column}: {snippet[:80]!r}", line,
                          column)
+    if has_errors:
+        recovered, pieces = _recover(language, data, tree.root_node)
+        if pieces:
+            return ParsedSource(language, data, tree, has_errors, tuple(recovered), tuple(pieces))
     return ParsedSource(language, data, tree, has_errors)
+
+
+def _definition_starts(language: Language, data: bytes) -> List[int]:
+    """Byte offsets of the lines where a top-level definition starts (see the module docstring)."""
+    starts = []
+    for match in DEFINITION_START[language].finditer(data):
+        at = match.start()
+        if language is Language.python and data[at:at + 1] != b"@":
+            before = data[:at].rstrip()
+            line_start = before.rfind(b"\n") + 1
+            if before and before[line_start:line_start + 1] == b"@":
+                continue   # a decorated definition starts at its first decorator
+        starts.append(at)
+    return starts
+
+
+def _recover(language: Language, data: bytes, root) -> Tuple[List[object], List[object]]:
+    """The top-level nodes with every erroneous one that holds a definition start parsed again in pieces,
+    and the pieces' trees (empty when nothing needed it)."""
+    import tree_sitter
+
+    starts = _definition_starts(language, data)
+    nodes: List[object] = []
+    pieces: List[object] = []
+    for node in root.named_children:
+        inside = [at for at in starts if node.start_byte < at < node.end_byte]
+        if not inside or first_error(node, language) is None:
+            nodes.append(node)
+            continue
+        bounds = [node.start_byte, *inside, node.end_byte]
+        for begin, end in zip(bounds, bounds[1:]):
+            parser = tree_sitter.Parser(grammar(language))
+            parser.included_ranges = [tree_sitter.Range(_point(data, begin), _point(data, end), begin, end)]
+            piece = parser.parse(data)
+            pieces.append(piece)
+            nodes += piece.root_node.named_children
+    return nodes, pieces
+
+
+def _point(data: bytes, offset: int) -> Tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset), offset - line_start

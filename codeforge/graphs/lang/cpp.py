@@ -293,9 +293,10 @@ def _function_parameters(definition) -> Tuple[str, ...]:
     return _parameters(function.child_by_field_name("parameters")) if function is not None else ()
 
 
-def function_definitions(container, prefix: str = "") -> Iterator[Tuple[str, object]]:
-    """(qualified name, function_definition) for every function defined outside function bodies."""
-    for child in container.named_children:
+def function_definitions(children, prefix: str = "") -> Iterator[Tuple[str, object]]:
+    """(qualified name, function_definition) for every function defined among `children` (top-level nodes)
+    and in the namespaces, classes and templates they hold, outside function bodies."""
+    for child in children:
         t = child.type
         if t == "function_definition":
             if child.child_by_field_name("body") is not None:
@@ -306,9 +307,9 @@ def function_definitions(container, prefix: str = "") -> Iterator[Tuple[str, obj
                 continue
             name = child.child_by_field_name("name")
             scope = f"{compact_text(name.text, None)}::" if name is not None else ""
-            yield from function_definitions(body, prefix + scope)
+            yield from function_definitions(body.named_children, prefix + scope)
         elif t in _WRAPPERS:
-            yield from function_definitions(child, prefix)
+            yield from function_definitions(child.named_children, prefix)
 
 
 def lambdas(ts) -> Iterator[object]:
@@ -344,7 +345,7 @@ def _lambda_graphs(owner: str, ts) -> List[ControlFlowGraph]:
 def build_cpp(parsed: ParsedSource) -> List[ControlFlowGraph]:
     """Every function's graph and every lambda's, in source order (a lambda after the function it is in)."""
     graphs = []
-    for name, definition in function_definitions(parsed.root):
+    for name, definition in function_definitions(parsed.top_level):
         graphs.append(CppLowering(name, definition, _function_parameters(definition),
                                   definition.child_by_field_name("body")).graph)
         graphs += _lambda_graphs(name, definition)
