@@ -57,7 +57,7 @@ def show(
 
     Example: codeforge graphs show solution.py --kind pdg --function has_close_elements
     """
-    from ..graphs.build import build
+    from ..graphs.builder import build
     from ..graphs.export import to_dot, to_json, to_text
     from ..graphs.parse import ParseError, language_for_path
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-from .build import build
+from .builder import build
 from .text import linearise, question_answers
 from .vocabulary import GraphKind, Language
 

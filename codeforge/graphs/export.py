@@ -68,7 +68,7 @@ def to_text(functions: Sequence, kind: GraphKind, code: bool = True) -> str:
 def render(source, language, kind: GraphKind, fmt: str, function: Optional[str] = None,
            allow_errors: bool = False) -> str:
     """Build and serialise in one call: fmt is json, dot or text."""
-    from .build import build
+    from .builder import build
 
     functions = build(source, language, kind, function=function, allow_errors=allow_errors)
     if fmt == "json":

@@ -13,7 +13,7 @@ import networkx as nx
 import pytest
 
 from codeforge.graphs import build
-from codeforge.graphs.build import control_flow_graphs
+from codeforge.graphs.builder import control_flow_graphs
 from codeforge.graphs.export import render
 from codeforge.graphs.parse import ParseError, language_for_path, parse
 from codeforge.graphs.vocabulary import EdgeKind, NodeKind

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codeforge.graphs.build import control_flow_graphs
+from codeforge.graphs.builder import control_flow_graphs
 from codeforge.graphs.parse import parse
 from codeforge.graphs.vocabulary import ScopeKind
 
