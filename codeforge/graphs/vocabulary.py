@@ -1,4 +1,5 @@
-"""The closed vocabularies of the graphs: languages, graph kinds, node kinds and edge kinds.
+"""The closed vocabularies of the graphs: languages, graph kinds, node kinds, edge kinds and their one-letter
+codes in the text form, and the output formats of the graphs commands.
 
 Every node and edge that codeforge.graphs produces carries one of these values; the JSON export writes their
 `.value`. AST graphs are the exception by design: an AST node's kind is the tree-sitter node type, which is
@@ -88,3 +89,43 @@ class EdgeKind(str, Enum):
 
 
 CONTROL_EDGE_KINDS = frozenset(EdgeKind) - {EdgeKind.DATA, EdgeKind.CHILD}
+
+
+# The one-letter code of an edge in the text and table forms (codeforge.graphs.text); `next` has none, and
+# `may_raise` and `no_exit` edges are left out of those forms.
+EDGE_CODES = {EdgeKind.NEXT: "", EdgeKind.TRUE: "T", EdgeKind.FALSE: "F", EdgeKind.LOOP_BACK: "L",
+              EdgeKind.BREAK: "B", EdgeKind.CONTINUE: "C", EdgeKind.RETURN: "R", EdgeKind.RAISE: "X",
+              EdgeKind.EXCEPTION: "E", EdgeKind.CASE_MATCH: "M", EdgeKind.CASE_FAIL: "N", EdgeKind.SUPPRESS: "S",
+              EdgeKind.GOTO: "G", EdgeKind.FALLTHROUGH: "D"}
+
+# How to read the text and table forms; `graphs show --help` and the README print it. No square brackets:
+# command help is rich markup.
+LEGEND = """\
+How to read the text and table forms: one line per statement.
+  L12            the node that starts on line 12; L12a, L12b, ... when several start on one line, in the
+                 order they run. ENTRY and EXIT are the function's own; a function's ENTRY carries its
+                 def line (L4), where its parameters are defined.
+  cf:L13,L15F    control flow successors (cfg)
+  cd:L11T        control dependences: runs when L11 takes its true branch (cdg, pdg)
+  dd:x@L9        data dependence: reads the x defined at L9 (dfg, pdg)
+  !error         source that does not parse (with --allow-errors)
+Edge codes, the letter after a label: T true, F false, L loop back, B break, C continue, R return,
+X raise, E exception, M case match, N case fail, S suppress, G goto, D fallthrough; none: next.
+So L3bL is a loop back to the second node of line 3, L5cC a continue to the third node of line 5, EXITR a
+return, L20M a case that matches, entering line 20."""
+
+
+class ShowFormat(str, Enum):
+    """How `graphs show` prints the graphs."""
+
+    table = "table"  # one rich table per function, for the terminal
+    text = "text"  # the linearised form (codeforge.graphs.text), with each statement's code
+    json = "json"  # the graph JSON (codeforge.graphs.export)
+    dot = "dot"  # Graphviz
+
+
+class RowFormat(str, Enum):
+    """What `graphs build` writes per task."""
+
+    sft = "sft"  # one training row: prompt, graph, solution
+    qa = "qa"  # that row, then question / answer rows about the graph
