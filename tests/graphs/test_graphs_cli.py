@@ -378,3 +378,10 @@ def test_build_mbpp(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = _rows(out)
     assert len(rows) == 5 and rows[0]["task_id"] == "Mbpp/1" and rows[0]["solution"] in rows[0]["text"]
+
+
+def test_the_readme_prints_the_legend_of_show_help():
+    from codeforge.graphs.vocabulary import LEGEND
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert [line for line in LEGEND.splitlines()[1:] if line not in readme] == []
