@@ -183,7 +183,8 @@ def test_print_config_round_trips(tmp_path, command):
 
 # ---- graphs build -------------------------------------------------------------------------------------------
 
-GO_TASK = {"task_id": "go/add", "language": "go", "prompt": "import (\n    \"fmt\"\n)\n\nfunc Add(a int, b int) int {\n",
+GO_TASK = {"task_id": "go/add", "language": "go",
+           "prompt": "import (\n    \"fmt\"\n)\n\nfunc Add(a int, b int) int {\n",
            "canonical_solution": "    if a < 0 {\n        fmt.Println(a)\n    }\n    return a + b\n}\n",
            "test": "func TestAdd(t *testing.T) {\n    if Add(1, 2) != 3 { t.Fail() }\n}\n"}
 CPP_TASK = {"task_id": "cpp/sum", "language": "cpp",
@@ -225,8 +226,7 @@ def test_build_graphs_each_jsonl_row_in_its_language(tmp_path):
     assert not re.search(r"^skipped", result.stderr, re.M) and "3 tasks, 0 skipped" in result.stderr
     rows = {r["task_id"]: r for r in _rows(out)}
     assert [rows[t]["language"] for t in ("py/add", "go/add", "cpp/sum")] == ["python", "go", "cpp"]
-    assert rows["go/add"]["graph"].startswith("## Add\n") and "L6 cd:L5F" not in rows["go/add"]["graph"]
-    assert "L6 cd:L6T" not in rows["go/add"]["graph"] and "L7 cd:L6T" in rows["go/add"]["graph"]
+    assert rows["go/add"]["graph"].startswith("## Add\n") and "L7 cd:L6T dd:a@L5" in rows["go/add"]["graph"]
     assert rows["cpp/sum"]["graph"].startswith("## sum\n") and "L5c cd:L5bT dd:s@L4,x@L5b,s@L5c" in \
         rows["cpp/sum"]["graph"]
     assert rows["cpp/sum"]["solution"] == CPP_TASK["canonical_solution"]

@@ -4,8 +4,8 @@ has, plus range-for, try / catch / throw, and functions wherever C++ puts them.
 Graphs: one per function definition, in namespaces, classes, structs and unions, templates and `extern "C"`
 blocks, named as C++ spells them (`ns::Stack::push`, `operator<`, `~Stack`; an out-of-class definition keeps
 its written name, `Stack::push`), and one per lambda, named after the function it is written in:
-`main::<lambda>@L12:14` (line, column). A constructor's member initializers (`: x(v)`) are one statement
-before its body.
+`main::<lambda>@L12:14` (its line, and its column counted from 0). A constructor's member initializers
+(`: x(v)`) are one statement before its body.
 
 How the C++ statements are lowered:
 - range-for `for (auto& x : v)`: a `loop_iter` node (the range, evaluated once) and a `loop_next` node that
@@ -14,8 +14,9 @@ How the C++ statements are lowered:
 - `try`: the `try` node is a branch: `next` into the body, `exception` to the first `catch`. Every statement
   in the body also gets a `may_raise` edge to the first `catch` (control dependence ignores those). The
   `catch` clauses are tested in order (`true` into the handler, binding its parameter; `false` to the next);
-  `catch (...)` matches everything. An exception no clause matches leaves with a `raise` edge to the handlers
-  of an enclosing `try` in the same function, or to EXIT. A function-try-block is lowered the same way.
+  `catch (...)` matches everything. An exception no clause matches goes on along the last test's `false`
+  edge, to the handlers of an enclosing `try` in the same function, or to EXIT (as Python's `except`). A
+  function-try-block is lowered the same way.
 - `throw` (and `throw;`, which rethrows) is a `raise` node whose edge goes where an exception there goes.
 - `co_return` is a return, `co_yield` a `yield` node.
 
@@ -53,7 +54,7 @@ from .clike import Facts, _Breakable
 
 E = EdgeKind
 
-# Containers whose members are looked at for definitions, with the scope name they add (None: none).
+# Definitions whose members are qualified by their name (`ns::`, `Stack::`), and nodes that only wrap others.
 _SCOPES = ("namespace_definition", "class_specifier", "struct_specifier", "union_specifier")
 _WRAPPERS = frozenset({"template_declaration", "linkage_specification", "declaration_list", "friend_declaration",
                        "field_declaration_list", "declaration", "field_declaration", "export_declaration",
