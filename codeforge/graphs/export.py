@@ -1,43 +1,19 @@
-"""Export: the JSON of DESIGN.md, Graphviz dot, and text.
+"""Export: the graph JSON of the design, Graphviz dot, and text.
 
 JSON: `{"language", "kind", "functions": [{"name", "nodes": [...], "edges": [...]}]}`; a node is
 `{"id", "kind", "start_line", "end_line", "text"}`, an edge `{"source", "target", "kind"}` plus `"var"` on
-data edges. Nodes are sorted by id, edges by (source, target, kind, var), keys written in a fixed order and
-nothing depends on set or dict iteration of hashed strings, so the bytes are the same on every run and under
-every PYTHONHASHSEED.
+data edges. Nodes and edges come sorted from codeforge.graphs.rows and keys are written in a fixed order, so
+the bytes are the same on every run and under every PYTHONHASHSEED.
 """
 
 from __future__ import annotations
 
 import json
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
+from .rows import edge_rows, node_rows
+from .text import linearise
 from .vocabulary import EdgeKind, GraphKind, Language
-
-
-def edge_rows(graph) -> List[Tuple[int, int, EdgeKind, Optional[str]]]:
-    rows = []
-    for u, v, key, attrs in graph.edges(keys=True, data=True):
-        if isinstance(key, tuple):
-            rows.append((u, v, key[0], attrs.get("var", key[1])))
-        else:
-            rows.append((u, v, key, None))
-    rows.sort(key=lambda r: (r[0], r[1], r[2].value, r[3] or ""))
-    return rows
-
-
-def node_rows(graph) -> List[dict]:
-    rows = []
-    for node_id in sorted(graph.nodes):
-        attrs = graph.nodes[node_id]
-        if "node" in attrs:
-            n = attrs["node"]
-            rows.append({"id": node_id, "kind": n.kind.value, "start_line": n.start_line, "end_line": n.end_line,
-                         "text": n.text})
-        else:
-            rows.append({"id": node_id, "kind": attrs["kind"], "start_line": attrs["start"][0],
-                         "end_line": attrs["end"][0], "text": attrs["text"]})
-    return rows
 
 
 def function_dict(name: str, graph) -> dict:
@@ -82,8 +58,6 @@ def to_dot(functions: Sequence, kind: GraphKind) -> str:
 
 
 def to_text(functions: Sequence, kind: GraphKind, code: bool = True) -> str:
-    from .text import linearise
-
     blocks = []
     for function in functions:
         body = linearise(function.cfg, function.graph, kind, code=code)
@@ -94,7 +68,7 @@ def to_text(functions: Sequence, kind: GraphKind, code: bool = True) -> str:
 def render(source, language, kind: GraphKind, fmt: str, function: Optional[str] = None,
            allow_errors: bool = False) -> str:
     """Build and serialise in one call: fmt is json, dot or text."""
-    from .build import build
+    from .builder import build
 
     functions = build(source, language, kind, function=function, allow_errors=allow_errors)
     if fmt == "json":

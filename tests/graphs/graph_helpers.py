@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from codeforge.graphs.build import control_flow_graphs
+from codeforge.graphs.builder import control_flow_graphs
 from codeforge.graphs.cdg import control_dependences
 from codeforge.graphs.dfg import data_dependences, reaching_definitions
 from codeforge.graphs.parse import parse

@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from codeforge.graphs.build import control_flow_graphs
+from codeforge.graphs.builder import control_flow_graphs
 from codeforge.graphs.dfg import data_dependences
 from codeforge.graphs.parse import parse
 

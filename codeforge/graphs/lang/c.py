@@ -132,7 +132,7 @@ class CLowering(CLikeLowering):
 
 def build_c(parsed: ParsedSource) -> List[ControlFlowGraph]:
     graphs = []
-    for decl in parsed.root.named_children:
+    for decl in parsed.top_level:
         if decl.type != "function_definition":
             continue
         declarator = decl.child_by_field_name("declarator")

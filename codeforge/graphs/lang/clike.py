@@ -1,13 +1,15 @@
-"""Control flow shared by the Go and C builders: blocks, if, loops, switch, labels, goto, break, continue.
+"""Control flow shared by the Go, C and C++ builders: blocks, if, loops, switch, labels, goto, break, continue.
 
 Each language module subclasses `CLikeLowering` and says how its syntax spells these (field names differ
-between tree-sitter-go and tree-sitter-c) and which names a statement reads and writes.
+between tree-sitter-go, tree-sitter-c and tree-sitter-cpp) and which names a statement reads and writes;
+C++ (lang/cpp.py) extends the C rules.
 
-Approximations (both languages): block scoping is ignored (two variables with one name in different blocks
-are one variable for data flow); a pointer, field or index store (`*p = v`, `s.f = v`, `a[i] = v`) reads the
-base and defines nothing; passing `&x` to a call defines nothing; a nested function literal / closure gets no
-graph of its own and its body's reads are not reads of the enclosing statement; there is no module-level
-graph (top-level declarations execute nothing).
+Approximations (all three languages): block scoping is ignored (two variables with one name in different
+blocks are one variable for data flow); a pointer, field or index store (`*p = v`, `s.f = v`, `a[i] = v`)
+reads the base and defines nothing; passing `&x` (or, in C++, a reference) to a call defines nothing; the
+body of a Go function literal gets no graph of its own (a C++ lambda does, see lang/cpp.py), and in both its
+reads are not reads of the enclosing statement; there is no module-level graph (top-level declarations
+execute nothing).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from ..cfg import CFGBuilder, ControlFlowGraph, Frontier, Node, span_of, text_of
+from ..parse import first_error
 from ..vocabulary import EdgeKind, Language, NodeKind, ScopeKind
 
 E = EdgeKind
@@ -47,13 +50,15 @@ class CLikeLowering(ABC):
     language: Language
     LOOP_TYPES: Tuple[str, ...] = ()
 
-    def __init__(self, name: str, definition, params: Tuple[str, ...], body):
-        self.b = CFGBuilder(name, ScopeKind.function, self.language, span_of(definition), params, definition)
+    def __init__(self, name: str, definition, params: Tuple[str, ...], body,
+                 scope: ScopeKind = ScopeKind.function):
+        self.b = CFGBuilder(name, scope, self.language, span_of(definition), params, definition)
+        self.definition = definition
         self.stack: List[_Breakable] = []
         self.labels: Dict[str, Node] = {}
         self.gotos: List[Tuple[Node, str]] = []
         self.pending_label: Optional[str] = None
-        end = self.statement(body, [(self.b.entry, E.NEXT)])
+        end = self.function_body(body, [(self.b.entry, E.NEXT)])
         self.b.link(end, self.b.exit)
         for node, label in self.gotos:
             if label in self.labels:
@@ -69,10 +74,14 @@ class CLikeLowering(ABC):
     def statement(self, s, frontier: Frontier) -> Frontier:
         """Lower one statement reached from `frontier`; return the frontier after it."""
 
+    def function_body(self, body, frontier: Frontier) -> Frontier:
+        """Lower what runs when the function is called (C++ adds a constructor's member initializers)."""
+        return self.statement(body, frontier)
+
     # shared helpers
     def node(self, kind: NodeKind, ts, facts: Optional[Facts] = None, text: Optional[str] = None, **extra) -> Node:
         facts = facts if facts is not None else self.facts(ts)
-        if ts.has_error:
+        if ts.has_error and first_error(ts, self.language) is not None:
             kind = NodeKind.ERROR if kind is NodeKind.STATEMENT else kind
         start, end = span_of(ts)
         return self.b.add(kind, start, end, text if text is not None else text_of(ts), uses=tuple(facts.uses),

@@ -202,7 +202,7 @@ class GoLowering(CLikeLowering):
 
 def build_go(parsed: ParsedSource) -> List[ControlFlowGraph]:
     graphs = []
-    for decl in parsed.root.named_children:
+    for decl in parsed.top_level:
         if decl.type not in ("function_declaration", "method_declaration"):
             continue
         body = decl.child_by_field_name("body")

@@ -76,7 +76,7 @@ def build_python(parsed: ParsedSource) -> List[ControlFlowGraph]:
     """Every graph of a Python file: the module first, then definitions in source order."""
     root = parsed.root
     queue: List[Tuple[ScopeKind, object, str]] = []
-    graphs = [_Lowering(ScopeKind.module, root, "<module>", queue, parsed.source).graph]
+    graphs = [_Lowering(ScopeKind.module, root, "<module>", queue, parsed.source, parsed.top_level).graph]
     while queue:
         scope, node, name = queue.pop(0)
         graphs.append(_Lowering(scope, node, name, queue, parsed.source).graph)
@@ -89,7 +89,7 @@ def _block_of(node):
 
 
 class _Lowering:
-    def __init__(self, scope: ScopeKind, ts_node, name: str, queue, source: bytes):
+    def __init__(self, scope: ScopeKind, ts_node, name: str, queue, source: bytes, top_level=None):
         self.queue = queue
         self.source = source
         self.prefix = "" if scope is ScopeKind.module else name + "."
@@ -100,7 +100,8 @@ class _Lowering:
         if scope is ScopeKind.module:
             span = ((1, 0), span_of(ts_node)[1])
             self.b = CFGBuilder(name, scope, Language.python, span, syntax=ts_node)
-            end = self.statements(ts_node.named_children, [(self.b.entry, E.NEXT)])
+            children = ts_node.named_children if top_level is None else top_level
+            end = self.statements(children, [(self.b.entry, E.NEXT)])
         elif scope is ScopeKind.lambda_:
             parameters = ts_node.child_by_field_name("parameters")
             params = tuple(parameter_names(parameters)) if parameters is not None else ()
@@ -114,7 +115,10 @@ class _Lowering:
             parameters = ts_node.child_by_field_name("parameters")
             params = tuple(parameter_names(parameters)) if parameters is not None else ()
             self.b = CFGBuilder(name, scope, Language.python, span_of(ts_node), params, ts_node)
-            end = self.block(ts_node.child_by_field_name("body"), [(self.b.entry, E.NEXT)])
+            frontier = [(self.b.entry, E.NEXT)]
+            if self.has_errors:   # what did not parse between the header and the body is this scope's too
+                frontier = self.statements([c for c in ts_node.named_children if type_of(c) == "ERROR"], frontier)
+            end = self.block(ts_node.child_by_field_name("body"), frontier)
         self.b.link(end, self.b.exit)
         self.graph = self.b.finish()
 

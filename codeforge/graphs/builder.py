@@ -29,6 +29,10 @@ def control_flow_graphs(parsed: ParsedSource) -> List[ControlFlowGraph]:
         from .lang.go import build_go
 
         return build_go(parsed)
+    if parsed.language is Language.cpp:
+        from .lang.cpp import build_cpp
+
+        return build_cpp(parsed)
     from .lang.c import build_c
 
     return build_c(parsed)
