@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
@@ -60,4 +61,27 @@ def _log_to_stderr(verbose: int) -> None:
 
 def main() -> None:
     load_dotenv()
-    app()
+    sys.exit(run(app))
+
+
+def run(command) -> int:
+    """Run the app, with a bad option or argument told in one plain line (exit 2) instead of a framed box:
+    the message quotes what the user typed, and scripts read stderr line by line."""
+    errors = sys.modules[typer.BadParameter.__module__]  # the click that typer carries
+    try:
+        code = command(standalone_mode=False)
+    except errors.NoArgsIsHelpError:
+        return 0  # the help was printed
+    except errors.ClickException as exc:
+        from rich.console import Console
+        from rich.text import Text
+
+        message = exc.format_message().replace("Value error, ", "")
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        Console(stderr=True).print(Text.assemble(("error:", "bold red"), f" {message}{hint}"), soft_wrap=True,
+                                   highlight=False)
+        return exc.exit_code
+    except errors.Abort:
+        return 1
+    return code if isinstance(code, int) else 0

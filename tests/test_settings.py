@@ -40,18 +40,24 @@ def invoke(*args: str):
     return runner.invoke(app, list(args), env={"COLUMNS": "250"})
 
 
+# Settings that are valid only together with another one.
+COMPANIONS = {"--depth": ("--kind", "ast"), "--types": ("--kind", "ast")}
+
+
 def required_arguments(cls, tmp_path: Path) -> list[str]:
-    """Values for the positional arguments that have no default: an existing file for a path."""
+    """Values for the arguments and options that have no default: an existing file for a path."""
     values = []
     hints = typing.get_type_hints(cls)
     for field in cls.settings_fields():
-        if field.metadata["argument"] and field.default is dataclasses.MISSING:
-            if unwrap_optional(hints[field.name])[0] is Path:
-                path = tmp_path / "prog.py"
-                path.write_text("print(1)\n")
-                values.append(str(path))
-            else:
-                values.append("X")
+        if field.default is not dataclasses.MISSING:
+            continue
+        if unwrap_optional(hints[field.name])[0] is Path:
+            path = tmp_path / f"{field.name}.py"
+            path.write_text("print(1)\n")
+            value = str(path)
+        else:
+            value = "humaneval" if field.name == "dataset" else "X"
+        values.extend([value] if field.metadata["argument"] else [option_names(field)[0], value])
     return values
 
 
@@ -92,20 +98,23 @@ def test_print_config_fed_back_through_config_gives_the_same_settings(words, cal
     arguments = required_arguments(cls, tmp_path)
     hints = typing.get_type_hints(cls)
     changes = [()] + [(option_names(f)[0].split("/")[0], other_value(f, hints[f.name]))
-                      for f in cls.settings_fields() if f.metadata["stored"] and not f.metadata["argument"]]
+                      for f in cls.settings_fields()
+                      if f.metadata["stored"] and not f.metadata["argument"] and f.default is not dataclasses.MISSING]
     for change in changes:
         given = change[:1] if change and is_flag(cls, change[0]) else change  # a flag takes no value
+        if change and change[0] in COMPANIONS:
+            given = (*given, *COMPANIONS[change[0]])
         args = [*words, *arguments, *given]
         printed = invoke(*args, "--print-config")
         assert printed.exit_code == 0, (change, printed.output)
         config = tmp_path / "settings.yaml"
         config.write_text(printed.stdout)
-        again = invoke(*words, *arguments, "--config", str(config), "--print-config")
+        again = invoke(*words, "--config", str(config), "--print-config")  # required values from the file
         assert again.exit_code == 0, (change, again.output)
         assert yaml.safe_load(again.stdout) == yaml.safe_load(printed.stdout), change
         if change:
-            assert yaml.safe_load(printed.stdout) != yaml.safe_load(invoke(*words, *arguments,
-                                                                           "--print-config").stdout), change
+            unchanged = invoke(*words, *arguments, "--print-config")
+            assert yaml.safe_load(printed.stdout) != yaml.safe_load(unchanged.stdout), change
 
 
 def is_flag(cls, flag: str) -> bool:

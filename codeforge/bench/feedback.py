@@ -102,7 +102,10 @@ def describe(execution: Optional[Execution], raw_output: str = "") -> str:
     if status == "output_limit":
         return "The code printed far too much output and was stopped."
     if status == "compile_error":
-        return "The code does not compile:\n" + _tail(_test_output(result))
+        output = _test_output(result)
+        if "SyntaxError" in output or "IndentationError" in output:
+            return "The code has a syntax error:\n" + _tail(output)
+        return "The code does not compile:\n" + _tail(output)
     if status == "memory_error":
         return "The code has memory errors (Valgrind):\n" + _memory_errors(result)
     output = _test_output(result)

@@ -45,7 +45,11 @@ def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
     if meta["max"] is not None:
         kwargs["max"] = meta["max"]
     if default is dataclasses.MISSING:
-        default = ...
+        # Required, but it may come from --config: the command line may leave it out, and merge() says so
+        # when neither gives it.
+        default = None
+        annotation = Optional[annotation]
+        kwargs["help"] = meta["help"] + " [required]"
     if meta["argument"]:
         return annotation, typer.Argument(default, **kwargs)
     if meta["env"]:
@@ -124,6 +128,9 @@ def merge(cls: type[Settings], given: dict[str, Any], ctx) -> Settings:
             value, label = from_file[field.name], f"{path}: {field.name}"
         else:
             value = given[field.name]
+        if value is None and field.default is dataclasses.MISSING:
+            raise ConfigError(f"{label} is required: give it on the command line"
+                              + (" or in the --config file" if "config_file" in given else ""))
         values[field.name] = coerce(value, hints[field.name], label)
     try:
         return cls(**values)

@@ -11,6 +11,7 @@ import typer
 from ..graphs.config import BuildConfig, ShowConfig
 from ..graphs.vocabulary import LEGEND, GraphKind, RowFormat, ShowFormat
 from ._output import console as _console
+from ._output import fail as _fail
 from ._settings import settings_command
 
 app = typer.Typer(help="Program graphs (AST, CFG, CDG, DFG, PDG) for Python, Go, C and C++.", no_args_is_help=True)
@@ -118,7 +119,8 @@ def build_command(config: BuildConfig) -> None:
         if out.exists() and out.resolve() == source.resolve():
             _fail(f"--out {out} is the dataset being read: name another file")
     try:
-        tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit)
+        tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit,
+                           from_hub=config.from_hub)
     except DatasetError as exc:
         _fail(str(exc))
     if not tasks:
@@ -162,16 +164,6 @@ def build_command(config: BuildConfig) -> None:
     what = f" ({counts['graph']} graph, {counts['qa']} qa)" if qa else ""
     console.print(Text(f"wrote {written} rows{what} to {out} ({counts['graph']} tasks, {len(skipped)} skipped)"),
                   highlight=False)
-
-
-def _fail(message: str) -> None:
-    """Print `error: message` on stderr and end with exit code 2, the message taken literally: it quotes source
-    lines (`s = "[/b]"`) and paths, never markup."""
-    from rich.text import Text
-
-    _console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), highlight=False,
-                                soft_wrap=True)
-    raise typer.Exit(2)
 
 
 class _NothingBuilt(Exception):

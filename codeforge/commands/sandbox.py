@@ -16,6 +16,7 @@ from ..sandbox.config import BuildConfig, DoctorConfig, ExecConfig, PruneConfig,
 from ..sandbox.settings import Isolation  # noqa: F401  (bench's --isolation takes the same choice)
 from ..vocabulary import Language
 from ._output import console as _console
+from ._output import fail as _fail
 from ._settings import settings_command
 
 app = typer.Typer(help="Run untrusted programs in throwaway Docker containers.", no_args_is_help=True)
@@ -24,14 +25,6 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "oom": 
                 "compile_error": "red", "memory_error": "red", "output_limit": "yellow", "sandbox_error": "bold red"}
 SUFFIX_LANGUAGE = {".py": Language.python, ".go": Language.go, ".c": Language.c, ".cpp": Language.cpp,
                    ".cc": Language.cpp, ".cxx": Language.cpp}
-
-
-def _fail(message: str, code: int = 2) -> None:
-    """`error: message` on stderr, the message as it is (it quotes file names and what programs said)."""
-    from rich.text import Text
-
-    _console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _say(console, message: str, style: str = "") -> None:

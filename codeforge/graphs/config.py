@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import Settings, setting
+from ..tasks import DATASET_NAMES
 from .vocabulary import GraphKind, Language, RowFormat, ShowFormat
 
-# The names codeforge.tasks.DATASET_NAMES holds, written out so that --help imports no dataset code (a test
-# keeps the two the same).
-DATASETS_HELP = ("humaneval, humaneval+, mbpp, mbpp-sanitized, humaneval-x-go, humaneval-x-cpp, or "
-                 "jsonl:PATH for your own tasks (the schema of codeforge/tasks/jsonl.py)")
+DATASETS_HELP = (f"{', '.join(DATASET_NAMES)}, or jsonl:PATH for your own tasks (the schema of "
+                 "codeforge/tasks/jsonl.py)")
 KIND_HELP = ("ast: syntax tree; cfg: control flow; cdg: control dependence; dfg: data dependence "
              "(def -> use); pdg: cdg and dfg together.")
 QA_KINDS = (GraphKind.cfg, GraphKind.cdg, GraphKind.dfg, GraphKind.pdg)
@@ -39,8 +38,7 @@ class ShowConfig(Settings):
                                                      "(comma-separated).")
 
     def __post_init__(self) -> None:
-        if hasattr(super(), "__post_init__"):   # the checks every setting gets (types, limits)
-            super().__post_init__()
+        super().__post_init__()
         if self.kind is not GraphKind.ast:
             given = [flag for flag, value in (("--depth", self.depth), ("--types", self.types)) if value]
             if given:
@@ -60,15 +58,15 @@ class BuildConfig(Settings):
                                                "rows about each graph (cfg, cdg, dfg or pdg).",
                                 flags=("--format", "-f"))
     dataset_path: Optional[Path] = setting(None, "The dataset's file, or a folder holding it (default: "
-                                                 "$CODEFORGE_DATA_DIR, else the data codeforge ships or the "
-                                                 "hub).")
+                                                 "$CODEFORGE_DATA_DIR, else the copy shipped with codeforge).")
+    from_hub: bool = setting(False, "Load the dataset from the Hugging Face hub (its usual name) instead of the "
+                                    "copy shipped with codeforge.")
     limit: Optional[int] = setting(None, "Only the first N tasks.", min=1)
     json: bool = setting(False, "Print a summary as JSON: rows written, tasks, skipped tasks and why.",
                          stored=False)
 
     def __post_init__(self) -> None:
-        if hasattr(super(), "__post_init__"):   # the checks every setting gets (types, limits)
-            super().__post_init__()
+        super().__post_init__()
         if self.format is RowFormat.qa and self.kind not in QA_KINDS:
             raise ValueError(f"--format qa asks about control and data flow, which an {self.kind.value} does "
                              f"not have: use --kind cfg, cdg, dfg or pdg, or --format sft")

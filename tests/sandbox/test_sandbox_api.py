@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from codeforge.sandbox import DockerSandbox, Job, SandboxSettings, Status
+from codeforge.tasks.base import PACKAGED
 
 pytestmark = pytest.mark.docker
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = PACKAGED  # the benchmark data shipped in the package
 
 
 def test_two_hundred_jobs_over_two_workers_all_come_back_with_their_ids(sandbox):

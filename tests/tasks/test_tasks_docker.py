@@ -69,7 +69,7 @@ def test_broken_code_shows_its_syntax_error_in_the_visible_job(tasks_sandbox):
     task = load_tasks("humaneval", task_ids=["HumanEval/38"])[0]  # a task whose docstring shows no example
     assert task.visible == ""
     result = run(tasks_sandbox, [task], lambda t: "def decode_cyclic(s):\n    return s +\n", "visible")[task.task_id]
-    assert result.status is Status.failed and "SyntaxError" in result.stderr
+    assert result.status is Status.compile_error and "SyntaxError" in result.stderr
     assert run(tasks_sandbox, [task], lambda t: t.reference, "visible")[task.task_id].passed
 
 

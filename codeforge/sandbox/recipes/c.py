@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from typing import Optional
 
 from ..jobs import Action, Job, Language, Result, Status
-from . import exit_status, find_step, make_result, sandbox_limits_status, step
+from .common import exit_status, find_step, make_result, sandbox_limits_status, step
 
 BINARY = "{workdir}/.codeforge/prog"
 REPORT = ".codeforge/valgrind.xml"

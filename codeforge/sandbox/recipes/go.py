@@ -11,7 +11,7 @@ import json
 import re
 
 from ..jobs import Action, Job, Result, Status
-from . import exit_status, find_step, make_result, sandbox_limits_status, step
+from .common import exit_status, find_step, make_result, sandbox_limits_status, step
 
 PACKAGE_DIR = "gopath/src/job"
 PROFILE = "{workdir}/.codeforge/cover.out"

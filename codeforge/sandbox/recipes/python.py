@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..jobs import Action, Job, Result, Status
-from . import exit_status, find_step, make_result, sandbox_limits_status, step
+from .common import exit_status, find_step, make_result, sandbox_limits_status, step
 
 JUNIT = ".codeforge/junit.xml"
 NO_TESTS_COLLECTED = 5  # pytest's exit code
