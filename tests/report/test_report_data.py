@@ -8,7 +8,9 @@ import math
 import pytest
 from report_store import add, make_run, record
 
+from codeforge.bench.scores import Interval
 from codeforge.report.build import build_report, report_json, write_report
+from codeforge.report.charts import label
 from codeforge.report.data import ReportError, chain_pairs, load_methods
 from codeforge.store import Store
 
@@ -37,14 +39,16 @@ def small_db(tmp_path):
             for sample in range(10):
                 passed = 1 <= sample <= 3 if TASKS[i] == "T/5" else sample < passing
                 add(store, c, TASKS[i], sample, 0, passed)
+        store.finish_run(c.id)
     return path
 
 
-def normal_interval(values):
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    half = 1.96 * sd / math.sqrt(len(values))
-    return mean, max(0.0, mean - half), min(1.0, mean + half)
+def wilson_interval(successes, total, z=1.959963984540054):
+    """The Wilson score interval, written out once more from its textbook form."""
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z / (1 + z * z / total) * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return centre - half, centre + half
 
 
 def test_methods_are_ordered_least_to_most_successful_with_exact_counts(small_db):
@@ -56,11 +60,15 @@ def test_methods_are_ordered_least_to_most_successful_with_exact_counts(small_db
     c, a, b = methods
     assert c.scores[1].value == pytest.approx(0.24) and c.scores[10].value == pytest.approx(0.5)
     assert sorted(a.scores) == [1]  # pass@10 needs 10 samples per task
-    mean, low, high = normal_interval([1.0] * 6 + [0.0] * 4)
-    assert (a.scores[1].value, a.scores[1].low, a.scores[1].high) == pytest.approx((mean, low, high))
+    low, high = wilson_interval(6, 10)  # one sample per task: a proportion of tasks
+    assert (a.scores[1].value, a.scores[1].low, a.scores[1].high) == pytest.approx((0.6, low, high))
+    assert a.scores[1].interval is Interval.wilson
     assert (a.solved_interval.low, a.solved_interval.high) == pytest.approx((low, high))
-    c_values = [p / 10 for p in [10, 5, 5, 0, 0, 3, 0, 0, 0, 1]]
-    assert (c.scores[1].low, c.scores[1].high) == pytest.approx(normal_interval(c_values)[1:])
+    assert (c.solved_interval.low, c.solved_interval.high) == pytest.approx(wilson_interval(4, 10))
+    # ten samples per task: fractional pass@1 per task, so a bootstrap over tasks; pass@10 is 0 or 1 per task
+    assert c.scores[1].interval is Interval.bootstrap and c.scores[1].low < 0.24 < c.scores[1].high
+    assert c.scores[10].interval is Interval.wilson
+    assert (c.scores[10].low, c.scores[10].high) == pytest.approx(wilson_interval(5, 10))
 
 
 def test_a_chained_run_counts_each_round_and_its_final_round(small_db):
