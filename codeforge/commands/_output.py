@@ -12,6 +12,9 @@ def console(stderr: bool = False):
 
 
 def fail(message: str, code: int = 2) -> None:
-    """Print `error: message` on stderr and end the command with `code` (2: nothing was done)."""
-    console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print `error: message` on stderr and end the command with `code` (2: nothing was done). The message is
+    plain text, never markup: it quotes names and values the user or the store gave."""
+    from rich.text import Text
+
+    console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)

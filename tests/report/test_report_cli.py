@@ -407,3 +407,9 @@ def test_settings_come_from_a_config_file_and_pair_repeats(tmp_path):
     bad = codeforge("report", "--db", str(db), "--runs", ",", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "--runs takes run names" in bad.stderr and "Traceback" not in bad.stderr
 
+
+def test_an_error_quoting_a_name_prints_it_literally(tmp_path):
+    db = small_store(tmp_path / "s.db")
+    result = codeforge("report", "--db", str(db), "--runs", "[/b],[red]x", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: no run named '[/b]', '[red]x' in" in result.stderr
