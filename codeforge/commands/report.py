@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import click
 import typer

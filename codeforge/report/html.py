@@ -147,5 +147,6 @@ def render_html(report: Report) -> str:
         _chain_section(report), _rounds_section(report), _significance_section(report), _runs_section(report),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>codeforge report: {escape(report.dataset)}, {escape(report.scope)}</title><style>{_STYLE}</style></head>"
+            f"<title>codeforge report: {escape(report.dataset)}, {escape(report.scope)}</title>"
+            f"<style>{_STYLE}</style></head>"
             f"<body>{''.join(parts)}</body></html>\n")

@@ -6,7 +6,7 @@ rather than being cut short, so names and numbers survive an 80-column terminal.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -86,7 +86,7 @@ def footnotes(report: Report) -> list[Text]:
     return notes
 
 
-def files_note(report: Report) -> Optional[Text]:
+def files_note(report: Report) -> Text:
     """What the report wrote, and which files of an earlier report in the same folder it removed."""
     text = "wrote " + ", ".join(str(path) for path in report.files.values())
     if report.removed:

@@ -66,7 +66,8 @@ def test_a_separate_harness_file_keeps_only_its_message():
 def test_a_go_panic_keeps_the_frames_of_the_jobs_files():
     output = ("=== RUN   TestF\n--- FAIL: TestF (0.00s)\npanic: runtime error: index out of range [6] with length 1 "
               "[recovered]\n\tpanic: runtime error: index out of range [6] with length 1\n\ngoroutine 18 [running]:\n"
-              "testing.tRunner.func1.2({0x5bbc40, 0xc0000de228})\n\t/usr/lib/go-1.19/src/testing/testing.go:1396 +0x24e\n"
+              "testing.tRunner.func1.2({0x5bbc40, 0xc0000de228})\n"
+              "\t/usr/lib/go-1.19/src/testing/testing.go:1396 +0x24e\n"
               "panic({0x5bbc40, 0xc0000de228})\n\t/usr/lib/go-1.19/src/runtime/panic.go:884 +0x212\n"
               "job.F(...)\n\t/sandbox/1-647faf34a29a/gopath/src/job/main.go:11\n"
               "job.TestF(0x0?)\n\t/sandbox/1-647faf34a29a/gopath/src/job/main_test.go:10 +0x27\n"

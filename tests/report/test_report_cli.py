@@ -328,7 +328,8 @@ def test_unfinished_runs_are_left_out_unless_asked_for(tmp_path):
     data = json.loads(asked.stdout)
     assert [(m["name"], m["finished"]) for m in data["methods"]] == [
         ("BASE", True), ("BASE_CHAIN", True), ("HALFWAY", False)]
-    assert "HALFWAY (unfinished)" in asked.stderr and "HALFWAY (unfinished)" in (tmp_path / "b" / "report.html").read_text()
+    assert "HALFWAY (unfinished)" in asked.stderr
+    assert "HALFWAY (unfinished)" in (tmp_path / "b" / "report.html").read_text()
     named = codeforge("report", "--db", str(db), "--runs", "BASE,HALFWAY", "--out", str(tmp_path / "c"))
     assert named.returncode == 2 and "run 'HALFWAY' on humaneval is unfinished" in named.stderr
 
