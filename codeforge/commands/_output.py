@@ -14,7 +14,7 @@ def console(stderr: bool = False):
 def fail(message: str, code: int = 2) -> None:
     """Print `error: message` on stderr and end the command with `code` (2: nothing was done). The message is
     printed as it is: it often quotes user input, paths or program output (`[hf]`, `a[i]`), never markup."""
-    from rich.markup import escape
+    from rich.text import Text
 
-    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)

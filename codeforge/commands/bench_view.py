@@ -1,21 +1,32 @@
-"""How `codeforge bench` shows things: the progress bar, the score table, runs and their samples."""
+"""How `codeforge bench` shows things: the progress bar, the score table, runs and their samples.
+
+Whatever comes from the store (run and model names, task ids, code, feedback, tracebacks) is printed as
+plain text, never read as rich markup; table cells fold instead of being cut short.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from ..bench.scores import RoundSummary, stored_rounds, task_rows
-from ..bench.session import BenchOutcome
+from ..bench.scores import (INTERVAL_LABEL, INTERVAL_TEXT, Interval, RoundSummary, finished, run_ks, sample_status,
+                            stored_rounds, task_rows)
 from ..store import RunRecord, Store
+from ..vocabulary import SampleStatus
 
-STATUS_STYLE = {"passed": "green", "failed": "red", "timeout": "yellow", "oom": "magenta", "no_code": "yellow",
-                "compile_error": "red", "memory_error": "red", "output_limit": "yellow", "unchecked": "bold red"}
+if TYPE_CHECKING:  # the orchestrator (and the model code it imports) loads only for a bench run
+    from ..bench.session import BenchOutcome
+
+STATUS_STYLE = {SampleStatus.passed: "green", SampleStatus.failed: "red", SampleStatus.timeout: "yellow",
+                SampleStatus.oom: "magenta", SampleStatus.no_code: "yellow", SampleStatus.compile_error: "red",
+                SampleStatus.memory_error: "red", SampleStatus.output_limit: "yellow",
+                SampleStatus.unchecked: "bold red"}
 
 
 class ProgressReporter:
@@ -65,15 +76,37 @@ class ProgressReporter:
         self.progress.update(self.bar, advance=1, note=self._note())
 
     def sandbox_failed(self, message: str) -> None:
-        self.progress.console.print(f"[yellow]sandbox error (the sample stays unchecked):[/] {escape(message)}")
+        self.progress.console.print(Text.assemble(("sandbox error (the sample stays unchecked): ", "yellow"),
+                                                  message))
 
 
-def _score_cells(summary: RoundSummary, ks: list[int]) -> list[str]:
-    cells = []
-    for k in ks:
-        s = summary.scores.get(k)
-        cells.append(f"{100 * s.value:.1f}% [{100 * s.low:.1f}, {100 * s.high:.1f}]" if s else "-")
-    return cells
+def table(title: Optional[str], columns: Sequence[tuple[str, str]], caption: Optional[str] = None) -> Table:
+    """A table whose cells fold rather than cut: (header, justify) per column; title and caption are text."""
+    made = Table(title=Text(title) if title else None, caption=Text(caption) if caption else None,
+                 caption_justify="left")
+    for header, justify in columns:
+        made.add_column(Text(header), justify=justify, overflow="fold")
+    return made
+
+
+def _intervals_used(rounds: Iterable[RoundSummary], k: int) -> list[Interval]:
+    return sorted({r.scores[k].interval for r in rounds if k in r.scores}, key=list(Interval).index)
+
+
+def _score_cell(summary: RoundSummary, k: int, marked: bool) -> str:
+    s = summary.scores.get(k)
+    if s is None:
+        return "-"
+    cell = f"{100 * s.value:.1f}% [{100 * s.low:.1f}, {100 * s.high:.1f}]"
+    return f"{cell} {INTERVAL_LABEL[s.interval]}" if marked else cell
+
+
+def interval_note(methods: Iterable[Interval]) -> Optional[str]:
+    """The line under a table that says what made its 95% intervals."""
+    used = [m for m in dict.fromkeys(methods) if m is not Interval.none]
+    if not used:
+        return None
+    return "95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}" for m in used) + "."
 
 
 def _feedback_label(run: RunRecord) -> str:
@@ -84,17 +117,22 @@ def _feedback_label(run: RunRecord) -> str:
 
 def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
     ks = sorted({k for r in rounds for k in r.scores})
-    table = Table(title=f"{run.name} on {run.dataset} ({run.model}, {run.prompt_mode} prompts, feedback: "
-                        f"{_feedback_label(run)})")
-    table.add_column("round", justify="right")
+    state = "" if finished(run, rounds) else " (unfinished)" if any(r.samples for r in rounds) else \
+        " (unfinished: no sample stored)"
+    used = {k: _intervals_used(rounds, k) for k in ks}
+    columns = [("round", "right")]
     for k in ks:
-        table.add_column(f"pass@{k} [95% CI]", justify="right")
-    for name in ("solved", "samples", "unchecked", "tokens/s"):
-        table.add_column(name, justify="right")
+        columns.append((f"pass@{k} [95% {INTERVAL_LABEL[used[k][0]]}]" if len(used[k]) == 1 else f"pass@{k} [95% CI]",
+                        "right"))
+    columns += [(name, "right") for name in ("solved", "samples", "unchecked", "tokens/s")]
+    made = table(f"{run.name} on {run.dataset} ({run.model}, {run.prompt_mode} prompts, feedback: "
+                 f"{_feedback_label(run)}){state}", columns,
+                 caption=interval_note(m for k in ks for m in used[k]))
     for r in rounds:
-        table.add_row(str(r.round), *_score_cells(r, ks), f"{r.solved}/{r.tasks}", str(r.samples),
-                      str(r.unchecked), f"{r.tokens_per_s:.1f}" if r.completion_tokens else "-")
-    return table
+        made.add_row(str(r.round), *[_score_cell(r, k, len(used[k]) > 1) for k in ks],
+                     "-" if r.solved is None else f"{r.solved}/{r.tasks}", str(r.samples), str(r.unchecked),
+                     f"{r.tokens_per_s:.1f}" if r.completion_tokens else "-")
+    return made
 
 
 def print_summary(console: Console, outcome: BenchOutcome) -> None:
@@ -102,13 +140,18 @@ def print_summary(console: Console, outcome: BenchOutcome) -> None:
     if outcome.run.oracle_feedback:
         console.print("[yellow]Rounds after 0 used the benchmark's own tests as feedback (oracle): not comparable "
                       "with plain pass@k.[/]")
-    console.print(f"stored in {outcome.db} as run [bold]{escape(outcome.run.name)}[/]"
-                  + (" (resumed)" if outcome.resumed else ""))
+    console.print(Text.assemble(f"stored in {outcome.db} as run ", (outcome.run.name, "bold"),
+                                " (resumed)" if outcome.resumed else ""))
     if outcome.export is not None:
-        console.print(f"exported {outcome.exported} samples to {outcome.export}")
+        console.print(Text(f"exported {outcome.exported} samples to {outcome.export}"))
     if outcome.unchecked:
         console.print(f"[bold red]{outcome.unchecked} samples could not be checked (sandbox errors). Run the same "
                       "command again to check them; nothing else is repeated.[/]")
+
+
+def _intervals_json(rounds: Iterable[RoundSummary]) -> dict:
+    used = dict.fromkeys(s.interval for r in rounds for s in r.scores.values())
+    return {m.value: INTERVAL_TEXT[m] for m in used}
 
 
 def summary_json(outcome: BenchOutcome) -> dict:
@@ -118,6 +161,7 @@ def summary_json(outcome: BenchOutcome) -> dict:
         "adapter": run.adapter, "prompt_mode": run.prompt_mode, "feedback": run.feedback if run.chain else None,
         "oracle_feedback": run.oracle_feedback, "db": str(outcome.db), "resumed": outcome.resumed,
         "export": str(outcome.export) if outcome.export else None,
+        "finished": finished(run, outcome.rounds), "intervals": _intervals_json(outcome.rounds),
         "rounds": [round_json(r) for r in outcome.rounds],
     }
 
@@ -125,72 +169,103 @@ def summary_json(outcome: BenchOutcome) -> dict:
 def round_json(r: RoundSummary) -> dict:
     return {"round": r.round, "solved": r.solved, "tasks": r.tasks, "samples": r.samples, "unchecked": r.unchecked,
             "completion_tokens": r.completion_tokens, "gen_seconds": round(r.gen_seconds, 3),
-            "tokens_per_s": round(r.tokens_per_s, 2), "statuses": r.statuses,
-            "pass_at_k": {str(k): {"value": s.value, "low": s.low, "high": s.high} for k, s in r.scores.items()}}
+            "tokens_per_s": round(r.tokens_per_s, 2),
+            "statuses": {status.value: count for status, count in r.statuses.items()},
+            "pass_at_k": {str(k): {"value": s.value, "low": s.low, "high": s.high, "interval": s.interval.value}
+                          for k, s in r.scores.items()}}
 
 
 def runs_json(store: Store) -> list[dict]:
     out = []
     for run in store.runs():
         rounds = stored_rounds(store, run)
-        final = rounds[-1].scores.get(1) if rounds else None
+        final = rounds[-1].scores if rounds else {}
         out.append({"run": run.name, "dataset": run.dataset, "model": run.model, "backend": run.backend,
                     "adapter": run.adapter, "chain": run.chain, "feedback": run.feedback,
                     "oracle_feedback": run.oracle_feedback, "samples_per_task": run.samples_per_task,
-                    "tasks": rounds[-1].tasks if rounds else 0, "pass_at_1": final.value if final else None,
-                    "finished": run.finished_at is not None})
+                    "ks": list(run_ks(run)), "tasks": rounds[-1].tasks if rounds else 0,
+                    "stored_samples": sum(r.samples for r in rounds),
+                    "pass_at_1": final[1].value if 1 in final else None,
+                    "pass_at_k": {str(k): s.value for k, s in final.items()},
+                    "finished": finished(run, rounds)})
     return out
 
 
 def print_runs(console: Console, store: Store) -> None:
     rows = runs_json(store)
     if not rows:
-        console.print(f"no runs in {store.path} yet: run `codeforge bench humaneval`")
+        console.print(Text(f"no runs in {store.path} yet: run `codeforge bench humaneval`"))
         return
-    table = Table(title=f"runs in {store.path}")
-    for name in ("run", "dataset", "model", "chain", "feedback", "n", "tasks", "pass@1", "finished"):
-        table.add_column(name)
+    made = table(f"runs in {store.path}", [(name, "left") for name in (
+        "run", "dataset", "model", "chain", "tasks × n", "final pass@k", "state")])
     for row in rows:
-        feedback = "-" if not row["chain"] else row["feedback"] + (" (oracle)" if row["oracle_feedback"] else "")
-        pass1 = f"{100 * row['pass_at_1']:.1f}%" if row["pass_at_1"] is not None else "-"
-        table.add_row(escape(row["run"]), row["dataset"], escape(row["model"]), str(row["chain"]), feedback,
-                      str(row["samples_per_task"]), str(row["tasks"]), pass1, "yes" if row["finished"] else "no")
-    console.print(table)
+        chain = str(row["chain"]) if not row["chain"] else \
+            f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
+        scores = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in row["pass_at_k"].items()) or "-"
+        state = "finished" if row["finished"] else "unfinished" if row["stored_samples"] else \
+            "unfinished (no sample)"
+        made.add_row(Text(row["run"]), Text(row["dataset"]), Text(row["model"]), Text(chain),
+                     f"{row['tasks']} × {row['samples_per_task']}", scores,
+                     Text(state, style=None if row["finished"] else "yellow"))
+    console.print(made)
+
+
+def _status_text(status: Optional[SampleStatus]) -> Text:
+    if status is None:
+        return Text("-")
+    return Text(status.value, style=STATUS_STYLE.get(status, "white"))
 
 
 def print_run(console: Console, store: Store, run: RunRecord) -> None:
     console.print(rounds_table(run, stored_rounds(store, run)))
-    table = Table(title="tasks")
-    for name in ("task", "passed samples", "first passed in round", "last status"):
-        table.add_column(name)
+    made = table("tasks", [(name, "left") for name in ("task", "passed samples", "first passed in round",
+                                                          "last status")])
     for row in task_rows(store, run):
-        status = row["last_status"] or "-"
-        table.add_row(row["task_id"], f"{row['passed_samples']}/{row['samples']}",
-                      "-" if row["first_pass_round"] is None else str(row["first_pass_round"]),
-                      f"[{STATUS_STYLE.get(status, 'white')}]{status}[/]")
-    console.print(table)
+        made.add_row(Text(row["task_id"]),
+                     f"{row['passed_samples']}/{row['samples']}" if row["stored_samples"] else "-",
+                     "-" if row["first_pass_round"] is None else str(row["first_pass_round"]),
+                     _status_text(row["last_status"]))
+    console.print(made)
 
 
 def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> None:
-    for s in store.samples(run.id, task_id):
-        status = s.tested.status if s.tested else "unchecked"
-        console.rule(f"{task_id} sample {s.sample} round {s.round}: [{STATUS_STYLE.get(status, 'white')}]{status}[/]")
+    from ..report.failure import failure_cause
+
+    samples = store.samples(run.id, task_id)
+    if not samples:
+        console.print(Text(f"{task_id}: no sample stored yet (the run is unfinished)"))
+    for s in samples:
+        status = sample_status(s)
+        console.rule(Text.assemble(f"{task_id} sample {s.sample} round {s.round}: ", _status_text(status)))
         if s.feedback:
-            console.print(f"[bold]feedback given ({s.feedback_source}):[/]\n{escape(s.feedback)}")
-        console.print("[bold]code:[/]" if s.code is not None else "[bold yellow]no code in the answer; raw output:[/]")
-        console.print(escape(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
+            console.print(Text.assemble((f"feedback given ({s.feedback_source}):", "bold"), "\n", s.feedback))
+        console.print(Text("code:", style="bold") if s.code is not None
+                      else Text("no code in the answer; raw output:", style="bold yellow"))
+        console.print(Text(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
+        cause = failure_cause(s.tested, s.code) if status is not SampleStatus.no_code else None  # said above
+        if cause:
+            console.print(Text("why it failed (the benchmark's tests):", style="bold red"))
+            console.print(Text(cause), highlight=False, soft_wrap=True)
+        elif status is SampleStatus.unchecked:
+            console.print(Text("not checked yet (the sandbox failed); run the bench command again to check it",
+                               style="bold red"))
 
 
 def run_detail_json(store: Store, run: RunRecord, task_id: Optional[str]) -> dict:
+    rounds = stored_rounds(store, run)
     detail = {"run": run.name, "dataset": run.dataset, "config": run.config, "versions": run.versions,
-              "oracle_feedback": run.oracle_feedback,
-              "rounds": [round_json(r) for r in stored_rounds(store, run)]}
+              "oracle_feedback": run.oracle_feedback, "ks": list(run_ks(run)), "finished": finished(run, rounds),
+              "intervals": _intervals_json(rounds), "rounds": [round_json(r) for r in rounds]}
     if task_id is None:
-        detail["tasks"] = task_rows(store, run)
+        detail["tasks"] = [{**row, "last_status": row["last_status"].value if row["last_status"] else None}
+                           for row in task_rows(store, run)]
     else:
+        from ..report.failure import failure_cause
+
         detail["samples"] = [{"sample": s.sample, "round": s.round, "prompt": json.loads(s.prompt),
                               "raw_output": s.raw_output, "code": s.code, "finish_reason": s.finish_reason,
                               "feedback": s.feedback, "feedback_source": s.feedback_source,
+                              "status": sample_status(s).value, "why_failed": failure_cause(s.tested, s.code),
                               "executions": {p: {"status": e.status, "passed": e.passed, "result": e.result}
                                              for p, e in s.executions.items()}}
                              for s in store.samples(run.id, task_id)]

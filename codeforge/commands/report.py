@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import click
 import typer
 from typer.core import TyperGroup
 
+from ..report.config import ReportConfig
 from ._output import console as _console
 from ._output import fail as _fail
-
+from ._settings import settings_command
 
 
 class _OneCommand(TyperGroup):
@@ -25,62 +27,52 @@ class _OneCommand(TyperGroup):
 app = typer.Typer(cls=_OneCommand)
 
 
-def _names(text: Optional[str]) -> Optional[list[str]]:
-    if text is None:
-        return None
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
-        _fail(f"--runs takes run names separated by commas, like BASE,PDG_CHAIN (got {text!r})")
-    return names
+class _Callback:
+    """Lets settings_command register the sub-app's callback, where it would register a command: the report
+    is the sub-app itself. Options named in `repeatable` are given once per value (`--pair A:B --pair C:D`)."""
+
+    def __init__(self, target: typer.Typer, repeatable: tuple[str, ...] = ()):
+        self.target, self.repeatable = target, repeatable
+
+    def command(self, name: str, **kwargs):
+        def register(function):
+            signature = inspect.signature(function)
+            parameters = []
+            for parameter in signature.parameters.values():
+                if parameter.name in self.repeatable:
+                    option = parameter.default
+                    parameter = parameter.replace(annotation=List[str], default=typer.Option(
+                        [], *option.param_decls, help=option.help, rich_help_panel=option.rich_help_panel))
+                    function.__annotations__[parameter.name] = List[str]
+                parameters.append(parameter)
+            function.__signature__ = signature.replace(parameters=parameters)
+            return self.target.callback(invoke_without_command=True, **kwargs)(function)
+
+        return register
 
 
-def _pairs(given: List[str]) -> list[tuple[str, str]]:
-    pairs = []
-    for text in given:
-        a, sep, b = text.partition(":")
-        if not sep or not a.strip() or not b.strip():
-            _fail(f"--pair takes two run names joined by a colon, like PDG:PDG_CHAIN_FEEDBACK (got {text!r})")
-        pairs.append((a.strip(), b.strip()))
-    return pairs
-
-
-@app.callback(invoke_without_command=True)
-def report(
-    runs: Optional[str] = typer.Option(None, "--runs", help="Only these runs, comma-separated (default: all)."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="The dataset, when runs cover several."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Add each method's difference from this "
-                                           "run (pass@1, with interval and McNemar p)."),
-    pair: List[str] = typer.Option([], "--pair", help="Show run B as run A's chained version, given as "
-                                   "A:B (X and X_CHAIN pair by themselves). Repeatable."),
-    out: Path = typer.Option(Path("runs") / "report", "--out", help="Folder for the PNGs, report.json and "
-                             "report.html."),
-    heatmap: bool = typer.Option(False, "--heatmap", help="Also draw every task by every method."),
-    html: bool = typer.Option(False, "--html", help="Also write report.html: one self-contained page."),
-    open_page: bool = typer.Option(False, "--open", help="Open report.html in a browser (implies --html)."),
-    resamples: int = typer.Option(10_000, "--resamples", min=100, help="Bootstrap resamples."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
-    db: Optional[Path] = typer.Option(None, "--db", envvar="CODEFORGE_DB",
-                                      help="The results store (default ./runs/codeforge.db)."),
-    as_json: bool = typer.Option(False, "--json", help="Print report.json on stdout (tables go to stderr)."),
-) -> None:
+@settings_command(_Callback(app, repeatable=("pair",)), "report", ReportConfig)
+def report(config: ReportConfig) -> None:
     """Charts, pass@k tables and significance tests from the stored runs, as PNG, JSON and one HTML page.
 
     Charts: passed tasks per method, chain impact, pass@1 per round, pairwise differences (--heatmap: all tasks).
+    Runs are compared on the tasks all of them cover; unfinished runs are left out unless --include-unfinished.
 
     Example: codeforge report --heatmap --html --baseline BASE
     """
     from ..report.build import build_report, report_json, write_report
     from ..report.data import ReportError
-    from ..report.terminal import chain_table, footnotes, methods_table, significance_table
+    from ..report.terminal import chain_table, files_note, footnotes, methods_table, significance_table
     from ..store import db_path
 
-    html = html or open_page
     try:
-        made = build_report(db_path(db), _names(runs), dataset, baseline, _pairs(pair), resamples, seed)
-        files = write_report(made, out, heatmap=heatmap, html=html)
+        made = build_report(db_path(config.db), list(config.runs) if config.runs else None, config.dataset,
+                            config.baseline, config.pairs, config.resamples, config.seed,
+                            include_unfinished=config.include_unfinished)
+        files = write_report(made, config.out, heatmap=config.heatmap, html=config.writes_html)
     except ReportError as exc:
         _fail(str(exc))
-    console = _console(stderr=as_json)
+    console = _console(stderr=config.json)
     console.print(methods_table(made))
     if made.pairs:
         console.print(chain_table(made))
@@ -88,10 +80,10 @@ def report(
         console.print(significance_table(made))
     for note in footnotes(made):
         console.print(note)
-    console.print("wrote " + ", ".join(str(path) for path in files.values()), highlight=False, soft_wrap=True)
-    if open_page:
+    console.print(files_note(made), highlight=False, soft_wrap=True)
+    if config.open_page:
         _open(files["html"], console)
-    if as_json:
+    if config.json:
         typer.echo(json.dumps(report_json(made), indent=2))
 
 
@@ -103,4 +95,4 @@ def _open(page: Path, console) -> None:
     except Exception:  # a broken browser set-up must not fail a report that is already written
         opened = False
     if not opened:
-        console.print(f"no browser could be opened; open {page} yourself")
+        console.print(f"no browser could be opened; open {page} yourself", markup=False)

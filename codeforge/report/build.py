@@ -8,55 +8,29 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..bench.scores import INTERVAL_TEXT, Score
 from ..store import Store, StoreError
 from . import charts
-from .data import MethodResult, ReportError, chain_pairs, load_methods
+from .data import MethodResult, ReportError, chain_pairs, select_methods
+from .document import DEFINITIONS, Report
+from .html import render_html
 from .stats import RESAMPLES, SEED, Comparison, compare, compare_all
 
-DEFINITIONS = {
-    "solved": "a task is solved by a method when its first sample (sample 0) passed the benchmark's tests after "
-              "the run's final round; counts, percentages, the heatmap and McNemar's test use this",
-    "passed_after_round": "a sample counts as passed after round r when any of its rounds up to r passed",
-    "pass_at_k": "unbiased pass@k over all samples (Chen et al. 2021), normal 95% interval over tasks",
-    "mcnemar": "exact two-sided McNemar test on the tasks only one of the two methods solved",
-    "holm": "Holm step-down correction over all pairs; significant means Holm-adjusted p < 0.05",
-    "bootstrap": "paired bootstrap over tasks of the difference in pass@1 (B - A), 95% percentile interval",
-    "oracle_feedback": "the run's later rounds were told the benchmark's own (hidden) tests: not comparable with "
-                       "plain pass@k",
-}
-
-
-@dataclass
-class Report:
-    db: Path
-    dataset: str
-    methods: list[MethodResult]  # least to most successful
-    comparisons: list[Comparison]  # every pair, A weaker or equal
-    pairs: list[tuple[MethodResult, MethodResult]]  # (method, chained version)
-    pair_tests: list[Comparison]  # one per pair, A = the method, B = its chained version
-    baseline: Optional[MethodResult]
-    deltas: dict[str, Comparison]  # method -> (baseline vs method), when there is a baseline
-    resamples: int
-    seed: int
-    files: dict[str, Path] = field(default_factory=dict)  # chart or page -> where it was written
-
-    @property
-    def chained(self) -> list[MethodResult]:
-        return [m for m in self.methods if m.chained]
+__all__ = ["DEFINITIONS", "Report", "build_report", "draw", "report_json", "write_report"]
 
 
 def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,
                  baseline: Optional[str] = None, pairs: Sequence[tuple[str, str]] = (),
-                 resamples: int = RESAMPLES, seed: int = SEED) -> Report:
+                 resamples: int = RESAMPLES, seed: int = SEED, include_unfinished: bool = False) -> Report:
     try:
         with Store.open(db, create=False) as store:
-            methods = load_methods(store, names, dataset)
+            selection = select_methods(store, names, dataset, include_unfinished)
     except StoreError as exc:
         raise ReportError(str(exc)) from exc
+    methods = selection.methods
     by_name = {m.name: m for m in methods}
     if baseline is not None and baseline not in by_name:
         raise ReportError(f"--baseline {baseline!r} is not one of the runs in this report "
@@ -68,12 +42,13 @@ def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optio
         comparisons=compare_all(methods, resamples, seed), pairs=chosen_pairs,
         pair_tests=[compare(a, b, resamples, seed) for a, b in chosen_pairs], baseline=base,
         deltas={m.name: compare(base, m, resamples, seed) for m in methods if base and m is not base},
-        resamples=resamples, seed=seed)
+        resamples=resamples, seed=seed, selection=selection)
 
 
 def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
     """The charts this report has material for, as name -> PNG."""
-    files = {"passed": charts.passed_chart(report.methods, report.dataset, out / "passed.png")}
+    files = {"passed": charts.passed_chart(report.methods, report.dataset, out / "passed.png",
+                                           report.scope if report.shared_only else "")}
     if heatmap:
         files["heatmap"] = charts.heatmap_chart(report.methods, out / "heatmap.png")
     if report.pairs:
@@ -86,26 +61,46 @@ def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
 
 
 def write_report(report: Report, out: Path, heatmap: bool = False, html: bool = False) -> dict[str, Path]:
-    """Charts, report.json and (with html) report.html under `out`; returns them all by name."""
+    """Charts, report.json and (with html) report.html under `out`; returns them all by name. Files an earlier
+    report wrote there (its report.json lists them) that this one does not write again are removed, and
+    listed in `report.removed`; nothing else in the folder is touched."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        earlier = earlier_files(out)
         report.files = draw(report, out, heatmap)
         report.files["json"] = out / "report.json"
         if html:
             report.files["html"] = out / "report.html"
         report.files["json"].write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
         if html:
-            from .html import render_html
-
             report.files["html"].write_text(render_html(report), encoding="utf-8")
+        report.removed = []
+        for name in sorted(earlier - {path.name for path in report.files.values()}):
+            stale = out / name
+            if stale.is_file() or stale.is_symlink():
+                stale.unlink()
+                report.removed.append(name)
     except OSError as exc:
         raise ReportError(f"cannot write the report under {out}: {exc}") from exc
     return report.files
 
 
-def _score(s) -> dict:
-    return {"value": s.value, "low": s.low, "high": s.high}
+def earlier_files(out: Path) -> set[str]:
+    """The files an earlier report wrote into `out`, as its report.json lists them (plain names only)."""
+    try:
+        earlier = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return set()
+    if not isinstance(earlier, dict) or "definitions" not in earlier or not isinstance(earlier.get("files"), dict):
+        return set()  # not a report's own listing: nothing in the folder is ours to remove
+    return {name for name in earlier["files"].values()
+            if isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name
+            and "\\" not in name}
+
+
+def _score(s: Score) -> dict:
+    return {"value": s.value, "low": s.low, "high": s.high, "interval": s.interval.value}
 
 
 def _comparison(c: Comparison) -> dict:
@@ -117,10 +112,11 @@ def _comparison(c: Comparison) -> dict:
 def _method(m: MethodResult, delta: Optional[Comparison]) -> dict:
     run = m.run
     return {
-        "name": m.name, "oracle_feedback": run.oracle_feedback, "model": run.model, "backend": run.backend,
-        "adapter": run.adapter, "prompt_mode": run.prompt_mode, "feedback": run.feedback if run.chain else None,
-        "chain": run.chain, "samples_per_task": run.samples_per_task, "seed": run.seed,
-        "tasks": m.tasks, "solved": m.solved_count, "solved_pct": 100 * m.solved_share,
+        "name": m.name, "oracle_feedback": run.oracle_feedback, "finished": m.finished, "model": run.model,
+        "backend": run.backend, "adapter": run.adapter, "prompt_mode": run.prompt_mode,
+        "feedback": run.feedback if run.chain else None, "chain": run.chain,
+        "samples_per_task": run.samples_per_task, "seed": run.seed,
+        "tasks": m.tasks, "run_tasks": m.run_tasks, "solved": m.solved_count, "solved_pct": 100 * m.solved_share,
         "solved_interval": _score(m.solved_interval),
         "pass_at_k": {str(k): _score(s) for k, s in sorted(m.scores.items())},
         "rounds": [{"round": p.round, "solved": p.solved, "pass_at_1": _score(p.pass_at_1)} for p in m.rounds],
@@ -135,10 +131,15 @@ def report_json(report: Report) -> dict:
     tasks, cells = charts.heatmap_order(report.methods)
     return {
         "dataset": report.dataset,
+        "scope": report.scope,
+        "tasks": {"compared": report.tasks, "covered": report.covered, "shared_only": report.shared_only},
         "baseline": report.baseline.name if report.baseline else None,
         "definitions": DEFINITIONS,
+        "intervals": {m.value: INTERVAL_TEXT[m] for m in report.intervals},
         "bootstrap": {"resamples": report.resamples, "seed": report.seed},
         "methods": [_method(m, report.deltas.get(m.name)) for m in report.methods],
+        "left_out": [{"run": x.run.name, "tasks": x.tasks, "samples": x.samples, "reason": x.reason}
+                     for x in report.left_out],
         "chain_impact": [{"method": a.name, "chained": b.name, "tasks": b.tasks, "before": a.solved_count,
                           "after": b.solved_count, "change": b.solved_count - a.solved_count,
                           "change_pp": 100 * (b.solved_share - a.solved_share), **_comparison(test)}

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Sequence
 
+from ..bench.scores import INTERVAL_LABEL
 from .data import MethodResult
 from .stats import Comparison
 
@@ -21,8 +22,13 @@ BEFORE, AFTER = "#9aa7b8", "#1f6fb2"
 ORACLE_MARK = "†"  # oracle feedback: the run's later rounds saw the benchmark's own tests
 
 
+UNFINISHED = "(unfinished)"
+
+
 def label(method: MethodResult) -> str:
-    return f"{method.name} {ORACLE_MARK}" if method.run.oracle_feedback else method.name
+    """The method's name as every table and chart shows it: marked when oracle-fed or unfinished."""
+    name = f"{method.name} {ORACLE_MARK}" if method.run.oracle_feedback else method.name
+    return name if method.finished else f"{name} {UNFINISHED}"
 
 
 def _figure(width: float, height: float):
@@ -55,8 +61,9 @@ def _oracle_note(ax, methods: Sequence[MethodResult], below_points: float = 40) 
                     fontsize=8, ha="left", va="top")
 
 
-def passed_chart(methods: Sequence[MethodResult], dataset: str, path: Path) -> Path:
-    """Solved tasks per method, least to most successful from top to bottom, with the 95% interval."""
+def passed_chart(methods: Sequence[MethodResult], dataset: str, path: Path, scope: str = "") -> Path:
+    """Solved tasks per method, least to most successful from top to bottom, with the Wilson 95% interval.
+    `scope` says which tasks are compared, when not every method covers the same ones."""
     tasks = max(m.tasks for m in methods)
     figure = _figure(9, 1.2 + 0.45 * len(methods))
     ax = figure.add_subplot()
@@ -71,8 +78,8 @@ def passed_chart(methods: Sequence[MethodResult], dataset: str, path: Path) -> P
     ax.set_yticks(list(y), [label(m) for m in methods])
     ax.invert_yaxis()
     ax.set_xlim(0, tasks * 1.25)
-    ax.set_xlabel(f"tasks passed (of {tasks}); whiskers: 95% interval")
-    ax.set_title(f"Passed tasks per method on {dataset}")
+    ax.set_xlabel(f"tasks passed (of {tasks}); whiskers: 95% Wilson interval")
+    ax.set_title(f"Passed tasks per method on {dataset}" + (f"\n{scope}" if scope else ""))
     ax.spines[["top", "right"]].set_visible(False)
     _oracle_note(ax, methods)
     return _save(figure, path)
@@ -107,8 +114,10 @@ def heatmap_chart(methods: Sequence[MethodResult], path: Path) -> Path:
     ax.set_xticks([x - 0.5 for x in range(1, len(methods))], minor=True)
     ax.grid(which="minor", axis="x", color="white", linewidth=2)
     ax.tick_params(which="minor", length=0)
-    ax.legend(handles=[Patch(color=PASS, label="passed"), Patch(facecolor=FAIL, label="failed"),
-                       Patch(facecolor=MISSING, edgecolor="#999999", label="not in run")],
+    legend = [Patch(color=PASS, label="passed"), Patch(facecolor=FAIL, label="failed")]
+    if any(math.isnan(v) for row in rows for v in row):
+        legend.append(Patch(facecolor=MISSING, edgecolor="#999999", label="not in run"))
+    ax.legend(handles=legend,
               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_title("Tasks by method (rows: most solved first; columns: least to most successful)", fontsize=10,
                  pad=12 + 6 * max(len(m.name) for m in methods) ** 0.5)
@@ -158,7 +167,8 @@ def rounds_chart(methods: Sequence[MethodResult], path: Path) -> Path:
     ax.set_xticks(range(last + 1), ["0 (first answer)", *map(str, range(1, last + 1))] if last else ["0"])
     ax.set_xlim(-0.2, last + 0.2)
     ax.set_xlabel("after round")
-    ax.set_ylabel("pass@1 (%); band: 95% interval")
+    kinds = dict.fromkeys(INTERVAL_LABEL[p.pass_at_1.interval] for m in chained for p in m.rounds)
+    ax.set_ylabel(f"pass@1 (%); band: 95% interval ({', '.join(kinds)})")
     ax.set_title("pass@1 after each feedback round")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)

@@ -1,16 +1,22 @@
 """Stored runs as the report sees them: per method, which tasks it solved and its pass@k, round by round.
 
 Definitions (also written on the HTML page):
-- A run's name is its method label. Its tasks (`store.task_ids`) are the denominator; a task with no stored
-  sample, or whose samples the sandbox could not check, counts as not passed.
-- A sample counts as passed after round r when any of its rounds <= r passed (`bench.runner.summarize`). A
+- A run's name is its method label. Methods are compared on the same tasks only: those every chosen run
+  covers (`store.task_ids`). When runs cover different task sets, the report says so and how many; when
+  they share none it refuses. A compared task with no stored sample, or whose samples the sandbox could not
+  check, counts as not passed.
+- A run is unfinished when its command did not run to the end (no `finished_at`) or it stored no sample.
+  Unfinished runs are left out (and listed as left out) unless asked for; then they are marked. A run with
+  no sample at all has nothing to compare and is always left out.
+- A sample counts as passed after round r when any of its rounds <= r passed (`bench.scores.summarize`). A
   run's final result is after its last round (the larger of its last stored round and its --chain).
 - A task is *solved* by a method when its first sample (sample 0) passed after the final round. Counts,
   percentages, the heatmap and McNemar's test use this yes/no per task, so that every method gets one
-  answer per task even when runs drew different numbers of samples.
-- pass@k uses every sample (the unbiased estimator, with a normal 95% interval over tasks: `bench.metrics`).
+  answer per task even when runs drew different numbers of samples. Its interval is Wilson's.
+- pass@k uses every sample (the unbiased estimator) for pass@1 and each k the run stored, with the interval
+  bench.scores gives it (Wilson for a proportion of tasks, else a seeded bootstrap over tasks).
 
-Only the store's API is read here; nothing is executed or generated.
+Only the store and bench.scores are read here; nothing is executed or generated.
 """
 
 from __future__ import annotations
@@ -19,10 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..bench.scores import Score, first_passing_round, pass_at_k, score, summarize
-from ..store import RunRecord, Store
-
-KS = (1, 10, 100)
+from ..bench.scores import Score, first_passing_round, pass_at_k, run_ks, share, summarize
+from ..store import RunRecord, SampleRecord, Store
 
 
 class ReportError(Exception):
@@ -39,11 +43,13 @@ class RoundPoint:
 @dataclass(frozen=True)
 class MethodResult:
     run: RunRecord
-    task_ids: tuple[str, ...]
+    task_ids: tuple[str, ...]  # the compared tasks (those every method of the report covers)
     solved: tuple[bool, ...]  # per task, in task order: sample 0 passed after the final round
     pass1: tuple[float, ...]  # per task: pass@1 (passed samples / samples) after the final round
     scores: dict[int, Score]  # k -> pass@k after the final round, for every k all tasks have samples for
     rounds: tuple[RoundPoint, ...]
+    run_tasks: int = 0  # the tasks the run itself covers (some may not be compared)
+    finished: bool = True
 
     @property
     def name(self) -> str:
@@ -63,8 +69,8 @@ class MethodResult:
 
     @property
     def solved_interval(self) -> Score:
-        """The normal 95% interval of the solved share, as bench.metrics computes it for pass@1 with n=1."""
-        return score([(1, int(s)) for s in self.solved], 1)
+        """The solved share with its Wilson 95% interval."""
+        return share(self.solved_count, self.tasks)
 
     @property
     def chained(self) -> bool:
@@ -77,9 +83,45 @@ class MethodResult:
         return dict(zip(self.task_ids, self.pass1))
 
 
-def method_result(store: Store, run: RunRecord) -> MethodResult:
-    samples = store.samples(run.id)
-    task_ids = store.task_ids(run.id)
+@dataclass(frozen=True)
+class LeftOut:
+    """A chosen run the report does not compare, and why."""
+
+    run: RunRecord
+    tasks: int
+    samples: int
+    reason: str  # "unfinished" or "no sample stored"
+
+
+@dataclass(frozen=True)
+class Selection:
+    methods: list[MethodResult]  # least to most successful, each on the compared tasks
+    left_out: list[LeftOut]
+    covered: int  # tasks at least one compared run covers; len(methods[0].task_ids) of them are compared
+
+    @property
+    def compared(self) -> int:
+        return self.methods[0].tasks
+
+    @property
+    def shared_only(self) -> bool:
+        return self.compared < self.covered
+
+    @property
+    def scope(self) -> str:
+        """"9 methods on 164 tasks", or "9 methods on the 5 tasks all of them cover (of 20)"."""
+        count = f"{len(self.methods)} method{'s' if len(self.methods) != 1 else ''}"
+        if self.shared_only:
+            return f"{count} on the {self.compared} tasks all of them cover (of {self.covered})"
+        return f"{count} on {self.compared} task{'s' if self.compared != 1 else ''}"
+
+
+def method_result(store: Store, run: RunRecord, task_ids: Optional[Sequence[str]] = None,
+                  samples: Optional[list[SampleRecord]] = None) -> MethodResult:
+    """The run's results on `task_ids` (default: every task it covers)."""
+    samples = store.samples(run.id) if samples is None else samples
+    own = store.task_ids(run.id)
+    task_ids = list(own if task_ids is None else task_ids)
     if not task_ids:
         raise ReportError(f"run {run.name!r} on {run.dataset} has no tasks stored (it never started): leave it "
                           f"out with --runs, or remove it with `codeforge bench delete {run.name}`")
@@ -91,14 +133,16 @@ def method_result(store: Store, run: RunRecord) -> MethodResult:
         found = first.get((task_id, sample))
         return found is not None and found <= upto
 
-    summaries = [summarize(samples, task_ids, n, r, KS) for r in range(last + 1)]
+    ks = sorted({1, *run_ks(run)})  # pass@1 always: the report's rounds and order rest on it
+    summaries = [summarize(samples, task_ids, n, r, ks) for r in range(last + 1)]
     rounds = [RoundPoint(r, summaries[r].scores[1], sum(passed_by(t, 0, r) for t in task_ids))
               for r in range(last + 1)]
     return MethodResult(
         run=run, task_ids=tuple(task_ids),
         solved=tuple(passed_by(t, 0, last) for t in task_ids),
         pass1=tuple(pass_at_k(n, sum(passed_by(t, s, last) for s in range(n)), 1) for t in task_ids),
-        scores=summaries[-1].scores, rounds=tuple(rounds))
+        scores=summaries[-1].scores, rounds=tuple(rounds), run_tasks=len(own),
+        finished=run.finished_at is not None and bool(samples))
 
 
 def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], dataset: Optional[str],
@@ -126,11 +170,52 @@ def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], datas
     return chosen
 
 
-def load_methods(store: Store, names: Optional[Sequence[str]] = None,
-                 dataset: Optional[str] = None) -> list[MethodResult]:
-    """The chosen runs' results, least to most successful (solved tasks, then pass@1, then name)."""
-    results = [method_result(store, run) for run in select_runs(store.runs(), names, dataset, str(store.path))]
-    return sorted(results, key=lambda m: (m.solved_count, m.scores[1].value, m.name))
+def _tasks(count: int) -> str:
+    return f"{count} task{'s' if count != 1 else ''}"
+
+
+def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,
+                   include_unfinished: bool = False) -> Selection:
+    """The chosen runs that can be compared, on the tasks all of them cover, and the ones left out."""
+    where = str(store.path)
+    kept: list[tuple[RunRecord, list[str], list[SampleRecord]]] = []
+    left_out: list[LeftOut] = []
+    for run in select_runs(store.runs(), names, dataset, where):
+        samples, task_ids = store.samples(run.id), store.task_ids(run.id)
+        reason = "no sample stored" if not samples or not task_ids else \
+            "unfinished" if run.finished_at is None and not include_unfinished else None
+        if reason is None:
+            kept.append((run, task_ids, samples))
+            continue
+        if names:
+            if reason == "unfinished":
+                raise ReportError(f"run {run.name!r} on {run.dataset} is unfinished: run its bench command again "
+                                  "to finish it, or pass --include-unfinished to report on it as it is")
+            raise ReportError(f"run {run.name!r} on {run.dataset} is unfinished and stored no sample, so there is "
+                              f"nothing to report: leave it out of --runs, or remove it with `codeforge bench "
+                              f"delete {run.name} --dataset {run.dataset}`")
+        left_out.append(LeftOut(run, len(task_ids), len(samples), reason))
+    if not kept:
+        found = "; ".join(f"{x.run.name} ({x.reason})" for x in left_out)
+        raise ReportError(f"no finished run to report on in {where}: {found}. Run their bench command again to "
+                          "finish them; --include-unfinished reports on unfinished runs that stored samples")
+    covered = list(dict.fromkeys(t for _, task_ids, _ in kept for t in task_ids))
+    every = set.intersection(*(set(task_ids) for _, task_ids, _ in kept))
+    shared = [t for t in covered if t in every]
+    if not shared:
+        runs = ", ".join(f"{run.name} ({_tasks(len(task_ids))})" for run, task_ids, _ in kept)
+        raise ReportError(f"the runs share no task, so there is nothing to compare: {runs}. Choose runs over the "
+                          "same tasks with --runs")
+    methods = [method_result(store, run, shared, samples) for run, _, samples in kept]
+    methods.sort(key=lambda m: (m.solved_count, m.scores[1].value, m.name))
+    return Selection(methods, left_out, len(covered))
+
+
+def load_methods(store: Store, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,
+                 include_unfinished: bool = False) -> list[MethodResult]:
+    """The chosen runs' results on the tasks all of them cover, least to most successful (solved tasks, then
+    pass@1, then name)."""
+    return select_methods(store, names, dataset, include_unfinished).methods
 
 
 _CHAINED = re.compile(r"^(?P<base>.+)_CHAIN\d*$")

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from ..bench.scores import Score
+from typing import Iterable
+
+from ..bench.scores import INTERVAL_LABEL, Score
 
 
 def pct(share: float) -> str:
     return f"{100 * share:.1f}%"
 
 
-def score_cell(s: Score) -> str:
-    """In percent; the column header says so."""
-    return f"{100 * s.value:.1f} [{100 * s.low:.1f}, {100 * s.high:.1f}]"
+def score_cell(s: Score, marked: bool = False) -> str:
+    """In percent; the column header says so (and which interval, unless the cell must: `marked`)."""
+    cell = f"{100 * s.value:.1f} [{100 * s.low:.1f}, {100 * s.high:.1f}]"
+    return f"{cell} {INTERVAL_LABEL[s.interval]}" if marked else cell
+
+
+def score_header(k: int, scores: Iterable[Score]) -> tuple[str, bool]:
+    """The column header for pass@k, naming the interval when one method made them all; else each cell
+    names its own (the second value)."""
+    used = sorted({INTERVAL_LABEL[s.interval] for s in scores})
+    if len(used) == 1:
+        return f"pass@{k} % [95% {used[0]}]", False
+    return f"pass@{k} % [95% CI]", True
 
 
 def points(diff: float) -> str:

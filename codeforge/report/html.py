@@ -9,9 +9,10 @@ from html import escape
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
 from . import fmt
-from .build import DEFINITIONS, Report
 from .charts import ORACLE_MARK, label
+from .document import DEFINITIONS, Report
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1150px;
@@ -50,28 +51,32 @@ def _image(path: Optional[Path], alt: str) -> str:
 
 def _methods_section(report: Report) -> str:
     ks = sorted({k for m in report.methods for k in m.scores})
-    headers = ["method", "solved", "%", *[f"pass@{k} % [95% CI]" for k in ks]]
+    score_headers = {k: fmt.score_header(k, [m.scores[k] for m in report.methods if k in m.scores]) for k in ks}
+    headers = ["method", "solved", "%", *[score_headers[k][0] for k in ks]]
     if report.baseline:
         headers.append(f"Δ pass@1 vs {report.baseline.name}, pp [95% CI]")
         headers.append("McNemar p")
     rows = []
     for m in report.methods:
         row = [label(m), f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
-               *[fmt.score_cell(m.scores[k]) if k in m.scores else "-" for k in ks]]
+               *[fmt.score_cell(m.scores[k], score_headers[k][1]) if k in m.scores else "-" for k in ks]]
         if report.baseline:
             d = report.deltas.get(m.name)
             row += [fmt.points_interval(d.diff, d.diff_low, d.diff_high), fmt.p_value(d.p_value)] if d else \
                    ["baseline", ""]
         rows.append(row)
     classes = ["oracle" if m.run.oracle_feedback else "" for m in report.methods]
-    return (f"<h2>Passed tasks and pass@k</h2>{_table(headers, rows, classes)}"
+    intervals = "95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
+                                              for m in report.intervals) + "."
+    return (f"<h2>Passed tasks and pass@k</h2><p class=\"note\">{escape(intervals)}</p>"
+            f"{_table(headers, rows, classes)}"
             f"{_image(report.files.get('passed'), 'passed tasks per method')}")
 
 
 def _chain_section(report: Report) -> str:
     if not report.pairs:
         return ""
-    rows = [[a.name, label(b), f"{a.solved_count}/{a.tasks}", f"{b.solved_count}/{b.tasks}",
+    rows = [[label(a), label(b), f"{a.solved_count}/{a.tasks}", f"{b.solved_count}/{b.tasks}",
              f"{b.solved_count - a.solved_count:+d}", fmt.points(b.solved_share - a.solved_share),
              str(t.only_a), str(t.only_b), fmt.p_value(t.p_value)]
             for (a, b), t in zip(report.pairs, report.pair_tests)]
@@ -108,10 +113,11 @@ def _significance_section(report: Report) -> str:
 
 
 def _runs_section(report: Report) -> str:
-    rows = [[m.name, m.run.model, m.run.backend, m.run.adapter or "-", m.run.prompt_mode, fmt.feedback(m.run),
-             str(m.run.chain), str(m.run.samples_per_task), str(m.run.seed)] for m in report.methods]
+    rows = [[label(m), m.run.model, m.run.backend, m.run.adapter or "-", m.run.prompt_mode, fmt.feedback(m.run),
+             str(m.run.chain), str(m.run.samples_per_task), str(m.run.seed), str(m.run_tasks),
+             "yes" if m.finished else "no"] for m in report.methods]
     headers = ["method", "model", "backend", "adapter", "prompt mode", "feedback source", "chain", "samples",
-               "seed"]
+               "seed", "tasks in run", "finished"]
     classes = ["oracle" if m.run.oracle_feedback else "" for m in report.methods]
     details = "".join(
         f"<details><summary>{escape(m.name)}: full configuration and library versions</summary>"
@@ -126,11 +132,12 @@ def _runs_section(report: Report) -> str:
 
 def render_html(report: Report) -> str:
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]
-    tasks = max(m.tasks for m in report.methods)
     heatmap = report.files.get("heatmap")
+    notes = [note for note in (report.coverage_note(), report.left_out_note()) if note]
     parts = [
         f"<h1>codeforge report: {escape(report.dataset)}</h1>",
-        f"<p>{len(report.methods)} methods on {tasks} tasks, from {escape(str(report.db))}.</p>",
+        f"<p>{escape(report.scope)}, from {escape(str(report.db))}.</p>",
+        "".join(f'<p class="oracle-flag">{escape(note)}</p>' for note in notes),
         f'<p class="oracle-flag">{ORACLE_MARK} oracle feedback ({escape(", ".join(oracle))}): '
         f"{escape(DEFINITIONS['oracle_feedback'])}.</p>" if oracle else "",
         "<h2>Definitions</h2><ul>" + "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>"
@@ -140,5 +147,6 @@ def render_html(report: Report) -> str:
         _chain_section(report), _rounds_section(report), _significance_section(report), _runs_section(report),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>codeforge report: {escape(report.dataset)}</title><style>{_STYLE}</style></head>"
+            f"<title>codeforge report: {escape(report.dataset)}, {escape(report.scope)}</title>"
+            f"<style>{_STYLE}</style></head>"
             f"<body>{''.join(parts)}</body></html>\n")

@@ -1,68 +1,94 @@
-"""The report's tables for the terminal (rich). Built here, printed by the command."""
+"""The report's tables for the terminal (rich). Built here, printed by the command.
+
+Run names and everything else from the store are plain text (rich.text.Text), never markup; cells fold
+rather than being cut short, so names and numbers survive an 80-column terminal.
+"""
 
 from __future__ import annotations
 
-from rich.markup import escape
-from rich.table import Table
+from typing import Sequence
 
+from rich.table import Table
+from rich.text import Text
+
+from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
 from . import fmt
-from .build import Report
 from .charts import ORACLE_MARK, label
+from .document import Report
+
+
+def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
+    """(header, justify) per column; every cell folds when it does not fit."""
+    made = Table(title=Text(title))
+    for header, justify in columns:
+        made.add_column(Text(header), justify=justify, overflow="fold")
+    return made
 
 
 def methods_table(report: Report) -> Table:
     ks = sorted({k for m in report.methods for k in m.scores})
-    tasks = max(m.tasks for m in report.methods)
-    table = Table(title=f"pass@k on {escape(report.dataset)} ({tasks} tasks), least to most successful")
-    table.add_column("method", no_wrap=True)
-    for name in ("solved", "%", *[f"pass@{k} % [95% CI]" for k in ks]):
-        table.add_column(name, justify="right")
+    headers = {k: fmt.score_header(k, [m.scores[k] for m in report.methods if k in m.scores]) for k in ks}
+    columns = [("method", "left"), ("solved", "right"), ("%", "right"), *[(headers[k][0], "right") for k in ks]]
     if report.baseline:
-        table.add_column(f"Δ pass@1 vs {escape(report.baseline.name)}, pp [95% CI]", justify="right")
-        table.add_column("McNemar p", justify="right")
+        columns += [(f"Δ pass@1 vs {report.baseline.name}, pp [95% CI]", "right"), ("McNemar p", "right")]
+    table = _table(f"pass@k on {report.dataset}: {report.scope}, least to most successful", columns)
     for m in report.methods:
-        row = [escape(label(m)), f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
-               *[fmt.score_cell(m.scores[k]) if k in m.scores else "-" for k in ks]]
+        row = [Text(label(m)), f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
+               *[fmt.score_cell(m.scores[k], headers[k][1]) if k in m.scores else "-" for k in ks]]
         if report.baseline:
             d = report.deltas.get(m.name)
             row += [fmt.points_interval(d.diff, d.diff_low, d.diff_high), fmt.p_value(d.p_value)] if d else \
-                   ["[dim]baseline[/]", ""]
+                   [Text("baseline", style="dim"), ""]
         table.add_row(*row, style="yellow" if m.run.oracle_feedback else None)
     return table
 
 
 def chain_table(report: Report) -> Table:
-    table = Table(title="chain impact (solved tasks)")
-    for name in ("method", "chained"):
-        table.add_column(name, no_wrap=True)
-    for name in ("before", "after", "change", "lost", "gained", "McNemar p"):
-        table.add_column(name, justify="right")
+    table = _table(f"chain impact (solved tasks, of {report.tasks})",
+                   [("method", "left"), ("chained", "left"),
+                    *[(name, "right") for name in ("before", "after", "change", "lost", "gained", "McNemar p")]])
     for (a, b), t in zip(report.pairs, report.pair_tests):
-        table.add_row(escape(a.name), escape(label(b)), f"{a.solved_count}/{a.tasks}", f"{b.solved_count}/{b.tasks}",
+        table.add_row(Text(label(a)), Text(label(b)), f"{a.solved_count}/{a.tasks}", f"{b.solved_count}/{b.tasks}",
                       f"{b.solved_count - a.solved_count:+d} ({fmt.points(b.solved_share - a.solved_share)})",
                       str(t.only_a), str(t.only_b), fmt.p_value(t.p_value))
     return table
 
 
 def significance_table(report: Report) -> Table:
-    table = Table(title=f"significance of every pair (A: the less successful; {report.resamples} bootstrap "
-                        f"resamples, seed {report.seed})")
-    for name in ("A", "B"):
-        table.add_column(name, no_wrap=True)
-    for name in ("only A", "only B", "McNemar p", "p (Holm)", "pass@1 B − A, pp [95% CI]"):
-        table.add_column(name, justify="right")
+    table = _table(f"significance of every pair (A: the less successful; {report.resamples} bootstrap resamples, "
+                   f"seed {report.seed})",
+                   [("A", "left"), ("B", "left"),
+                    *[(name, "right") for name in ("only A", "only B", "McNemar p", "p (Holm)",
+                                                   "pass@1 B − A, pp [95% CI]")]])
     for c in report.comparisons:
-        table.add_row(escape(c.a), escape(c.b), str(c.only_a), str(c.only_b), fmt.p_value(c.p_value),
+        table.add_row(Text(c.a), Text(c.b), str(c.only_a), str(c.only_b), fmt.p_value(c.p_value),
                       fmt.p_value(c.p_holm) + (" *" if c.significant else ""),
                       fmt.points_interval(c.diff, c.diff_low, c.diff_high),
                       style="bold" if c.significant else None)
     return table
 
 
-def footnotes(report: Report) -> list[str]:
-    notes = ["solved: sample 0 passed after the run's final round. * significant: Holm-adjusted McNemar p < 0.05."]
+def footnotes(report: Report) -> list[Text]:
+    notes = [Text("solved: sample 0 passed after the run's final round. * significant: Holm-adjusted McNemar "
+                  "p < 0.05.")]
+    notes.append(Text("95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
+                                                    for m in report.intervals) + "."))
+    for note, style in ((report.coverage_note(), "yellow"), (report.left_out_note(), "yellow")):
+        if note:
+            notes.append(Text(note, style=style))
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]
     if oracle:
-        notes.append(f"[yellow]{ORACLE_MARK} oracle feedback ({escape(', '.join(oracle))}): rounds after 0 were told "
-                     "the benchmark's own tests; not comparable with plain pass@k.[/]")
+        notes.append(Text(f"{ORACLE_MARK} oracle feedback ({', '.join(oracle)}): rounds after 0 were told the "
+                          "benchmark's own tests; not comparable with plain pass@k.", style="yellow"))
+    if any(not m.finished for m in report.methods):
+        notes.append(Text("(unfinished): the run's command did not run to the end; its numbers may change.",
+                          style="yellow"))
     return notes
+
+
+def files_note(report: Report) -> Text:
+    """What the report wrote, and which files of an earlier report in the same folder it removed."""
+    text = "wrote " + ", ".join(str(path) for path in report.files.values())
+    if report.removed:
+        text += "; removed from an earlier report there: " + ", ".join(report.removed)
+    return Text(text)

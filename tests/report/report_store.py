@@ -22,10 +22,14 @@ HUMANEVAL = [f"HumanEval/{i}" for i in range(164)]
 
 
 def make_run(store: Store, name: str, *, dataset: str = "humaneval", chain: int = 0, feedback: str = "visible",
-             n: int = 1, tasks: Iterable[str] = (), adapter: Optional[str] = None):
-    run = store.create_run(name, dataset, model="Qwen/Qwen2.5-Coder-0.5B-Instruct", backend="hf", adapter=adapter,
-                           prompt_mode="chat", feedback=feedback, chain=chain, samples_per_task=n, seed=0,
-                           config={"temperature": 0.0, "chain": chain, "feedback": feedback, "adapter": adapter},
+             n: int = 1, tasks: Iterable[str] = (), adapter: Optional[str] = None, ks: Optional[list[int]] = None,
+             model: str = "Qwen/Qwen2.5-Coder-0.5B-Instruct"):
+    """A run as bench stores it; `ks` goes into its config as bench stores it (None: a run stored before)."""
+    config = {"temperature": 0.0, "chain": chain, "feedback": feedback, "adapter": adapter}
+    if ks is not None:
+        config["ks"] = ks
+    run = store.create_run(name, dataset, model=model, backend="hf", adapter=adapter, prompt_mode="chat",
+                           feedback=feedback, chain=chain, samples_per_task=n, seed=0, config=config,
                            versions=VERSIONS)
     store.set_tasks(run.id, list(tasks))
     return run
@@ -40,14 +44,17 @@ def add(store: Store, run, task: str, sample: int, round: int, passed: bool) -> 
     store.add_execution(sample_id, "tests", status, passed, 0.05, {"status": status})
 
 
-def record(store: Store, run, pass_round: dict[str, Optional[int]], sample: int = 0) -> None:
-    """One sample per task: failed rounds until the round it passes (None: never), at most run.chain."""
+def record(store: Store, run, pass_round: dict[str, Optional[int]], sample: int = 0, finish: bool = True) -> None:
+    """One sample per task: failed rounds until the round it passes (None: never), at most run.chain; then the
+    run is finished, as bench finishes a run whose every sample was checked (`finish=False`: left unfinished)."""
     for task in store.task_ids(run.id):
         passes = pass_round.get(task)
         for r in range(run.chain + 1):
             add(store, run, task, sample, r, passes == r)
             if passes == r:
                 break
+    if finish:
+        store.finish_run(run.id)
 
 
 def _noisy_order(name: str, tasks: list[str], rank: dict[str, int]) -> list[str]:
@@ -88,5 +95,4 @@ def research_store(path: Path) -> Path:
                            feedback="hidden" if name.endswith("FEEDBACK") else "visible", tasks=HUMANEVAL,
                            adapter=None if method == "BASE" else f"adapters/{method.lower()}-lora")
             record(store, run, rounds[name])
-            store.finish_run(run.id)
     return path

@@ -18,7 +18,8 @@ from html.parser import HTMLParser
 from itertools import combinations
 
 import pytest
-from report_store import CHAIN, RESEARCH, make_run, record, research_pass_rounds, research_store
+from report_store import CHAIN, HUMANEVAL, RESEARCH, make_run, record, research_pass_rounds, research_store
+from tables import holds, parse_tables
 
 from codeforge.store import Store
 
@@ -250,3 +251,166 @@ def test_json_and_open_on_a_small_store(tmp_path):
     assert (tmp_path / "opened.txt").read_text().strip() == (out / "report.html").resolve().as_uri()
     assert "chain impact" in result.stderr  # the tables went to stderr
     assert not math.isnan(data["significance"][0]["diff_low"])
+
+
+def test_intervals_at_the_edges_have_width_and_every_form_names_them(tmp_path):
+    db = tmp_path / "e.db"
+    tasks = [f"T/{i}" for i in range(10)]
+    with Store.open(db) as store:
+        record(store, make_run(store, "ALL", tasks=tasks), {t: 0 for t in tasks})  # 10 of 10
+        record(store, make_run(store, "NONE", tasks=tasks), {})  # 0 of 10
+    result = codeforge("report", "--db", str(db), "--out", str(tmp_path / "o"), "--html", "--json",
+                       "--resamples", "200")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    methods = {m["name"]: m for m in data["methods"]}
+    full, empty = methods["ALL"]["pass_at_k"]["1"], methods["NONE"]["pass_at_k"]["1"]
+    assert (full["value"], full["high"], full["interval"]) == (1.0, 1.0, "wilson") and full["low"] < 0.75
+    assert (empty["value"], empty["low"], empty["interval"]) == (0.0, 0.0, "wilson") and empty["high"] > 0.25
+    assert methods["ALL"]["solved_interval"]["low"] == full["low"]
+    assert set(data["intervals"]) == {"wilson"} and "Wilson" in data["definitions"]["pass_at_k"]
+    assert re.search(r"pass@1 % \[95% Wilson\].*100\.0 \[72\.2, 100\.0\]", " ".join(result.stderr.split()))
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "pass@1 % [95% Wilson]" in page and "Wilson score interval (each task passed or not)" in page
+
+
+def research_subset_store(path):
+    """BASE and PDG on HumanEval's 164 tasks, and a 5-task run beside them."""
+    rounds = research_pass_rounds()
+    with Store.open(path) as store:
+        for name in ("BASE", "PDG"):
+            record(store, make_run(store, name, tasks=HUMANEVAL), rounds[name])
+        five = HUMANEVAL[:5]
+        record(store, make_run(store, "FIVE", tasks=five), {t: 0 for t in five})
+    return path, rounds
+
+
+def test_runs_over_different_task_sets_are_compared_on_the_shared_tasks_and_say_so(tmp_path):
+    db, rounds = research_subset_store(tmp_path / "s.db")
+    result = codeforge("report", "--db", str(db), "--out", str(tmp_path / "o"), "--html", "--json",
+                       "--resamples", "200")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["scope"] == "3 methods on the 5 tasks all of them cover (of 164)"
+    assert data["tasks"] == {"compared": 5, "covered": 164, "shared_only": True}
+    expected = {name: sum(1 for t in HUMANEVAL[:5] if rounds[name][t] == 0) for name in ("BASE", "PDG")}
+    solved = {m["name"]: (m["solved"], m["tasks"], m["run_tasks"]) for m in data["methods"]}
+    assert solved == {"BASE": (expected["BASE"], 5, 164), "PDG": (expected["PDG"], 5, 164), "FIVE": (5, 5, 5)}
+    assert data["methods"][-1]["name"] == "FIVE"  # 5 of 5 ranks above the others' share of the same 5 tasks
+    text = " ".join(result.stderr.split())
+    assert "pass@k on humaneval: 3 methods on the 5 tasks all of them cover (of 164)" in text
+    assert "Compared on the 5 tasks all 3 runs cover, of 164 any of them covers" in text
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "<title>codeforge report: humaneval, 3 methods on the 5 tasks all of them cover (of 164)</title>" in page
+    with Store.open(db) as store:
+        record(store, make_run(store, "OTHER", tasks=["X/1", "X/2"]), {})
+    refused = codeforge("report", "--db", str(db), "--runs", "FIVE,OTHER", "--out", str(tmp_path / "p"))
+    assert refused.returncode == 2 and not (tmp_path / "p").exists()
+    assert "the runs share no task, so there is nothing to compare: FIVE (5 tasks), OTHER (2 tasks)" in refused.stderr
+
+
+def test_unfinished_runs_are_left_out_unless_asked_for(tmp_path):
+    db = small_store(tmp_path / "s.db")
+    with Store.open(db) as store:
+        record(store, make_run(store, "HALFWAY", tasks=[f"T/{i}" for i in range(4)]), {"T/0": 0, "T/1": 0},
+               finish=False)
+        make_run(store, "SILENT", n=2, tasks=["T/0", "T/1"])
+    plain = codeforge("report", "--db", str(db), "--out", str(tmp_path / "a"), "--json", "--resamples", "200")
+    assert plain.returncode == 0, plain.stderr
+    data = json.loads(plain.stdout)
+    assert [m["name"] for m in data["methods"]] == ["BASE", "BASE_CHAIN"]
+    assert [(x["run"], x["reason"]) for x in data["left_out"]] == [("HALFWAY", "unfinished"),
+                                                                   ("SILENT", "no sample stored")]
+    assert "Left out: HALFWAY (unfinished), SILENT (no sample stored)." in " ".join(plain.stderr.split())
+    asked = codeforge("report", "--db", str(db), "--out", str(tmp_path / "b"), "--json", "--html",
+                      "--include-unfinished", "--resamples", "200")
+    assert asked.returncode == 0, asked.stderr
+    data = json.loads(asked.stdout)
+    assert [(m["name"], m["finished"]) for m in data["methods"]] == [
+        ("BASE", True), ("BASE_CHAIN", True), ("HALFWAY", False)]
+    assert "HALFWAY (unfinished)" in asked.stderr
+    assert "HALFWAY (unfinished)" in (tmp_path / "b" / "report.html").read_text()
+    named = codeforge("report", "--db", str(db), "--runs", "BASE,HALFWAY", "--out", str(tmp_path / "c"))
+    assert named.returncode == 2 and "run 'HALFWAY' on humaneval is unfinished" in named.stderr
+
+
+def test_a_later_report_removes_only_the_files_an_earlier_one_wrote(tmp_path):
+    db = small_store(tmp_path / "s.db")
+    out = tmp_path / "[b]out"  # a folder name rich would read as markup
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "mine.png").write_bytes(b"not the report's")
+    first = codeforge("report", "--db", str(db), "--out", str(out), "--heatmap", "--html", "--resamples", "200")
+    assert first.returncode == 0, first.stderr
+    assert {p.name for p in out.iterdir()} == {"notes.txt", "mine.png", "passed.png", "heatmap.png",
+                                              "chain_impact.png", "rounds.png", "significance.png", "report.json",
+                                              "report.html"}
+    assert f"wrote {out / 'passed.png'}" in " ".join(first.stdout.split())
+    second = codeforge("report", "--db", str(db), "--out", str(out), "--runs", "BASE", "--resamples", "200")
+    assert second.returncode == 0, second.stderr
+    assert {p.name for p in out.iterdir()} == {"notes.txt", "mine.png", "passed.png", "report.json"}
+    assert (out / "notes.txt").read_text() == "mine" and (out / "mine.png").read_bytes() == b"not the report's"
+    said = " ".join(second.stdout.split())
+    assert f"wrote {out / 'passed.png'}, {out / 'report.json'}" in said
+    assert ("removed from an earlier report there: chain_impact.png, heatmap.png, report.html, rounds.png, "
+            "significance.png") in said
+    assert json.loads((out / "report.json").read_text())["files"] == {"passed": "passed.png", "json": "report.json"}
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "report.json").write_text(json.dumps({"files": {"x": "keep.txt"}}))  # not a report's own listing
+    (foreign / "keep.txt").write_text("keep")
+    assert codeforge("report", "--db", str(db), "--out", str(foreign), "--resamples", "200").returncode == 0
+    assert (foreign / "keep.txt").read_text() == "keep"
+
+
+def test_report_tables_print_names_literally_and_fold_at_80_columns(tmp_path):
+    names = ["[red]x", "[/b]", "reference-humaneval-plus-long-run-name-a", "reference-humaneval-plus-long-run-name-b"]
+    tasks = [f"T/{i}" for i in range(30)]
+    with Store.open(tmp_path / "s.db") as store:
+        for i, name in enumerate(names):
+            record(store, make_run(store, name, tasks=tasks), {t: 0 for t in tasks[:5 + 7 * i]})
+        record(store, make_run(store, "[red]x_CHAIN", chain=1, tasks=tasks), {t: 1 for t in tasks[:20]})
+    result = codeforge("report", "--db", str(tmp_path / "s.db"), "--out", str(tmp_path / "o"), "--baseline", "[/b]",
+                       "--resamples", "200", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines() if not line.startswith("wrote ")) <= 80  # paths stay whole
+    methods, chain, significance = parse_tables(text)
+    for name in [*names, "[red]x_CHAIN"]:
+        assert holds(methods.column("method"), name), name
+    assert "Δpass@1vs[/b],pp[95%CI]" in methods.headers
+    assert holds(chain.column("method"), "[red]x") and holds(chain.column("chained"), "[red]x_CHAIN")
+    data = json.loads((tmp_path / "o" / "report.json").read_text())
+    for c in data["significance"]:
+        assert holds(significance.column("McNemar p"), f"{c['p_value']:.3g}")
+    assert all(holds(significance.column("A") + significance.column("B"), name) for name in names)
+
+
+def test_settings_come_from_a_config_file_and_pair_repeats(tmp_path):
+    db = small_store(tmp_path / "s.db")
+    with Store.open(db) as store:
+        record(store, make_run(store, "OTHER", chain=1, tasks=[f"T/{i}" for i in range(4)]), {"T/2": 1})
+    printed = codeforge("report", "--db", str(db), "--pair", "BASE:OTHER", "--pair", "BASE_CHAIN:OTHER",
+                        "--heatmap", "--print-config")
+    assert printed.returncode == 0, printed.stderr
+    config = tmp_path / "report.yaml"
+    config.write_text(printed.stdout)
+    assert "pair:\n- BASE:OTHER\n- BASE_CHAIN:OTHER\n" in printed.stdout and "json" not in printed.stdout
+    again = codeforge("report", "--config", str(config), "--print-config")
+    assert again.stdout == printed.stdout
+    made = codeforge("report", "--config", str(config), "--out", str(tmp_path / "o"), "--json", "--resamples", "200")
+    assert made.returncode == 0, made.stderr
+    data = json.loads(made.stdout)
+    assert [(c["method"], c["chained"]) for c in data["chain_impact"]] == [
+        ("BASE", "BASE_CHAIN"), ("BASE", "OTHER"), ("BASE_CHAIN", "OTHER")]
+    assert (tmp_path / "o" / "heatmap.png").exists()
+    bad = codeforge("report", "--db", str(db), "--runs", ",", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "--runs takes run names" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_an_error_quoting_a_name_prints_it_literally(tmp_path):
+    db = small_store(tmp_path / "s.db")
+    result = codeforge("report", "--db", str(db), "--runs", "[/b],[red]x", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "error: no run named '[/b]', '[red]x' in" in result.stderr

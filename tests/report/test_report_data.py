@@ -8,7 +8,9 @@ import math
 import pytest
 from report_store import add, make_run, record
 
+from codeforge.bench.scores import Interval
 from codeforge.report.build import build_report, report_json, write_report
+from codeforge.report.charts import label
 from codeforge.report.data import ReportError, chain_pairs, load_methods
 from codeforge.store import Store
 
@@ -37,14 +39,16 @@ def small_db(tmp_path):
             for sample in range(10):
                 passed = 1 <= sample <= 3 if TASKS[i] == "T/5" else sample < passing
                 add(store, c, TASKS[i], sample, 0, passed)
+        store.finish_run(c.id)
     return path
 
 
-def normal_interval(values):
-    mean = sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    half = 1.96 * sd / math.sqrt(len(values))
-    return mean, max(0.0, mean - half), min(1.0, mean + half)
+def wilson_interval(successes, total, z=1.959963984540054):
+    """The Wilson score interval, written out once more from its textbook form."""
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z / (1 + z * z / total) * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return centre - half, centre + half
 
 
 def test_methods_are_ordered_least_to_most_successful_with_exact_counts(small_db):
@@ -56,11 +60,15 @@ def test_methods_are_ordered_least_to_most_successful_with_exact_counts(small_db
     c, a, b = methods
     assert c.scores[1].value == pytest.approx(0.24) and c.scores[10].value == pytest.approx(0.5)
     assert sorted(a.scores) == [1]  # pass@10 needs 10 samples per task
-    mean, low, high = normal_interval([1.0] * 6 + [0.0] * 4)
-    assert (a.scores[1].value, a.scores[1].low, a.scores[1].high) == pytest.approx((mean, low, high))
+    low, high = wilson_interval(6, 10)  # one sample per task: a proportion of tasks
+    assert (a.scores[1].value, a.scores[1].low, a.scores[1].high) == pytest.approx((0.6, low, high))
+    assert a.scores[1].interval is Interval.wilson
     assert (a.solved_interval.low, a.solved_interval.high) == pytest.approx((low, high))
-    c_values = [p / 10 for p in [10, 5, 5, 0, 0, 3, 0, 0, 0, 1]]
-    assert (c.scores[1].low, c.scores[1].high) == pytest.approx(normal_interval(c_values)[1:])
+    assert (c.solved_interval.low, c.solved_interval.high) == pytest.approx(wilson_interval(4, 10))
+    # ten samples per task: fractional pass@1 per task, so a bootstrap over tasks; pass@10 is 0 or 1 per task
+    assert c.scores[1].interval is Interval.bootstrap and c.scores[1].low < 0.24 < c.scores[1].high
+    assert c.scores[10].interval is Interval.wilson
+    assert (c.scores[10].low, c.scores[10].high) == pytest.approx(wilson_interval(5, 10))
 
 
 def test_a_chained_run_counts_each_round_and_its_final_round(small_db):
@@ -113,6 +121,7 @@ def test_the_same_store_gives_the_same_bytes(small_db, tmp_path):
     assert outputs[0] == outputs[1]
     assert set(outputs[0]) == {"passed.png", "heatmap.png", "rounds.png", "significance.png", "report.json",
                                "report.html"}  # no X_CHAIN pair here: no chain chart
+    assert json.loads(outputs[0]["report.json"])["methods"][0]["pass_at_k"]["1"]["interval"] == "bootstrap"
     assert b"Software" not in outputs[0]["passed.png"]
 
 
@@ -122,19 +131,81 @@ def test_unsampled_and_unchecked_tasks_count_as_not_passed(tmp_path):
         add(store, run, "T/0", 0, 0, True)
         store.add_sample(run.id, "T/1", 0, 0, prompt="{}", raw_output="", code="x", finish_reason="stop",
                          prompt_tokens=1, completion_tokens=1, gen_seconds=0.1)  # never checked
-        (method,) = load_methods(store)
+        (method,) = load_methods(store, include_unfinished=True)
     assert method.solved == (True, False, False) and method.scores[1].value == pytest.approx(1 / 3)
 
 
-def test_pairs_compare_only_the_tasks_both_runs_cover(tmp_path):
+def test_runs_over_different_task_sets_are_compared_on_the_tasks_they_share(tmp_path):
     with Store.open(tmp_path / "s.db") as store:
-        record(store, make_run(store, "FULL", tasks=TASKS), {t: 0 for t in TASKS[:5]})
-        record(store, make_run(store, "HALF", tasks=TASKS[:4]), {"T/0": 0})
+        record(store, make_run(store, "FULL", tasks=TASKS), {t: 0 for t in TASKS[:5]})  # 5 of 10
+        record(store, make_run(store, "HALF", tasks=TASKS[:4]), {"T/0": 0})  # 1 of 4
+        record(store, make_run(store, "FULL_CHAIN", chain=1, tasks=TASKS),
+               {**{t: 0 for t in TASKS[:5]}, "T/3": 0, "T/8": 1, "T/9": 1})  # 7 of 10, but 4 of the 4 shared
+    report = build_report(tmp_path / "s.db", resamples=200)
+    data = report_json(report)
+    assert data["scope"] == "3 methods on the 4 tasks all of them cover (of 10)"
+    assert data["tasks"] == {"compared": 4, "covered": 10, "shared_only": True}
+    # every count over the same four tasks, never 5/10 beside 1/4
+    assert [(m["name"], m["solved"], m["tasks"], m["run_tasks"]) for m in data["methods"]] == [
+        ("HALF", 1, 4, 4), ("FULL", 4, 4, 10), ("FULL_CHAIN", 4, 4, 10)]
+    assert [m["pass_at_k"]["1"]["value"] for m in data["methods"]] == [0.25, 1.0, 1.0]
+    pairs = {(p["a"], p["b"]): p for p in data["significance"]}
+    assert (pairs[("HALF", "FULL")]["tasks"], pairs[("HALF", "FULL")]["only_b"]) == (4, 3)
+    (chain,) = data["chain_impact"]  # the chained run's gains on T/8 and T/9 are outside the shared tasks
+    assert (chain["before"], chain["after"], chain["change"], chain["change_pp"]) == (4, 4, 0, 0.0)
+    assert data["heatmap"]["tasks"] == ["T/0", "T/1", "T/2", "T/3"]
+    assert report.coverage_note() == ("Compared on the 4 tasks all 3 runs cover, of 10 any of them covers "
+                                      "(tasks per run: HALF 4, FULL 10, FULL_CHAIN 10).")
+    same = report_json(build_report(tmp_path / "s.db", names=["FULL", "FULL_CHAIN"], resamples=200))
+    assert same["scope"] == "2 methods on 10 tasks" and same["tasks"]["shared_only"] is False
+
+
+def test_runs_that_share_no_task_are_refused_by_name_and_task_count(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, make_run(store, "LOW", tasks=TASKS[:5]), {})
+        record(store, make_run(store, "HIGH", tasks=TASKS[5:] + ["T/10", "T/11"]), {})
+    with pytest.raises(ReportError, match=r"the runs share no task, so there is nothing to compare: LOW \(5 tasks\), "
+                                          r"HIGH \(7 tasks\)\. Choose runs over the same tasks with --runs"):
+        build_report(tmp_path / "s.db")
+
+
+def test_unfinished_runs_are_left_out_unless_asked_for(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        record(store, make_run(store, "DONE", tasks=TASKS), {"T/0": 0})
+        record(store, make_run(store, "HALFWAY", tasks=TASKS), {"T/0": 0, "T/1": 0}, finish=False)
+        make_run(store, "SILENT", n=2, tasks=TASKS[:2])  # the backend never answered: no sample at all
     data = report_json(build_report(tmp_path / "s.db", resamples=200))
-    (pair,) = data["significance"]
-    assert (pair["a"], pair["b"], pair["tasks"], pair["only_a"], pair["only_b"]) == ("HALF", "FULL", 4, 0, 3)
-    heat = dict(zip(data["heatmap"]["tasks"], data["heatmap"]["cells"]))
-    assert heat["T/9"] == [None, 0]  # HALF never ran T/9
+    assert [m["name"] for m in data["methods"]] == ["DONE"]
+    assert data["left_out"] == [{"run": "HALFWAY", "tasks": 10, "samples": 10, "reason": "unfinished"},
+                                {"run": "SILENT", "tasks": 2, "samples": 0, "reason": "no sample stored"}]
+    asked = build_report(tmp_path / "s.db", include_unfinished=True, resamples=200)
+    data = report_json(asked)
+    assert [(m["name"], m["finished"], m["solved"]) for m in data["methods"]] == [("DONE", True, 1),
+                                                                                ("HALFWAY", False, 2)]
+    assert [x["run"] for x in data["left_out"]] == ["SILENT"]  # nothing to compare, even when asked
+    assert [label(m) for m in asked.methods] == ["DONE", "HALFWAY (unfinished)"]
+    with pytest.raises(ReportError, match="run 'HALFWAY' on humaneval is unfinished: .*--include-unfinished"):
+        build_report(tmp_path / "s.db", names=["DONE", "HALFWAY"])
+    with pytest.raises(ReportError, match="run 'SILENT' on humaneval is unfinished and stored no sample"):
+        build_report(tmp_path / "s.db", names=["SILENT"], include_unfinished=True)
+    with Store.open(tmp_path / "only.db") as store:
+        record(store, make_run(store, "HALFWAY", tasks=TASKS), {}, finish=False)
+    with pytest.raises(ReportError, match=r"no finished run to report on in .*: HALFWAY \(unfinished\).*"
+                                          "--include-unfinished"):
+        build_report(tmp_path / "only.db")
+
+
+def test_stored_ks_choose_the_pass_at_k_columns(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        for name, ks in (("OLD", None), ("ONE", [1]), ("FIVE", [1, 5])):
+            run = make_run(store, name, n=10, tasks=TASKS[:3], ks=ks)
+            for t in TASKS[:3]:
+                for sample in range(10):
+                    add(store, run, t, sample, 0, sample < 3)
+            store.finish_run(run.id)
+    with Store.open(tmp_path / "s.db", create=False) as store:
+        by_name = {m.name: sorted(m.scores) for m in load_methods(store)}
+    assert by_name == {"OLD": [1, 10], "ONE": [1], "FIVE": [1, 5]}  # runs stored before ks: 1, 10, 100
 
 
 def test_chain_pairs_by_name_and_by_hand(tmp_path):

@@ -1,0 +1,100 @@
+"""What one report holds, and the definitions every form of it (terminal, report.json, the page) states.
+
+build.py makes a `Report`; terminal.py, html.py and report.json only read one. Kept apart from build.py so
+that imports go one way: build -> html -> document, never back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from ..bench.scores import INTERVAL_TEXT, Interval
+from .data import LeftOut, MethodResult, Selection
+from .stats import Comparison
+
+DEFINITIONS = {
+    "tasks": "methods are compared on the same tasks only: those every method of the report covers; when runs "
+             "cover different task sets, the report says how many tasks that leaves",
+    "solved": "a task is solved by a method when its first sample (sample 0) passed the benchmark's tests after "
+              "the run's final round; counts, percentages, the heatmap and McNemar's test use this",
+    "solved_interval": "the Wilson score 95% interval of the solved share",
+    "passed_after_round": "a sample counts as passed after round r when any of its rounds up to r passed",
+    "pass_at_k": "unbiased pass@k over all samples (Chen et al. 2021), with a 95% interval over tasks: Wilson's "
+                 "when every task's value is 0 or 1, else a percentile bootstrap over tasks",
+    "wilson": INTERVAL_TEXT[Interval.wilson] + ": right at 0% and 100%, where a normal approximation has no width",
+    "bootstrap_interval": INTERVAL_TEXT[Interval.bootstrap],
+    "mcnemar": "exact two-sided McNemar test on the tasks only one of the two methods solved",
+    "holm": "Holm step-down correction over all pairs; significant means Holm-adjusted p < 0.05",
+    "bootstrap": "paired bootstrap over tasks of the difference in pass@1 (B - A), 95% percentile interval",
+    "unfinished": "a run whose command did not run to the end, or that stored no sample; left out unless "
+                  "--include-unfinished, and marked where it is shown",
+    "oracle_feedback": "the run's later rounds were told the benchmark's own (hidden) tests: not comparable with "
+                       "plain pass@k",
+}
+
+
+@dataclass
+class Report:
+    db: Path
+    dataset: str
+    methods: list[MethodResult]  # least to most successful
+    comparisons: list[Comparison]  # every pair, A weaker or equal
+    pairs: list[tuple[MethodResult, MethodResult]]  # (method, chained version)
+    pair_tests: list[Comparison]  # one per pair, A = the method, B = its chained version
+    baseline: Optional[MethodResult]
+    deltas: dict[str, Comparison]  # method -> (baseline vs method), when there is a baseline
+    resamples: int
+    seed: int
+    selection: Selection  # which tasks are compared, and the runs left out
+    files: dict[str, Path] = field(default_factory=dict)  # chart or page -> where it was written
+    removed: list[str] = field(default_factory=list)  # files of an earlier report in the same folder
+
+    @property
+    def chained(self) -> list[MethodResult]:
+        return [m for m in self.methods if m.chained]
+
+    @property
+    def tasks(self) -> int:
+        """The number of tasks every number compares."""
+        return self.methods[0].tasks
+
+    @property
+    def covered(self) -> int:
+        """The number of tasks any method of the report covers."""
+        return self.selection.covered
+
+    @property
+    def shared_only(self) -> bool:
+        return self.tasks < self.covered
+
+    @property
+    def scope(self) -> str:
+        return self.selection.scope
+
+    @property
+    def left_out(self) -> list[LeftOut]:
+        return self.selection.left_out
+
+    @property
+    def intervals(self) -> list[Interval]:
+        """The interval methods the report's scores use, in a fixed order (the solved share: Wilson)."""
+        used = {Interval.wilson} | {s.interval for m in self.methods for s in m.scores.values()}
+        return [m for m in Interval if m in used and m is not Interval.none]
+
+    def coverage_note(self) -> Optional[str]:
+        """Which runs cover which tasks, when not all of them cover the same ones."""
+        if not self.shared_only:
+            return None
+        runs = ", ".join(f"{m.name} {m.run_tasks}" for m in self.methods)
+        return (f"Compared on the {self.tasks} tasks all {len(self.methods)} runs cover, of {self.covered} any of "
+                f"them covers (tasks per run: {runs}).")
+
+    def left_out_note(self) -> Optional[str]:
+        if not self.left_out:
+            return None
+        runs = ", ".join(f"{x.run.name} ({x.reason})" for x in self.left_out)
+        hint = " --include-unfinished adds unfinished runs that stored samples." \
+            if any(x.reason == "unfinished" for x in self.left_out) else ""
+        return f"Left out: {runs}.{hint}"
