@@ -17,8 +17,7 @@ from ..models.base import Sampling
 from ..models.options import ModelOptions
 from ..sandbox.settings import Isolation
 from .feedback import FeedbackSource
-
-DEFAULT_KS = (1, 10, 100)
+from .scores import DEFAULT_KS
 DATA, SAMPLING, FEEDBACK, SANDBOX, STORE = "Dataset", "Sampling", "Feedback rounds", "Sandbox", "Store"
 
 

@@ -13,11 +13,11 @@ Two sources, recorded with every sample and every run:
 
 from __future__ import annotations
 
-import re
 from enum import Enum
 from typing import Optional
 
 from ..store import NO_CODE, Execution
+from .failure import python_frames
 
 MAX_CHARS = 2000  # of tool output quoted back to the model: the end of a traceback is what matters
 
@@ -37,41 +37,14 @@ def _tail(text: str, limit: int = MAX_CHARS) -> str:
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
-def _test_output(result: dict) -> str:
+def _test_output(result: dict, code: Optional[str]) -> str:
     """The useful part of a run's output: failing Go tests' own output, else stderr, else stdout."""
     failing = [t for t in result.get("details", {}).get("tests", []) or []
                if isinstance(t, dict) and t.get("outcome") not in ("passed", "skipped")]
     outputs = [str(t.get("output", "")).strip() for t in failing if t.get("output")]
     if outputs:
         return "\n".join(outputs)
-    return without_harness_frames((result.get("stderr") or "").strip() or (result.get("stdout") or "").strip())
-
-
-HARNESS_MARK = "_codeforge_"  # every name the example-checking code defines starts so (tasks/examples.py)
-_FRAME = re.compile(r'^\s*File ".*", line \d+, in ')
-
-
-def without_harness_frames(output: str) -> str:
-    """A Python traceback without the frames of codeforge's own checking code: the model is told where its
-    code failed and what the example expected, not how the harness compared the values."""
-    lines = output.splitlines()
-    kept: list[str] = []
-    i = 0
-    while i < len(lines):
-        if _FRAME.match(lines[i]):
-            frame = [lines[i]]
-            i += 1
-            while i < len(lines) and lines[i].startswith("    ") and not _FRAME.match(lines[i]):
-                frame.append(lines[i])  # the source line and its ^^^ markers
-                i += 1
-            if not any(HARNESS_MARK in line for line in frame[1:]):
-                kept.extend(frame)
-            continue
-        kept.append(lines[i])
-        i += 1
-    if kept and kept[0].startswith("Traceback") and (len(kept) == 1 or not _FRAME.match(kept[1])):
-        kept = kept[1:]  # no frame of the model's own left: the error line says it all
-    return "\n".join(kept)
+    return python_frames((result.get("stderr") or "").strip() or (result.get("stdout") or "").strip(), code)
 
 
 def _memory_errors(result: dict) -> str:
@@ -83,7 +56,7 @@ def _memory_errors(result: dict) -> str:
     return "\n".join(lines)
 
 
-def describe(execution: Optional[Execution], raw_output: str = "") -> str:
+def describe(execution: Optional[Execution], raw_output: str = "", code: Optional[str] = None) -> str:
     """What went wrong, in words a model can act on."""
     if execution is None:
         return "The answer could not be checked."
@@ -102,21 +75,21 @@ def describe(execution: Optional[Execution], raw_output: str = "") -> str:
     if status == "output_limit":
         return "The code printed far too much output and was stopped."
     if status == "compile_error":
-        output = _test_output(result)
+        output = _test_output(result, code)
         if "SyntaxError" in output or "IndentationError" in output:
             return "The code has a syntax error:\n" + _tail(output)
         return "The code does not compile:\n" + _tail(output)
     if status == "memory_error":
         return "The code has memory errors (Valgrind):\n" + _memory_errors(result)
-    output = _test_output(result)
+    output = _test_output(result, code)
     if "SyntaxError" in output or "IndentationError" in output:
         return "The code has a syntax error:\n" + _tail(output)
     return "The code fails:\n" + _tail(output) if output else "The code fails (no output)."
 
 
-def feedback_text(source: FeedbackSource, executions: dict, raw_output: str = "") -> str:
+def feedback_text(source: FeedbackSource, executions: dict, raw_output: str = "", code: Optional[str] = None) -> str:
     """The feedback for a failed sample from its stored executions (purpose -> Execution)."""
     tested = executions.get("tests")
     if tested is not None and tested.status == NO_CODE:
         return describe(tested, raw_output)
-    return describe(executions.get(purpose_for(source)), raw_output)
+    return describe(executions.get(purpose_for(source)), raw_output, code)

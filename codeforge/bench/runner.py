@@ -143,7 +143,8 @@ class BenchRunner:
         seed = sample_seed(self.settings.seed, task.task_id, sample, round)
         feedback = None
         if previous is not None:
-            feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output)
+            feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output,
+                                     previous.code)
             attempt = previous.code if previous.code is not None else previous.raw_output
         if self.mode is PromptMode.base:
             text = task.prompt if previous is None else base_feedback_prompt(task.prompt, language, attempt, feedback)
@@ -167,7 +168,8 @@ class BenchRunner:
         prompt = json.dumps({"text": request.text} if self.mode is PromptMode.base
                             else {"messages": list(request.messages), "prefill": request.prefill},
                             ensure_ascii=False)
-        feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output) \
+        feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output,
+                                     previous.code) \
             if previous is not None else None
         raw = generation.text if reason is not FinishReason.error else f"[generation failed] {generation.error}"
         sample_id = self.store.add_sample(

@@ -229,7 +229,7 @@ def print_run(console: Console, store: Store, run: RunRecord) -> None:
 
 
 def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> None:
-    from ..report.failure import failure_cause
+    from ..bench.failure import failure_cause
 
     samples = store.samples(run.id, task_id)
     if not samples:
@@ -260,7 +260,7 @@ def run_detail_json(store: Store, run: RunRecord, task_id: Optional[str]) -> dic
         detail["tasks"] = [{**row, "last_status": row["last_status"].value if row["last_status"] else None}
                            for row in task_rows(store, run)]
     else:
-        from ..report.failure import failure_cause
+        from ..bench.failure import failure_cause
 
         detail["samples"] = [{"sample": s.sample, "round": s.round, "prompt": json.loads(s.prompt),
                               "raw_output": s.raw_output, "code": s.code, "finish_reason": s.finish_reason,

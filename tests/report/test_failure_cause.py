@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from report_store import make_run
 
-from codeforge.report.failure import MAX_LINES, failure_cause
+from codeforge.bench.failure import MAX_LINES, failure_cause
 from codeforge.store import Execution, Store
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

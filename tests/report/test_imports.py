@@ -76,7 +76,7 @@ def test_no_import_cycle_through_the_report_or_the_scores():
 
 def test_listing_and_showing_runs_loads_no_orchestrator():
     code = ("import sys, codeforge.commands.bench_view, codeforge.commands.report, codeforge.report.build, "
-            "codeforge.report.terminal, codeforge.report.failure\n"
+            "codeforge.report.terminal, codeforge.bench.failure\n"
             "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('codeforge'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert "codeforge.bench.scores" in loaded

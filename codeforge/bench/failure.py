@@ -1,4 +1,4 @@
-"""Why a stored sample failed, for people: from the sandbox result of its tests execution, the part that says
+"""Why a stored sample failed, for people (`bench show`) and, in part, for the model (bench/feedback.py): from the sandbox result of its tests execution, the part that says
 what went wrong (the failing assertion, the traceback, the compiler's message, Valgrind's errors), trimmed to
 its useful tail.
 
@@ -18,6 +18,7 @@ from ..store import Execution
 from ..vocabulary import SampleStatus
 
 MAX_LINES = 40
+HARNESS_NAMES = "_codeforge_"  # what the names of codeforge's example-checking code start with (tasks/examples.py)
 MAX_CHARS = 4000
 
 _FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+(?:, in (?P<function>.*))?$')
@@ -70,7 +71,7 @@ def _output(result: dict, code: Optional[str]) -> str:
                if isinstance(t, dict) and t.get("outcome") not in ("passed", "skipped") and t.get("output")]
     text = "\n".join(failing) if failing else _streams(result)
     text = "\n".join(line for line in text.splitlines() if not _VALGRIND.match(line))
-    return _trim(_clean(_go_frames(_python_frames(text, code))))
+    return _trim(_clean(_go_frames(python_frames(text, code))))
 
 
 def _clean(text: str) -> str:
@@ -100,7 +101,7 @@ def _memory_errors(details: dict) -> str:
     return "\n".join(lines)
 
 
-def _python_frames(text: str, code: Optional[str]) -> str:
+def python_frames(text: str, code: Optional[str]) -> str:
     """Each Python traceback in `text` with only the frames worth showing (see the module's docstring)."""
     lines = text.splitlines()
     if not any(_FRAME.match(line) for line in lines):
@@ -133,8 +134,9 @@ def _kept_frames(frames: list, own: set, bare: bool) -> list[str]:
 
     mine = [i for i, (_, function, body) in enumerate(frames) if function is None or source(body) in own]
     keep = set(mine)
-    if mine and mine[0] > 0 and frames[mine[0] - 1][0] == frames[mine[0]][0]:
-        keep.add(mine[0] - 1)  # the test line that called into the program, in the same file
+    caller = mine[0] - 1 if mine else -1
+    if caller >= 0 and frames[caller][0] == frames[mine[0]][0] and HARNESS_NAMES not in source(frames[caller][2]):
+        keep.add(caller)  # the dataset's test line that called into the program, in the same file
     if bare:
         keep.add(len(frames) - 1)  # `assert ...` with no message: the line is the message
     out = []
