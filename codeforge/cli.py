@@ -82,6 +82,6 @@ def run(command) -> int:
         Console(stderr=True).print(Text.assemble(("error:", "bold red"), f" {message}{hint}"), soft_wrap=True,
                                    highlight=False)
         return exc.exit_code
-    except errors.Abort:
+    except typer.Abort:
         return 1
     return code if isinstance(code, int) else 0

@@ -34,17 +34,19 @@ class ConfigError(ValueError):
 def setting(default: Any = dataclasses.MISSING, help: str = "", *, flags: tuple[str, ...] = (),
             env: Optional[str] = None, identity: bool = False, argument: bool = False,
             min: Optional[float] = None, max: Optional[float] = None, panel: Optional[str] = None,
-            stored: bool = True, hidden: bool = False) -> Any:
+            stored: bool = True, hidden: bool = False, repeat: bool = False) -> Any:
     """A dataclass field with what its command line option needs.
 
     flags: option names (default: `--field-name`); env: an environment variable that sets it; identity: part
     of a stored run's identity; argument: a positional argument instead of an option; min/max: limits;
-    panel: the group it is listed under in --help; stored: written by --print-config and into stored runs.
+    panel: the group it is listed under in --help; stored: written by --print-config and into stored runs;
+    repeat: a tuple field given as the option repeated (`--pair A:B --pair C:D`) instead of comma-separated.
     """
     if not help:
         raise TypeError("every setting needs a help text")
     metadata = {"help": help, "flags": tuple(flags), "env": env, "identity": identity, "argument": argument,
-                "min": min, "max": max, "panel": panel, "stored": stored, "hidden": hidden}
+                "min": min, "max": max, "panel": panel, "stored": stored, "hidden": hidden,
+                "repeat": repeat}
     if isinstance(default, (list, dict, set)):
         raise TypeError("use a tuple for a setting that holds several values")
     return dataclasses.field(default=default, metadata=metadata)

@@ -40,8 +40,9 @@ def invoke(*args: str):
     return runner.invoke(app, list(args), env={"COLUMNS": "250"})
 
 
-# Settings that are valid only together with another one.
+# Settings that are valid only together with another one, and values of a given form.
 COMPANIONS = {"--depth": ("--kind", "ast"), "--types": ("--kind", "ast")}
+FORMS = {"--pair": "A:B"}
 
 
 def required_arguments(cls, tmp_path: Path) -> list[str]:
@@ -97,7 +98,8 @@ def test_print_config_fed_back_through_config_gives_the_same_settings(words, cal
     cls = callback.settings_class
     arguments = required_arguments(cls, tmp_path)
     hints = typing.get_type_hints(cls)
-    changes = [()] + [(option_names(f)[0].split("/")[0], other_value(f, hints[f.name]))
+    changes = [()] + [(option_names(f)[0].split("/")[0],
+                       FORMS.get(option_names(f)[0]) or other_value(f, hints[f.name]))
                       for f in cls.settings_fields()
                       if f.metadata["stored"] and not f.metadata["argument"] and f.default is not dataclasses.MISSING]
     for change in changes:

@@ -15,7 +15,7 @@ import functools
 import inspect
 import typing
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional
 
 from ..config import ConfigError, Settings, is_sequence, unwrap_optional, coerce, dump_yaml, plain, \
     read_config_file
@@ -35,7 +35,10 @@ def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
     meta = field.metadata
     inner, _ = unwrap_optional(annotation)
     default = field.default
-    if is_sequence(inner):
+    if is_sequence(inner) and meta["repeat"]:
+        annotation = List[typing.get_args(inner)[0]]  # the option given once per value
+        default = list(default) if default else []
+    elif is_sequence(inner):
         # Several values are one comma-separated option on the command line.
         annotation = Optional[str]
         default = ",".join(str(plain(v)) for v in default) if default else None
@@ -58,9 +61,10 @@ def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
 
 
 def settings_command(app, name: str, cls: type[Settings], *, config_file: bool = True, context: bool = False,
-                     **command_kwargs) -> Callable:
+                     callback: bool = False, **command_kwargs) -> Callable:
     """Register `body(config)` (or `body(ctx, config)` with `context=True`) as the command `name` of `app`,
-    its options made from `cls`. With `config_file`, it also takes --config and --print-config."""
+    its options made from `cls`. With `config_file`, it also takes --config and --print-config. With
+    `callback`, the body is `app`'s own callback: the sub-app is the command (`codeforge report [OPTIONS]`)."""
 
     def decorate(body: Callable) -> Callable:
         import typer
@@ -102,6 +106,8 @@ def settings_command(app, name: str, cls: type[Settings], *, config_file: bool =
         command.__annotations__ = {"ctx": typer.Context, **annotations}
         command.settings_class = cls  # for tools and tests that walk the commands
         command.takes_config_file = config_file
+        if callback:
+            return app.callback(invoke_without_command=True, **command_kwargs)(command)
         return app.command(name, **command_kwargs)(command)
 
     return decorate

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
-from typing import List
 
 import click
 import typer
@@ -27,31 +25,7 @@ class _OneCommand(TyperGroup):
 app = typer.Typer(cls=_OneCommand)
 
 
-class _Callback:
-    """Lets settings_command register the sub-app's callback, where it would register a command: the report
-    is the sub-app itself. Options named in `repeatable` are given once per value (`--pair A:B --pair C:D`)."""
-
-    def __init__(self, target: typer.Typer, repeatable: tuple[str, ...] = ()):
-        self.target, self.repeatable = target, repeatable
-
-    def command(self, name: str, **kwargs):
-        def register(function):
-            signature = inspect.signature(function)
-            parameters = []
-            for parameter in signature.parameters.values():
-                if parameter.name in self.repeatable:
-                    option = parameter.default
-                    parameter = parameter.replace(annotation=List[str], default=typer.Option(
-                        [], *option.param_decls, help=option.help, rich_help_panel=option.rich_help_panel))
-                    function.__annotations__[parameter.name] = List[str]
-                parameters.append(parameter)
-            function.__signature__ = signature.replace(parameters=parameters)
-            return self.target.callback(invoke_without_command=True, **kwargs)(function)
-
-        return register
-
-
-@settings_command(_Callback(app, repeatable=("pair",)), "report", ReportConfig)
+@settings_command(app, "report", ReportConfig, callback=True)
 def report(config: ReportConfig) -> None:
     """Charts, pass@k tables and significance tests from the stored runs, as PNG, JSON and one HTML page.
 

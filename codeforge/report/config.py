@@ -20,14 +20,12 @@ def _pair(text: str) -> tuple[str, str]:
 class ReportConfig(Settings):
     """`codeforge report`."""
 
-    command = "codeforge report"
-
     runs: Optional[tuple[str, ...]] = setting(None, "Only these runs, comma-separated (default: all).")
     dataset: Optional[str] = setting(None, "The dataset, when runs cover several.")
     baseline: Optional[str] = setting(None, "Add each method's difference from this run (pass@1, with interval "
                                             "and McNemar p).")
     pair: tuple[str, ...] = setting((), "Show run B as run A's chained version, given as A:B (X and X_CHAIN pair "
-                                        "by themselves). Repeatable.")
+                                        "by themselves). Repeatable.", repeat=True)
     out: Path = setting(Path("runs") / "report", "Folder for the PNGs, report.json and report.html; files an "
                                                  "earlier report wrote there and this one does not are removed.")
     heatmap: bool = setting(False, "Also draw every task by every method.")
@@ -42,6 +40,7 @@ class ReportConfig(Settings):
     json: bool = setting(False, "Print report.json on stdout (tables go to stderr).", stored=False)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.runs is not None and not self.runs:
             raise ValueError("--runs takes run names separated by commas, like BASE,PDG_CHAIN")
         self.pairs  # each one must read as A:B
