@@ -180,3 +180,25 @@ def test_a_model_backend_without_its_extra_names_the_pip_install(tmp_path):
                                                "--db", str(tmp_path / "c.db"), cwd=tmp_path)
     assert result.returncode == 2
     assert "pip install 'codeforge[hf]'" in result.stderr and "Traceback" not in result.stderr
+
+
+# The module each declared distribution provides (pyproject.toml: dependencies and extras).
+DECLARED = {"typer", "rich", "docker", "pydantic", "networkx", "matplotlib", "numpy", "yaml", "dotenv", "tomli",
+            "tree_sitter", "tree_sitter_python", "tree_sitter_go", "tree_sitter_c", "tree_sitter_cpp",
+            "torch", "transformers", "peft", "accelerate", "bitsandbytes", "trl", "datasets", "vllm",
+            "huggingface_hub",  # comes with transformers and datasets
+            "requests"}  # comes with docker, whose errors it raises
+
+
+def test_every_package_the_code_imports_is_declared():
+    """A package that is only there because another one pulled it in (click came with the dev tools) breaks
+    a plain `pip install codeforge`."""
+    stray = set()
+    for path in PACKAGE.rglob("*.py"):
+        if "runner" in path.relative_to(PACKAGE).parts:
+            continue  # the in-container runner imports only the standard library and its own files
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            stray |= {n.split(".")[0] for n in names} - DECLARED - set(sys.stdlib_module_names) - {"codeforge"}
+    assert stray == set()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -19,7 +18,7 @@ class _OneCommand(TyperGroup):
     """`codeforge report [OPTIONS]`: a sub-app (so cli.py adds it like every other) that is one command."""
 
     def collect_usage_pieces(self, ctx):
-        return click.Command.collect_usage_pieces(self, ctx)
+        return super(TyperGroup, self).collect_usage_pieces(ctx)  # a command's usage: no COMMAND [ARGS]
 
 
 app = typer.Typer(cls=_OneCommand)
