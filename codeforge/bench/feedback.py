@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Optional
 
 from ..store import NO_CODE, Execution
+from ..vocabulary import Purpose
 from .failure import python_frames
 
 MAX_CHARS = 2000  # of tool output quoted back to the model: the end of a traceback is what matters
@@ -27,9 +28,9 @@ class FeedbackSource(str, Enum):
     hidden = "hidden"
 
 
-def purpose_for(source: FeedbackSource) -> str:
+def purpose_for(source: FeedbackSource) -> Purpose:
     """Which stored execution a feedback source reads: the benchmark's tests or the visible examples."""
-    return "tests" if source is FeedbackSource.hidden else "visible"
+    return Purpose.tests if source is FeedbackSource.hidden else Purpose.visible
 
 
 def _tail(text: str, limit: int = MAX_CHARS) -> str:
@@ -89,7 +90,7 @@ def describe(execution: Optional[Execution], raw_output: str = "", code: Optiona
 
 def feedback_text(source: FeedbackSource, executions: dict, raw_output: str = "", code: Optional[str] = None) -> str:
     """The feedback for a failed sample from its stored executions (purpose -> Execution)."""
-    tested = executions.get("tests")
+    tested = executions.get(Purpose.tests)
     if tested is not None and tested.status == NO_CODE:
         return describe(tested, raw_output)
     return describe(executions.get(purpose_for(source)), raw_output, code)

@@ -24,7 +24,7 @@ from ..sandbox.engine import SandboxUnavailable
 from ..sandbox.jobs import Job, Status
 from ..store import NO_CODE, RunRecord, SampleRecord, Store
 from ..tasks.base import JobSpec, Task
-from ..vocabulary import FinishReason
+from ..vocabulary import FinishReason, Purpose
 from .config import BenchConfig
 from .feedback import FeedbackSource, feedback_text
 from .scores import RoundSummary, summarize
@@ -104,7 +104,7 @@ class BenchRunner:
                 previous = index.get((task.task_id, sample, round - 1))
                 if round > 0 and (previous is None or previous.tested is None or previous.passed):
                     continue  # solved earlier, or its earlier round is unfinished (sandbox error)
-                if round > 0 and self._wants_visible(previous, round - 1) and "visible" not in previous.executions:
+                if round > 0 and self._wants_visible(previous, round - 1) and Purpose.visible not in previous.executions:
                     continue  # its feedback could not be built (sandbox error); the next run of the command will
                 current = index.get((task.task_id, sample, round))
                 if current is None:
@@ -130,7 +130,7 @@ class BenchRunner:
     def _missing_executions(self, record: SampleRecord, round: int) -> bool:
         if record.tested is None:
             return True
-        return self._wants_visible(record, round) and "visible" not in record.executions
+        return self._wants_visible(record, round) and Purpose.visible not in record.executions
 
     def _wants_visible(self, record: SampleRecord, round: int) -> bool:
         """Visible feedback is needed for a failed sample that gets another round."""
@@ -183,24 +183,24 @@ class BenchRunner:
 
     # execution --------------------------------------------------------------------------------------------
 
-    def _job(self, record: SampleRecord, purpose: str) -> Job:
+    def _job(self, record: SampleRecord, purpose: Purpose) -> Job:
         task = self.by_id[record.task_id]
-        spec: JobSpec = task.test_job(record.code) if purpose == "tests" else task.visible_job(record.code)
-        return Job(id=f"{self.run.id}:{record.id}:{purpose}", language=spec.language, files=spec.files,
+        spec: JobSpec = task.test_job(record.code) if purpose is Purpose.tests else task.visible_job(record.code)
+        return Job(id=f"{self.run.id}:{record.id}:{purpose.value}", language=spec.language, files=spec.files,
                    action=spec.action, timeout_s=self.settings.timeout_s or spec.timeout_s,
                    memory_mb=self.settings.memory_mb)
 
     def _submit(self, record: SampleRecord, round: int, pending: dict) -> None:
         if record.tested is None:
             if record.code is None:
-                self.store.add_execution(record.id, "tests", NO_CODE, False, 0.0, {})
+                self.store.add_execution(record.id, Purpose.tests, NO_CODE, False, 0.0, {})
                 self.reporter.executed(False)
                 record = self._reload(record)
             else:
-                pending[self.sandbox.submit(self._job(record, "tests"))] = (record, "tests")
+                pending[self.sandbox.submit(self._job(record, Purpose.tests))] = (record, Purpose.tests)
                 return
-        if self._wants_visible(record, round) and "visible" not in record.executions:
-            pending[self.sandbox.submit(self._job(record, "visible"))] = (record, "visible")
+        if self._wants_visible(record, round) and Purpose.visible not in record.executions:
+            pending[self.sandbox.submit(self._job(record, Purpose.visible))] = (record, Purpose.visible)
 
     def _harvest(self, pending: dict, round: int, block: bool) -> None:
         done, _ = wait(list(pending), timeout=None if block else 0, return_when=FIRST_COMPLETED)
@@ -218,7 +218,7 @@ class BenchRunner:
                 continue
             self.store.add_execution(record.id, purpose, result.status.value, result.passed, result.duration_s,
                                      json.loads(result.to_json()))
-            if purpose == "tests":
+            if purpose is Purpose.tests:
                 self.reporter.executed(result.passed)
                 self._submit(self._reload(record), round, pending)
 

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
+from ..vocabulary import Purpose, SampleStatus
+
 SCHEMA_VERSION = 1
-NO_CODE = "no_code"  # the status of an answer that held no code to run
+NO_CODE = SampleStatus.no_code.value  # the status of an answer that held no code to run
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -143,7 +145,7 @@ class SampleRecord:
 
     @property
     def tested(self) -> Optional[Execution]:
-        return self.executions.get("tests")
+        return self.executions.get(Purpose.tests.value)
 
     @property
     def passed(self) -> bool:
@@ -281,7 +283,7 @@ class Store:
     def add_execution(self, sample_id: int, purpose: str, status: str, passed: bool, duration_s: float,
                       result: dict) -> None:
         self._write("INSERT OR REPLACE INTO executions VALUES (?,?,?,?,?,?,?)",
-                    (sample_id, purpose, status, int(passed), duration_s, json.dumps(result), time.time()))
+                    (sample_id, Purpose(purpose).value, SampleStatus(status).value, int(passed), duration_s, json.dumps(result), time.time()))
 
     def samples(self, run_id: int, task_id: Optional[str] = None) -> list[SampleRecord]:
         """Every sample of the run (of one task), by task position, sample index, round."""
