@@ -186,9 +186,8 @@ class BenchRunner:
     def _job(self, record: SampleRecord, purpose: Purpose) -> Job:
         task = self.by_id[record.task_id]
         spec: JobSpec = task.test_job(record.code) if purpose is Purpose.tests else task.visible_job(record.code)
-        return Job(id=f"{self.run.id}:{record.id}:{purpose.value}", language=spec.language, files=spec.files,
-                   action=spec.action, timeout_s=self.settings.timeout_s or spec.timeout_s,
-                   memory_mb=self.settings.memory_mb)
+        return spec.job(f"{self.run.id}:{record.id}:{purpose.value}", self.settings.timeout_s,
+                        self.settings.memory_mb)
 
     def _submit(self, record: SampleRecord, round: int, pending: dict) -> None:
         if record.tested is None:

@@ -3,9 +3,9 @@
 Hardening (every container): no network, read-only root filesystem, size-capped exec-able tmpfs for
 /sandbox and /tmp, all capabilities dropped, no-new-privileges, pids limit, memory limit with swap equal
 to it, CPU limit, no log driver (output is capped by the runner at the source), an init process as PID 1,
-and the `codeforge.sandbox` label. In worker isolation the runner is uid 0 with only CAP_SETUID,
-CAP_SETGID and CAP_CHOWN, so that it can give each program a fresh uid and work dir; in program isolation the whole container runs
-as an unprivileged uid with no capability at all.
+and the `codeforge.sandbox` label. The runner is uid 0 with only CAP_SETUID, CAP_SETGID and CAP_CHOWN, so
+that it can give each program a fresh uid and work dir, and a checked test run's tests a uid of their own; in
+program isolation it serves one request and the container is removed.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from .lifecycle import LABEL, OWNER_LABEL, remove_container
 from .settings import SandboxSettings
 
 RUNNER_PATH = "/opt/codeforge/runner"  # a folder with __main__.py
-PROGRAM_ID = 10000
-PROGRAM_UID = f"{PROGRAM_ID}:{PROGRAM_ID}"
 STDOUT, STDERR = 1, 2
 
 
@@ -41,13 +39,12 @@ class RunnerContainer:
             network_mode="none",
             read_only=True,
             tmpfs={
-                # Work dirs: only the runner may create them (worker isolation), each owned by its program.
-                "/sandbox": f"rw,exec,nosuid,nodev,size={settings.workdir_mb}m,"
-                            + ("mode=0711" if worker else f"mode=0700,uid={PROGRAM_ID},gid={PROGRAM_ID}"),
+                # Work dirs: only the runner may create them, each owned by its program (or its tests).
+                "/sandbox": f"rw,exec,nosuid,nodev,size={settings.workdir_mb}m,mode=0711",
                 "/tmp": f"rw,exec,nosuid,nodev,size={settings.tmp_mb}m,mode=1777",
             },
             cap_drop=["ALL"],
-            cap_add=["SETUID", "SETGID", "CHOWN"] if worker else None,
+            cap_add=["SETUID", "SETGID", "CHOWN"],
             security_opt=["no-new-privileges"],
             pids_limit=settings.pids_limit,
             mem_limit=limit,
@@ -61,7 +58,7 @@ class RunnerContainer:
         )
         command = ["python3", RUNNER_PATH, "serve"] + ([] if worker else ["--once"])
         created = self.api.create_container(
-            image, command=command, user="0:0" if worker else PROGRAM_UID, stdin_open=True,  # with detach=False this also sets StdinOnce: stdin closes when we go
+            image, command=command, user="0:0", stdin_open=True,  # with detach=False this also sets StdinOnce: stdin closes when we go
            
             network_disabled=True, labels={LABEL: "1", OWNER_LABEL: owner}, host_config=host_config,
             working_dir="/sandbox",

@@ -26,7 +26,10 @@ DEFAULT_ACTION = {
 
 
 class Job(BaseModel):
-    """One program to run. Either `source` (one file) or `files` ({relative path: text})."""
+    """One program to run. Either `source` (one file) or `files` ({relative path: text}).
+
+    `tests` (Python): test files the program never sees. They run in a harness process of their own that
+    calls into the program and decides the verdict (see recipes/python.py); `action` is then `test`."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
@@ -34,6 +37,7 @@ class Job(BaseModel):
     language: Language
     source: Optional[str] = None
     files: Optional[dict[str, str]] = None
+    tests: Optional[dict[str, str]] = None
     action: Optional[Action] = None
     stdin: Optional[str] = None
     timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=MAX_TIMEOUT_S)
@@ -43,13 +47,18 @@ class Job(BaseModel):
     def _check(self) -> "Job":
         if (self.source is None) == (self.files is None):
             raise ValueError("give exactly one of `source` (one file) or `files` ({path: text})")
-        if self.files is not None:
-            if not self.files:
-                raise ValueError("`files` is empty")
-            for path in self.files:
-                parts = path.replace("\\", "/").split("/")
-                if path.startswith("/") or ".." in parts or not path.strip() or parts[0] == ".codeforge":
-                    raise ValueError(f"file path {path!r} must be relative and stay inside the work dir")
+        if self.files is not None and not self.files:
+            raise ValueError("`files` is empty")
+        for path in [*(self.files or ()), *(self.tests or ())]:
+            parts = path.replace("\\", "/").split("/")
+            if path.startswith("/") or ".." in parts or not path.strip() or parts[0] == ".codeforge":
+                raise ValueError(f"file path {path!r} must be relative and stay inside the work dir")
+        if self.tests is not None:
+            if self.language is not Language.python:
+                raise ValueError("`tests` apply to python jobs (Go tests go in `files`)")
+            if self.action not in (None, Action.test):
+                raise ValueError("`tests` are run by the `test` action")
+            self.action = Action.test
         if self.action is None:
             self.action = DEFAULT_ACTION[self.language]
         allowed = {

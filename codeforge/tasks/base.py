@@ -27,12 +27,32 @@ class DatasetError(Exception):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A program to run, short of the job id and limits (the runner adds those)."""
+    """A program to run, short of the job id and limits (the runner adds those). `tests`: test files the
+    program never sees (Python: they run in the sandbox's harness process and call into the program)."""
 
     language: Language
     files: dict[str, str]
     action: Action
     timeout_s: float
+    tests: dict[str, str] = field(default_factory=dict)
+
+    def job(self, id: str, timeout_s: Optional[float] = None, memory_mb: Optional[int] = None):
+        """The sandbox Job for this program (`timeout_s` and `memory_mb` override the spec's limits)."""
+        from ..sandbox.jobs import Job
+
+        limits = {"memory_mb": memory_mb} if memory_mb is not None else {}
+        return Job(id=id, language=self.language, files=self.files, tests=self.tests or None, action=self.action,
+                   timeout_s=timeout_s or self.timeout_s, **limits)
+
+
+PROGRAM = "solution.py"  # the module a Python task's tests see the program as (`import solution` works too)
+CHECK = "check.py"
+
+
+def python_check(program: str, tests: str, timeout_s: float, **more_tests: str) -> JobSpec:
+    """A Python program and the test script that checks it from the harness, where the program's names are in
+    scope (`check(candidate)`, MBPP's asserts): the verdict is the harness's, not the program's exit status."""
+    return JobSpec(Language.python, {PROGRAM: program}, Action.test, timeout_s, {CHECK: tests, **more_tests})
 
 
 @dataclass(frozen=True)

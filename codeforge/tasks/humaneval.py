@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..vocabulary import Action, Language
-from .base import JobSpec, Record, Task, load_records, python_imports
+from ..vocabulary import Language
+from .base import JobSpec, Record, Task, load_records, python_check, python_imports
 from .examples import Example, check_program, join_python, parse_examples
 
 FILES = ("HumanEval.jsonl.gz", "HumanEval.jsonl")
@@ -50,14 +50,19 @@ class HumanEvalTask(Task):
         answer that rewrites only the entry point is then tested like prompt + completion."""
         return join_python(python_imports(self.prompt), *prompt_helpers(self.prompt, self.entry_point, code), code)
 
+    def trusted_part(self) -> str:
+        """What the tests take from the prompt itself, not from the answer: its imports and the helper
+        functions it defines (HumanEval/32's check calls `poly` on the answer's root; the answer's own `poly`
+        must not be the judge of it)."""
+        return join_python(python_imports(self.prompt), *prompt_helpers(self.prompt, self.entry_point, ""))
+
     def test_job(self, code: str) -> JobSpec:
-        program = join_python(self.complete(code), self.test, f"check({self.entry_point})")
-        return JobSpec(Language.python, {"main.py": program}, Action.run, self.timeout_s)
+        tests = join_python(self.trusted_part(), self.test, f"check({self.entry_point})")
+        return python_check(self.complete(code), tests, self.timeout_s)
 
     def visible_job(self, code: str) -> JobSpec:
-        program = join_python(self.complete(code),
-                              check_program(self.visible, tolerance=True) if self.examples else "")
-        return JobSpec(Language.python, {"main.py": program}, Action.run, self.timeout_s)
+        checks = check_program(self.visible, tolerance=True) if self.examples else ""
+        return python_check(self.complete(code), join_python(self.trusted_part(), checks), self.timeout_s)
 
 
 def prompt_helpers(prompt: str, entry_point: str, code: str) -> list[str]:

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
-from ..vocabulary import Action, Language
-from .base import JobSpec, Record, Task, load_records
+from .base import JobSpec, Record, Task, load_records, python_check
 from .humaneval import HumanEvalTask
 from .humaneval import make_task as make_humaneval_task
 
@@ -25,10 +24,10 @@ FILES = ("HumanEvalPlus.jsonl.gz", "HumanEvalPlus.jsonl")
 HUB = "evalplus/humanevalplus"
 
 HARNESS = '''\
-"""HumanEval+ check: {entry_point} from solution.py against the reference on every input in inputs.json."""
-import contextlib
+"""HumanEval+ check: {entry_point} of the program (module `solution`) against the reference on every input in
+inputs.json. This runs in the sandbox's harness process: the program's function is called in the program's
+own process, and what it returns comes back as plain data."""
 import copy
-import io
 import json
 import math
 import sys
@@ -87,14 +86,15 @@ def main():
         inputs = json.load(handle)
     reference = _load("reference.py")[ENTRY_POINT]
     expected = [reference(*copy.deepcopy(args)) for args in inputs]
-    candidate = _load("solution.py").get(ENTRY_POINT)
+    import solution
+
+    candidate = getattr(solution, ENTRY_POINT, None)
     if not callable(candidate):
-        raise AssertionError("solution.py does not define a function " + ENTRY_POINT)
+        raise AssertionError("the program does not define a function " + ENTRY_POINT)
     for number, args in enumerate(inputs, 1):
         where = "input " + str(number) + " of " + str(len(inputs)) + ": " + _call(args)
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # as evalplus, ignore what the code prints
-                got = candidate(*copy.deepcopy(args))
+            got = candidate(*copy.deepcopy(args))  # what it prints goes to its own output, as evalplus ignores
         except Exception:
             print(where + " raised:", file=sys.stderr)
             raise
@@ -120,9 +120,8 @@ class HumanEvalPlusTask(HumanEvalTask):
     def test_job(self, code: str) -> JobSpec:
         harness = HARNESS.format(entry_point=self.entry_point, atol=self.atol,
                                  poly_root=self.task_id == "HumanEval/32")
-        files = {"main.py": harness, "solution.py": self.complete(code), "reference.py": self.reference,
-                 "inputs.json": self.inputs_json}
-        return JobSpec(Language.python, files, Action.run, self.timeout_s)
+        return python_check(self.complete(code), harness, self.timeout_s,
+                            **{"reference.py": self.reference, "inputs.json": self.inputs_json})
 
 
 def load(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:

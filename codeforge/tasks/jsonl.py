@@ -26,8 +26,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..vocabulary import Action, Language
-from .base import DatasetError, JobSpec, Record, Task, bad_lines_error, python_imports, read_records
+from ..vocabulary import Language
+from .base import (DatasetError, JobSpec, Record, Task, bad_lines_error, python_check, python_imports,
+                   read_records)
 from .examples import check_program, join_python, parse_examples
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
 
@@ -46,13 +47,13 @@ class PythonTask(Task):
 
     def test_job(self, code: str) -> JobSpec:
         call = f"check({self.entry_point})" if re.search(r"^def\s+check\s*\(", self.test, re.M) else ""
-        program = join_python(python_imports(self.prompt), code, self.test, call)
-        return JobSpec(Language.python, {"main.py": program}, Action.run, self.timeout_s)
+        imports = python_imports(self.prompt)
+        return python_check(join_python(imports, code), join_python(imports, self.test, call), self.timeout_s)
 
     def visible_job(self, code: str) -> JobSpec:
         checks = check_program(self.visible, tolerance=True) if self.visible.strip() else ""
-        program = join_python(python_imports(self.prompt), code, checks)
-        return JobSpec(Language.python, {"main.py": program}, Action.run, self.timeout_s)
+        imports = python_imports(self.prompt)
+        return python_check(join_python(imports, code), join_python(imports, checks), self.timeout_s)
 
 
 def load(path: Path) -> list[Task]:

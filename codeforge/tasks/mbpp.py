@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..vocabulary import Action, Language
-from .base import DatasetError, JobSpec, Record, Task, load_records
+from ..vocabulary import Language
+from .base import DatasetError, JobSpec, Record, Task, load_records, python_check
 from .examples import check_program, join_python, parse
 
 FULL_FILES = ("mbpp.jsonl", "mbpp.jsonl.gz")
@@ -41,12 +41,11 @@ class MbppTask(Task):
     setup: str = ""  # test imports and test_setup_code, run after the code (the setup may use its classes)
 
     def test_job(self, code: str) -> JobSpec:
-        program = join_python(code, self.setup, "\n".join(self.tests))
-        return JobSpec(Language.python, {"main.py": program}, Action.run, self.timeout_s)
+        return python_check(code, join_python(self.setup, "\n".join(self.tests)), self.timeout_s)
 
     def visible_job(self, code: str) -> JobSpec:
-        program = join_python(code, self.setup, check_program(self.visible, tolerance=False))
-        return JobSpec(Language.python, {"main.py": program}, Action.run, self.timeout_s)
+        return python_check(code, join_python(self.setup, check_program(self.visible, tolerance=False)),
+                            self.timeout_s)
 
 
 def load_full(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:

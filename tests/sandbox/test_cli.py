@@ -107,8 +107,8 @@ def test_run_prints_status_and_exits_with_it(tmp_path, docker_client):
     tests = tmp_path / "test_math.py"
     tests.write_text("def test_sum():\n    assert sum([1, 2]) == 3\n\ndef test_bad():\n    assert 0\n")
     tested = codeforge("sandbox", "run", str(tests), "--action", "test")
-    assert tested.returncode == 1 and "ok test_math::test_sum" in tested.stdout
-    assert "failed test_math::test_bad" in tested.stdout
+    assert tested.returncode == 1 and "ok test_math.py::test_sum" in tested.stdout
+    assert "failed test_math.py::test_bad" in tested.stdout
     unknown = tmp_path / "x.rs"
     unknown.write_text("fn main() {}")
     refused = codeforge("sandbox", "run", str(unknown))
@@ -243,7 +243,7 @@ def test_program_output_is_printed_as_it_is(tmp_path, docker_client):
                      "def test_v(v):\n    assert v\n")
     tested = codeforge("sandbox", "run", str(tests), "--action", "test")
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "ok test_marks::test_v[[red]]" in tested.stdout and "ok test_marks::test_v[[/x]]" in tested.stdout
+    assert "ok test_marks.py::test_v[[red]]" in tested.stdout and "ok test_marks.py::test_v[[/x]]" in tested.stdout
     odd = tmp_path / "[b]odd.c"
     odd.write_text("#include <stdlib.h>\nint main(void) { char *p = malloc(4); p[4] = 1; free(p); return 0; }\n")
     checked = codeforge("sandbox", "run", str(odd))

@@ -7,7 +7,6 @@ import pytest
 from codeforge.sandbox import Job, Status, recipes
 from codeforge.sandbox.recipes import c as c_recipe
 from codeforge.sandbox.recipes import go as go_recipe
-from codeforge.sandbox.recipes import python as python_recipe
 
 
 def step(name="run", exit_code=0, **extra):
@@ -49,26 +48,55 @@ def test_result_carries_the_shown_steps_output_and_the_signal_name():
     assert result.details["steps"] == [{"name": "run", "exit_code": 139, "signal": 11, "duration_s": 0.01}]
 
 
-def test_python_plan_runs_main_in_the_zygote_and_pytest_for_tests():
+def test_python_plan_runs_main_in_the_zygote():
     request = recipes.plan(PY, 1024)
     assert request["files"] == {"main.py": "print(1)"} and request["max_output_bytes"] == 1024
     assert request["steps"][0]["python"] == "main.py"
-    test_job = Job(id="t", language="python", action="test", files={"test_a.py": "def test(): pass"})
-    assert "pytest" in recipes.plan(test_job, 1024)["steps"][0]["argv"]
 
 
-JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="1">
-<testcase classname="test_calc" name="test_add" time="0.001" />
-<testcase classname="test_calc" name="test_wrong" time="0.002"><failure message="assert 4 == 5">x</failure></testcase>
-<testcase classname="test_calc" name="test_skip" time="0"><skipped message="no" /></testcase>
-</testsuite></testsuites>"""
+def test_a_python_test_job_gives_the_tests_to_the_harness_and_the_rest_to_the_program():
+    job = Job(id="t", language="python", action="test",
+              files={"calc.py": "def add(a, b): return a + b", "test_calc.py": "def test(): pass",
+                     "conftest.py": "", "data.txt": "1 2"})
+    request = recipes.plan(job, 1024)
+    assert request["files"] == {"calc.py": "def add(a, b): return a + b", "data.txt": "1 2"}
+    assert set(request["tests"]) == {"test_calc.py", "conftest.py", "data.txt"}
+    check = request["steps"][0]["check"]
+    assert (check["mode"], check["files"], check["main"], check["modules"]) == ("pytest", ["test_calc.py"], "calc",
+                                                                                ["calc"])
 
 
-def test_junit_parsing():
-    tests = python_recipe.parse_junit(JUNIT)
-    assert [(t["name"], t["outcome"]) for t in tests] == [
-        ("test_calc::test_add", "passed"), ("test_calc::test_wrong", "failed"), ("test_calc::test_skip", "skipped")]
-    assert python_recipe.parse_junit("<not xml") == [] and python_recipe.parse_junit(None) == []
+def test_a_python_job_with_test_scripts_checks_its_solution_module():
+    job = Job(id="t", language="python", source="def f(): return 1", tests={"check.py": "assert f() == 1"})
+    request = recipes.plan(job, 1024)
+    assert job.action.value == "test" and request["files"] == {"solution.py": "def f(): return 1"}
+    check = request["steps"][0]["check"]
+    assert (check["mode"], check["files"], check["main"]) == ("script", ["check.py"], "solution")
+    assert "PYTHONPATH" in check["env"]  # the program's; the runner gives the harness none (check.py)
+
+
+def check_response(verdict=None, program=None, **report):
+    return {"steps": [{"name": "check", "exit_code": 0, "signal": None, "stdout": "", "stderr": "",
+                       "verdict": verdict, "program": program or {"exit_code": 0, "signal": None}, **report}],
+            "oom": False, "anomaly": None, "duration_s": 0.1}
+
+
+CHECKED = Job(id="c", language="python", source="x = 1", tests={"check.py": "pass"})
+
+
+def test_a_checked_run_passes_on_the_harness_verdict_only():
+    passed = {"passed": True, "tests": [{"name": "check.py", "outcome": "passed"}], "reason": None}
+    assert recipes.interpret(CHECKED, check_response(passed)).status is Status.passed
+    claims = {"passed": True, "tests": [], "reason": None}  # no test reported: nothing was checked
+    assert recipes.interpret(CHECKED, check_response(claims)).status is Status.failed
+    ended = {"passed": False, "tests": [], "reason": "the program ended before the tests finished"}
+    result = recipes.interpret(CHECKED, check_response(ended, {"exit_code": 0, "signal": None}))
+    assert result.status is Status.failed
+    assert result.details["error"] == "the program ended before the tests finished (exit status 0)"
+    killed = recipes.interpret(CHECKED, check_response(ended, {"exit_code": 137, "signal": 9}))
+    assert killed.details["error"].endswith("(killed by SIGKILL)")
+    assert recipes.interpret(CHECKED, check_response(None)).status is Status.sandbox_error
+    assert recipes.interpret(CHECKED, check_response(passed, syntax_error=True)).status is Status.compile_error
 
 
 GO_JSON = "\n".join([
@@ -151,7 +179,8 @@ def test_tests_that_did_not_run_do_not_pass():
     assert result.status is Status.failed and result.details["error"].startswith("no tests ran")
     assert result.stdout == "?   \tjob\t[no test files]\n"
     test_job = Job(id="t", language="python", action="test", files={"test_a.py": "x = 1"})
-    collected_none = recipes.interpret(test_job, response(step("test", exit_code=5)))
+    none_ran = {"passed": False, "tests": [], "reason": "no tests ran"}
+    collected_none = recipes.interpret(test_job, check_response(none_ran))
     assert collected_none.status is Status.failed and collected_none.details["error"].startswith("no tests ran")
 
 

@@ -175,7 +175,7 @@ def test_program_isolation_gives_each_program_its_own_container(docker_client):
     assert all(r.status is Status.passed for r in results)
     hostnames = {r.stdout.split()[0] for r in results}
     assert len(hostnames) == 6  # six containers
-    assert {r.stdout.split()[1] for r in results} == {"10000"}
+    assert {r.stdout.split()[1] for r in results} == {"20001"}  # each container's first (and only) uid
     assert timeout.status is Status.timeout
 
 

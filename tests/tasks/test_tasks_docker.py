@@ -4,10 +4,11 @@ answers fail with a message a model can use."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from codeforge.sandbox import Job, Status
+from codeforge.sandbox import Status
 from codeforge.tasks import DATASET_NAMES, load_tasks
 
 pytestmark = pytest.mark.docker
@@ -22,9 +23,7 @@ def run(sandbox, tasks, code_of, kind: str) -> dict:
     """{task_id: Result} of each task's `kind` job ("test" or "visible") on code_of(task)."""
     def jobs():
         for task in tasks:
-            spec = getattr(task, f"{kind}_job")(code_of(task))
-            yield Job(id=task.task_id, language=spec.language, files=spec.files, action=spec.action,
-                      timeout_s=spec.timeout_s)
+            yield getattr(task, f"{kind}_job")(code_of(task)).job(task.task_id)
     return {result.id: result for result in sandbox.run_many(jobs())}
 
 
@@ -80,7 +79,7 @@ def test_humaneval_plus_reports_the_first_failing_input(data_dir, tasks_sandbox)
     assert re.search(r"AssertionError: input 1 of \d+: has_close_elements\(\[1\.0, 2\.0, 3\.9, 4\.0, 5\.0, 2\.2\], "
                      r"0\.3\) returned False, expected True\n$", result.stderr), result.stderr
     missing = run(tasks_sandbox, [task], lambda t: "def other():\n    pass\n", "test")["HumanEval/0"]
-    assert "solution.py does not define a function has_close_elements" in missing.stderr
+    assert "the program does not define a function has_close_elements" in missing.stderr
 
 
 def test_humaneval_plus_takes_any_root_for_find_zero_and_rejects_a_non_root(data_dir, tasks_sandbox):
@@ -88,9 +87,9 @@ def test_humaneval_plus_takes_any_root_for_find_zero_and_rejects_a_non_root(data
     # (x - 1)(x - 2)(x - 3): the reference's Newton iteration from 0 finds 1; the answer 3 is as right.
     other_root = task.prompt + "    print('what the code prints is ignored')\n    return 3.0\n"
     spec = task.test_job(other_root)
-    files = {**spec.files, "inputs.json": "[[[-6, 11, -6, 1]]]"}
-    result = tasks_sandbox.run(Job(id="root", language=spec.language, files=files, action=spec.action))
-    assert result.passed and result.stdout == "passed 1 of 1 inputs\n", result.stderr
+    result = tasks_sandbox.run(replace(spec, tests={**spec.tests, "inputs.json": "[[[-6, 11, -6, 1]]]"}).job("root"))
+    # What the program prints is its own output; the verdict is the harness's.
+    assert result.passed and result.stdout == "what the code prints is ignored\npassed 1 of 1 inputs\n", result.stderr
     zero = run(tasks_sandbox, [task], lambda t: task.prompt + "    return 0.0\n", "test")["HumanEval/32"]
     assert zero.status is Status.failed and re.search(r"input \d+ of \d+: find_zero\(\[", zero.stderr)
 

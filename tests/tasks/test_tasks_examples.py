@@ -184,5 +184,6 @@ def test_other_asserts_are_kept_as_they_are_and_long_values_are_cut():
 @pytest.mark.parametrize("name", ["humaneval", "humaneval+"])
 def test_every_visible_program_compiles(name, data_dir):
     for task in load_tasks(name, data_dir if name != "humaneval" else None):
-        program = task.visible_job(task.reference).files["main.py"]
-        compile(program, task.task_id, "exec")
+        spec = task.visible_job(task.reference)
+        compile(spec.files["solution.py"], task.task_id, "exec")
+        compile(spec.tests["check.py"], task.task_id, "exec")

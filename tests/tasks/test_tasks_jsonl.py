@@ -29,8 +29,10 @@ def test_a_minimal_python_task_follows_humaneval(tmp_path):
     assert task.visible == "assert area(1) == 3.14159"  # from the docstring, as for HumanEval
     assert task.extra == {"difficulty": "easy"} and task.timeout_s == 20.0
     job = task.test_job(task.reference)
-    assert job.action is Action.run
-    assert job.files["main.py"].startswith("import math\n") and job.files["main.py"].endswith("check(area)\n")
+    assert job.action is Action.test and list(job.files) == ["solution.py"]
+    assert job.files["solution.py"].startswith("import math\n")  # the program gets the prompt's imports
+    assert job.tests["check.py"].startswith("import math\n") and job.tests["check.py"].endswith("check(area)\n")
+    assert "def check" not in job.files["solution.py"]  # the tests stay out of the program's files
 
 
 def test_a_test_without_check_runs_as_it_is_and_reference_and_visible_test_may_be_given(tmp_path):
@@ -39,9 +41,11 @@ def test_a_test_without_check_runs_as_it_is_and_reference_and_visible_test_may_b
                             "visible_test": "assert inc(0) == 1", "timeout_s": 5})
     task, = load_tasks("jsonl:", dataset_path=path)
     assert task.task_id == "7" and task.reference == "def inc(x):\n    return x + 1\n"
-    assert task.test_job(task.reference).files["main.py"] == "def inc(x):\n    return x + 1\n\nassert inc(1) == 2\n"
+    job = task.test_job(task.reference)
+    assert job.files == {"solution.py": "def inc(x):\n    return x + 1\n"}
+    assert job.tests == {"check.py": "assert inc(1) == 2\n"}
     assert task.visible == "assert inc(0) == 1" and task.timeout_s == 5.0
-    assert "inc(0) returned" in task.visible_job(task.reference).files["main.py"]
+    assert "inc(0) returned" in task.visible_job(task.reference).tests["check.py"]
 
 
 def test_go_and_cpp_tasks_use_the_humaneval_x_composition(tmp_path):

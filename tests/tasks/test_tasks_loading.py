@@ -55,10 +55,11 @@ def test_humaneval_loads_by_default():
     assert first.entry_point == "has_close_elements" and first.language is Language.python
     assert first.reference.startswith(first.prompt)
     job = first.test_job(first.reference)
-    assert job.action is Action.run and list(job.files) == ["main.py"]
-    program = job.files["main.py"]
-    assert program.startswith("from typing import List\n")  # the prompt's imports come first
-    assert program.rstrip().endswith("check(has_close_elements)")
+    assert job.action is Action.test and list(job.files) == ["solution.py"] and list(job.tests) == ["check.py"]
+    assert job.files["solution.py"].startswith("from typing import List\n")  # the prompt's imports come first
+    tests = job.tests["check.py"]
+    assert tests.startswith("from typing import List\n") and tests.rstrip().endswith("check(has_close_elements)")
+    assert "def check" not in job.files["solution.py"]
 
 
 def test_plain_and_gzip_files_are_both_read(data_dir, tmp_path):
@@ -150,12 +151,12 @@ def test_humaneval_plus_carries_all_inputs_and_its_tolerance(data_dir):
     zero = tasks["HumanEval/32"]
     assert zero.atol == 1e-4
     job = zero.test_job(zero.reference)
-    assert set(job.files) == {"main.py", "solution.py", "reference.py", "inputs.json"}
+    assert set(job.files) == {"solution.py"} and set(job.tests) == {"check.py", "reference.py", "inputs.json"}
     row = next(json.loads(line) for line in gzip.open(data_dir / "HumanEvalPlus.jsonl.gz", "rt")
                if '"HumanEval/32"' in line)
-    assert json.loads(job.files["inputs.json"]) == row["base_input"] + row["plus_input"]
-    assert "POLY_ROOT = True" in job.files["main.py"]
-    assert "POLY_ROOT = False" in tasks["HumanEval/0"].test_job("").files["main.py"]
+    assert json.loads(job.tests["inputs.json"]) == row["base_input"] + row["plus_input"]
+    assert "POLY_ROOT = True" in job.tests["check.py"]
+    assert "POLY_ROOT = False" in tasks["HumanEval/0"].test_job("").tests["check.py"]
     assert job.timeout_s >= 60
 
 
@@ -169,12 +170,13 @@ def test_mbpp_prompt_entry_point_reference_and_flaky_tasks(data_dir):
     assert {task_id for task_id, t in full.items() if "flaky" in t.extra} == {"Mbpp/341", "Mbpp/596", "Mbpp/642"}
     with_setup = [t for t in full.values() if t.setup]
     assert len(with_setup) == 2  # tasks whose test_setup_code builds trees from the code's Node class
-    program = with_setup[0].test_job(with_setup[0].reference).files["main.py"]
-    assert program.index("class Node") < program.index("root = Node(1)") < program.index("assert ")
+    job = with_setup[0].test_job(with_setup[0].reference)
+    assert "class Node" in job.files["solution.py"]  # the tests build trees from the program's own Node
+    assert job.tests["check.py"].index("root = Node(1)") < job.tests["check.py"].index("assert ")
     sanitized = {t.task_id: t for t in load_tasks("mbpp-sanitized", data_dir)}
     assert sanitized["Mbpp/2"].entry_point == "similar_elements"  # called inside set(...)
     math_task = next(t for t in sanitized.values() if t.setup == "import math")
-    assert math_task.test_job("").files["main.py"].count("import math") == 1
+    assert math_task.test_job("").tests["check.py"].count("import math") == 1
 
 
 def test_humaneval_x_references_and_entry_points(data_dir):

@@ -35,12 +35,14 @@ import os
 import sys
 import time
 
+from check import run_check
 from cleanup import finish, kill_all_of_uid, oom_kill_count, read_artifacts, write_files
 from identity import LIBC, as_user
 from steps import run_step, skipped_step
 from zygote import DirectSpawner, Zygote
 
 UID_BASE = 20000
+HARNESS_UID_BASE = 520000  # the tests' uids: never a program's
 
 SANDBOX_ROOT = "/sandbox"
 
@@ -101,6 +103,22 @@ def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
         response["anomaly"] = f"could not prepare the work dir: {error}"
         finish(uid, fresh_uids, workdir)
         return response
+    harness_uid = tests_dir = None
+    if req.get("tests") is not None:
+        # The tests get a uid and a folder of their own: the program can neither read nor signal them.
+        if not fresh_uids:
+            response["anomaly"] = "a checked test run needs a runner that can give the tests their own uid"
+            finish(uid, fresh_uids, workdir)
+            return response
+        harness_uid, tests_dir = HARNESS_UID_BASE + seq, workdir + "-tests"
+        os.mkdir(tests_dir, 0o700)
+        os.chown(tests_dir, harness_uid, harness_uid)
+        error = as_user(harness_uid, fresh_uids, write_files, tests_dir, req["tests"])
+        if error:
+            response["anomaly"] = f"could not prepare the tests' folder: {error}"
+            finish(harness_uid, fresh_uids, tests_dir)
+            finish(uid, fresh_uids, workdir)
+            return response
 
     steps = req.get("steps", [])
     for index, step in enumerate(steps):
@@ -108,7 +126,11 @@ def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
         if remaining <= 0:
             response["steps"].append(skipped_step(step, timed_out=True))
             break
-        result = run_step(uid, fresh_uids, workdir, step, remaining, max_output, zygote)
+        if step.get("check") is not None and tests_dir is not None:
+            result = run_check(uid, harness_uid, fresh_uids, workdir, tests_dir, step, remaining, max_output,
+                               zygote)
+        else:
+            result = run_step(uid, fresh_uids, workdir, step, remaining, max_output, zygote)
         response["steps"].append(result)
         failed = result["exit_code"] != 0 or result["signal"] is not None
         if result["timed_out"] or result["output_limit"] or (failed and step.get("stop_on_failure", True)):
@@ -123,6 +145,8 @@ def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
     if wanted:
         response["artifacts"] = read_artifacts(uid, fresh_uids, workdir, wanted, max_output)
     error = finish(uid, fresh_uids, workdir)
+    if tests_dir is not None:
+        error = finish(harness_uid, fresh_uids, tests_dir) or error
     if error and not response["anomaly"]:
         response["anomaly"] = f"cleanup failed: {error}"
     response["oom"] = oom_kill_count() > oom_before

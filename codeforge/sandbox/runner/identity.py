@@ -22,10 +22,13 @@ def drop_to(uid: int) -> None:
 
 
 def become_program(uid: int, fresh_uids: bool, cwd: str, stdin_fd, out_fd: int, err_fd: int,
-                   keep_fd=None) -> None:
+                   keep_fd=None, channels=()) -> None:
     """In a forked child, before the program's code runs: its own session, its uid without any
     capability, its limits, its stdio, its work dir. The OOM killer should pick it, not the runner.
-    Every other descriptor is closed but `keep_fd` (the runner's, closed before the program's code runs)."""
+    Every other descriptor is closed but `keep_fd` (the runner's, closed before the program's code runs)
+    and the `channels`, which become descriptors 3, 4, ... in their order."""
+    import fcntl
+
     os.setsid()
     if fresh_uids:
         drop_to(uid)
@@ -39,7 +42,12 @@ def become_program(uid: int, fresh_uids: bool, cwd: str, stdin_fd, out_fd: int, 
     os.dup2(stdin_fd if stdin_fd is not None else os.open(os.devnull, os.O_RDONLY), 0)
     os.dup2(out_fd, 1)
     os.dup2(err_fd, 2)
-    if keep_fd is None:
+    if channels:
+        moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1024 + i) for i, fd in enumerate(channels)]
+        for number, fd in enumerate(moved, start=3):
+            os.dup2(fd, number, inheritable=False)
+        os.closerange(3 + len(channels), 65536)
+    elif keep_fd is None:
         os.closerange(3, 65536)
     else:
         os.closerange(3, keep_fd)

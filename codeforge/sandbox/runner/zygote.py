@@ -129,7 +129,7 @@ def zygote_main(sock) -> None:
                         break
                     sock.sendall(f"exit {pid} {status}\n".encode())
             if sock in readable:
-                message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 4)
+                message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 8)
                 if not message:
                     os._exit(0)
                 spec = json.loads(message)
@@ -161,8 +161,15 @@ def preload_modules() -> None:
         except ImportError:
             pass
 
+RUNNER_MODULES = ("cleanup", "identity", "steps", "zygote", "warm", "check", "codec", "candidate", "harness")
+
+
 def run_python_child(spec: dict, fds: list) -> None:
-    """In a child of the zygote: become the program, run the script as `python3 PATH` would. Never returns."""
+    """In a child of the zygote: become the program, run the script as `python3 PATH` would. Never returns.
+
+    spec["role"]: "script" (default: run spec["path"]), "candidate" (load the program and answer a test
+    harness: candidate.py) or "harness" (run the tests against a candidate: harness.py). The last
+    spec["channels"] descriptors become 3, 4, ... in the child."""
     import io
     import types
 
@@ -171,9 +178,17 @@ def run_python_child(spec: dict, fds: list) -> None:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         fds = list(fds)
+        role = spec.get("role", "script")
+        channels = fds[len(fds) - spec.get("channels", 0):]
+        fds = fds[:len(fds) - len(channels)]
         report_fd = fds.pop() if spec.get("report_fd") else None
         stdin_fd, out_fd, err_fd = fds if spec["has_stdin"] else (None, *fds)
-        become_program(spec["uid"], spec["fresh_uids"], spec["cwd"], stdin_fd, out_fd, err_fd, report_fd)
+        if role == "candidate":
+            import candidate
+        elif role == "harness":
+            import harness
+        become_program(spec["uid"], spec["fresh_uids"], spec["cwd"], stdin_fd, out_fd, err_fd, report_fd,
+                       channels)
         os.environ.clear()
         os.environ.update(spec["env"])
         sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
@@ -183,9 +198,22 @@ def run_python_child(spec: dict, fds: list) -> None:
                                                        errors="backslashreplace", write_through=True)
         if "random" in sys.modules:  # never share a random state between programs
             sys.modules["random"].seed()
+        if role == "harness":
+            from identity import LIBC
+
+            LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: the tests in its memory stay unreadable
+            sys.path[0] = spec["cwd"]
+            code = harness.main(spec, 3, 4, 5)
+            return
+        for name in RUNNER_MODULES:  # the program's own `steps.py` or `check.py` must not be the runner's
+            sys.modules.pop(name, None)
         path = spec["path"]
         sys.argv = [path]
         sys.path[0] = os.path.dirname(os.path.abspath(path))
+        if role == "candidate":
+            code = candidate.serve(path, spec["main"], spec.get("modules") or [], 3, 4,
+                                   5 if len(channels) > 2 else None)
+            return
         main = types.ModuleType("__main__")
         main.__file__ = path
         main.__builtins__ = __builtins__

@@ -1,0 +1,338 @@
+"""The test harness of a checked run: it holds the tests and decides the verdict, outside the program.
+
+It runs under a uid of its own, in a folder (0700) that only it can read, holding the test files; the
+program runs in another process under another uid and never sees them (not on disk, not in memory, not in
+its environment or on any command line). The tests see the program's module through references: calling
+one of its functions sends the arguments to the program's process as plain data (codec.py) and gets the
+result back as plain data, decoded here into Python's own values, so every comparison is Python's. What the
+program returns that is not plain data (an instance of its class, a generator) is a `Remote` here: it can be
+called, iterated or asked for attributes, never compared to a value (it equals only itself) or used as a
+truth value.
+
+The verdict is positive evidence: `passed` only when every test ran here to its end and held. If the program
+ends (any exit status, any signal) before the tests are done, the run fails with "the program ended before
+the tests finished". The verdict goes to the runner on a pipe the program has no descriptor of.
+
+Two kinds of tests: scripts (HumanEval's `check(candidate)`, MBPP's asserts: each file runs top to bottom in
+a namespace holding the program's names) and pytest files (`test_*.py` / `*_test.py`, run by pytest here,
+importing the program's modules through references).
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+import traceback
+
+import codec
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class ProgramEnded(BaseException):
+    """The program's process ended (or ended itself) while the tests still needed it. A BaseException, so
+    that a test's `except Exception` cannot swallow it."""
+
+
+class ProgramError(Exception):
+    """The program raised an exception that is not one of Python's own; its type's name and message."""
+
+
+class Program:
+    """The pipe to the program's process."""
+
+    def __init__(self, requests_fd: int, answers_fd: int):
+        self.requests_fd, self.answers_fd = requests_fd, answers_fd
+        self.last_type = None  # the type of the last object returned that was not plain data
+
+    def ask(self, request: dict):
+        try:
+            codec.send(self.requests_fd, request)
+            reply = codec.receive(self.answers_fd)
+        except codec.Closed:
+            raise ProgramEnded("the program ended before the tests finished") from None
+        if "ended" in reply:
+            raise ProgramEnded(f"{reply['ended']} before the tests finished")
+        if "raised" in reply:
+            raise remote_exception(reply["raised"])
+        if "module" in reply:
+            return reply
+        if "value" not in reply:
+            raise codec.ProtocolError("an answer without a value")
+        value = codec.decode(reply["value"], self.remote)
+        self.last_type = value.kind if isinstance(value, Remote) else None
+        return value
+
+    def remote(self, data: dict) -> "Remote":
+        return Remote(self, int(data["r"]), str(data.get("type", "object")))
+
+    def send_value(self, value):
+        def refuse(obj):
+            if isinstance(obj, Remote) and obj._program is self:
+                return {"r": obj._ref}
+            raise TypeError(f"the test passes an object of type {type(obj).__name__} to the program, which "
+                            "only takes plain data (numbers, text, lists, tuples, dicts, sets) or its own objects")
+
+        return codec.encode(value, refuse)
+
+
+def remote_exception(raised: dict) -> BaseException:
+    """The program's exception as one of Python's own types when it is one (a test may expect a ValueError),
+    else a ProgramError; its traceback in the program's process is kept as a note."""
+    name, message = str(raised.get("type", "Exception")), str(raised.get("message", ""))
+    kind = getattr(builtins, name, None) if raised.get("builtin") else None
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        try:
+            exc = kind(message)
+        except Exception:
+            exc = ProgramError(f"{name}: {message}")
+    else:
+        exc = ProgramError(f"{name}: {message}" if message else name)
+    trace = str(raised.get("traceback") or "").strip()
+    if trace and hasattr(exc, "add_note"):
+        exc.add_note("in the program:\n" + trace)
+    return exc
+
+
+class Remote:
+    """An object in the program's process: a function, a class, an instance, an iterator."""
+
+    __slots__ = ("_program", "_ref", "kind")
+
+    def __init__(self, program: Program, ref: int, kind: str):
+        object.__setattr__(self, "_program", program)
+        object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "kind", kind)
+
+    def _ask(self, op: str, **fields):
+        return self._program.ask({"op": op, "ref": {"r": self._ref}, **fields})
+
+    def __call__(self, *args, **kwargs):
+        program = self._program
+        return self._ask("call", args=program.send_value(list(args)), kwargs=program.send_value(dict(kwargs)))
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._ask("getattr", name=name)
+
+    def __setattr__(self, name: str, value) -> None:
+        self._ask("setattr", name=name, value=self._program.send_value(value))
+
+    def __getitem__(self, key):
+        return self._ask("getitem", key=self._program.send_value(key))
+
+    def __len__(self) -> int:
+        size = self._ask("len")
+        if type(size) is not int:
+            raise TypeError(f"len() of an object of type {self.kind} is not an int")
+        return size
+
+    def __contains__(self, item) -> bool:
+        found = self._ask("contains", item=self._program.send_value(item))
+        if type(found) is not bool:
+            raise TypeError(f"`in` on an object of type {self.kind} did not give True or False")
+        return found
+
+    def __iter__(self):
+        iterator = self._ask("iter")
+        if not isinstance(iterator, Remote):
+            raise TypeError(f"iter() of an object of type {self.kind} did not give an iterator")
+        return _RemoteIterator(iterator)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Remote) and other._program is self._program and other._ref == self._ref
+
+    def __ne__(self, other) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(("remote", self._ref))
+
+    def __bool__(self) -> bool:
+        # The program's own answer, as any value it returns: a truth value tells it nothing about the tests
+        # (unlike `==`, which would show it the expected value).
+        truth = self._ask("bool")
+        if type(truth) is not bool:
+            raise TypeError(f"bool() of an object of type {self.kind} is not True or False")
+        return truth
+
+    def __str__(self) -> str:
+        text = self._ask("str")
+        if type(text) is not str:
+            raise TypeError(f"str() of an object of type {self.kind} is not text")
+        return text
+
+    def __repr__(self) -> str:
+        return f"<an object of type {self.kind}, not a plain value>"
+
+
+class _RemoteIterator:
+    def __init__(self, remote: Remote):
+        self.remote = remote
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.remote._ask("next")
+
+
+class RemoteModule:
+    """One of the program's modules as the tests import it: its functions and classes are Remotes, its
+    plain data are values."""
+
+    def __init__(self, name: str, program: Program, reply: dict):
+        self.__name__ = name
+        for key, entry in (reply.get("names") or {}).items():
+            if "callable" in entry:
+                setattr(self, key, program.remote(entry["callable"]))
+            elif "value" in entry:
+                setattr(self, key, codec.decode(entry["value"], program.remote))
+
+
+class ProgramModules:
+    """An import hook: `import solution` in a test gives the program's module, through references."""
+
+    def __init__(self, program: Program, names: list, loaded: dict):
+        self.program, self.names, self.loaded = program, set(names), loaded
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in self.names:
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec):
+        if spec.name not in self.loaded:
+            self.loaded[spec.name] = self.program.ask({"op": "import", "module": spec.name})
+        module = RemoteModule(spec.name, self.program, self.loaded[spec.name])
+        return module
+
+    def exec_module(self, module) -> None:
+        pass
+
+
+def shown_traceback(exc: BaseException) -> str:
+    """The failure as the tests see it: their own frames, not this file's or the codec's."""
+    tb = exc.__traceback__
+    frames = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(HERE + os.sep):
+            frames.append(tb)
+        tb = tb.tb_next
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    for frame in frames:
+        lines.extend(traceback.format_list(traceback.extract_tb(frame, limit=1)))
+    lines.extend(traceback.format_exception_only(type(exc), exc))
+    for note in getattr(exc, "__notes__", None) or []:
+        lines.append(str(note) + "\n")
+    return "".join(lines)
+
+
+def run_scripts(tests_dir: str, files: list, namespace: dict, program: Program) -> dict:
+    tests = []
+    for name in files:
+        path = os.path.join(tests_dir, name)
+        with open(path, encoding="utf-8") as handle:
+            code = compile(handle.read(), name, "exec")
+        try:
+            exec(code, namespace)
+        except ProgramEnded as exc:
+            tests.append({"name": name, "outcome": "failed"})
+            return {"passed": False, "tests": tests, "reason": str(exc)}
+        except BaseException as exc:
+            sys.stderr.write(shown_traceback(exc))
+            tests.append({"name": name, "outcome": "failed"})
+            reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
+            if isinstance(exc, AssertionError) and program.last_type is not None:
+                reason += f" (the program returned an object of type {program.last_type}, not a plain value)"
+            return {"passed": False, "tests": tests, "reason": reason}
+        tests.append({"name": name, "outcome": "passed"})
+    return {"passed": bool(tests), "tests": tests, "reason": None if tests else "no tests ran"}
+
+
+def run_pytest(tests_dir: str) -> dict:
+    import pytest
+
+    outcomes: dict[str, str] = {}
+    ended: list[str] = []
+
+    class Outcomes:
+        def pytest_runtest_logreport(self, report):
+            if report.when == "call" or report.outcome != "passed":
+                previous = outcomes.get(report.nodeid)
+                if previous in (None, "passed"):
+                    outcomes[report.nodeid] = report.outcome
+
+        def pytest_exception_interact(self, node, call, report):
+            if call.excinfo is not None and call.excinfo.errisinstance(ProgramEnded):
+                ended.append(str(call.excinfo.value))
+
+    code = pytest.main([tests_dir, "-q", "-p", "no:cacheprovider", "-p", "no:pastebin", "--rootdir", tests_dir],
+                       plugins=[Outcomes()])
+    tests = [{"name": name, "outcome": outcome} for name, outcome in outcomes.items()]
+    if ended:
+        return {"passed": False, "tests": tests, "reason": ended[0]}
+    if not tests:
+        return {"passed": False, "tests": tests, "reason": "no tests ran"}
+    failed = [t["name"] for t in tests if t["outcome"] != "passed"]
+    passed = int(code) == 0 and not failed
+    return {"passed": passed, "tests": tests,
+            "reason": None if passed else f"{len(failed)} of {len(tests)} tests did not pass" if failed
+            else f"pytest ended with exit code {int(code)}"}
+
+
+def main(spec: dict, requests_fd: int, answers_fd: int, verdict_fd: int) -> int:
+    """Run the tests in spec["tests_dir"] against the program; write the verdict; exit 0 when it is written."""
+    program = Program(requests_fd, answers_fd)
+    verdict = {"passed": False, "tests": [], "reason": "the harness did not finish"}
+    try:
+        try:
+            ready = codec.receive(answers_fd)
+        except codec.Closed:
+            raise ProgramEnded("the program ended before the tests finished (while it loaded)") from None
+        if not ready.get("ready"):
+            raised = ready.get("raised") or {}
+            verdict = {"passed": False, "tests": [],  # (its traceback is on the program's stderr)
+                       "reason": f"the program raised {raised.get('type')} while it loaded: {raised.get('message')}"}
+            return _finish(verdict_fd, verdict)
+        main_module = spec.get("main")
+        loaded = {main_module: ready} if main_module else {}
+        sys.meta_path.insert(0, ProgramModules(program, spec.get("modules") or [], loaded))
+        sys.path.insert(0, spec["tests_dir"])
+        files = sorted(spec.get("files") or [])
+        if spec.get("mode") == "pytest":
+            verdict = run_pytest(spec["tests_dir"])
+        else:
+            namespace = {"__name__": "__main__", "__builtins__": builtins}
+            if main_module:
+                namespace.update(vars(RemoteModule(main_module, program, ready)))
+                namespace["__name__"] = "__main__"
+            verdict = run_scripts(spec["tests_dir"], files, namespace, program)
+    except ProgramEnded as exc:
+        verdict = {"passed": False, "tests": verdict.get("tests", []), "reason": str(exc)}
+    except codec.ProtocolError as exc:
+        verdict = {"passed": False, "tests": [], "reason": f"the program broke the test protocol: {exc}"}
+    except BaseException as exc:  # the harness itself failed: no verdict of the program's
+        sys.stderr.write(traceback.format_exc())
+        verdict = {"passed": False, "tests": [], "reason": f"the harness failed: {exc!r}", "harness_error": True}
+    return _finish(verdict_fd, verdict)
+
+
+def _finish(verdict_fd: int, verdict: dict) -> int:
+    import json
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    payload = json.dumps(verdict).encode()
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(verdict_fd, view):]
+    os.close(verdict_fd)
+    return 0
