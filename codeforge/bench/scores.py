@@ -167,13 +167,16 @@ class RoundSummary:
         return self.completion_tokens / self.gen_seconds if self.gen_seconds > 0 else 0.0
 
 
-def first_passing_round(samples: Iterable[SampleRecord]) -> dict[tuple[str, int], Optional[int]]:
-    """(task, sample) -> the round its answer first passed the benchmark's tests, or None."""
+def first_passing_round(samples: Iterable[SampleRecord],
+                        passed: Optional[dict[int, bool]] = None) -> dict[tuple[str, int], Optional[int]]:
+    """(task, sample) -> the round its answer first passed the benchmark's tests, or None. `passed`
+    ({sample id: passed}) stands in for the stored verdicts it names (a re-scoring's new ones)."""
     found: dict[tuple[str, int], Optional[int]] = {}
     for s in samples:
         key = (s.task_id, s.sample)
         found.setdefault(key, None)
-        if s.passed and (found[key] is None or s.round < found[key]):
+        ok = passed.get(s.id, s.passed) if passed is not None else s.passed
+        if ok and (found[key] is None or s.round < found[key]):
             found[key] = s.round
     return found
 

@@ -14,13 +14,13 @@ from typing import List
 import typer
 from typer.core import TyperGroup
 
-from ..bench.config import BenchConfig, DeleteConfig, ListConfig, RerunConfig, ShowConfig
+from ..bench.config import BenchConfig, DeleteConfig, ListConfig, RerunConfig, RescoreConfig, ShowConfig
 from ..tasks import DATASET_NAMES, JSONL_PREFIX
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
 
-COMMANDS = ("run", "list", "show", "rerun", "delete")
+COMMANDS = ("run", "list", "show", "rerun", "rescore", "delete")
 
 
 class _BenchGroup(TyperGroup):
@@ -180,6 +180,41 @@ def rerun(config: RerunConfig) -> None:
         _fail(f"{exc}. Delete the run or run the benchmark again by hand")
     _run(settings.replace(db=config.db, run_name=config.run_name or found.name, export=config.export,
                           json=config.json))
+
+
+@settings_command(app, "rescore", RescoreConfig, config_file=False)
+def rescore(config: RescoreConfig) -> None:
+    """Check a stored run's programs again with the current verdict code and show which samples and tasks change.
+
+    Nothing is generated; with --save the new verdicts replace the stored ones. Exit 0: nothing changed or
+    saved; 1: some verdicts differ (not saved); 2: bad input; 3: some programs could not be checked.
+
+    Example: codeforge bench rescore BASE
+    """
+    from ..bench.rescore import rescore as rescore_run
+    from ..bench.runs import stored_settings
+    from ..sandbox.docker_sandbox import DockerSandbox, SandboxUnavailable
+    from ..sandbox.settings import SandboxSettings
+    from ..tasks import DatasetError
+    from .bench_view import print_rescored, rescored_json
+
+    _terminate_as_interrupt()
+    with _open_store(config.db) as store:
+        found = _find_run(store, config.name, config.dataset)
+        try:
+            with DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation)) as sandbox:
+                outcome = rescore_run(store, found, stored_settings(found), sandbox, save=config.save)
+        except (DatasetError, SandboxUnavailable) as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted: nothing was saved.", 130)
+    if config.json:
+        typer.echo(json.dumps(rescored_json(outcome), indent=2))
+    else:
+        print_rescored(_console(), outcome)
+    if outcome.unchecked:
+        raise typer.Exit(3)
+    raise typer.Exit(1 if outcome.changes and not outcome.saved else 0)
 
 
 @settings_command(app, "delete", DeleteConfig, config_file=False)

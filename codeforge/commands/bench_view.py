@@ -270,3 +270,37 @@ def run_detail_json(store: Store, run: RunRecord, task_id: Optional[str]) -> dic
                                              for p, e in s.executions.items()}}
                              for s in store.samples(run.id, task_id)]
     return detail
+
+
+def rescored_json(outcome) -> dict:
+    return {"run": outcome.run.name, "dataset": outcome.run.dataset, "checked": outcome.checked,
+            "unchecked": outcome.unchecked, "saved": outcome.saved,
+            "changes": [{"task_id": c.task_id, "sample": c.sample, "round": c.round, "before": c.before,
+                         "after": c.after, "why": c.why} for c in outcome.changes],
+            "solved_before": len(outcome.solved_before), "solved_after": len(outcome.solved_after),
+            "tasks_changed": outcome.tasks_changed}
+
+
+def print_rescored(console: Console, outcome) -> None:
+    """The samples whose verdict changes, then the solved tasks before and after."""
+    run = outcome.run
+    if outcome.changes:
+        shown = table(f"{run.name} on {run.dataset}: verdicts that change", [
+            ("task", "left"), ("sample", "right"), ("round", "right"), ("stored", "left"), ("now", "left"),
+            ("why", "left")])
+        for c in outcome.changes:
+            shown.add_row(Text(c.task_id), str(c.sample), str(c.round), Text(c.before), Text(c.after),
+                          Text(c.why or ""))
+        console.print(shown)
+    total = len(outcome.changes)
+    summary = (f"{outcome.checked} programs checked again: {total} verdict{'s' if total != 1 else ''} change; "
+               f"tasks solved (sample 0) {len(outcome.solved_before)} stored, {len(outcome.solved_after)} now")
+    if outcome.tasks_changed:
+        summary += f" (changed: {', '.join(outcome.tasks_changed)})"
+    if total:
+        summary += (". The new verdicts are saved." if outcome.saved else
+                    ". Nothing was saved (--save replaces the stored verdicts).")
+    console.print(Text(summary + ("" if total else ".")), soft_wrap=True)
+    if outcome.unchecked:
+        console.print(Text(f"{outcome.unchecked} programs could not be checked (sandbox errors): run it again.",
+                           style="bold red"))

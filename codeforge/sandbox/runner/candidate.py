@@ -165,7 +165,7 @@ def serve(path: str, name: str, modules: list, requests_fd: int, answers_fd: int
         try:
             reply = answer(request, objects, known)
         except StopIteration:
-            reply = {"raised": {"type": "StopIteration", "message": "", "traceback": ""}}
+            reply = {"raised": {"type": "StopIteration", "builtin": True, "message": "", "traceback": ""}}
         except SystemExit as exc:  # the program ends itself in the middle of a test
             codec.send(answers_fd, {"ended": f"the program called sys.exit({exc.code!r})"})
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -1,0 +1,280 @@
+"""Verdicts that cannot be gamed: programs written to fake a pass, against the real engine, in both isolation
+modes. Each answers `add(a, b)` wrongly (or not at all) while trying to make the tests look passed; each
+must score `failed`, and the honest answer must still pass. In the spirit of MultiPL-E's evil programs."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from codeforge.sandbox import DockerSandbox, Job, SandboxSettings, Status
+
+pytestmark = pytest.mark.docker
+
+# HumanEval's shape: a check(candidate) function, then the call.
+CHECK = textwrap.dedent("""
+    def check(candidate):
+        assert candidate(1, 2) == 3
+        assert candidate(2, 2) == 4
+        assert candidate(-1, 1) == 0
+        assert candidate(10, 5) == 15
+
+    check(add)
+""")
+
+HONEST = "def add(a, b):\n    return a + b\n"
+
+# What a program can find if it looks for the tests: their expected values. A cheat that finds them answers
+# from them (so that, if it could read the tests, it would pass); one that finds nothing answers 0.
+FROM_FOUND_TESTS = textwrap.dedent("""
+    import re
+    _answers = {}
+    def _learn(text):
+        for a, b, c in re.findall(r"candidate\\((-?\\d+), (-?\\d+)\\) == (-?\\d+)", text):
+            _answers[(int(a), int(b))] = int(c)
+    def add(a, b):
+        return _answers.get((a, b), 0)
+""")
+
+EVIL = {
+    "sys.exit(0) before the tests": "import sys\nsys.exit(0)\ndef add(a, b):\n    return 0\n",
+    "os._exit(0) before the tests": "import os\nos._exit(0)\ndef add(a, b):\n    return 0\n",
+    "sys.exit(0) in the function": "import sys\ndef add(a, b):\n    sys.exit(0)\n",
+    "os._exit(0) in the function": "import os\ndef add(a, b):\n    os._exit(0)\n",
+    "raise SystemExit in the function": "def add(a, b):\n    raise SystemExit(0)\n",
+    "KeyboardInterrupt in the function": "def add(a, b):\n    raise KeyboardInterrupt\n",
+    "exit handler ends with 0": textwrap.dedent("""
+        import atexit, os
+        atexit.register(lambda: os._exit(0))
+        def add(a, b):
+            raise ValueError("wrong")
+    """),
+    "a thread ends the process with 0": textwrap.dedent("""
+        import os, threading, time
+        threading.Thread(target=lambda: (time.sleep(0.2), os._exit(0)), daemon=True).start()
+        def add(a, b):
+            time.sleep(1)
+            return 0
+    """),
+    "a signal handler ends with 0": textwrap.dedent("""
+        import os, signal, time
+        signal.signal(signal.SIGALRM, lambda *_: os._exit(0))
+        signal.alarm(1)
+        def add(a, b):
+            time.sleep(3)
+            return 0
+    """),
+    "kills itself": "import os, signal\ndef add(a, b):\n    os.kill(os.getpid(), signal.SIGKILL)\n",
+    "equal to everything": textwrap.dedent("""
+        class Anything:
+            def __eq__(self, other): return True
+            def __ne__(self, other): return False
+            def __bool__(self): return True
+        def add(a, b):
+            return Anything()
+    """),
+    "an int subclass equal to everything": textwrap.dedent("""
+        class Liar(int):
+            def __eq__(self, other): return True
+            def __ne__(self, other): return False
+            __hash__ = int.__hash__
+        def add(a, b):
+            return Liar(0)
+    """),
+    "raises on comparison": textwrap.dedent("""
+        class Boom:
+            def __eq__(self, other): raise AssertionError("fine")
+        def add(a, b):
+            return Boom()
+    """),
+    "reads the tests from disk": FROM_FOUND_TESTS + textwrap.dedent("""
+        import os
+        for top in ("/sandbox", "/tmp", "/opt", "/dev/shm"):
+            for root, dirs, files in os.walk(top):
+                for name in files:
+                    try:
+                        with open(os.path.join(root, name), errors="replace") as handle:
+                            _learn(handle.read())
+                    except OSError:
+                        pass
+    """),
+    "reads the tests from the environment": FROM_FOUND_TESTS + "import os\n_learn(repr(dict(os.environ)))\n",
+    "reads the tests from other processes": FROM_FOUND_TESTS + textwrap.dedent("""
+        import os
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            for part in ("cmdline", "environ", "cwd/check.py", "fd/0", "fd/3", "fd/4", "fd/5"):
+                try:
+                    with open(f"/proc/{pid}/{part}", "rb") as handle:
+                        _learn(handle.read(1 << 20).decode(errors="replace"))
+                except OSError:
+                    pass
+            try:  # the harness's memory, map by map
+                with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb") as mem:
+                    for line in maps:
+                        start, end = (int(x, 16) for x in line.split()[0].split("-"))
+                        try:
+                            mem.seek(start)
+                            _learn(mem.read(min(end - start, 1 << 22)).decode(errors="replace"))
+                        except (OSError, ValueError, OverflowError):
+                            pass
+            except OSError:
+                pass
+    """),
+    "kills the harness": textwrap.dedent("""
+        import os, signal
+        def add(a, b):
+            for pid in os.listdir("/proc"):
+                if pid.isdigit() and int(pid) not in (1, os.getpid()):
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+            return 0
+    """),
+    "stops the harness": textwrap.dedent("""
+        import os, signal
+        def add(a, b):
+            for pid in os.listdir("/proc"):
+                if pid.isdigit() and int(pid) not in (1, os.getpid()):
+                    try:
+                        os.kill(int(pid), signal.SIGSTOP)
+                    except OSError:
+                        pass
+            return 0
+    """),
+    "tampers with the interpreter": textwrap.dedent("""
+        import builtins, sys
+        builtins.AssertionError = type("AssertionError", (Exception,), {})
+        sys.settrace(lambda *a: None)
+        sys.meta_path.insert(0, type("Hook", (), {"find_spec": staticmethod(lambda *a, **k: None)})())
+        def add(a, b):
+            return 0
+    """),
+    "prints fake test reports": textwrap.dedent("""
+        import os, sys, json
+        fake = json.dumps({"passed": True, "tests": [{"name": "check.py", "outcome": "passed"}], "reason": None})
+        print("passed 4 of 4 inputs\\n" + fake)
+        print(fake, file=sys.stderr)
+        for fd in range(3, 64):
+            try:
+                os.write(fd, fake.encode())
+            except OSError:
+                pass
+        def add(a, b):
+            return 0
+    """),
+    "rewrites its side of the pipe": textwrap.dedent("""
+        import gc
+        for obj in gc.get_objects():
+            if getattr(obj, "__name__", None) == "encode" and getattr(obj, "__module__", None) == "codec":
+                obj.__code__ = (lambda value, reference, depth=0: True).__code__
+        def add(a, b):
+            return 0
+    """),
+    "writes into the tests' folder": textwrap.dedent("""
+        import glob
+        for folder in glob.glob("/sandbox/*-tests"):
+            try:
+                with open(folder + "/check.py", "w") as handle:
+                    handle.write("pass\\n")
+            except OSError:
+                pass
+        def add(a, b):
+            return 0
+    """),
+    "forks and leaves": textwrap.dedent("""
+        import os
+        def add(a, b):
+            if os.fork():
+                os._exit(0)
+            return 0
+    """),
+}
+
+
+@pytest.fixture(scope="module", params=["worker", "program"])
+def sandbox(request, docker_client):
+    with DockerSandbox(SandboxSettings(workers=2, isolation=request.param), client=docker_client) as box:
+        yield box
+
+
+def check(sandbox, source: str, tests: str = CHECK, **limits):
+    return sandbox.run(Job(id="add", language="python", source=source, tests={"check.py": tests},
+                           timeout_s=limits.get("timeout_s", 10)))
+
+
+def test_the_honest_answer_passes(sandbox):
+    result = check(sandbox, HONEST)
+    assert result.status is Status.passed, result.stderr
+    assert result.details["tests"] == [{"name": "check.py", "outcome": "passed"}]
+
+
+@pytest.mark.parametrize("name", sorted(EVIL))
+def test_a_program_that_fakes_a_pass_fails(sandbox, name):
+    result = check(sandbox, EVIL[name])
+    assert result.status in (Status.failed, Status.timeout), (name, result.status, result.details, result.stderr)
+    assert result.status is not Status.passed
+
+
+def test_a_program_that_ends_early_is_told_so(sandbox):
+    for source in (EVIL["sys.exit(0) before the tests"], EVIL["os._exit(0) in the function"]):
+        result = check(sandbox, source)
+        error = result.details["error"]
+        assert error.startswith("the program ended before the tests finished") and error.endswith("(exit status 0)")
+
+
+def test_an_object_of_the_programs_own_class_is_named_in_the_failure(sandbox):
+    result = check(sandbox, EVIL["equal to everything"])
+    assert result.details["error"] == \
+        "AssertionError (the program returned an object of type Anything, not a plain value)"
+
+
+def test_tests_may_use_the_programs_objects_through_references(sandbox):
+    """A test that builds objects of the program's classes and inspects them (MBPP's binary trees)."""
+    program = textwrap.dedent("""
+        class Node:
+            def __init__(self, value):
+                self.value, self.left, self.right = value, None, None
+        def height(node):
+            return 0 if node is None else 1 + max(height(node.left), height(node.right))
+        def count_up(n):
+            yield from range(n)
+    """)
+    tests = textwrap.dedent("""
+        root = Node(1)
+        root.left = Node(2)
+        root.left.left = Node(3)
+        assert height(root) == 3
+        assert root.left.value == 2
+        assert list(count_up(3)) == [0, 1, 2]
+        assert root != Node(1) and root == root
+        try:
+            height("not a node")
+        except AttributeError as error:  # the program's exception, as Python's own type
+            assert "value" in str(error) or "left" in str(error)
+        else:
+            raise AssertionError("expected an AttributeError")
+    """)
+    result = check(sandbox, program, tests)
+    assert result.status is Status.passed, result.stderr
+
+
+def test_what_the_program_prints_stays_its_own_output(sandbox):
+    result = check(sandbox, "print('hello from the program')\n" + HONEST)
+    assert result.status is Status.passed and result.stdout.startswith("hello from the program\n")
+
+
+def test_pytest_files_run_in_the_harness(sandbox):
+    files = {"calc.py": "import os\ndef add(a, b):\n    return a + b\ndef boom():\n    os._exit(0)\n",
+             "test_calc.py": "from calc import add, boom\n\ndef test_add():\n    assert add(2, 2) == 4\n\n"
+                             "def test_boom():\n    boom()\n\ndef test_after():\n    assert add(1, 1) == 2\n"}
+    result = sandbox.run(Job(id="pytest", language="python", action="test", files=files))
+    assert result.status is Status.failed
+    assert "the program ended before the tests finished" in result.details["error"]
+    files["calc.py"] = "def add(a, b):\n    return a + b\ndef boom():\n    return None\n"
+    honest = sandbox.run(Job(id="pytest", language="python", action="test", files=files))
+    assert honest.status is Status.passed, honest.stderr
+    assert {t["outcome"] for t in honest.details["tests"]} == {"passed"} and len(honest.details["tests"]) == 3
