@@ -102,15 +102,11 @@ def test_compiler_timeout_and_long_output():
 
 def _run_jobs(tasks_and_code):
     from codeforge.sandbox.docker_sandbox import DockerSandbox
-    from codeforge.sandbox.jobs import Job
     from codeforge.sandbox.settings import SandboxSettings
 
     with DockerSandbox(SandboxSettings(workers=2)) as sandbox:
-        futures = []
-        for i, (task, code) in enumerate(tasks_and_code):
-            spec = task.test_job(code)
-            futures.append(sandbox.submit(Job(id=str(i), language=spec.language, files=spec.files,
-                                              action=spec.action, timeout_s=spec.timeout_s, memory_mb=512)))
+        futures = [sandbox.submit(task.test_job(code).job(str(i), memory_mb=512))
+                   for i, (task, code) in enumerate(tasks_and_code)]
         return [future.result() for future in futures]
 
 

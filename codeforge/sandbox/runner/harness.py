@@ -226,9 +226,7 @@ def shown_traceback(exc: BaseException) -> str:
     lines = ["Traceback (most recent call last):\n"] if frames else []
     for frame in frames:
         lines.extend(traceback.format_list(traceback.extract_tb(frame, limit=1)))
-    lines.extend(traceback.format_exception_only(type(exc), exc))
-    for note in getattr(exc, "__notes__", None) or []:
-        lines.append(str(note) + "\n")
+    lines.extend(traceback.format_exception_only(type(exc), exc))  # with its notes: the program's traceback
     return "".join(lines)
 
 
