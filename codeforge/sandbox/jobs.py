@@ -28,8 +28,9 @@ DEFAULT_ACTION = {
 class Job(BaseModel):
     """One program to run. Either `source` (one file) or `files` ({relative path: text}).
 
-    `tests` (Python): test files the program never sees. They run in a harness process of their own that
-    calls into the program and decides the verdict (see recipes/python.py); `action` is then `test`."""
+    `tests`: test files the program never sees. Python's run in a harness process of their own that calls
+    into the program and decides the verdict (recipes/python.py); Go's, C's and C++'s are compiled on the
+    tests' side with the program and must report that they finished (recipes/go.py, recipes/c.py)."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
@@ -54,11 +55,10 @@ class Job(BaseModel):
             if path.startswith("/") or ".." in parts or not path.strip() or parts[0] == ".codeforge":
                 raise ValueError(f"file path {path!r} must be relative and stay inside the work dir")
         if self.tests is not None:
-            if self.language is not Language.python:
-                raise ValueError("`tests` apply to python jobs (Go tests go in `files`)")
-            if self.action not in (None, Action.test):
-                raise ValueError("`tests` are run by the `test` action")
-            self.action = Action.test
+            if self.language in (Language.python, Language.go):
+                if self.action not in (None, Action.test):
+                    raise ValueError("python and go `tests` are run by the `test` action")
+                self.action = Action.test
         if self.action is None:
             self.action = DEFAULT_ACTION[self.language]
         allowed = {

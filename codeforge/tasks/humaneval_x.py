@@ -67,8 +67,9 @@ class GoTask(Task):
         return self._job(code, self.visible or GO_COMPILES_TEST)
 
     def _job(self, code: str, test: str) -> JobSpec:
-        files = {"main.go": go_file(code), "main_test.go": go_file(test, declared=go_imports(self.test_setup))}
-        return JobSpec(Language.go, files, Action.test, self.timeout_s)
+        # The tests go to the tests' side of the sandbox: compiled there, never readable by the program.
+        tests = {"main_test.go": go_file(test, declared=go_imports(self.test_setup))}
+        return JobSpec(Language.go, {"main.go": go_file(code)}, Action.test, self.timeout_s, tests)
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,11 @@ class CppTask(Task):
         return self._job(code, self.visible or CPP_EMPTY_MAIN)
 
     def _job(self, code: str, test: str) -> JobSpec:
-        # `#line 1`: compiler and Valgrind line numbers are those of the code as the model wrote it.
-        source = f"{self.headers}#line 1\n{without_main(code).rstrip()}\n\n{test}"
-        return JobSpec(Language.cpp, {"main.cpp": source}, Action.memcheck, self.timeout_s)
+        # `#line 1`: compiler and Valgrind line numbers are those of the code as the model wrote it. The tests
+        # are a translation unit of their own, which includes the program: built on the tests' side.
+        program = f"{self.headers}#line 1\n{without_main(code).rstrip()}\n"
+        tests = f'#include "main.cpp"\n#line 1 "tests.cpp"\n{test}'
+        return JobSpec(Language.cpp, {"main.cpp": program}, Action.memcheck, self.timeout_s, {"tests.cpp": tests})
 
 
 def load_go(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:

@@ -99,38 +99,72 @@ def test_a_checked_run_passes_on_the_harness_verdict_only():
     assert recipes.interpret(CHECKED, check_response(passed, syntax_error=True)).status is Status.compile_error
 
 
-GO_JSON = "\n".join([
-    '{"Action":"run","Package":"job","Test":"TestA"}',
-    '{"Action":"output","Package":"job","Test":"TestA","Output":"=== RUN   TestA\\n"}',
-    '{"Action":"output","Package":"job","Test":"TestA","Output":"--- FAIL: TestA (0.00s)\\n"}',
-    '{"Action":"fail","Package":"job","Test":"TestA","Elapsed":0.01}',
-    '{"Action":"pass","Package":"job","Test":"TestB","Elapsed":0}',
-    '{"Action":"output","Package":"job","Output":"FAIL\\n"}',
-    '{"Action":"fail","Package":"job","Elapsed":0.02}',
-])
+GO_VERBOSE = """=== RUN   TestA
+    main_test.go:5: wrong
+--- FAIL: TestA (0.00s)
+=== RUN   TestB
+=== RUN   TestB/sub
+--- PASS: TestB (0.00s)
+    --- PASS: TestB/sub (0.00s)
+FAIL
+"""
+PROFILE = "mode: set\njob/main.go:3.24,5.2 1 1\n"
+GO_TEST_FILE = "package main\n\nimport \"testing\"\n\nfunc TestA(t *testing.T) {}\n\nfunc TestB(t *testing.T) {}\n"
+GO_JOB = Job(id="g", language="go", files={"main.go": "package main"}, tests={"main_test.go": GO_TEST_FILE})
 
 
-def test_go_test_events():
-    events = go_recipe.parse_test_events(GO_JSON)
-    assert events["output"] == "=== RUN   TestA\n--- FAIL: TestA (0.00s)\nFAIL\n"
-    assert [(t["name"], t["outcome"]) for t in events["tests"]] == [("TestA", "failed"), ("TestB", "passed")]
-    assert not events["build_failed"]
-    broken = go_recipe.parse_test_events("FAIL\tjob [build failed]\n")
-    assert broken["build_failed"] and broken["output"] == "FAIL\tjob [build failed]\n"
+def go_response(test_stdout, profile=PROFILE, test_exit=0, build_exit=0, build_out=""):
+    test = step("test", exit_code=test_exit, stdout=test_stdout)
+    if profile is not None:
+        test["fd3"] = profile
+    return response(step("build", exit_code=build_exit, stdout=build_out), test, step("coverage", stdout=COVER))
 
 
-def test_go_coverage_and_statuses():
-    cover = "job/main.go:12:\t\tHasCloseElements\t\t100.0%\njob/main.go:30:\t\tOther\t\t50.0%\ntotal:\t\t\t(statements)\t\t75.0%\n"
-    parsed = go_recipe.parse_cover_func(cover)
+COVER = "job/main.go:12:\t\tHasCloseElements\t\t100.0%\njob/main.go:30:\t\tOther\t\t50.0%\ntotal:\t\t\t(statements)\t\t75.0%\n"
+
+
+def test_go_verbose_output_gives_each_tests_outcome_and_output():
+    run = go_recipe.parse_verbose(GO_VERBOSE)
+    assert run["final"] == "FAIL"
+    outcomes = {t["name"]: t["outcome"] for t in run["tests"]}
+    assert outcomes == {"TestA": "failed", "TestB": "passed", "TestB/sub": "passed"}
+    assert "main_test.go:5: wrong" in run["tests"][0]["output"]
+    assert go_recipe.parse_verbose("=== RUN   TestA\n")["final"] is None  # ended before its closing line
+
+
+def test_go_passes_only_on_every_declared_test_the_closing_pass_and_the_profile():
+    passed = "=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n--- PASS: TestB (0.00s)\nPASS\n"
+    result = recipes.interpret(GO_JOB, go_response(passed))
+    assert result.status is Status.passed and result.details["coverage"]["total"] == 75.0
+    one_missing = "=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n"
+    missing = recipes.interpret(GO_JOB, go_response(one_missing))
+    assert missing.status is Status.failed and "(1 of 2 tests reported)" in missing.details["error"]
+    no_profile = recipes.interpret(GO_JOB, go_response(passed, profile=None))
+    assert no_profile.status is Status.failed and "coverage" not in no_profile.details
+    forged = recipes.interpret(GO_JOB, go_response(passed, profile=PROFILE + PROFILE))
+    assert forged.status is Status.failed and "coverage report" in forged.details["error"]
+    assert recipes.interpret(GO_JOB, go_response(GO_VERBOSE, test_exit=1)).status is Status.failed
+
+
+def test_go_statuses_and_coverage():
+    parsed = go_recipe.parse_cover_func(COVER)
     assert parsed["total"] == 75.0
     assert parsed["functions"][1] == {"file": "job/main.go", "line": 30, "function": "Other", "percent": 50.0}
-    job = Job(id="g", language="go", files={"a_test.go": ""})
-    built_failed = response(step("test", exit_code=2, stdout="FAIL\tjob [build failed]\n", stderr="undefined: x"))
-    assert recipes.interpret(job, built_failed).status is Status.compile_error
-    hung = '{"Action":"output","Package":"job","Output":"panic: test timed out after 3s\\n"}'
-    assert recipes.interpret(job, response(step("test", exit_code=1, stdout=hung))).status is Status.timeout
+    built_failed = go_response("", build_exit=1, build_out="./main.go:3:2: undefined: x")
+    assert recipes.interpret(GO_JOB, built_failed).status is Status.compile_error
+    hung = "=== RUN   TestA\npanic: test timed out after 3s\n"
+    assert recipes.interpret(GO_JOB, go_response(hung, test_exit=2, profile=None)).status is Status.timeout
     run_job = Job(id="r", language="go", action="run", source="package main")
     assert recipes.interpret(run_job, response(step("compile", exit_code=1, stderr="x"))).status is Status.compile_error
+
+
+def test_go_code_that_reaches_the_test_machinery_fails():
+    cheat = Job(id="g", language="go", files={"main.go": 'package main\n\nimport "testing"\n\nvar _ = testing.Short\n'},
+                tests={"main_test.go": GO_TEST_FILE})
+    passed = "=== RUN   TestA\n--- PASS: TestA (0.00s)\n=== RUN   TestB\n--- PASS: TestB (0.00s)\nPASS\n"
+    result = recipes.interpret(cheat, go_response(passed))
+    assert result.status is Status.failed and "testing package outside its tests" in result.details["error"]
+    assert "coverage" not in result.details
 
 
 VALGRIND = """<?xml version="1.0"?><valgrindoutput>
@@ -173,11 +207,8 @@ def test_a_python_script_that_does_not_compile_is_a_compile_error_and_a_raised_s
 
 def test_tests_that_did_not_run_do_not_pass():
     go_job = Job(id="g", language="go", files={"add.go": "package main"}, action="test")
-    no_tests = '{"Action":"output","Package":"job","Output":"?   \\tjob\\t[no test files]\\n"}\n' \
-               '{"Action":"skip","Package":"job","Elapsed":0}'
-    result = recipes.interpret(go_job, response(step("test", exit_code=0, stdout=no_tests)))
+    result = recipes.interpret(go_job, go_response("", profile=None, build_out="?   \tjob\t[no test files]\n"))
     assert result.status is Status.failed and result.details["error"].startswith("no tests ran")
-    assert result.stdout == "?   \tjob\t[no test files]\n"
     test_job = Job(id="t", language="python", action="test", files={"test_a.py": "x = 1"})
     none_ran = {"passed": False, "tests": [], "reason": "no tests ran"}
     collected_none = recipes.interpret(test_job, check_response(none_ran))

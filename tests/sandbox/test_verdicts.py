@@ -278,3 +278,183 @@ def test_pytest_files_run_in_the_harness(sandbox):
     honest = sandbox.run(Job(id="pytest", language="python", action="test", files=files))
     assert honest.status is Status.passed, honest.stderr
     assert {t["outcome"] for t in honest.details["tests"]} == {"passed"} and len(honest.details["tests"]) == 3
+
+
+# -- Go: the tests compiled on their side, run by the program -------------------------------------------------
+
+GO_TEST = textwrap.dedent("""
+    package main
+
+    import "testing"
+
+    func TestAdd(t *testing.T) {
+        if Add(1, 2) != 3 || Add(2, 2) != 4 {
+            t.Fatal("wrong sum")
+        }
+    }
+
+    func TestAddNegative(t *testing.T) {
+        if Add(-1, 1) != 0 {
+            t.Fatal("wrong sum")
+        }
+    }
+""")
+GO_HONEST = "package main\n\nfunc Add(a, b int) int {\n\treturn a + b\n}\n"
+GO_EVIL = {
+    "exits 0 before the tests": 'package main\n\nimport "os"\n\nfunc init() {\n\tos.Exit(0)\n}\n\n'
+                                "func Add(a, b int) int {\n\treturn 0\n}\n",
+    "prints a fake report and exits": textwrap.dedent("""
+        package main
+
+        import (
+            "fmt"
+            "os"
+        )
+
+        func init() {
+            fmt.Println("=== RUN   TestAdd\\n--- PASS: TestAdd (0.00s)\\n=== RUN   TestAddNegative")
+            fmt.Println("--- PASS: TestAddNegative (0.00s)\\nPASS\\ncoverage: 100.0% of statements")
+            os.Exit(0)
+        }
+
+        func Add(a, b int) int {
+            return 0
+        }
+    """),
+    "reads the tests' source": textwrap.dedent("""
+        package main
+
+        import (
+            "os"
+            "strings"
+        )
+
+        func Add(a, b int) int {
+            for _, name := range []string{"main_test.go", "../main_test.go", "/proc/self/exe"} {
+                if data, err := os.ReadFile(name); err == nil && strings.Contains(string(data), "Add(1, 2)") {
+                    return a + b // it found the tests: it would answer from them
+                }
+            }
+            return 0
+        }
+    """),
+    "reaches the coverage machinery": textwrap.dedent("""
+        package main
+
+        import "testing"
+
+        func init() {
+            testing.RegisterCover(testing.Cover{Mode: "set"})
+        }
+
+        func Add(a, b int) int {
+            return a + b
+        }
+    """),
+}
+# Tests a model wrote (Go unit-test generation): they are the program, and may be written to fake a pass.
+GO_EVIL_TESTS = {
+    "TestMain exits 0 before the tests": GO_TEST + "\nfunc TestMain(m *testing.M) {\n\tos.Exit(0)\n}\n",
+    "a test writes a coverage report": GO_TEST + textwrap.dedent("""
+        func TestForge(t *testing.T) {
+            f, err := os.OpenFile("/dev/fd/3", os.O_WRONLY, 0)
+            if err == nil {
+                f.WriteString("mode: set\\njob/main.go:3.24,5.2 1 1\\n")
+                f.Close()
+            }
+        }
+    """),
+}
+
+
+def go_check(sandbox, program: str, tests: str, hidden: bool = True):
+    """Hidden tests (a benchmark's) go to the tests' side; a model's own tests are among its files."""
+    if hidden:
+        job = Job(id="go", language="go", files={"main.go": program}, tests={"main_test.go": tests})
+    else:
+        job = Job(id="go", language="go", action="test", files={"main.go": program, "main_test.go": tests})
+    return sandbox.run(job)
+
+
+def with_os(tests: str) -> str:
+    return tests.replace('import "testing"', 'import (\n\t"os"\n\t"testing"\n)')
+
+
+def test_honest_go_passes_with_coverage(sandbox):
+    result = go_check(sandbox, GO_HONEST, GO_TEST)
+    assert result.status is Status.passed, result.stdout + result.stderr
+    assert result.details["coverage"]["total"] == 100.0
+    assert {t["name"] for t in result.details["tests"]} == {"TestAdd", "TestAddNegative"}
+
+
+@pytest.mark.parametrize("name", sorted(GO_EVIL))
+def test_a_go_program_that_fakes_a_pass_fails(sandbox, name):
+    result = go_check(sandbox, GO_EVIL[name], GO_TEST)
+    assert result.status is Status.failed, (name, result.status, result.details, result.stdout, result.stderr)
+    assert "coverage" not in result.details or name == "reads the tests' source"
+
+
+@pytest.mark.parametrize("name", sorted(GO_EVIL_TESTS))
+def test_go_tests_that_fake_a_pass_or_their_coverage_fail(sandbox, name):
+    result = go_check(sandbox, GO_HONEST, with_os(GO_EVIL_TESTS[name]), hidden=False)
+    assert result.status is Status.failed, (name, result.status, result.details, result.stdout, result.stderr)
+    assert "coverage" not in result.details
+
+
+def test_nothing_of_one_run_reaches_the_next_in_the_harness(docker_client):
+    """One harness process serves a container's runs: each run's tests see none of the last run's modules,
+    builtins or random state (one worker, so both runs share the container and its harness)."""
+    with DockerSandbox(SandboxSettings(workers=1), client=docker_client) as box:
+        first = box.run(Job(id="1", language="python", source=HONEST, tests={
+            "check.py": "import helper, builtins, random\nbuiltins.left_behind = 1\nrandom.seed(1)\n"
+                        "assert helper.VALUE == 1 and add(1, 2) == 3\n",
+            "helper.py": "VALUE = 1\n"}))
+        second = box.run(Job(id="2", language="python", source=HONEST, tests={
+            "check.py": "import builtins, helper\nassert helper.VALUE == 2, helper.VALUE\n"
+                        "assert not hasattr(builtins, 'left_behind')\nassert add(2, 2) == 4\n",
+            "helper.py": "VALUE = 2\n"}))
+    assert first.status is Status.passed, first.stderr
+    assert second.status is Status.passed, second.stderr
+
+
+# -- C and C++: the tests' main must say it returned ------------------------------------------------------------
+
+CPP_TESTS = '#include "main.cpp"\n#include <cassert>\nint main() {\n    assert(add(1, 2) == 3);\n' \
+            '    assert(add(2, 2) == 4);\n}\n'
+CPP_HONEST = "int add(int a, int b) {\n    return a + b;\n}\n"
+CPP_EVIL = {
+    "exit(0) in the function": "#include <cstdlib>\nint add(int a, int b) {\n    exit(0);\n}\n",
+    "_exit(0) in the function": "#include <unistd.h>\nint add(int a, int b) {\n    _exit(0);\n}\n",
+    "exit(0) before main": "#include <cstdlib>\nstruct Early { Early() { exit(0); } } early;\n"
+                           "int add(int a, int b) {\n    return 0;\n}\n",
+    "an exit handler hides the abort": textwrap.dedent("""
+        #include <csignal>
+        #include <unistd.h>
+        struct Quiet { Quiet() { signal(SIGABRT, [](int) { _exit(0); }); } } quiet;
+        int add(int a, int b) {
+            return 0;
+        }
+    """),
+    "reads the tests' source": textwrap.dedent("""
+        #include <cstdio>
+        int add(int a, int b) {
+            if (FILE *f = fopen("tests.cpp", "r")) { fclose(f); return a + b; }  // it found them
+            return 0;
+        }
+    """),
+}
+
+
+def cpp_check(sandbox, program: str):
+    return sandbox.run(Job(id="cpp", language="cpp", files={"main.cpp": program}, tests={"tests.cpp": CPP_TESTS}))
+
+
+def test_honest_cpp_passes_under_valgrind(sandbox):
+    result = cpp_check(sandbox, CPP_HONEST)
+    assert result.status is Status.passed, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(CPP_EVIL))
+def test_a_cpp_program_that_fakes_a_pass_fails(sandbox, name):
+    result = cpp_check(sandbox, CPP_EVIL[name])
+    assert result.status is Status.failed, (name, result.status, result.details, result.stderr)

@@ -43,7 +43,8 @@ def test_go_unused_imports_of_the_dataset_are_pruned(data_dir):
     use; Go/38's test_setup imports math and strings, which its test never uses."""
     ids = ["Go/27", "Go/38", "Go/90", "Go/108", "Go/32"]
     tasks = {t.task_id: t for t in load_tasks("humaneval-x-go", data_dir, task_ids=ids)}
-    files = {task_id: task.test_job(task.reference).files for task_id, task in tasks.items()}
+    files = {task_id: {**job.files, **job.tests} for task_id, job in
+             ((task_id, task.test_job(task.reference)) for task_id, task in tasks.items())}
     assert imports_of(tasks["Go/27"].prompt) == ["strings"] and imports_of(files["Go/27"]["main.go"]) == []
     assert imports_of(tasks["Go/38"].prompt) == ["math", "strings", "time"]
     assert imports_of(files["Go/38"]["main.go"]) == ["math", "strings"]
@@ -56,7 +57,7 @@ def test_go_unused_imports_of_the_dataset_are_pruned(data_dir):
 def test_go_visible_job_without_an_example_test_still_compiles_the_code(data_dir):
     task = load_tasks("humaneval-x-go", data_dir, task_ids=["Go/38"])[0]
     assert task.visible == ""
-    assert "func TestCompiles(t *testing.T) {}" in task.visible_job(task.reference).files["main_test.go"]
+    assert "func TestCompiles(t *testing.T) {}" in task.visible_job(task.reference).tests["main_test.go"]
 
 
 def test_cpp_entry_point_is_the_function_the_declaration_opens():

@@ -57,7 +57,7 @@ def test_go_and_cpp_tasks_use_the_humaneval_x_composition(tmp_path):
            "test": "#include<assert.h>\nint main(){ assert(twice(2) == 4); }\n"}
     go_task, cpp_task = load_tasks(f"jsonl:{write(tmp_path, go, cpp)}")
     assert (go_task.language, go_task.entry_point, go_task.timeout_s) == (Language.go, "Twice", 60.0)
-    files = go_task.test_job(go_task.reference).files
+    files = go_task.test_job(go_task.reference).tests
     assert files["main_test.go"].startswith('package main\n\nimport (\n    "testing"\n'
                                             '    "github.com/stretchr/testify/assert"\n)\n')
     assert (cpp_task.language, cpp_task.entry_point) == (Language.cpp, "twice")

@@ -185,7 +185,7 @@ def test_humaneval_x_references_and_entry_points(data_dir):
     assert go.reference.startswith('import (\n    "math"\n)') and go.code_from_completion("}") == go.prompt + "}"
     assert "flaky" in load_tasks("humaneval-x-go", data_dir, task_ids=["Go/95"])[0].extra
     job = go.test_job(go.reference)
-    assert job.action is Action.test and set(job.files) == {"main.go", "main_test.go"}
+    assert job.action is Action.test and set(job.files) == {"main.go"} and set(job.tests) == {"main_test.go"}
     cpp = {t.task_id: t for t in load_tasks("humaneval-x-cpp", data_dir)}
     assert cpp["CPP/0"].entry_point == "has_close_elements"
     assert cpp["CPP/10"].entry_point == "make_palindrome"  # the declaration also holds is_palindrome

@@ -1,20 +1,31 @@
-"""Go: `test` runs `go test` with coverage (GOPATH mode, testify from Debian, the image's warm build
-cache); `run` builds the package and runs the binary.
+"""Go: `test` builds the package's tests on the tests' side and runs them as the program, with coverage;
+`run` builds the package and runs the binary.
 
-The package lives in $GOPATH/src/job of the work dir. The image's build cache is read-only: Go reuses
-what it holds (std, testing, testify) and cannot store anything a program could leave for the next one.
+`test`: the package (the program's files and its `_test.go` files, from `files` and `tests`) is compiled by
+`go test -c` under the tests' uid, in their folder, into an execute-only binary; the binary then runs under
+the program's uid in a work dir that holds the program's files only, so the program cannot read the tests'
+source at run time. Its coverage profile goes to a pipe (its descriptor 3), not to a file the program could
+rewrite. It passes only on positive evidence: exit status 0, every `TestXxx` the test files declare
+reported as passed, the binary's closing `PASS`, and a well-formed profile (written by the testing package
+only after every test ran). A binary that ends early, a `TestMain` that exits before `m.Run`, fake
+`--- PASS` lines without the real end: `failed`. Code that reaches the testing or coverage machinery itself
+(`testing.RegisterCover`, `unsafe`, `go:linkname`, `testing` imported outside the tests) fails, and its
+coverage is not counted.
+
+The package lives in $GOPATH/src/job. The image's build cache is read-only: Go reuses what it holds (std,
+testing, testify) and cannot store anything a program could leave for the next one.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 from ..jobs import Action, Job, Result, Status
 from .common import exit_status, find_step, make_result, sandbox_limits_status, step
 
 PACKAGE_DIR = "gopath/src/job"
-PROFILE = "{workdir}/.codeforge/cover.out"
+BINARY = "{bindir}/job.test"
+PROFILE = ".codeforge/cover.out"  # in the tests' folder, from the binary's descriptor 3
 ENV = {
     "GOPATH": "{workdir}/gopath:/usr/share/gocode",
     "GOCACHE": "/opt/gocache",
@@ -23,26 +34,46 @@ ENV = {
     "GOFLAGS": "-buildvcs=false",
     "GOTOOLCHAIN": "local",
 }
-BUILD_FAILED = re.compile(r"\[(build|setup) failed\]")
+NO_TEST_FILES = "no test files"
+DECLARED_TEST = re.compile(r"^func\s+(Test[A-Z_0-9]\w*|Test)\s*\(\s*\w+\s+\*testing\.T\s*\)", re.M)
+RESULT_LINE = re.compile(r"^\s*--- (PASS|FAIL|SKIP): (\S+) \(")
+RUN_LINE = re.compile(r"^=== RUN\s+(\S+)")
+FORBIDDEN = ((re.compile(r"\btesting\.(RegisterCover|MainStart|Cover|CoverBlock|CoverMode)\b"),
+              "reaches the testing package's coverage machinery"),
+             (re.compile(r'"(unsafe|runtime/coverage|internal/[^"]*)"'), "imports a package that can rewrite memory"),
+             (re.compile(r"//go:linkname"), "links to runtime internals (go:linkname)"))
+
+
+def is_test_file(path: str) -> bool:
+    return path.endswith("_test.go")
 
 
 def plan(job: Job) -> dict:
-    default = "main_test.go" if job.action is Action.test else "main.go"
-    files = {f"{PACKAGE_DIR}/{path}": text for path, text in job.file_map(default).items()}
     if job.action is Action.test:
-        seconds = max(1, int(job.timeout_s))
-        steps = [
-            step("test", ["go", "test", "-count=1", "-json", f"-timeout={seconds}s", "-covermode=set",
-                          f"-coverprofile={PROFILE}", "./"], ENV, PACKAGE_DIR, job.stdin, stop_on_failure=False),
-            step("coverage", ["sh", "-c", f"test -s {PROFILE} || exit 0; exec go tool cover -func={PROFILE}"],
-                 ENV, PACKAGE_DIR),
-        ]
-        return {"files": files, "steps": steps}
+        return plan_test(job)
+    files = {f"{PACKAGE_DIR}/{path}": text for path, text in job.file_map("main.go").items()}
     steps = [
         step("compile", ["go", "build", "-o", "{workdir}/.codeforge/prog", "./"], ENV, PACKAGE_DIR),
         step("run", ["{workdir}/.codeforge/prog"], ENV, PACKAGE_DIR, job.stdin),
     ]
     return {"files": files, "steps": steps}
+
+
+def plan_test(job: Job) -> dict:
+    package = {**job.file_map("main_test.go"), **(job.tests or {})}
+    program = {f"{PACKAGE_DIR}/{path}": text for path, text in package.items() if not is_test_file(path)}
+    tests_env = {**ENV, "GOPATH": "{testsdir}/gopath:/usr/share/gocode"}
+    seconds = max(1, int(job.timeout_s))
+    build = step("build", ["sh", "-c", f"go test -c -covermode=set -o {BINARY} ./ && "
+                                       f"if test -e {BINARY}; then chmod 0711 {BINARY}; fi"], tests_env, PACKAGE_DIR)
+    test = step("test", [BINARY, "-test.v=true", "-test.count=1", f"-test.timeout={seconds}s",
+                         "-test.coverprofile=/dev/fd/3"], ENV, PACKAGE_DIR, job.stdin, stop_on_failure=False)
+    coverage = step("coverage", ["sh", "-c", f"test -s {{testsdir}}/{PROFILE} || exit 0; "
+                                             f"exec go tool cover -func={{testsdir}}/{PROFILE}"], tests_env, PACKAGE_DIR)
+    build["as"] = coverage["as"] = "tests"
+    test["capture_fd3"], test["fd3_to"] = True, PROFILE
+    return {"files": program, "tests": {f"{PACKAGE_DIR}/{path}": text for path, text in package.items()},
+            "bin_dir": True, "steps": [build, test, coverage]}
 
 
 def interpret(job: Job, response: dict) -> Result:
@@ -53,55 +84,100 @@ def interpret(job: Job, response: dict) -> Result:
         shown = find_step(response, "run")
         return make_result(job, response, sandbox_limits_status(response) or exit_status(shown), shown)
 
+    package = {**job.file_map("main_test.go"), **(job.tests or {})}
+    declared = sorted({name for path, text in package.items() if is_test_file(path)
+                       for name in DECLARED_TEST.findall(text)})
+    built = find_step(response, "build") or {}
+    limits = sandbox_limits_status(response)
+    if built.get("exit_code") not in (0, None) and not limits:
+        return make_result(job, response, Status.compile_error, built)
+    if limits is None and (NO_TEST_FILES in built.get("stdout", "") + built.get("stderr", "") or not declared):
+        return make_result(job, response, Status.failed, built,
+                           {"tests": [], "error": "no tests ran: the package declares no test"})
     shown = dict(find_step(response, "test") or {})
-    events = parse_test_events(shown.get("stdout", ""))
-    shown["stdout"] = events["output"]
-    details: dict = {"tests": events["tests"]}
+    profile = shown.pop("fd3", None)
+    shown.pop("fd3_truncated", None)
+    run = parse_verbose(shown.get("stdout", ""))
+    details: dict = {"tests": run["tests"]}
+    profile_ok = well_formed_profile(profile)
+    finished = run["final"] is not None and profile_ok
+    forbidden = forbidden_code(package)
     coverage = find_step(response, "coverage")
-    if coverage and coverage.get("exit_code") == 0:
+    if finished and not forbidden and coverage and coverage.get("exit_code") == 0:
         details["coverage"] = parse_cover_func(coverage.get("stdout", ""))
-    status = sandbox_limits_status(response)
-    if status is None:
-        if events["build_failed"]:
-            status = Status.compile_error
-        elif any("panic: test timed out" in t.get("output", "") for t in events["tests"]) or \
-                "panic: test timed out" in events["output"]:
-            status = Status.timeout
-        else:
-            status = exit_status(shown)
-        if status is Status.passed and not events["tests"]:
-            # `go test` passes a package without tests ("[no test files]"): nothing was checked.
-            status = Status.failed
-            details["error"] = "no tests ran: go test found no test in the package"
-    return make_result(job, response, status, shown, details)
+    if limits is not None:
+        return make_result(job, response, limits, shown, details)
+    if "panic: test timed out" in shown.get("stdout", "") + shown.get("stderr", ""):
+        return make_result(job, response, Status.timeout, shown, details)
+    outcome = {t["name"]: t["outcome"] for t in run["tests"]}
+    reported = [name for name in declared if outcome.get(name) in ("passed", "failed", "skipped")]
+    if forbidden:
+        details["error"] = f"the code {forbidden}: not a verdict it may take part in"
+        return make_result(job, response, Status.failed, shown, details)
+    if run["final"] is not None and not profile_ok and profile is not None:
+        details["error"] = "the coverage report is not the testing package's own: something else wrote to it"
+        return make_result(job, response, Status.failed, shown, details)
+    if not finished or len(reported) < len(declared):
+        details["error"] = (f"the program ended before the tests finished ({len(reported)} of {len(declared)} "
+                            "tests reported)")
+        return make_result(job, response, Status.failed, shown, details)
+    passed = exit_status(shown) is Status.passed and run["final"] == "PASS" and \
+        all(outcome.get(name) == "passed" for name in declared)
+    if not passed:
+        failing = [name for name in declared if outcome.get(name) != "passed"]
+        details["error"] = f"{len(failing)} of {len(declared)} tests did not pass: {', '.join(failing)}"
+    return make_result(job, response, Status.passed if passed else Status.failed, shown, details)
 
 
-def parse_test_events(stdout: str) -> dict:
-    """`go test -json` output -> the plain text it stands for, each test's outcome, build failure."""
-    text: list[str] = []
+OUTCOMES = {"PASS": "passed", "FAIL": "failed", "SKIP": "skipped"}
+
+
+def parse_verbose(stdout: str) -> dict:
+    """`-test.v` output -> each test's (and subtest's) outcome, the output of each top-level test, and the
+    binary's closing PASS or FAIL (None when it ended before writing one)."""
     tests: dict[str, dict] = {}
-    build_failed = False
-    for line in stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            event = None
-        if not isinstance(event, dict):
-            text.append(line + "\n")
-            build_failed = build_failed or bool(BUILD_FAILED.search(line))
+    current = None  # the top-level test the lines belong to
+    final = None
+    for line in stdout.splitlines(keepends=True):
+        started, ended = RUN_LINE.match(line), RESULT_LINE.match(line)
+        if started:
+            name = started.group(1)
+            tests.setdefault(name, {"name": name, "outcome": "running", "output": ""})
+            current = name.split("/")[0]
+        elif ended:
+            name = ended.group(2)
+            tests.setdefault(name, {"name": name, "output": ""})["outcome"] = OUTCOMES[ended.group(1)]
+            current = name.split("/")[0]
+        elif line.rstrip("\n") in ("PASS", "FAIL"):
+            final, current = line.rstrip("\n"), None
             continue
-        output = event.get("Output")
-        name = event.get("Test")
-        if output:
-            text.append(output)
-            build_failed = build_failed or bool(BUILD_FAILED.search(output))
-            if name:
-                tests.setdefault(name, {"name": name, "outcome": "running", "output": ""})["output"] += output
-        if name and event.get("Action") in ("pass", "fail", "skip"):
-            entry = tests.setdefault(name, {"name": name, "output": ""})
-            entry["outcome"] = {"pass": "passed", "fail": "failed", "skip": "skipped"}[event["Action"]]
-            entry["elapsed_s"] = event.get("Elapsed", 0.0)
-    return {"output": "".join(text), "tests": list(tests.values()), "build_failed": build_failed}
+        if current in tests:
+            tests[current]["output"] += line
+    return {"tests": list(tests.values()), "final": final}
+
+
+def well_formed_profile(profile) -> bool:
+    """What the testing package writes once every test ran: `mode: set`, then each block once."""
+    if not profile:
+        return False
+    lines = profile.splitlines()
+    if not lines or not lines[0].startswith("mode: ") or any(line.startswith("mode:") for line in lines[1:]):
+        return False
+    blocks = [line.rsplit(" ", 2)[0] for line in lines[1:] if line.strip()]
+    return len(blocks) == len(set(blocks)) and all(re.match(r"^\S+:\d+\.\d+,\d+\.\d+ \d+ \d+$", line)
+                                                  for line in lines[1:] if line.strip())
+
+
+def forbidden_code(package: dict) -> str:
+    """Why the package's code may not be part of a verdict ("" when it may): it reaches the test and coverage
+    machinery instead of being tested by it."""
+    for path, text in package.items():
+        for pattern, why in FORBIDDEN:
+            if pattern.search(text):
+                return why
+        if not is_test_file(path) and re.search(r'^\s*(?:import\s+)?(?:\w+\s+)?"testing"', text, re.M):
+            return "imports the testing package outside its tests"
+    return ""
 
 
 def parse_cover_func(text: str) -> dict:

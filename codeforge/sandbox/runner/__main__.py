@@ -35,14 +35,13 @@ import os
 import sys
 import time
 
-from check import run_check
+from check import HARNESS_UID, Harness, run_check
 from cleanup import finish, kill_all_of_uid, oom_kill_count, read_artifacts, write_files
 from identity import LIBC, as_user
 from steps import run_step, skipped_step
 from zygote import DirectSpawner, Zygote
 
 UID_BASE = 20000
-HARNESS_UID_BASE = 520000  # the tests' uids: never a program's
 
 SANDBOX_ROOT = "/sandbox"
 
@@ -65,6 +64,9 @@ def serve(once: bool) -> None:
     # Python programs are forked, not started: from a zygote made before any request is read (so its
     # memory never holds a program's data), or, for a one-request runner, from the runner itself.
     zygote = DirectSpawner() if once else Zygote()
+    harness = Harness(zygote, fresh_uids)  # the tests' process
+    if fresh_uids and not once:
+        harness.start()  # now, while the host is still reading its jobs, not when the first checked run waits
     seq = 0
     stdin = sys.stdin.buffer
     stdout = sys.stdout.buffer
@@ -77,7 +79,7 @@ def serve(once: bool) -> None:
         seq += 1
         started = time.monotonic()
         try:
-            response = run_request(json.loads(line), seq, fresh_uids, zygote)
+            response = run_request(json.loads(line), seq, fresh_uids, zygote, harness)
         except Exception as exc:  # the runner must always answer; the host discards this container
             response = {"steps": [], "artifacts": {}, "oom": False, "anomaly": f"runner error: {exc!r}"}
         response["duration_s"] = round(time.monotonic() - started, 6)
@@ -86,7 +88,7 @@ def serve(once: bool) -> None:
         if once:
             return
 
-def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
+def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None, harness=None) -> dict:
     uid = UID_BASE + seq if fresh_uids else os.getuid()
     workdir = os.path.join(SANDBOX_ROOT, f"{seq}-{os.urandom(6).hex()}")
     deadline = time.monotonic() + float(req.get("timeout_s", 10.0))
@@ -103,22 +105,29 @@ def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
         response["anomaly"] = f"could not prepare the work dir: {error}"
         finish(uid, fresh_uids, workdir)
         return response
-    harness_uid = tests_dir = None
+    harness_uid = tests_dir = bin_dir = None
     if req.get("tests") is not None:
         # The tests get a uid and a folder of their own: the program can neither read nor signal them.
         if not fresh_uids:
             response["anomaly"] = "a checked test run needs a runner that can give the tests their own uid"
             finish(uid, fresh_uids, workdir)
             return response
-        harness_uid, tests_dir = HARNESS_UID_BASE + seq, workdir + "-tests"
+        harness_uid, tests_dir = HARNESS_UID, workdir + "-tests"
         os.mkdir(tests_dir, 0o700)
         os.chown(tests_dir, harness_uid, harness_uid)
-        error = as_user(harness_uid, fresh_uids, write_files, tests_dir, req["tests"])
+        checked = any(step.get("check") is not None for step in req.get("steps", []))
+        # A checked run's harness writes its tests itself (and clears them after); other steps' tests the runner.
+        error = None if checked else as_user(harness_uid, fresh_uids, write_files, tests_dir, req["tests"])
         if error:
             response["anomaly"] = f"could not prepare the tests' folder: {error}"
-            finish(harness_uid, fresh_uids, tests_dir)
+            finish(harness_uid, fresh_uids, tests_dir, harness.pid if harness else None)
             finish(uid, fresh_uids, workdir)
             return response
+        if req.get("bin_dir"):  # what the tests' side builds for the program to run: it may run it, not read it
+            bin_dir = workdir + "-bin"
+            os.mkdir(bin_dir, 0o711)
+            os.chown(bin_dir, harness_uid, harness_uid)
+    places = {"{testsdir}": tests_dir or "", "{bindir}": bin_dir or ""}
 
     steps = req.get("steps", [])
     for index, step in enumerate(steps):
@@ -126,17 +135,23 @@ def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
         if remaining <= 0:
             response["steps"].append(skipped_step(step, timed_out=True))
             break
+        step = placed(step, places)
+        tests_side = step.get("as") == "tests" and tests_dir is not None
+        step_uid = harness_uid if tests_side else uid
         if step.get("check") is not None and tests_dir is not None:
-            result = run_check(uid, harness_uid, fresh_uids, workdir, tests_dir, step, remaining, max_output,
-                               zygote)
+            result = run_check(uid, fresh_uids, workdir, tests_dir, req["tests"], step, remaining, max_output, zygote,
+                               harness)
         else:
-            result = run_step(uid, fresh_uids, workdir, step, remaining, max_output, zygote)
+            result = run_step(step_uid, fresh_uids, tests_dir if tests_side else workdir, step, remaining,
+                              max_output, zygote)
+        if step.get("fd3_to") and result.get("fd3") is not None and tests_dir is not None:
+            as_user(harness_uid, fresh_uids, write_text, os.path.join(tests_dir, step["fd3_to"]), result["fd3"])
         response["steps"].append(result)
         failed = result["exit_code"] != 0 or result["signal"] is not None
         if result["timed_out"] or result["output_limit"] or (failed and step.get("stop_on_failure", True)):
             break
         if index + 1 < len(steps):  # nothing a step started may run on into the next (scrub ends the last)
-            leftover = as_user(uid, fresh_uids, kill_all_of_uid)
+            leftover = as_user(step_uid, fresh_uids, kill_all_of_uid, harness.pid if tests_side and harness else None)
             if leftover:
                 response["anomaly"] = leftover
                 break
@@ -145,12 +160,38 @@ def run_request(req: dict, seq: int, fresh_uids: bool, zygote=None) -> dict:
     if wanted:
         response["artifacts"] = read_artifacts(uid, fresh_uids, workdir, wanted, max_output)
     error = finish(uid, fresh_uids, workdir)
+    spare = harness.pid if harness is not None else None
+    if bin_dir is not None:
+        error = finish(harness_uid, fresh_uids, bin_dir, spare) or error
     if tests_dir is not None:
-        error = finish(harness_uid, fresh_uids, tests_dir) or error
+        try:
+            os.rmdir(tests_dir)  # the harness left it empty
+        except OSError:
+            error = finish(harness_uid, fresh_uids, tests_dir, spare) or error
     if error and not response["anomaly"]:
         response["anomaly"] = f"cleanup failed: {error}"
     response["oom"] = oom_kill_count() > oom_before
     return response
+
+
+def placed(step: dict, places: dict) -> dict:
+    """The step with the tests' folders in its arguments, working dir and environment."""
+    def put(text: str) -> str:
+        for key, value in places.items():
+            text = text.replace(key, value)
+        return text
+
+    step = dict(step)
+    if "argv" in step:
+        step["argv"] = [put(arg) for arg in step["argv"]]
+    if step.get("env"):
+        step["env"] = {key: put(value) for key, value in step["env"].items()}
+    return step
+
+
+def write_text(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,10 @@ def write_files(workdir: str, files: dict) -> None:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
 
-def finish(uid: int, fresh_uids: bool, workdir: str):
-    """Scrub everything of the program (as its uid), then remove its emptied work dir (as the runner)."""
-    error = as_user(uid, fresh_uids, scrub, uid, fresh_uids, workdir)
+def finish(uid: int, fresh_uids: bool, workdir: str, spare=None):
+    """Scrub everything of the program (as its uid), then remove its emptied work dir (as the runner).
+    `spare`: a process of the uid that stays (the container's harness process)."""
+    error = as_user(uid, fresh_uids, scrub, uid, fresh_uids, workdir, spare)
     if fresh_uids:
         try:
             os.rmdir(workdir)
@@ -35,8 +36,8 @@ def finish(uid: int, fresh_uids: bool, workdir: str):
             error = error or f"work dir not removed: {exc}"
     return error
 
-def kill_all_of_uid():
-    """Kill every process of the caller's uid (but the caller) until none is left.
+def kill_all_of_uid(spare=None):
+    """Kill every process of the caller's uid (but the caller, and `spare`) until none is left.
 
     kill(-1) alone cannot tell when it is done: Linux counts processes it may not signal, so it never
     reports "no such process" while the runner lives. /proc tells which processes of the uid remain.
@@ -44,8 +45,15 @@ def kill_all_of_uid():
     uid = os.getuid()
     give_up = time.monotonic() + KILL_PATIENCE_S
     while True:
-        kill_once()
-        if not live_processes_of(uid):
+        if spare is None:
+            kill_once()
+        for pid in live_processes_of(uid) if spare is not None else ():
+            if pid != spare:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if not [pid for pid in live_processes_of(uid) if pid != spare]:
             return None
         if time.monotonic() > give_up:
             return "processes of the program survived SIGKILL"
@@ -82,11 +90,12 @@ def live_processes_of(uid: int) -> list:
             found.append(int(name))
     return found
 
-def scrub(uid: int, fresh_uids: bool, workdir: str):
-    """Leave nothing of this uid behind: processes, files in every writable place, SysV IPC objects."""
+def scrub(uid: int, fresh_uids: bool, workdir: str, spare=None):
+    """Leave nothing of this uid behind (but the process `spare`): processes, files in every writable place,
+    SysV IPC objects."""
     if not fresh_uids:  # the container is removed right after this request
-        return kill_all_of_uid()
-    error = kill_all_of_uid()
+        return kill_all_of_uid(spare)
+    error = kill_all_of_uid(spare)
     os.chmod(workdir, 0o700)
     for entry in list(os.scandir(workdir)):
         remove_entry(entry)

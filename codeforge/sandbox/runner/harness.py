@@ -26,6 +26,7 @@ import sys
 import traceback
 
 import codec
+from cleanup import scrub, write_files
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -283,8 +284,9 @@ def run_pytest(tests_dir: str) -> dict:
             else f"pytest ended with exit code {int(code)}"}
 
 
-def main(spec: dict, requests_fd: int, answers_fd: int, verdict_fd: int) -> int:
-    """Run the tests in spec["tests_dir"] against the program; write the verdict; exit 0 when it is written."""
+def run_job(spec: dict, requests_fd: int, answers_fd: int, verdict_fd: int) -> dict:
+    """Run the tests in spec["tests_dir"] against the program; write the verdict on `verdict_fd` (and close
+    it, and the request pipe, so that the program sees its input end)."""
     program = Program(requests_fd, answers_fd)
     verdict = {"passed": False, "tests": [], "reason": "the harness did not finish"}
     try:
@@ -296,7 +298,7 @@ def main(spec: dict, requests_fd: int, answers_fd: int, verdict_fd: int) -> int:
             raised = ready.get("raised") or {}
             verdict = {"passed": False, "tests": [],  # (its traceback is on the program's stderr)
                        "reason": f"the program raised {raised.get('type')} while it loaded: {raised.get('message')}"}
-            return _finish(verdict_fd, verdict)
+            return _finish(verdict_fd, verdict, requests_fd)
         main_module = spec.get("main")
         loaded = {main_module: ready} if main_module else {}
         sys.meta_path.insert(0, ProgramModules(program, spec.get("modules") or [], loaded))
@@ -317,12 +319,16 @@ def main(spec: dict, requests_fd: int, answers_fd: int, verdict_fd: int) -> int:
     except BaseException as exc:  # the harness itself failed: no verdict of the program's
         sys.stderr.write(traceback.format_exc())
         verdict = {"passed": False, "tests": [], "reason": f"the harness failed: {exc!r}", "harness_error": True}
-    return _finish(verdict_fd, verdict)
+    return _finish(verdict_fd, verdict, requests_fd)
 
 
-def _finish(verdict_fd: int, verdict: dict) -> int:
+def _finish(verdict_fd: int, verdict: dict, requests_fd: int) -> dict:
     import json
 
+    try:
+        os.close(requests_fd)  # the program sees its input end, and ends
+    except OSError:
+        pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -330,7 +336,130 @@ def _finish(verdict_fd: int, verdict: dict) -> int:
             pass
     payload = json.dumps(verdict).encode()
     view = memoryview(payload)
-    while view:
-        view = view[os.write(verdict_fd, view):]
-    os.close(verdict_fd)
-    return 0
+    try:
+        while view:
+            view = view[os.write(verdict_fd, view):]
+    finally:
+        os.close(verdict_fd)
+    return verdict
+
+
+# -- one harness process per container --------------------------------------------------------------------------
+#
+# A harness process costs as much to start as the program's, so one serves every checked run of its
+# container, under its own uid (never a program's): each run's script tests execute in a namespace of their
+# own, and what a run adds to the interpreter (the program's modules, the tests' own modules and paths,
+# builtins, the random state, the environment, the working directory, files and processes of its uid) is
+# undone before the next. pytest runs, whose collection and plugins change more than that, run in a fork
+# made for them. A run that leaves a thread behind ends the process; the runner starts another for the next.
+# (A test that rewrites a library module, `math.pi = 3`, would reach later runs of the container: dataset
+# tests do not.) Nothing of a program reaches the harness but plain data and references.
+
+
+def serve(control) -> int:
+    """Take one run at a time from the runner over `control` (a socket): an order {spec} with the run's
+    descriptors (stdout, stderr, requests, answers, verdict); answer "done" when its verdict is written."""
+    import json
+    import socket
+    import threading
+
+    while True:
+        try:
+            header, fds, _flags, _addr = socket.recv_fds(control, 4, 8)
+            while header and len(header) < 4:
+                header += control.recv(4 - len(header))
+            if len(header) < 4:
+                return 0
+            body = bytearray()
+            size = int.from_bytes(header, "big")
+            while len(body) < size:
+                chunk = control.recv(min(1 << 20, size - len(body)))
+                if not chunk:
+                    return 0
+                body += chunk
+        except OSError:
+            return 0
+        spec = json.loads(body)
+        out_fd, err_fd, requests_fd, answers_fd, verdict_fd = fds
+        try:
+            write_files(spec["tests_dir"], spec.get("tests") or {})
+        except Exception as exc:  # nothing to run the program against: no verdict (a sandbox failure)
+            _finish(verdict_fd, {"passed": False, "tests": [], "reason": f"the tests could not be written: {exc}",
+                                 "harness_error": True}, requests_fd)
+            spec["mode"] = "none"
+        if spec.get("mode") == "pytest":
+            _in_fork(spec, fds)
+            clean = True
+        elif spec.get("mode") != "none":
+            clean = _in_place(spec, out_fd, err_fd, requests_fd, answers_fd, verdict_fd)
+        for fd in (out_fd, err_fd, requests_fd, answers_fd, verdict_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        # Nothing of this run stays for the next: whatever the tests started, and every file of this uid.
+        clean = clean and threading.active_count() == 1 and scrub(os.getuid(), True, spec["tests_dir"]) is None
+        control.sendall(b"done\n" if clean else b"done-and-leaving\n")
+        if not clean:
+            return 0
+
+
+def _in_fork(spec: dict, fds: list) -> None:
+    out_fd, err_fd, requests_fd, answers_fd, verdict_fd = fds
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            _stdio(out_fd, err_fd)
+            os.chdir(spec["tests_dir"])
+            run_job(spec, requests_fd, answers_fd, verdict_fd)
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(child, 0)
+
+
+def _in_place(spec: dict, out_fd, err_fd, requests_fd, answers_fd, verdict_fd) -> bool:
+    """Run the tests in this process and undo what they changed; False when that cannot be trusted."""
+    import random
+
+    modules, path, meta_path = set(sys.modules), list(sys.path), list(sys.meta_path)
+    environ, limit, names = dict(os.environ), sys.getrecursionlimit(), dict(vars(builtins))
+    saved = [os.dup(1), os.dup(2)]
+    clean = True
+    try:
+        _stdio(out_fd, err_fd)
+        os.chdir(spec["tests_dir"])
+        random.seed()
+        verdict = run_job(spec, requests_fd, answers_fd, verdict_fd)
+        clean = not verdict.get("harness_error")
+    except BaseException:
+        clean = False
+    finally:
+        for name in set(sys.modules) - modules:
+            module = sys.modules.get(name)
+            origin = getattr(module, "__file__", None) or ""
+            if isinstance(module, RemoteModule) or not origin or origin.startswith(spec["tests_dir"]):
+                del sys.modules[name]
+        sys.path[:], sys.meta_path[:] = path, meta_path
+        kept = builtins.__dict__  # taken first: once cleared, not even `vars` is there to find it
+        kept.clear()
+        kept.update(names)
+        os.environ.clear()
+        os.environ.update(environ)
+        sys.setrecursionlimit(limit)
+        _stdio(*saved)
+        for fd in saved:
+            os.close(fd)
+        os.chdir("/")
+    return clean
+
+
+def _stdio(out_fd: int, err_fd: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os.dup2(out_fd, 1)
+    os.dup2(err_fd, 2)

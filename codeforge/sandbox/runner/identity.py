@@ -22,11 +22,12 @@ def drop_to(uid: int) -> None:
 
 
 def become_program(uid: int, fresh_uids: bool, cwd: str, stdin_fd, out_fd: int, err_fd: int,
-                   keep_fd=None, channels=()) -> None:
+                   keep_fd=None, channels=(), inheritable: bool = False) -> None:
     """In a forked child, before the program's code runs: its own session, its uid without any
     capability, its limits, its stdio, its work dir. The OOM killer should pick it, not the runner.
     Every other descriptor is closed but `keep_fd` (the runner's, closed before the program's code runs)
-    and the `channels`, which become descriptors 3, 4, ... in their order."""
+    and the `channels`, which become descriptors 3, 4, ... in their order (kept across exec when
+    `inheritable`)."""
     import fcntl
 
     os.setsid()
@@ -45,7 +46,7 @@ def become_program(uid: int, fresh_uids: bool, cwd: str, stdin_fd, out_fd: int, 
     if channels:
         moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 1024 + i) for i, fd in enumerate(channels)]
         for number, fd in enumerate(moved, start=3):
-            os.dup2(fd, number, inheritable=False)
+            os.dup2(fd, number, inheritable=inheritable)
         os.closerange(3 + len(channels), 65536)
     elif keep_fd is None:
         os.closerange(3, 65536)

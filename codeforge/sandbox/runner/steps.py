@@ -53,6 +53,11 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     in_r, in_w = os.pipe() if stdin_bytes is not None else (None, None)
+    # A report the program writes on its descriptor 3 (a Go test binary's coverage profile): a pipe, so that
+    # no file of it can be found and rewritten later.
+    fd3_r, fd3_w = os.pipe() if step.get("capture_fd3") else (None, None)
+    if fd3_w is not None and fresh_uids:
+        os.fchown(fd3_w, uid, uid)  # the program reopens it by name (/dev/fd/3), so its inode must be the program's
     report_r = report_w = None
     started = time.monotonic()
     if step.get("python") and zygote is not None:
@@ -64,14 +69,16 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
     else:
         pid = os.fork()
         if pid == 0:
-            exec_child(uid, fresh_uids, cwd, argv, env, in_r, out_w, err_w)
+            exec_child(uid, fresh_uids, cwd, argv, env, in_r, out_w, err_w, [fd3_w] if fd3_w is not None else [])
         process = ChildProcess(pid)
-    for fd in (out_w, err_w, in_r, report_w):
+    for fd in (out_w, err_w, in_r, report_w, fd3_w):
         if fd is not None:
             os.close(fd)
 
     streams = {out_r: bytearray(), err_r: bytearray()}
     truncated = {out_r: False, err_r: False}
+    if fd3_r is not None:
+        streams[fd3_r], truncated[fd3_r] = bytearray(), False
     pending_in = memoryview(stdin_bytes) if stdin_bytes is not None else None
     if in_w is not None:
         os.set_blocking(in_w, False)
@@ -81,7 +88,7 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
     deadline = started + timeout
     status = None
     timed_out = output_limit = False
-    open_fds = {out_r, err_r}
+    open_fds = set(streams)
 
     while True:
         if status is None:
@@ -120,7 +127,8 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
     process.close()
     duration = time.monotonic() - started
     syntax_error = report_r is not None and read_report(report_r) == SYNTAX_ERROR
-    for fd in (out_r, err_r, in_w):
+    fd3 = bytes(streams[fd3_r]).decode("utf-8", errors="replace") if fd3_r is not None else None
+    for fd in (out_r, err_r, in_w, fd3_r):
         if fd is not None:
             os.close(fd)
 
@@ -142,6 +150,7 @@ def run_step(uid: int, fresh_uids: bool, workdir: str, step: dict, timeout: floa
         "output_limit": output_limit,
         "syntax_error": syntax_error,
         "duration_s": round(duration, 6),
+        **({"fd3": fd3, "fd3_truncated": truncated[fd3_r]} if fd3_r is not None else {}),
     }
 
 
@@ -189,10 +198,11 @@ def drain(open_fds: set, streams: dict, truncated: dict, max_output: int) -> Non
         if any(truncated.values()):
             return
 
-def exec_child(uid, fresh_uids, cwd, argv, env, in_fd, out_fd, err_fd) -> None:
-    """In the forked child: become the program and exec it. Never returns."""
+def exec_child(uid, fresh_uids, cwd, argv, env, in_fd, out_fd, err_fd, channels=()) -> None:
+    """In the forked child: become the program and exec it (`channels` become its descriptors 3, ...).
+    Never returns."""
     try:
-        become_program(uid, fresh_uids, cwd, in_fd, out_fd, err_fd)
+        become_program(uid, fresh_uids, cwd, in_fd, out_fd, err_fd, channels=channels, inheritable=True)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # the runner ignores it; exec'd programs expect it
         os.execvpe(argv[0], argv, env)
     except BaseException as exc:  # report why the program could not start, as a shell would

@@ -32,6 +32,7 @@ class Zygote:
             zygote_main(theirs)
         theirs.close()
         self.statuses: dict = {}
+        self.live: set = set()  # the children spawned and not closed: their exits are kept until asked for
         self.buffer = b""
 
     def spawn(self, spec: dict, fds: list, has_stdin: bool) -> "ZygoteChild":
@@ -41,7 +42,9 @@ class Zygote:
         socket.send_fds(self.sock, [json.dumps(spec).encode()], fds)
         while "pid" not in self.statuses:
             self._read(block=True)
-        return ZygoteChild(self, self.statuses.pop("pid"))
+        pid = self.statuses.pop("pid")
+        self.live.add(pid)
+        return ZygoteChild(self, pid)
 
     def _read(self, block: bool) -> None:
         if not block and not select.select([self.sock], [], [], 0)[0]:
@@ -89,8 +92,9 @@ class ZygoteChild:
         return self.zygote.statuses.pop(self.pid)
 
     def close(self) -> None:
-        # Statuses of the program's own children that the zygote reaped are of no interest.
-        self.zygote.statuses = {k: v for k, v in self.zygote.statuses.items() if k == "pid"}
+        # Another child's exit (the harness process's, say) stays until that child is asked about it.
+        self.zygote.live.discard(self.pid)
+        self.zygote.statuses = {k: v for k, v in self.zygote.statuses.items() if k == "pid" or k in self.zygote.live}
 
 def zygote_main(sock) -> None:
     """The zygote's loop: fork a program for each order, report each exit. Never returns."""
@@ -101,7 +105,16 @@ def zygote_main(sock) -> None:
     import traceback  # noqa: F401
     import types  # noqa: F401
 
+    import candidate  # noqa: F401  (the two sides of a checked test run, ready in every fork)
+    import harness  # noqa: F401
+
     preload_modules()
+    # What the zygote holds now is shared by every fork; a collection in a child would touch (and so copy)
+    # all of it. Frozen objects are never collected.
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -129,7 +142,7 @@ def zygote_main(sock) -> None:
                         break
                     sock.sendall(f"exit {pid} {status}\n".encode())
             if sock in readable:
-                message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 8)
+                message, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 16)
                 if not message:
                     os._exit(0)
                 spec = json.loads(message)
@@ -167,58 +180,25 @@ RUNNER_MODULES = ("cleanup", "identity", "steps", "zygote", "warm", "check", "co
 def run_python_child(spec: dict, fds: list) -> None:
     """In a child of the zygote: become the program, run the script as `python3 PATH` would. Never returns.
 
-    spec["role"]: "script" (default: run spec["path"]), "candidate" (load the program and answer a test
-    harness: candidate.py) or "harness" (run the tests against a candidate: harness.py). The last
-    spec["channels"] descriptors become 3, 4, ... in the child."""
-    import io
-    import types
-
+    spec["role"], for a checked test run: "candidate" (load the program and answer the harness: candidate.py;
+    descriptors stdout, stderr, requests, answers, report) or "harness" (the container's harness process:
+    harness.py; descriptors stdout, stderr, control socket)."""
     code = 1
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         fds = list(fds)
-        role = spec.get("role", "script")
-        channels = fds[len(fds) - spec.get("channels", 0):]
-        fds = fds[:len(fds) - len(channels)]
+        role = spec.get("role")
+        if role == "candidate":
+            code = run_candidate(spec, fds)
+            return
+        if role == "harness":
+            code = run_harness(spec, fds)
+            return
         report_fd = fds.pop() if spec.get("report_fd") else None
         stdin_fd, out_fd, err_fd = fds if spec["has_stdin"] else (None, *fds)
-        if role == "candidate":
-            import candidate
-        elif role == "harness":
-            import harness
-        become_program(spec["uid"], spec["fresh_uids"], spec["cwd"], stdin_fd, out_fd, err_fd, report_fd,
-                       channels)
-        os.environ.clear()
-        os.environ.update(spec["env"])
-        sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
-        sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
-                                                       write_through=True)
-        sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
-                                                       errors="backslashreplace", write_through=True)
-        if "random" in sys.modules:  # never share a random state between programs
-            sys.modules["random"].seed()
-        if role == "harness":
-            from identity import LIBC
-
-            LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: the tests in its memory stay unreadable
-            sys.path[0] = spec["cwd"]
-            code = harness.main(spec, 3, 4, 5)
-            return
-        for name in RUNNER_MODULES:  # the program's own `steps.py` or `check.py` must not be the runner's
-            sys.modules.pop(name, None)
-        path = spec["path"]
-        sys.argv = [path]
-        sys.path[0] = os.path.dirname(os.path.abspath(path))
-        if role == "candidate":
-            code = candidate.serve(path, spec["main"], spec.get("modules") or [], 3, 4,
-                                   5 if len(channels) > 2 else None)
-            return
-        main = types.ModuleType("__main__")
-        main.__file__ = path
-        main.__builtins__ = __builtins__
-        sys.modules["__main__"] = main
-        code = run_script(path, main.__dict__, report_fd)
+        become(spec, stdin_fd, out_fd, err_fd, report_fd=report_fd)
+        code = run_script(spec["path"], new_main(spec["path"]).__dict__, report_fd)
     except BaseException as exc:
         try:
             os.write(2, f"codeforge runner: cannot start the program: {exc!r}\n".encode())
@@ -226,6 +206,60 @@ def run_python_child(spec: dict, fds: list) -> None:
             pass
     finally:
         os._exit(code)
+
+
+def become(spec: dict, stdin_fd, out_fd: int, err_fd: int, report_fd=None, channels=()) -> None:
+    """Take the identity, descriptors, environment and standard streams spec names."""
+    import io
+
+    become_program(spec["uid"], spec["fresh_uids"], spec["cwd"], stdin_fd, out_fd, err_fd, report_fd, channels)
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8",
+                                                   write_through=True)
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                                   errors="backslashreplace", write_through=True)
+    if "random" in sys.modules:  # never share a random state between programs
+        sys.modules["random"].seed()
+
+
+def new_main(path: str):
+    """A fresh __main__ for the program at `path`, the runner's own modules forgotten (the program's own
+    `steps.py` or `check.py` must not be the runner's)."""
+    import types
+
+    for name in RUNNER_MODULES:
+        sys.modules.pop(name, None)
+    sys.argv = [path]
+    sys.path[0] = os.path.dirname(os.path.abspath(path))
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    return main
+
+
+def run_candidate(spec: dict, fds: list) -> int:
+    import candidate
+
+    out_fd, err_fd, requests_fd, answers_fd, report_fd = fds
+    become(spec, None, out_fd, err_fd, channels=[requests_fd, answers_fd, report_fd])
+    new_main(spec["path"])
+    return candidate.serve(spec["path"], spec["main"], spec.get("modules") or [], 3, 4, 5)
+
+
+def run_harness(spec: dict, fds: list) -> int:
+    import socket
+
+    import harness
+    from identity import LIBC
+
+    out_fd, err_fd, control_fd = fds
+    become(spec, None, out_fd, err_fd, channels=[control_fd])
+    LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0: the tests in its memory stay unreadable
+    return harness.serve(socket.socket(fileno=3))
+
 
 def run_script(path: str, namespace: dict, report_fd=None) -> int:
     """Compile and run a script; return the exit code, printing errors exactly as the interpreter does.
