@@ -21,7 +21,7 @@ LAYERS = {
     "vocabulary": set(),
     "store": {"config", "vocabulary"},
     "sandbox": {"config", "vocabulary"},
-    "tasks": {"config", "vocabulary"},
+    "tasks": {"config", "vocabulary", "sandbox"},  # a task's jobs are sandbox jobs
     "models": {"config", "vocabulary"},
     "graphs": {"config", "vocabulary", "tasks"},
     "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models"},

@@ -78,7 +78,9 @@ def test_cpp_main_of_the_code_is_removed_but_nothing_else():
 
 def test_cpp_job_puts_the_tasks_includes_first_and_numbers_lines_from_the_code(data_dir):
     task = load_tasks("humaneval-x-cpp", data_dir, limit=1)[0]
-    source = task.test_job("bool has_close_elements(vector<float> n, float t){ return false; }\n").files["main.cpp"]
-    head, _, rest = source.partition("#line 1\n")
+    job = task.test_job("bool has_close_elements(vector<float> n, float t){ return false; }\n")
+    head, _, rest = job.files["main.cpp"].partition("#line 1\n")
     assert "#include<algorithm>" in head and "using namespace std;" in head
-    assert rest.startswith("bool has_close_elements(") and "int main(){" in rest
+    assert rest.startswith("bool has_close_elements(") and "int main(" not in rest  # the tests are elsewhere
+    tests = job.tests["tests.cpp"]
+    assert tests.startswith('#include "main.cpp"\n#line 1 "tests.cpp"\n') and "int main(){" in tests

@@ -3,24 +3,32 @@
 
 It reads one request per line on stdin and answers one JSON line per request on stdout:
 
-    request:  {"files": {path: text}, "steps": [{"name", "argv", "cwd", "env", "stdin",
-               "stop_on_failure"}], "artifacts": [path, ...], "timeout_s": float,
-               "max_output_bytes": int}
+    request:  {"files": {path: text}, "tests": {path: text} (optional), "bin_dir": bool (optional),
+               "steps": [{"name", "argv", "cwd", "env", "stdin", "stop_on_failure", "as": "tests",
+               "capture_fd3", "fd3_to"} | {"name", "check": {...}}], "artifacts": [path, ...],
+               "timeout_s": float, "max_output_bytes": int}
     response: {"steps": [{"name", "exit_code", "signal", "stdout", "stderr", "stdout_truncated",
                "stderr_truncated", "timed_out", "output_limit", "duration_s"}],
                "artifacts": {path: text or null}, "oom": bool, "anomaly": str or null,
                "duration_s": float}
 
+A request with `tests` gets a second folder for them (0700, owned by HARNESS_UID, which no program ever
+has): a `check` step runs them in the container's harness process against the program (check.py,
+harness.py, candidate.py); steps with "as": "tests" run there under that uid (Go and C builds), and
+`bin_dir` is where they leave what the program may run but not read.
+
 Two ways to run, chosen by who starts it:
 
-* uid 0 (worker isolation): the container keeps only CAP_SETUID, CAP_SETGID and CAP_CHOWN. Every
+* uid 0 (both isolation modes; program isolation serves one request): the container keeps only
+  CAP_SETUID, CAP_SETGID and CAP_CHOWN. Every
   request runs under a uid never used before in this container, in a fresh 0700 work dir under /sandbox
   (which only the runner may write). When the
   request ends, a helper with that uid kills every process the uid owns (kill(-1) loops until nothing is
   left), then deletes every file and SysV IPC object the uid owns. The runner itself cannot be signalled
   or traced by a program: it has another uid.
-* any other uid (program isolation): the container is used for one request and then removed, so the
-  program runs under the runner's own uid and the container's end cleans everything.
+* any other uid (a runner started by hand): the container is used for one request and then removed, so
+  the program runs under the runner's own uid and the container's end cleans everything; it cannot run
+  checked tests.
 
 The host decides what a step's outcome means (passed, failed, compile error, ...): this file only runs
 steps and reports exactly what happened.
