@@ -1,0 +1,1 @@
+"""Fine-tuning: training data (graph text, execution feedback, decontamination) and trl trainers."""
