@@ -57,7 +57,10 @@ def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
         return annotation, typer.Argument(default, **kwargs)
     if meta["env"]:
         kwargs["envvar"] = meta["env"]
-    return annotation, typer.Option(default, *option_names(field), **kwargs)
+    names = option_names(field)
+    if inner is bool and default is True and not meta["flags"]:
+        names = (f"{names[0]}/--no-{names[0][2:]}",)  # on by default: the flag that turns it off
+    return annotation, typer.Option(default, *names, **kwargs)
 
 
 def settings_command(app, name: str, cls: type[Settings], *, config_file: bool = True, context: bool = False,
