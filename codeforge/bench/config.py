@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import Settings, setting
+from ..graphs.vocabulary import GraphChoice
 from ..models.base import Sampling
 from ..models.options import ModelOptions
 from ..sandbox.settings import Isolation
@@ -47,6 +48,10 @@ class BenchConfig(ModelOptions):
     feedback: FeedbackSource = setting(FeedbackSource.visible, "visible: only what the prompt shows, plus syntax "
                                        "and runtime errors. hidden: the benchmark's own tests (oracle feedback, "
                                        "marked as such everywhere).", identity=True, panel=FEEDBACK)
+    feedback_graph: GraphChoice = setting(GraphChoice.none, "Follow the feedback with the failed program's graph "
+                                          "text (ast, cfg, cdg, dfg, pdg, or shuffled), as an adapter trained by "
+                                          "`codeforge finetune --graph KIND --feedback` learned it.", identity=True,
+                                          panel=FEEDBACK)
 
     timeout_s: Optional[float] = setting(None, "Seconds per program (default: per dataset, generous).",
                                          flags=("--timeout",), min=0.1, identity=True, panel=SANDBOX)

@@ -17,6 +17,7 @@ import zlib
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Callable, Optional, Protocol
 
+from ..graphs.prompt_text import GraphChoice, feedback_with_graph
 from ..models.base import Generator, ModelInfo, PromptMode, Request
 from ..models.prompts import (base_feedback_prompt, chat_feedback_prompt, chat_prompt, extract_code,
                               stop_sequences)
@@ -141,10 +142,8 @@ class BenchRunner:
         language = task.language.value
         key = f"{task.task_id}|{sample}|{round}"
         seed = sample_seed(self.settings.seed, task.task_id, sample, round)
-        feedback = None
+        feedback = self._feedback(task, previous)
         if previous is not None:
-            feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output,
-                                     previous.code)
             attempt = previous.code if previous.code is not None else previous.raw_output
         if self.mode is PromptMode.base:
             text = task.prompt if previous is None else base_feedback_prompt(task.prompt, language, attempt, feedback)
@@ -155,6 +154,17 @@ class BenchRunner:
         else:
             messages, prefill = chat_feedback_prompt(task.prompt, language, attempt, feedback)
         return Request(key=key, seed=seed, task_id=task.task_id, messages=tuple(messages), prefill=prefill)
+
+    def _feedback(self, task: Task, previous: Optional[SampleRecord]) -> Optional[str]:
+        """What the model is told about its previous answer: with --feedback-graph, the failed program's graph
+        follows, as `codeforge finetune --graph KIND --feedback` trained it."""
+        if previous is None:
+            return None
+        text = feedback_text(self.settings.feedback, previous.executions, previous.raw_output, previous.code)
+        if self.settings.feedback_graph is GraphChoice.none or previous.code is None:
+            return text
+        return feedback_with_graph(text, previous.code, task.language.value, self.settings.feedback_graph,
+                                   self.settings.seed)
 
     def _store_generation(self, task, sample, round, request: Request, generation, previous) -> SampleRecord:
         info: ModelInfo = self.generator.info
@@ -168,9 +178,7 @@ class BenchRunner:
         prompt = json.dumps({"text": request.text} if self.mode is PromptMode.base
                             else {"messages": list(request.messages), "prefill": request.prefill},
                             ensure_ascii=False)
-        feedback = feedback_text(self.settings.feedback, previous.executions, previous.raw_output,
-                                     previous.code) \
-            if previous is not None else None
+        feedback = self._feedback(task, previous)
         raw = generation.text if reason is not FinishReason.error else f"[generation failed] {generation.error}"
         sample_id = self.store.add_sample(
             self.run.id, task.task_id, sample, round, prompt=prompt, raw_output=raw, code=code,

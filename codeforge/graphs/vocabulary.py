@@ -21,6 +21,19 @@ class GraphKind(str, Enum):
     pdg = "pdg"
 
 
+class GraphChoice(str, Enum):
+    """Graph text in training rows and feedback prompts (codeforge.graphs.prompt_text): none, a kind, or the
+    shuffled control arm (PDG text with each program's edges rewired at random)."""
+
+    none = "none"
+    ast = "ast"
+    cfg = "cfg"
+    cdg = "cdg"
+    dfg = "dfg"
+    pdg = "pdg"
+    shuffled = "shuffled"
+
+
 class ScopeKind(str, Enum):
     """What a graph is built for: each has its own ENTRY and EXIT."""
 
