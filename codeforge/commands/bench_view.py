@@ -137,6 +137,10 @@ def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
 
 def print_summary(console: Console, outcome: BenchOutcome) -> None:
     console.print(rounds_table(outcome.run, outcome.rounds))
+    described = adapter_label(outcome.run)
+    if described:
+        style = "bold red" if "CONTAMINATED" in described else ""
+        console.print(Text(f"adapter trained by codeforge finetune: {described}", style=style))
     if outcome.run.oracle_feedback:
         console.print("[yellow]Rounds after 0 used the benchmark's own tests as feedback (oracle): not comparable "
                       "with plain pass@k.[/]")
@@ -149,6 +153,13 @@ def print_summary(console: Console, outcome: BenchOutcome) -> None:
                       "command again to check them; nothing else is repeated.[/]")
 
 
+def adapter_label(run) -> str:
+    """The stored adapter manifest in a few words ("" when the run used none, or one trained elsewhere)."""
+    from ..report.fmt import adapter
+
+    return adapter(run) if (run.config or {}).get("adapter_manifest") else ""
+
+
 def _intervals_json(rounds: Iterable[RoundSummary]) -> dict:
     used = dict.fromkeys(s.interval for r in rounds for s in r.scores.values())
     return {m.value: INTERVAL_TEXT[m] for m in used}
@@ -158,7 +169,8 @@ def summary_json(outcome: BenchOutcome) -> dict:
     run = outcome.run
     return {
         "run": run.name, "dataset": run.dataset, "model": run.model, "backend": run.backend,
-        "adapter": run.adapter, "prompt_mode": run.prompt_mode, "feedback": run.feedback if run.chain else None,
+        "adapter": run.adapter, "adapter_manifest": (run.config or {}).get("adapter_manifest"),
+        "prompt_mode": run.prompt_mode, "feedback": run.feedback if run.chain else None,
         "oracle_feedback": run.oracle_feedback, "db": str(outcome.db), "resumed": outcome.resumed,
         "export": str(outcome.export) if outcome.export else None,
         "finished": finished(run, outcome.rounds), "intervals": _intervals_json(outcome.rounds),

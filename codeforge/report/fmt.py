@@ -43,3 +43,18 @@ def feedback(run) -> str:
     if run.chain == 0:
         return "none"
     return "hidden tests (ORACLE)" if run.oracle_feedback else f"{run.feedback} examples"
+
+
+def adapter(run) -> str:
+    """The adapter, with what codeforge finetune recorded about it (graph, feedback, contamination)."""
+    if not run.adapter:
+        return "-"
+    manifest = (run.config or {}).get("adapter_manifest")
+    if not manifest:
+        return run.adapter
+    from ..models.manifest import Manifest
+
+    try:
+        return f"{run.adapter} ({Manifest(**manifest).label()})"
+    except TypeError:
+        return run.adapter

@@ -113,7 +113,7 @@ def _significance_section(report: Report) -> str:
 
 
 def _runs_section(report: Report) -> str:
-    rows = [[label(m), m.run.model, m.run.backend, m.run.adapter or "-", m.run.prompt_mode, fmt.feedback(m.run),
+    rows = [[label(m), m.run.model, m.run.backend, fmt.adapter(m.run), m.run.prompt_mode, fmt.feedback(m.run),
              str(m.run.chain), str(m.run.samples_per_task), str(m.run.seed), str(m.run_tasks),
              "yes" if m.finished else "no"] for m in report.methods]
     headers = ["method", "model", "backend", "adapter", "prompt mode", "feedback source", "chain", "samples",

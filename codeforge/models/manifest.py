@@ -1,0 +1,74 @@
+"""The manifest every adapter folder holds (`codeforge-adapter.json`): what the adapter was trained from and how,
+so a run that uses it can say which method it measures.
+
+    {"format": 1, "base_model", "data": {source: sha256}, "graph", "graph_format", "feedback": [sources],
+     "rows": {"code", "plan", "qa", "feedback", "pair", "total"}, "contamination": {"dropped", "kept",
+     "contaminated"}, "prompt_mode", "settings": {...}, "seed", "versions": {...}, "train": {"steps", "final_loss",
+     "seconds", "tokens"}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+FILE = "codeforge-adapter.json"
+FORMAT = 1
+
+
+class ManifestError(ValueError):
+    pass
+
+
+@dataclass
+class Manifest:
+    base_model: str
+    data: dict  # source -> sha256 of what was read
+    graph: str
+    graph_format: str
+    feedback: list  # where feedback rows came from: "mutants", "run:NAME"
+    rows: dict  # row kind -> count, and "total"
+    contamination: dict  # {"dropped": n, "kept": n, "contaminated": bool}
+    prompt_mode: str  # chat or base
+    settings: dict
+    seed: int
+    versions: dict
+    train: dict = field(default_factory=dict)  # steps, final_loss, seconds, tokens
+    format: int = FORMAT
+
+    @property
+    def contaminated(self) -> bool:
+        return bool(self.contamination.get("contaminated"))
+
+    def label(self) -> str:
+        """A short description for tables: graph, format, feedback, contamination."""
+        parts = [f"graph {self.graph}" + (f" ({self.graph_format})" if self.graph != "none" else "")]
+        if self.feedback:
+            parts.append("feedback from " + ", ".join(self.feedback))
+        parts.append(f"{self.contamination.get('dropped', 0)} contaminated rows dropped")
+        if self.contaminated:
+            parts.append("CONTAMINATED")
+        return "; ".join(parts)
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / FILE
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
+        os.replace(partial, path)
+        return path
+
+
+def load_manifest(folder) -> Optional[Manifest]:
+    """The manifest of an adapter folder, or None when it has none (an adapter trained elsewhere)."""
+    path = Path(folder) / FILE
+    if not path.is_file():
+        return None
+    try:
+        values = json.loads(path.read_text())
+        return Manifest(**values)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ManifestError(f"{path}: not a codeforge adapter manifest ({exc})") from None
