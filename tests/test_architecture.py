@@ -24,8 +24,10 @@ LAYERS = {
     "tasks": {"config", "vocabulary", "sandbox"},  # a task's jobs are sandbox jobs
     "models": {"config", "vocabulary"},
     "graphs": {"config", "vocabulary", "tasks"},
-    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models"},
-    "report": {"config", "vocabulary", "store", "bench"},
+    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs"},  # graphs: --feedback-graph
+    "report": {"config", "vocabulary", "store", "bench", "models"},  # models: only the adapter manifest
+    # training data is made from tasks, graphs, stored runs and bench's own feedback words
+    "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench"},
 }
 
 

@@ -62,11 +62,13 @@ def _train_tokenizer(vocab_size: int):
 
 
 def build_tiny_model(path: Path, chat: bool = True, *, hidden_size: int = 64, layers: int = 2,
-                     vocab_size: int = 512, seed: int = 0) -> Path:
+                     vocab_size: int = 512, seed: int = 0, pad_token: str = "<|endoftext|>") -> Path:
     """Write a tiny Qwen2ForCausalLM and its tokenizer to `path`; same arguments, same weights.
 
     chat=True gives the tokenizer a chat template (an "instruct" model, eos `<|im_end|>`); chat=False gives
-    none (a "base" model, eos `<|endoftext|>`). `<|endoftext|>` is the pad token in both, as in Qwen.
+    none (a "base" model, eos `<|endoftext|>`). `<|endoftext|>` is the pad token in both, as in Qwen. The
+    pad token's embedding starts at zero and gets no gradient, and the output layer shares it: a base model
+    that is to learn when to stop (fine-tuning tests) needs another `pad_token`, e.g. `<|file_sep|>`.
     """
     import torch
     from transformers import GenerationConfig, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
@@ -77,8 +79,8 @@ def build_tiny_model(path: Path, chat: bool = True, *, hidden_size: int = 64, la
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=_train_tokenizer(vocab_size),
         eos_token=eos,
-        pad_token="<|endoftext|>",
-        additional_special_tokens=[t for t in SPECIAL_TOKENS if t not in (eos, "<|endoftext|>")],
+        pad_token=pad_token,
+        additional_special_tokens=[t for t in SPECIAL_TOKENS if t not in (eos, pad_token)],
     )
     if chat:
         tokenizer.chat_template = CHAT_TEMPLATE
@@ -97,7 +99,7 @@ def build_tiny_model(path: Path, chat: bool = True, *, hidden_size: int = 64, la
         tie_word_embeddings=True,
         bos_token_id=ids["<|endoftext|>"],
         eos_token_id=eos_ids[0],
-        pad_token_id=ids["<|endoftext|>"],
+        pad_token_id=ids[pad_token],
         # Random weights with the usual 0.02 give almost flat logits, so greedy picks would hinge on float
         # rounding; larger weights make them clear-cut, and tests about greedy decoding stable.
         initializer_range=0.5,
@@ -105,7 +107,7 @@ def build_tiny_model(path: Path, chat: bool = True, *, hidden_size: int = 64, la
     torch.manual_seed(seed)
     model = Qwen2ForCausalLM(config)
     model.generation_config = GenerationConfig(
-        bos_token_id=ids["<|endoftext|>"], eos_token_id=eos_ids, pad_token_id=ids["<|endoftext|>"]
+        bos_token_id=ids["<|endoftext|>"], eos_token_id=eos_ids, pad_token_id=ids[pad_token]
     )
     model.save_pretrained(path)
     return path

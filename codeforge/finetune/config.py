@@ -1,0 +1,107 @@
+"""The settings of `codeforge finetune`: what to train on, how the graphs and feedback enter the text, the
+LoRA adapter, the trainer, and where it all goes. One frozen dataclass, as trl's SFTConfig; every option,
+`--config FILE` and the adapter's manifest derive from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+from ..config import Settings, setting
+from ..graphs.vocabulary import GraphChoice
+from ..models.options import DEFAULT_MODEL, Device
+from ..sandbox.settings import Isolation
+
+DATA, GRAPHS, FEEDBACK, LORA, TRAIN, OUT = ("Data", "Graphs", "Execution feedback", "LoRA", "Training", "Output")
+
+
+class GraphFormat(str, Enum):
+    qa = "qa"  # question/answer rows about each program's graph beside the code rows; inference unchanged
+    plan = "plan"  # the completion is the graph text (as comments) and then the code
+
+
+@dataclass(frozen=True)
+class FinetuneConfig(Settings):
+    model: str = setting(DEFAULT_MODEL, "The base model: hub id or local directory.", flags=("--model", "-m"))
+    data: tuple[str, ...] = setting(("mbpp",), "Training data, comma-separated: mbpp (its prompt, train and "
+                                    "validation splits; never the test split), jsonl:PATH, run:NAME (the passing "
+                                    "samples of a stored bench run).", panel=DATA)
+    out: Optional[Path] = setting(None, "The adapter's folder (checkpoints, adapter, manifest).", panel=OUT)
+    base_only: bool = setting(False, "Build prompts as for a base model even when the model has a chat template "
+                              "(bench --base-only must then be used too).", panel=DATA)
+    limit: Optional[int] = setting(None, "Only the first N programs of each source.", min=1, panel=DATA)
+    allow_contamination: bool = setting(False, "Keep rows that match a benchmark (the adapter is then marked "
+                                        "contaminated in its manifest, and in every run that uses it).",
+                                        panel=DATA)
+
+    graph: GraphChoice = setting(GraphChoice.none, "Graph text in the training data: none, ast, cfg, cdg, dfg, "
+                                 "pdg, or shuffled (PDG text with rewired edges: the control arm).", panel=GRAPHS)
+    graph_format: GraphFormat = setting(GraphFormat.qa, "qa: question/answer rows about each program's graph "
+                                        "beside the code rows; plan: the answer writes the graph (as comments), "
+                                        "then the code.", panel=GRAPHS)
+    graph_ratio: float = setting(1.0, "qa: question rows per code row.", min=0.0, panel=GRAPHS)
+
+    feedback: bool = setting(False, "Add rows 'task + failed program + what went wrong -> fixed program': from "
+                             "mutants of each reference run in the sandbox, and from --from-run.", panel=FEEDBACK)
+    from_run: tuple[str, ...] = setting((), "Stored bench runs whose samples failed in one round and passed in the "
+                                        "next (comma-separated names).", panel=FEEDBACK)
+    mutants: int = setting(3, "Mutants tried per reference solution.", min=0, panel=FEEDBACK)
+    workers: int = setting(2, "Sandbox programs run at once (mutants).", min=1, env="CODEFORGE_SANDBOX_WORKERS",
+                           panel=FEEDBACK)
+    isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
+                                   "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
+                                   panel=FEEDBACK)
+
+    rank: int = setting(16, "LoRA rank.", min=1, panel=LORA)
+    alpha: int = setting(32, "LoRA alpha.", min=1, panel=LORA)
+    dropout: float = setting(0.05, "LoRA dropout.", min=0.0, max=1.0, panel=LORA)
+    target_modules: str = setting("all-linear", "The modules LoRA adapts: all-linear, or comma-separated names "
+                                  "(q_proj,v_proj).", panel=LORA)
+
+    epochs: float = setting(3.0, "Passes over the data.", min=0.0, panel=TRAIN)
+    lr: float = setting(2e-4, "Learning rate.", min=0.0, panel=TRAIN)
+    batch_size: int = setting(4, "Rows per device per step.", min=1, panel=TRAIN)
+    grad_accum: int = setting(4, "Steps whose gradients are summed before an update.", min=1, panel=TRAIN)
+    max_length: int = setting(1024, "Tokens per row (longer rows are cut; with --packing, per packed sequence).",
+                              min=16, panel=TRAIN)
+    seed: int = setting(0, "Seeds the data order, the mutants and the LoRA initialisation.", panel=TRAIN)
+    packing: bool = setting(True, "Pack rows into sequences of --max-length (trl's bfd packing, no padding).",
+                            panel=TRAIN)
+    gradient_checkpointing: bool = setting(True, "Recompute activations in the backward pass (less memory).",
+                                           panel=TRAIN)
+    four_bit: bool = setting(False, "QLoRA: the base model in 4 bits (bitsandbytes NF4, CUDA only).",
+                             flags=("--4bit",), panel=TRAIN)
+    eight_bit: bool = setting(False, "The base model in 8 bits (bitsandbytes, CUDA only).", flags=("--8bit",),
+                              panel=TRAIN)
+    device: Device = setting(Device.auto, "Where to train (auto: cuda when torch sees a GPU).", panel=TRAIN)
+    save_steps: int = setting(50, "Save a checkpoint every N optimizer steps (and at the end).", min=1,
+                              panel=TRAIN)
+
+    resume: bool = setting(False, "Continue from the last checkpoint in --out.", stored=False, panel=OUT)
+    merge: bool = setting(False, "Also write the base model merged with the adapter to OUT/merged (loadable by "
+                          "bench --model and vLLM).", panel=OUT)
+    dry_run: bool = setting(False, "Build and print the training data only.", stored=False, panel=OUT)
+    db: Optional[Path] = setting(None, "The results store that run:NAME and --from-run read (default "
+                                 "./runs/codeforge.db).", env="CODEFORGE_DB", stored=False, panel=DATA)
+    json: bool = setting(False, "Print the outcome as JSON on stdout.", stored=False)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.four_bit and self.eight_bit:
+            raise ValueError("choose one of --4bit and --8bit")
+        if not self.data and not (self.feedback and self.from_run):
+            raise ValueError("name the training data: --data mbpp, jsonl:PATH or run:NAME")
+        if self.from_run and not self.feedback:
+            raise ValueError("--from-run adds feedback rows: pass --feedback with it")
+
+    @property
+    def quantization(self) -> Optional[str]:
+        return "4bit" if self.four_bit else "8bit" if self.eight_bit else None
+
+    @property
+    def target_module_list(self):
+        names = [n.strip() for n in self.target_modules.split(",") if n.strip()]
+        return "all-linear" if names == ["all-linear"] else names
