@@ -98,7 +98,7 @@ def test_print_config_fed_back_through_config_gives_the_same_settings(words, cal
     cls = callback.settings_class
     arguments = required_arguments(cls, tmp_path)
     hints = typing.get_type_hints(cls)
-    changes = [()] + [(option_names(f)[0].split("/")[0],
+    changes = [()] + [(option_names(f)[0].split("/")[-1 if f.default is True else 0],
                        FORMS.get(option_names(f)[0]) or other_value(f, hints[f.name]))
                       for f in cls.settings_fields()
                       if f.metadata["stored"] and not f.metadata["argument"] and f.default is not dataclasses.MISSING]
@@ -122,7 +122,7 @@ def test_print_config_fed_back_through_config_gives_the_same_settings(words, cal
 def is_flag(cls, flag: str) -> bool:
     """Whether `flag` is a bool field's option (it takes no value)."""
     hints = typing.get_type_hints(cls)
-    return any(option_names(f)[0].split("/")[0] == flag and unwrap_optional(hints[f.name])[0] is bool
+    return any(flag in option_names(f)[0].split("/") and unwrap_optional(hints[f.name])[0] is bool
                for f in cls.settings_fields())
 
 

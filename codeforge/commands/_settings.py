@@ -25,7 +25,12 @@ PRINT_CONFIG_HELP = "Print the effective settings as YAML (what --config reads) 
 
 
 def option_names(field: dataclasses.Field) -> tuple[str, ...]:
-    return field.metadata["flags"] or ("--" + field.name.replace("_", "-"),)
+    if field.metadata["flags"]:
+        return field.metadata["flags"]
+    name = "--" + field.name.replace("_", "-")
+    if field.default is True:
+        return (f"{name}/--no-{name[2:]}",)  # on by default: the flag that turns it off
+    return (name,)
 
 
 def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
@@ -57,10 +62,7 @@ def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
         return annotation, typer.Argument(default, **kwargs)
     if meta["env"]:
         kwargs["envvar"] = meta["env"]
-    names = option_names(field)
-    if inner is bool and default is True and not meta["flags"]:
-        names = (f"{names[0]}/--no-{names[0][2:]}",)  # on by default: the flag that turns it off
-    return annotation, typer.Option(default, *names, **kwargs)
+    return annotation, typer.Option(default, *option_names(field), **kwargs)
 
 
 def settings_command(app, name: str, cls: type[Settings], *, config_file: bool = True, context: bool = False,
@@ -129,7 +131,7 @@ def merge(cls: type[Settings], given: dict[str, Any], ctx) -> Settings:
     values = {}
     for field in fields:
         source = getattr(ctx.get_parameter_source(field.name), "name", "DEFAULT")
-        label = field.name.upper() if field.metadata["argument"] else option_names(field)[0]
+        label = field.name.upper() if field.metadata["argument"] else option_names(field)[0].split("/")[0]
         if source == "ENVIRONMENT":
             label = f"{field.metadata['env']} (for {label})"
         explicit = source in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
