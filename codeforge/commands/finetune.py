@@ -11,23 +11,38 @@ import time
 import typer
 from typer.core import TyperGroup
 
-from ..finetune.config import FinetuneConfig
+from ..finetune.config import FinetuneConfig, ShowFinetuneConfig, StoredFinetunesConfig
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
 
 
-class _OneCommand(TyperGroup):
-    """`codeforge finetune [OPTIONS]`: a sub-app that is one command."""
-
-    def collect_usage_pieces(self, ctx):
-        return super(TyperGroup, self).collect_usage_pieces(ctx)
+COMMANDS = ("train", "list", "show")
 
 
-app = typer.Typer(cls=_OneCommand)
+class _FinetuneGroup(TyperGroup):
+    """`codeforge finetune [OPTIONS]` is `codeforge finetune train [OPTIONS]`."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            if not args[0].startswith("-"):
+                _fail(f"no command {args[0]!r}: use {', '.join(COMMANDS)}, or options alone to train. Example: "
+                      "codeforge finetune --model M --data mbpp --out adapters/a")
+            args = ["train", *args]  # options alone: they are the training run's
+        return super().parse_args(ctx, args)
 
 
-@settings_command(app, "finetune", FinetuneConfig, callback=True)
+app = typer.Typer(
+    cls=_FinetuneGroup, no_args_is_help=True,
+    help="Fine-tune a model with LoRA / QLoRA (trl + peft) on code, program graphs and execution feedback.\n\n"
+         "Train: codeforge finetune [OPTIONS] (the same as codeforge finetune train [OPTIONS]); all options: "
+         "codeforge finetune train --help. Stored training runs: codeforge finetune list, codeforge finetune "
+         "show NAME.\n\n"
+         "Example: codeforge finetune --model Qwen/Qwen2.5-Coder-0.5B-Instruct --data mbpp --graph pdg --feedback "
+         "--out adapters/pdg")
+
+
+@settings_command(app, "train", FinetuneConfig)
 def finetune(config: FinetuneConfig) -> None:
     """Train a LoRA adapter (trl SFTTrainer + peft) on code, its program graphs and execution feedback.
 
@@ -143,3 +158,80 @@ class _TrainProgress:
     def saved(self, folder) -> None:
         if self.bar is not None:
             self.bar.console.print(f"checkpoint saved: {folder}", markup=False, highlight=False)
+
+
+def _stored(db):
+    from ..store import Store, StoreError, db_path
+
+    path = db_path(db)
+    try:
+        return Store.open(path, create=False)
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+def _finetune_json(record) -> dict:
+    from dataclasses import asdict
+
+    return asdict(record)
+
+
+@settings_command(app, "list", StoredFinetunesConfig)
+def list_finetunes(config: StoredFinetunesConfig) -> None:
+    """The training runs in the results store: adapter, base model, data, graph, feedback, rows, outcome.
+
+    Example: codeforge finetune list
+    """
+    from rich.table import Table
+
+    with _stored(config.db) as store:
+        records = store.finetunes()
+    if config.json:
+        typer.echo(json.dumps([_finetune_json(r) for r in records], indent=2))
+        return
+    out = _console()
+    if not records:
+        out.print("no training runs stored yet: codeforge finetune --model M --data mbpp --out DIR", markup=False)
+        return
+    table = Table(title="training runs", title_justify="left")
+    for column in ("name", "base model", "data", "graph", "feedback", "rows", "contaminated dropped", "steps",
+                   "final loss", "state", "adapter"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        m = r.manifest or {}
+        settings = r.settings
+        graph = settings.get("graph", "none")
+        if graph != "none":
+            graph += f" ({settings.get('graph_format')})"
+        train = m.get("train", {})
+        loss = train.get("final_loss")
+        table.add_row(r.name, r.base_model, ", ".join(settings.get("data", [])), graph,
+                      ", ".join(m.get("feedback", [])) or "-", str(m.get("rows", {}).get("total", "-")),
+                      str(m.get("contamination", {}).get("dropped", "-")), str(train.get("steps", "-")),
+                      "-" if loss is None else f"{loss:.4f}", "finished" if r.finished_at else "not finished",
+                      r.out)
+    out.print(table)
+
+
+@settings_command(app, "show", ShowFinetuneConfig)
+def show_finetune(config: ShowFinetuneConfig) -> None:
+    """One training run: its settings and the adapter's manifest.
+
+    Example: codeforge finetune show pdg_feedback
+    """
+    from ..config import dump_yaml
+
+    with _stored(config.db) as store:
+        record = store.finetune(config.name)
+        known = [r.name for r in store.finetunes()]
+    if record is None:
+        _fail(f"no training run named {config.name!r} (stored: {', '.join(known) or 'none'}); see "
+              "codeforge finetune list")
+    if config.json:
+        typer.echo(json.dumps(_finetune_json(record), indent=2))
+        return
+    out = _console()
+    out.print(dump_yaml({"name": record.name, "adapter": record.out, "base_model": record.base_model,
+                              "state": "finished" if record.finished_at else "not finished",
+                              "settings": record.settings, "manifest": record.manifest}),
+              markup=False, highlight=False, soft_wrap=True)

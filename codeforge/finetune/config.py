@@ -44,10 +44,11 @@ class FinetuneConfig(Settings):
                                         "then the code.", panel=GRAPHS)
     graph_ratio: float = setting(1.0, "qa: question rows per code row.", min=0.0, panel=GRAPHS)
 
-    feedback: bool = setting(False, "Add rows 'task + failed program + what went wrong -> fixed program': from "
-                             "mutants of each reference run in the sandbox, and from --from-run.", panel=FEEDBACK)
-    from_run: tuple[str, ...] = setting((), "Stored bench runs whose samples failed in one round and passed in the "
-                                        "next (comma-separated names).", panel=FEEDBACK)
+    feedback: bool = setting(False, "Add rows 'task + failed program + what went wrong -> fixed program' from "
+                             "mutants of each reference, run in the sandbox.", panel=FEEDBACK)
+    from_run: tuple[str, ...] = setting((), "Add such rows from stored bench chain runs (comma-separated names): "
+                                        "samples that failed in one round and passed in the next, with the "
+                                        "feedback bench showed.", panel=FEEDBACK)
     mutants: int = setting(3, "Mutants tried per reference solution.", min=0, panel=FEEDBACK)
     workers: int = setting(2, "Sandbox programs run at once (mutants).", min=1, env="CODEFORGE_SANDBOX_WORKERS",
                            panel=FEEDBACK)
@@ -80,22 +81,27 @@ class FinetuneConfig(Settings):
     save_steps: int = setting(50, "Save a checkpoint every N optimizer steps (and at the end).", min=1,
                               panel=TRAIN)
 
+    name: Optional[str] = setting(None, "This training run's name in the results store (`codeforge finetune "
+                                  "list`); default: OUT's folder name.", panel=OUT)
     resume: bool = setting(False, "Continue from the last checkpoint in --out.", stored=False, panel=OUT)
     merge: bool = setting(False, "Also write the base model merged with the adapter to OUT/merged (loadable by "
                           "bench --model and vLLM).", panel=OUT)
     dry_run: bool = setting(False, "Build and print the training data only.", stored=False, panel=OUT)
-    db: Optional[Path] = setting(None, "The results store that run:NAME and --from-run read (default "
-                                 "./runs/codeforge.db).", env="CODEFORGE_DB", stored=False, panel=DATA)
+    db: Optional[Path] = setting(None, "The results store: run:NAME and --from-run read it, and the training run "
+                                 "is recorded in it (default ./runs/codeforge.db).", env="CODEFORGE_DB",
+                                 stored=False, panel=DATA)
     json: bool = setting(False, "Print the outcome as JSON on stdout.", stored=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.four_bit and self.eight_bit:
             raise ValueError("choose one of --4bit and --8bit")
-        if not self.data and not (self.feedback and self.from_run):
-            raise ValueError("name the training data: --data mbpp, jsonl:PATH or run:NAME")
-        if self.from_run and not self.feedback:
-            raise ValueError("--from-run adds feedback rows: pass --feedback with it")
+        if not self.data and not self.from_run:
+            raise ValueError("name the training data: --data mbpp, jsonl:PATH or run:NAME (or --from-run NAME)")
+
+    @property
+    def run_name(self) -> str:
+        return self.name or (self.out.resolve().name if self.out is not None else "adapter")
 
     @property
     def quantization(self) -> Optional[str]:
@@ -105,3 +111,18 @@ class FinetuneConfig(Settings):
     def target_module_list(self):
         names = [n.strip() for n in self.target_modules.split(",") if n.strip()]
         return "all-linear" if names == ["all-linear"] else names
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredFinetunesConfig(Settings):
+    """`codeforge finetune list`."""
+
+    db: Optional[Path] = setting(None, "The results store (default ./runs/codeforge.db).", env="CODEFORGE_DB")
+    json: bool = setting(False, "Print JSON.", stored=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowFinetuneConfig(StoredFinetunesConfig):
+    """`codeforge finetune show NAME`."""
+
+    name: str = setting(help="The training run's name (see `codeforge finetune list`).", argument=True)

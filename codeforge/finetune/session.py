@@ -8,7 +8,7 @@ Everything that can be wrong with the input is found before the model loads: unk
 from __future__ import annotations
 
 import importlib.metadata as metadata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -104,6 +104,16 @@ def _sandbox(config: FinetuneConfig, factory):
     return DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation))
 
 
+def _record(config: FinetuneConfig, write: Callable) -> None:
+    from ..store import Store, StoreError, db_path
+
+    try:
+        with Store.open(db_path(config.db)) as store:
+            write(store)
+    except StoreError as exc:
+        raise FinetuneError(f"{exc} (the adapter in {config.out} is kept)") from None
+
+
 def versions() -> dict:
     found = {}
     for name in ("codeforge", "torch", "transformers", "trl", "peft", "accelerate", "datasets"):
@@ -153,6 +163,8 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
         on_data(prepared)
     if config.dry_run:
         return Outcome(prepared, None, None, None)
+    _record(config, lambda store: store.start_finetune(config.run_name, str(config.out.resolve()), config.model,
+                                                        config.to_dict()))
     try:
         trained = train(config, prepared.rows, tokenizer, config.out, progress)
     except TrainError as exc:
@@ -161,5 +173,6 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
         return Outcome(prepared, trained, None, config.out)
     manifest = manifest_for(config, prepared, trained)
     manifest.save(config.out)
+    _record(config, lambda store: store.finish_finetune(config.run_name, asdict(manifest)))
     merged = merge(config, config.out) if config.merge else None
     return Outcome(prepared, trained, manifest, config.out, merged)

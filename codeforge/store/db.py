@@ -8,6 +8,8 @@ Tables (the report reads nothing else):
 - samples: one row per (task, sample index, round): the prompt as sent, the raw output, the extracted code
   (NULL: the answer held no code), generation counts, and the feedback this round was given (NULL in
   round 0) with its source.
+- finetunes: one per adapter trained by `codeforge finetune` (its name, folder, base model, settings) and,
+  once trained, its manifest (what it was trained from, row and contamination counts, the outcome), JSON.
 - executions: what the sandbox said about a sample. `purpose` is "tests" (the benchmark's own tests: the
   score) or "visible" (the examples the prompt shows: feedback only). `status` is a sandbox status or
   "no_code"; `result` the sandbox Result as JSON.
@@ -85,6 +87,17 @@ CREATE TABLE IF NOT EXISTS executions (
     created_at REAL NOT NULL,
     PRIMARY KEY (sample_id, purpose)
 );
+CREATE TABLE IF NOT EXISTS finetunes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    out TEXT NOT NULL,
+    base_model TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    manifest TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL
+);
 """
 
 
@@ -150,6 +163,19 @@ class SampleRecord:
     @property
     def passed(self) -> bool:
         return self.tested is not None and self.tested.passed
+
+
+@dataclass(frozen=True)
+class FinetuneRecord:
+    id: int
+    name: str
+    out: str
+    base_model: str
+    settings: dict
+    manifest: Optional[dict]  # None until training finished
+    created_at: float
+    updated_at: float
+    finished_at: Optional[float]
 
 
 def _disk_message(exc: sqlite3.Error, path: Path) -> str:
@@ -251,6 +277,31 @@ class Store:
                                 " samples_per_task, seed, config, versions, created_at, updated_at, finished_at"
                                 " FROM runs ORDER BY created_at, id").fetchall()
         return [RunRecord(*row[:11], json.loads(row[11]), json.loads(row[12]), *row[13:]) for row in rows]
+
+    # fine-tuning runs ----------------------------------------------------------------------------------
+
+    def start_finetune(self, name: str, out: str, base_model: str, settings: dict) -> FinetuneRecord:
+        """Record a training run (again: a resumed one keeps its row and gets the new settings)."""
+        now = time.time()
+        self._write("INSERT INTO finetunes (name, out, base_model, settings, created_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET out=excluded.out,"
+                    " base_model=excluded.base_model, settings=excluded.settings, updated_at=excluded.updated_at,"
+                    " finished_at=NULL", (name, out, base_model, json.dumps(settings, sort_keys=True), now, now))
+        return self.finetune(name)
+
+    def finish_finetune(self, name: str, manifest: dict) -> None:
+        now = time.time()
+        self._write("UPDATE finetunes SET manifest=?, finished_at=?, updated_at=? WHERE name=?",
+                    (json.dumps(manifest, sort_keys=True), now, now, name))
+
+    def finetunes(self) -> list[FinetuneRecord]:
+        rows = self._db.execute("SELECT id, name, out, base_model, settings, manifest, created_at, updated_at,"
+                                " finished_at FROM finetunes ORDER BY created_at, id").fetchall()
+        return [FinetuneRecord(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]) if r[5] else None,
+                               *r[6:]) for r in rows]
+
+    def finetune(self, name: str) -> Optional[FinetuneRecord]:
+        return next((f for f in self.finetunes() if f.name == name), None)
 
     def set_tasks(self, run_id: int, task_ids: Sequence[str]) -> None:
         """Record the run's tasks; tasks already recorded keep their place, new ones are added after."""

@@ -17,8 +17,14 @@ from tests.tiny_model import build_tiny_model
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-TRAIN = ["--epochs", "60", "--lr", "5e-3", "--batch-size", "8", "--grad-accum", "1", "--device", "cpu",
-         "--seed", "0"]
+TRAIN = ["--batch-size", "8", "--grad-accum", "1", "--device", "cpu", "--seed", "0"]
+# Sixteen rows pack into one sequence: one optimizer step per epoch. A plan (the graph as comments, then the
+# code) is several times longer than the code alone and takes more steps to learn.
+ARMS = {
+    "plain": ["--epochs", "60", "--lr", "5e-3", "--merge"],
+    "pdg-plan": ["--epochs", "150", "--lr", "1e-2", "--graph", "pdg", "--graph-format", "plan"],
+    "feedback": ["--epochs", "100", "--lr", "1e-2", "--feedback", "--mutants", "1"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +41,15 @@ def pass_at_1(model, tasks, db, *extra):
     return json.loads(result.stdout)["rounds"][0]["pass_at_k"]["1"]["value"]
 
 
-@pytest.mark.parametrize("arm", ["plain", "pdg-plan", "feedback"])
+@pytest.mark.parametrize("arm", list(ARMS))
 def test_finetuning_lifts_pass_at_1_from_about_0_to_at_least_0_8(tmp_path, docker_client, setup, arm):
     model, tasks = setup
     db, adapter = tmp_path / "codeforge.db", tmp_path / "adapter"
     before = pass_at_1(model, tasks, db, "--run-name", "BEFORE")
     assert before <= 0.1
 
-    extra = {"plain": [], "pdg-plan": ["--graph", "pdg", "--graph-format", "plan"],
-             "feedback": ["--feedback", "--mutants", "1"]}[arm]
-    codeforge("finetune", "--model", str(model), "--data", f"jsonl:{tasks}", "--out", str(adapter), *TRAIN, *extra)
+    codeforge("finetune", "--model", str(model), "--data", f"jsonl:{tasks}", "--out", str(adapter), *TRAIN,
+              *ARMS[arm], "--db", str(db), "--name", arm)
     manifest = json.loads((adapter / "codeforge-adapter.json").read_text())
     assert manifest["base_model"] == str(model) and manifest["prompt_mode"] == "base"
     assert manifest["rows"]["code" if arm != "pdg-plan" else "plan"] == len(SPECS)
@@ -55,3 +60,11 @@ def test_finetuning_lifts_pass_at_1_from_about_0_to_at_least_0_8(tmp_path, docke
 
     after = pass_at_1(model, tasks, db, "--adapter", str(adapter), "--run-name", "AFTER")
     assert after >= 0.8, f"pass@1 after fine-tuning: {after}"
+    # the run that used the adapter carries its manifest; the training run is in the store
+    shown = json.loads(codeforge("bench", "show", "AFTER", "--db", str(db), "--json").stdout)
+    assert shown["config"]["adapter_manifest"] == manifest
+    [stored] = json.loads(codeforge("finetune", "list", "--db", str(db), "--json").stdout)
+    assert stored["name"] == arm and stored["manifest"] == manifest and stored["finished_at"]
+    if arm == "plain":  # the merged model alone scores as the base model with the adapter
+        assert (adapter / "merged" / "config.json").is_file()
+        assert pass_at_1(adapter / "merged", tasks, db, "--run-name", "MERGED") == after
