@@ -19,12 +19,15 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 TRAIN = ["--batch-size", "8", "--grad-accum", "1", "--device", "cpu", "--seed", "0"]
 # Sixteen rows pack into one sequence: one optimizer step per epoch. A plan (the graph as comments, then the
-# code) is several times longer than the code alone and takes more steps to learn.
+# code) is several times longer than the code alone and takes more steps to learn. A feedback row (the failed
+# program and its traceback, then the fix) is five times longer than a code row: that arm trains on, and is
+# measured on, the first 8 tasks.
 ARMS = {
     "plain": ["--epochs", "60", "--lr", "5e-3", "--merge"],
     "pdg-plan": ["--epochs", "150", "--lr", "1e-2", "--graph", "pdg", "--graph-format", "plan"],
-    "feedback": ["--epochs", "100", "--lr", "1e-2", "--feedback", "--mutants", "1"],
+    "feedback": ["--epochs", "60", "--lr", "5e-3", "--feedback", "--mutants", "1", "--limit", "8"],
 }
+TASKS = {"feedback": 8}
 
 
 @pytest.fixture(scope="module")
@@ -45,20 +48,21 @@ def pass_at_1(model, tasks, db, *extra):
 def test_finetuning_lifts_pass_at_1_from_about_0_to_at_least_0_8(tmp_path, docker_client, setup, arm):
     model, tasks = setup
     db, adapter = tmp_path / "codeforge.db", tmp_path / "adapter"
-    before = pass_at_1(model, tasks, db, "--run-name", "BEFORE")
+    limit = ["--limit", str(TASKS[arm])] if arm in TASKS else []
+    before = pass_at_1(model, tasks, db, "--run-name", "BEFORE", *limit)
     assert before <= 0.1
 
     codeforge("finetune", "--model", str(model), "--data", f"jsonl:{tasks}", "--out", str(adapter), *TRAIN,
               *ARMS[arm], "--db", str(db), "--name", arm)
     manifest = json.loads((adapter / "codeforge-adapter.json").read_text())
     assert manifest["base_model"] == str(model) and manifest["prompt_mode"] == "base"
-    assert manifest["rows"]["code" if arm != "pdg-plan" else "plan"] == len(SPECS)
+    assert manifest["rows"]["code" if arm != "pdg-plan" else "plan"] == TASKS.get(arm, len(SPECS))
     assert manifest["contamination"] == {"dropped": 0, "matched": 0, "contaminated": False}
     if arm == "feedback":
-        assert manifest["feedback"] == ["mutants"] and manifest["rows"]["feedback"] >= len(SPECS) // 2
+        assert manifest["feedback"] == ["mutants"] and manifest["rows"]["feedback"] >= TASKS[arm] // 2
     assert manifest["train"]["steps"] > 0 and manifest["train"]["tokens"] > 0
 
-    after = pass_at_1(model, tasks, db, "--adapter", str(adapter), "--run-name", "AFTER")
+    after = pass_at_1(model, tasks, db, "--adapter", str(adapter), "--run-name", "AFTER", *limit)
     assert after >= 0.8, f"pass@1 after fine-tuning: {after}"
     # the run that used the adapter carries its manifest; the training run is in the store
     shown = json.loads(codeforge("bench", "show", "AFTER", "--db", str(db), "--json").stdout)
