@@ -20,7 +20,7 @@ import time
 
 from cleanup import kill_once
 from identity import as_user
-from steps import DEFAULT_PATH, read_into, read_report
+from steps import DEFAULT_PATH, drain, read_into, read_report
 from zygote import SYNTAX_ERROR
 
 HARNESS_UID = 520000  # the tests' uid in every container: never a program's (those count up from 20000)
@@ -157,7 +157,7 @@ def run_check(uid: int, fresh_uids: bool, workdir: str, tests_dir: str, tests: d
     program.close()
     if said != b"done":
         harness.stop()  # mid-run at a deadline, leaving, or gone: the next run gets a fresh one
-    _drain(open_fds, streams, truncated, max_output)
+    drain(open_fds, streams, truncated, max_output)
     syntax_error = read_report(report_r) == SYNTAX_ERROR  # (closes it)
     for fd in streams:
         os.close(fd)
@@ -204,16 +204,3 @@ def _status_fields(status) -> dict:
         signal_number = os.WTERMSIG(status)
         exit_code = 128 + signal_number
     return {"exit_code": exit_code, "signal": signal_number}
-
-
-def _drain(open_fds: set, streams: dict, truncated: dict, max_output: int) -> None:
-    """What is left in the pipes once both sides are done."""
-    for fd in list(open_fds):
-        os.set_blocking(fd, False)
-    while open_fds:
-        readable, _, _ = select.select(list(open_fds), [], [], 0)
-        if not readable:
-            return
-        for fd in readable:
-            if not read_into(fd, streams, truncated, max_output):
-                open_fds.discard(fd)
