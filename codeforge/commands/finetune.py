@@ -11,7 +11,8 @@ import time
 import typer
 from typer.core import TyperGroup
 
-from ..finetune.config import FinetuneConfig, ShowFinetuneConfig, StoredFinetunesConfig
+from ..bench.config import StoredRunsConfig
+from ..finetune.config import FinetuneConfig, ShowFinetuneConfig
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -176,8 +177,8 @@ def _finetune_json(record) -> dict:
     return asdict(record)
 
 
-@settings_command(app, "list", StoredFinetunesConfig)
-def list_finetunes(config: StoredFinetunesConfig) -> None:
+@settings_command(app, "list", StoredRunsConfig)
+def list_finetunes(config: StoredRunsConfig) -> None:
     """The training runs in the results store: adapter, base model, data, graph, feedback, rows, outcome.
 
     Example: codeforge finetune list
@@ -194,8 +195,8 @@ def list_finetunes(config: StoredFinetunesConfig) -> None:
         out.print("no training runs stored yet: codeforge finetune --model M --data mbpp --out DIR", markup=False)
         return
     table = Table(title="training runs", title_justify="left")
-    for column in ("name", "base model", "data", "graph", "feedback", "rows", "contaminated dropped", "steps",
-                   "final loss", "state", "adapter"):
+    for column in ("name", "base model", "data", "graph", "feedback", "rows (dropped)", "steps", "final loss",
+                   "adapter"):
         table.add_column(column, overflow="fold")
     for r in records:
         m = r.manifest or {}
@@ -205,11 +206,11 @@ def list_finetunes(config: StoredFinetunesConfig) -> None:
             graph += f" ({settings.get('graph_format')})"
         train = m.get("train", {})
         loss = train.get("final_loss")
+        rows = f"{m['rows'].get('total')} ({m['contamination'].get('dropped', 0)})" if m else "-"
         table.add_row(r.name, r.base_model, ", ".join(settings.get("data", [])), graph,
-                      ", ".join(m.get("feedback", [])) or "-", str(m.get("rows", {}).get("total", "-")),
-                      str(m.get("contamination", {}).get("dropped", "-")), str(train.get("steps", "-")),
-                      "-" if loss is None else f"{loss:.4f}", "finished" if r.finished_at else "not finished",
-                      r.out)
+                      ", ".join(m.get("feedback", [])) or "-", rows, str(train.get("steps", "-")),
+                      "-" if loss is None else f"{loss:.4f}",
+                      r.out if r.finished_at else f"{r.out} (not finished)")
     out.print(table)
 
 

@@ -10,6 +10,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Optional
 
+from ..bench.config import StoredRunsConfig
 from ..config import Settings, setting
 from ..graphs.vocabulary import GraphChoice
 from ..models.options import DEFAULT_MODEL, Device
@@ -114,15 +115,7 @@ class FinetuneConfig(Settings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class StoredFinetunesConfig(Settings):
-    """`codeforge finetune list`."""
-
-    db: Optional[Path] = setting(None, "The results store (default ./runs/codeforge.db).", env="CODEFORGE_DB")
-    json: bool = setting(False, "Print JSON.", stored=False)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShowFinetuneConfig(StoredFinetunesConfig):
+class ShowFinetuneConfig(StoredRunsConfig):
     """`codeforge finetune show NAME`."""
 
     name: str = setting(help="The training run's name (see `codeforge finetune list`).", argument=True)
