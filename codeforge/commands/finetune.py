@@ -51,29 +51,36 @@ def finetune(config: FinetuneConfig) -> None:
     rows matching a benchmark are dropped and counted, and OUT gets the adapter and its manifest
     (codeforge-adapter.json). Then: codeforge bench humaneval --model M --adapter OUT. Ctrl-C saves a
     checkpoint; the same command with --resume continues. Exit 0: trained; 2: bad input (nothing trained);
-    130: interrupted (checkpoint saved).
+    130: interrupted (checkpoint saved). Under `accelerate launch` or `torchrun` (DDP) every process runs it and
+    only the main one prints.
 
     Example: codeforge finetune --model Qwen/Qwen2.5-Coder-0.5B-Instruct --data mbpp --graph pdg --feedback --out adapters/pdg
     """
+    from rich.console import Console
+
+    from ..finetune.ranks import is_main
     from ..finetune.session import FinetuneError, run_finetune
 
-    out = _console(stderr=config.json)
+    main = is_main()
+    out = _console(stderr=config.json) if main else Console(quiet=True)
     with _TrainProgress(out) as progress:
         try:
             outcome = run_finetune(config, progress, on_data=lambda prepared: _print_data(out, prepared, config))
         except FinetuneError as exc:
-            _fail(str(exc))
+            _end(main, str(exc))
+    trained = outcome.trained
+    if trained is not None and trained.interrupted:
+        where = trained.checkpoint or config.out
+        _end(main, f"interrupted at step {trained.steps}; checkpoint saved in {where}. Continue with the same "
+             f"command and --resume", 130)
+    if not main:  # the main process prints the outcome
+        return
     if config.dry_run:
         _print_rows(out, outcome.prepared.rows)
         if config.json:
             typer.echo(json.dumps({"rows": outcome.prepared.counts,
                                    "dropped": len(outcome.prepared.dropped)}, indent=2))
         return
-    trained = outcome.trained
-    if trained.interrupted:
-        where = trained.checkpoint or config.out
-        _fail(f"interrupted at step {trained.steps}; checkpoint saved in {where}. Continue with the same command "
-              f"and --resume", 130)
     out.print(f"adapter saved in {config.out} ({trained.steps} steps, final loss "
               f"{trained.final_loss if trained.final_loss is None else round(trained.final_loss, 4)}, "
               f"{trained.seconds:.1f} s)", markup=False, highlight=False)
@@ -85,6 +92,18 @@ def finetune(config: FinetuneConfig) -> None:
         from dataclasses import asdict
 
         typer.echo(json.dumps({"out": str(config.out), "manifest": asdict(outcome.manifest)}, indent=2))
+
+
+def _end(main: bool, message: str, code: int = 2) -> None:
+    """Every process ends with the status; only the main one says why (the processes agreed on it)."""
+    from ..finetune.ranks import together
+
+    try:
+        if main:
+            _fail(message, code)
+    finally:
+        together()
+    raise typer.Exit(code)
 
 
 def _print_data(out, prepared, config: FinetuneConfig) -> None:

@@ -3,6 +3,8 @@ drop what matches a benchmark, train, write the manifest.
 
 Everything that can be wrong with the input is found before the model loads: unknown sources, bad jsonl rows
 (with their line), an --out that holds another adapter, --4bit on CPU, no rows left after decontamination.
+Under a launcher every process finds it for itself, and they agree (codeforge.finetune.ranks) before any of
+them trains or writes to --out.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Callable, Optional
 from .config import FinetuneConfig
 from ..models.manifest import Manifest
 from .rows import Format, build_rows
+from .ranks import agree, is_main
 from .sources import Loaded, Repair, SourceError, load, repairs_from_run
-from .sft import Progress, TrainError, Trained, check_out, check_quantization, device_of, load_tokenizer
+from .sft import Progress, TrainError, Trained, check_out, check_quantization, device_of, load_tokenizer, on_cpu
 
 
 class FinetuneError(ValueError):
@@ -133,7 +136,8 @@ def manifest_for(config: FinetuneConfig, prepared: Prepared, trained: Optional[T
                        "contaminated": bool(config.allow_contamination and prepared.dropped)},
         prompt_mode=prepared.prompt_mode, settings=config.to_dict(), seed=config.seed, versions=versions(),
         train={} if trained is None else {"steps": trained.steps, "final_loss": trained.final_loss,
-                                          "seconds": round(trained.seconds, 2), "tokens": trained.tokens})
+                                          "seconds": round(trained.seconds, 2), "tokens": trained.tokens,
+                                          "world_size": trained.world_size})
 
 
 @dataclass
@@ -149,6 +153,7 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
                  sandbox_factory: Optional[Callable] = None) -> Outcome:
     from .sft import merge, train
 
+    prepared, error = None, None
     try:
         if not config.dry_run:
             if config.out is None:
@@ -156,9 +161,13 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
             check_out(config, config.out)
             check_quantization(config, device_of(config))
         tokenizer = load_tokenizer(config.model)
-    except TrainError as exc:
-        raise FinetuneError(str(exc)) from None
-    prepared = prepare(config, tokenizer, sandbox_factory=sandbox_factory)
+        prepared = prepare(config, tokenizer, sandbox_factory=sandbox_factory)
+    except (TrainError, FinetuneError) as exc:
+        error = str(exc)
+    if not config.dry_run:
+        error = agree(error, prepared and prepared.rows, cpu=on_cpu(config))
+    if error:
+        raise FinetuneError(error)
     if on_data is not None:
         on_data(prepared)
     if config.dry_run:
@@ -172,6 +181,8 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
     if trained.interrupted:
         return Outcome(prepared, trained, None, config.out)
     manifest = manifest_for(config, prepared, trained)
+    if not is_main():  # the main process writes the manifest and merges; the trainer saved the adapter
+        return Outcome(prepared, trained, manifest, config.out)
     manifest.save(config.out)
     _record(config, lambda store: store.finish_finetune(config.run_name, asdict(manifest)))
     merged = merge(config, config.out) if config.merge else None

@@ -5,6 +5,10 @@ packed into sequences of --max-length without padding (trl's bfd packing), and c
 OUT/checkpoints so --resume continues at the last saved step. Ctrl-C (or SIGTERM) saves a checkpoint at the
 end of the current step and stops. The adapter, the tokenizer and the manifest are written to OUT.
 
+Under a launcher (DDP: `accelerate launch`, `torchrun`) every process trains on its share of the rows; the main
+process reports progress and writes what the trainer does not, and a stop asked of any process stops them all
+at the same step.
+
 Heavy imports happen inside the functions: importing this module is cheap.
 """
 
@@ -39,9 +43,10 @@ class Trained:
     steps: int
     final_loss: Optional[float]
     seconds: float
-    tokens: int  # tokens the model saw (prompt and completion; padding-free with packing)
+    tokens: int  # tokens the model saw, all processes together (prompt and completion; padding-free with packing)
     interrupted: bool
     checkpoint: Optional[Path]
+    world_size: int = 1  # processes that trained (DDP), each on its share of every step's rows
 
 
 def device_of(config: FinetuneConfig) -> str:
@@ -52,6 +57,14 @@ def device_of(config: FinetuneConfig) -> str:
     if config.device.value == "cpu":
         return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def on_cpu(config: FinetuneConfig) -> bool:
+    """Whether training is on the CPU, as device_of says, but never refused: the processes of a launch must meet
+    over the same backend (gloo on CPUs, nccl on GPUs) even to agree that the input is wrong."""
+    import torch
+
+    return config.device.value == "cpu" or not torch.cuda.is_available()
 
 
 def check_quantization(config: FinetuneConfig, device: str) -> None:
@@ -154,6 +167,8 @@ def sft_config(config: FinetuneConfig, out: Path, device: str):
         warmup_steps=0, logging_steps=1, save_strategy="steps", save_steps=config.save_steps,
         save_total_limit=2, report_to=[], disable_tqdm=True, include_num_input_tokens_seen=True,
         dataset_num_proc=None, remove_unused_columns=True,
+        # DDP: every LoRA weight gets a gradient in every step, so the search for unused ones is wasted work
+        ddp_find_unused_parameters=False,
     )
 
 
@@ -164,6 +179,8 @@ def train(config: FinetuneConfig, rows: list[dict], tokenizer, out: Path, progre
     from transformers import PrinterCallback, TrainerCallback, set_seed
     from trl import SFTTrainer
 
+    from .ranks import is_main
+
     device = device_of(config)
     check_quantization(config, device)
     set_seed(config.seed)
@@ -171,31 +188,42 @@ def train(config: FinetuneConfig, rows: list[dict], tokenizer, out: Path, progre
     peft_config = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
                              target_modules=config.target_module_list, task_type="CAUSAL_LM")
     dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
-    state = {"stop": False, "loss": None}
+    state = {"asked": False, "stop": False, "loss": None}
 
     class Report(TrainerCallback):
         def on_train_begin(self, args, st, control, **kwargs):
-            progress.started(st.max_steps, st.global_step)
+            if st.is_world_process_zero:
+                progress.started(st.max_steps, st.global_step)
 
         def on_log(self, args, st, control, logs=None, **kwargs):
             if logs and "loss" in logs:
                 state["loss"] = float(logs["loss"])
 
         def on_step_end(self, args, st, control, **kwargs):
-            progress.step(st.global_step, state["loss"], int(st.num_input_tokens_seen or 0))
-            if state["stop"]:
+            if st.is_world_process_zero:
+                progress.step(st.global_step, state["loss"], int(st.num_input_tokens_seen or 0))
+            stop = state["asked"]
+            if args.world_size > 1:  # a signal that comes during the all-reduce is seen at the next step
+                stop = _anywhere(stop, args.device)
+            if stop:
+                state["stop"] = True
                 control.should_save = True
                 control.should_training_stop = True
 
         def on_save(self, args, st, control, **kwargs):
-            progress.saved(Path(args.output_dir) / f"checkpoint-{st.global_step}")
+            if st.is_world_process_zero:
+                progress.saved(Path(args.output_dir) / f"checkpoint-{st.global_step}")
 
+    if not is_main():
+        from datasets.utils.logging import disable_progress_bar
+
+        disable_progress_bar()  # the rows are prepared in every process: their bars would repeat the main one's
     trainer = SFTTrainer(model=model, args=sft_config(config, out, device), train_dataset=dataset,
                          processing_class=tokenizer, peft_config=peft_config, callbacks=[Report()])
     trainer.remove_callback(PrinterCallback)  # the rich progress shows the loss; no dict per step on stdout
 
     def stop(signum, frame):
-        state["stop"] = True
+        state["asked"] = True
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     started = time.perf_counter()
@@ -208,10 +236,22 @@ def train(config: FinetuneConfig, rows: list[dict], tokenizer, out: Path, progre
     st = trainer.state
     checkpoint = last_checkpoint(out)
     if not state["stop"]:
-        trainer.save_model(str(out))
-        tokenizer.save_pretrained(str(out))
+        trainer.save_model(str(out))  # every process calls it: with DeepSpeed/FSDP it gathers the sharded weights
+        if trainer.args.should_save:
+            tokenizer.save_pretrained(str(out))
     return Trained(st.global_step, state["loss"], seconds, int(st.num_input_tokens_seen or 0), state["stop"],
-                   checkpoint)
+                   checkpoint, trainer.args.world_size)
+
+
+def _anywhere(flag: bool, device) -> bool:
+    """Whether any process has `flag`: processes that stopped at different steps would wait for each other in
+    the next step's all-reduce until the launcher's timeout."""
+    import torch
+    import torch.distributed as dist
+
+    found = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(found, op=dist.ReduceOp.MAX)
+    return bool(found.item())
 
 
 def merge(config: FinetuneConfig, out: Path) -> Path:

@@ -4,7 +4,7 @@ so a run that uses it can say which method it measures.
     {"format": 1, "base_model", "data": {source: sha256}, "graph", "graph_format", "feedback": [sources],
      "rows": {"code", "plan", "qa", "feedback", "pair", "total"}, "contamination": {"dropped", "kept",
      "contaminated"}, "prompt_mode", "settings": {...}, "seed", "versions": {...}, "train": {"steps", "final_loss",
-     "seconds", "tokens"}}
+     "seconds", "tokens", "world_size"}}
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Manifest:
     settings: dict
     seed: int
     versions: dict
-    train: dict = field(default_factory=dict)  # steps, final_loss, seconds, tokens
+    train: dict = field(default_factory=dict)  # steps, final_loss, seconds, tokens, world_size (processes)
     format: int = FORMAT
 
     @property
