@@ -61,6 +61,8 @@ def finetune(config: FinetuneConfig) -> None:
     from ..finetune.ranks import is_main
     from ..finetune.session import FinetuneError, run_finetune
 
+    _quiet_libraries()
+
     main = is_main()
     out = _console(stderr=config.json) if main else Console(quiet=True)
     with _TrainProgress(out) as progress:
@@ -255,3 +257,20 @@ def show_finetune(config: ShowFinetuneConfig) -> None:
                               "state": "finished" if record.finished_at else "not finished",
                               "settings": record.settings, "manifest": record.manifest}),
               markup=False, highlight=False, soft_wrap=True)
+
+
+def _quiet_libraries() -> None:
+    """The libraries' own progress bars and deprecation notes would interleave with the rich progress: the
+    notes are about how trl calls transformers, nothing a user can act on."""
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|trl|peft)(\.|$)")
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # the [train] extra is missing: run_finetune says so
+        return
+    transformers_logging.disable_progress_bar()
