@@ -69,6 +69,7 @@ def build(config: BuildConfig) -> None:
     Example: codeforge sandbox build all   (or: codeforge sandbox build python,go)
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Column
 
     from ..sandbox import images
 
@@ -78,8 +79,11 @@ def build(config: BuildConfig) -> None:
     done: list[dict] = []
     try:
         base_image = images.resolve_base(client, config.base, lambda text: _say(console, text, "dim"))
-        with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
-                      console=console, transient=False) as progress:
+        # the description folds rather than squeeze the time to "0:…" in a narrow terminal
+        with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False,
+                                                  table_column=Column(ratio=1, overflow="fold")),
+                      TimeElapsedColumn(table_column=Column(min_width=7, no_wrap=True)), console=console,
+                      transient=False) as progress:
             for kind in wanted:
                 name = images.image_name(kind)
                 task = progress.add_task(f"{name}: checking", total=None)
