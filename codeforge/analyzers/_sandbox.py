@@ -24,7 +24,8 @@ def report_of(result: Result, step: str, tool: Tool) -> dict:
     report = (result.details.get("tools") or {}).get(step) or {}
     if report.get("exit_code") == 127:
         raise AnalyzerUnavailable(tool, "its program was not found")
-    if result.status is not Status.passed or report.get("exit_code") is None:
+    only_others_missing = result.status is Status.sandbox_error and "missing" in result.details
+    if (result.status is not Status.passed and not only_others_missing) or report.get("exit_code") is None:
         why = result.details.get("sandbox") or result.status.value
         raise RuntimeError(f"{tool.value} could not analyse the code: {why}")
     return report

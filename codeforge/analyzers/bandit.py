@@ -68,7 +68,7 @@ def parse(output: str, code: str, skip=DEFAULT_SKIP, stderr: str = "") -> list[F
         found.append(Finding(Tool.bandit, rule, Severity(str(issue.get("issue_severity", "high")).lower()),
                              str(issue.get("issue_confidence", "")).lower() or None, int(cwe) if cwe else None,
                              _name(issue.get("filename")), line,
-                             f"{issue.get('issue_text', '')} ({issue.get('test_name', rule)})",
+                             str(issue.get("issue_text") or issue.get("test_name") or rule),
                              code_line(code, line)))
     return sorted(found, key=lambda f: (f.line or 0, f.rule))
 

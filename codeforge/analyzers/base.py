@@ -5,8 +5,8 @@ Severity is one scale for every tool:
 - memcheck: invalid read/write, invalid free, mismatched free, overlapping copies, a bad syscall parameter,
   a jump on uninitialised values are high; other uses of uninitialised values medium; a definite leak medium.
 - go vet: medium (every vet check is a likely bug, none says how bad); a package that does not compile high.
-- staticcheck: its "error" severity (SA checks, compile errors) high, "warning" medium, the rest
-  (style, simplifications: S, ST, QF) low.
+- staticcheck: a package that does not compile high, SA checks (likely bugs) medium, the rest (S
+  simplifications, ST style, QF quick fixes) low.
 - tests: a failed test run is high.
 """
 

@@ -1,6 +1,7 @@
 """staticcheck (`-f json`, Debian's go-staticcheck), in the Go sandbox image, on one Go file: every
-diagnostic with its check code (SA..., S..., ST..., QF...). Severity: staticcheck's "error" (and a package
-that does not compile, code "compile") high, "warning" medium, anything else low.
+diagnostic with its check code (SA..., S..., ST..., QF...). Severity by check family (staticcheck's own
+"severity" is "error" for every check unless configured, so it says nothing): a package that does not compile
+(code "compile") high, SA (likely bugs) medium, the rest (S simplifications, ST style, QF quick fixes) low.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from ..vocabulary import Language
 from ._sandbox import report_of, tool_reports
 from .base import Finding, Severity, Tool, code_line, sandbox_file
 
-SEVERITY = {"error": Severity.high, "warning": Severity.medium}
 
 
 class Staticcheck:
@@ -36,7 +36,7 @@ def parse(stdout: str, code: str, stderr: str = "", exit_code: int = 0) -> list[
         location = item.get("location") or {}
         line = location.get("line") or None
         rule = str(item.get("code") or "")
-        severity = Severity.high if rule == "compile" else SEVERITY.get(str(item.get("severity")), Severity.low)
+        severity = Severity.high if rule == "compile" else Severity.medium if rule.startswith("SA") else Severity.low
         found.append(Finding(Tool.staticcheck, "compile-error" if rule == "compile" else rule, severity, None, None,
                              str(location.get("file") or sandbox_file(Language.go)).rsplit("/", 1)[-1], line,
                              str(item.get("message") or ""), code_line(code, line)))

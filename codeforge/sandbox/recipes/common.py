@@ -93,6 +93,7 @@ def interpret_analyze(job: Job, response: dict, tools: tuple[str, ...]) -> Resul
                or reports[name]["exit_code"] == NOT_INSTALLED]
     if status is None and missing:
         status = Status.sandbox_error
+        details["missing"] = missing  # the others' reports still stand
         details["sandbox"] = (f"{', '.join(missing)} did not run (not in the image?): run "
                               f"`codeforge sandbox build {job.language.value}`")
     shown = find_step(response, tools[-1]) if tools else None
