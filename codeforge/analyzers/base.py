@@ -38,6 +38,9 @@ IMAGE_LANGUAGE = {Tool.bandit: "python", Tool.memcheck: "valgrind", Tool.go_vet:
                   Tool.tests: "all"}
 
 
+SANDBOX_FILE = {Language.python: "main.py", Language.go: "main.go", Language.c: "main.c", Language.cpp: "main.cpp"}
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing a tool found. `line` is 1-based in `file` (None when the tool gives none); `code_line` is
@@ -92,4 +95,4 @@ def code_line(code: str, line: Optional[int]) -> str:
 
 def sandbox_file(language: Language) -> str:
     """The name one analysed file has in the sandbox (what findings name when the caller gives none)."""
-    return {Language.python: "main.py", Language.go: "main.go", Language.c: "main.c", Language.cpp: "main.cpp"}[language]
+    return SANDBOX_FILE[language]
