@@ -22,6 +22,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
 from codeforge.analyzers import analyze
 from codeforge.sandbox import DockerSandbox, SandboxSettings
 from codeforge.tasks import load_tasks
@@ -41,12 +44,15 @@ def main() -> None:
             found = list(pool.map(lambda code: analyze(code, "python", ["bandit"], sandbox), programs))
         took = time.perf_counter() - start
     rules = Counter(f.rule for findings in found for f in findings)
-    print(f"codeforge (sandbox, {args.workers} workers): {len(programs)} files in {took:.1f} s = "
-          f"{len(programs) / took:.1f} files/s; findings {sum(rules.values())} {dict(rules)}")
-
+    table = Table(title=f"bandit over {len(programs)} HumanEval canonical programs, {args.workers} workers")
+    for column in ("way", "bandit", "wall s", "files/s", "findings"):
+        table.add_column(column, overflow="fold")
+    table.add_row("codeforge analyze (sandbox)", "image (Debian)", f"{took:.1f}", f"{len(programs) / took:.1f}",
+                  ", ".join(f"{rule} x{count}" for rule, count in sorted(rules.items())) or "none")
     bandit = shutil.which("bandit")
     if not bandit:
-        print("per-file subprocess: skipped (no bandit on the host)")
+        table.add_row("per-file subprocess", "not on the host: skipped", "", "", "")
+        Console().print(table)
         return
     version = subprocess.run([bandit, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     with tempfile.TemporaryDirectory() as folder:
@@ -59,8 +65,8 @@ def main() -> None:
         with ThreadPoolExecutor(args.workers) as pool:
             list(pool.map(lambda p: subprocess.run([bandit, "-f", "json", "-q", str(p)], capture_output=True), paths))
         took = time.perf_counter() - start
-    print(f"per-file subprocess ({version}, host, {args.workers} workers): {len(programs)} files in {took:.1f} s = "
-          f"{len(programs) / took:.1f} files/s")
+    table.add_row("per-file subprocess (host)", version, f"{took:.1f}", f"{len(programs) / took:.1f}", "")
+    Console().print(table)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """bandit (Python security linter), run in the Python sandbox image on one file; every finding it reports.
 
-B101 (assert_used) is skipped by default: tests and contracts assert on purpose. A file that does not parse
+B101 (assert_used) is skipped by default: tests and contracts assert on purpose; so is B322 (input), which
+only Python 2's input deserved and which later bandit releases dropped. A file that does not parse
 is a finding (rule "syntax-error", high), never a clean file. The CWE is bandit's own (`issue_cwe`, from
 bandit 1.7.3 on); Debian bookworm ships 1.6.2, which gives none, so the rule's CWE as later bandit releases
 state it is used where the JSON has none.
@@ -16,7 +17,7 @@ from ..vocabulary import Language
 from ._sandbox import report_of, tool_reports
 from .base import Finding, Severity, Tool, code_line, sandbox_file
 
-DEFAULT_SKIP = frozenset({"B101"})
+DEFAULT_SKIP = frozenset({"B101", "B322"})
 # bandit's rule -> CWE, as bandit >= 1.7.3 reports it (bandit/plugins, bandit/blacklists).
 RULE_CWE = {
     "B101": 703, "B102": 78, "B103": 732, "B104": 605, "B105": 259, "B106": 259, "B107": 259, "B108": 377,

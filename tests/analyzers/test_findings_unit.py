@@ -65,3 +65,11 @@ def test_which_analyzers_apply_to_a_language():
     assert [a.name for a in for_language(Language.cpp, ["memcheck", "bandit"])] == [Tool.memcheck]
     with pytest.raises(ValueError):
         for_language(Language.python, ["svace"])
+
+
+def test_bandit_skips_assert_used_and_python_2s_input_by_default():
+    report = {"errors": [], "results": [
+        {"test_id": rule, "issue_severity": "LOW", "issue_confidence": "HIGH", "filename": "main.py",
+         "line_number": line, "issue_text": rule} for rule, line in (("B101", 1), ("B322", 2), ("B311", 3))]}
+    assert [f.rule for f in bandit.parse(json.dumps(report), "")] == ["B311"]
+    assert [f.rule for f in bandit.parse(json.dumps(report), "", skip=frozenset())] == ["B101", "B322", "B311"]
