@@ -19,6 +19,7 @@ class Action(str, Enum):
     run = "run"  # run the program
     test = "test"  # run its tests (pytest, go test)
     memcheck = "memcheck"  # compile and run under Valgrind memcheck
+    analyze = "analyze"  # run the language's static analyzers on it (python: bandit; go: go vet, staticcheck)
 
 
 class Status(str, Enum):

@@ -24,6 +24,7 @@ LAYERS = {
     "tasks": {"config", "vocabulary", "sandbox"},  # a task's jobs are sandbox jobs
     "models": {"config", "vocabulary"},
     "graphs": {"config", "vocabulary", "tasks"},
+    "analyzers": {"config", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
     "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs"},  # graphs: --feedback-graph
     "report": {"config", "vocabulary", "store", "bench", "models"},  # models: only the adapter manifest
     # training data is made from tasks, graphs, stored runs and bench's own feedback words
@@ -95,7 +96,7 @@ def test_imports_go_down_the_layers_only():
 
 def test_the_parts_a_sandbox_or_graphs_user_needs_never_import_the_model_stack():
     wrong = []
-    for part in ("sandbox", "graphs", "tasks", "store", "config.py", "vocabulary.py"):
+    for part in ("sandbox", "graphs", "tasks", "store", "analyzers", "config.py", "vocabulary.py"):
         for path in (PACKAGE / part).rglob("*.py") if (PACKAGE / part).is_dir() else [PACKAGE / part]:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else \

@@ -41,8 +41,9 @@ class RunConfig(Settings):
     command: ClassVar[str] = "codeforge sandbox run"
     file: Path = setting(help="The program to run (.py, .go, .c, .cpp).", argument=True)
     lang: Optional[Language] = setting(None, "The language (default: from the file's suffix).")
-    action: Optional[Action] = setting(None, "run, test or memcheck (default: python run, go test for a "
-                                             "_test.go file else run, c/cpp memcheck).")
+    action: Optional[Action] = setting(None, "run, test, memcheck or analyze (python, go: the static "
+                                             "analyzers' JSON) (default: python run, go test for a _test.go file "
+                                             "else run, c/cpp memcheck).")
     stdin: Optional[str] = setting(None, "Text given to the program on stdin; `-` passes this command's own "
                                          "stdin, which is also passed when it is a file or a pipe.")
     stdin_file: Optional[Path] = setting(None, "A file whose text is given to the program on stdin.")

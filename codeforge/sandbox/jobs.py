@@ -62,8 +62,8 @@ class Job(BaseModel):
         if self.action is None:
             self.action = DEFAULT_ACTION[self.language]
         allowed = {
-            Language.python: {Action.run, Action.test},
-            Language.go: {Action.run, Action.test},
+            Language.python: {Action.run, Action.test, Action.analyze},
+            Language.go: {Action.run, Action.test, Action.analyze},
             Language.c: {Action.run, Action.memcheck},
             Language.cpp: {Action.run, Action.memcheck},
         }[self.language]

@@ -250,3 +250,34 @@ def test_one_file_keeps_its_name_where_the_recipe_finds_it_by_name(language, act
 
     body, sandbox_name = recipes.one_file(Language(language), Action(action) if action else None, name, "x")
     assert (body, sandbox_name) == (fields, inside)
+
+
+LEAK_FROM_MALLOC = """<?xml version="1.0"?><valgrindoutput>
+<error><unique>0x1</unique><tid>1</tid><kind>Leak_DefinitelyLost</kind>
+<xwhat><text>40 bytes in 1 blocks are definitely lost in loss record 1 of 1</text></xwhat>
+<stack><frame><ip>0x3</ip><obj>/usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so</obj><fn>malloc</fn>
+<dir>./coregrind/m_replacemalloc</dir><file>vg_replace_malloc.c</file><line>393</line></frame>
+<frame><ip>0x4</ip><obj>/w/prog</obj><fn>make</fn><dir>/w</dir><file>main.c</file><line>5</line></frame>
+</stack></error></valgrindoutput>"""
+
+
+def test_a_leak_or_bad_free_names_the_programs_line_not_valgrinds_malloc():
+    [leak] = c_recipe.parse_valgrind_xml(LEAK_FROM_MALLOC)
+    assert leak["frame"] == {"function": "make", "file": "main.c", "line": 5, "object": "/w/prog"}
+
+
+def test_an_analyze_job_hands_back_each_tools_output_and_a_missing_tool_is_a_sandbox_error():
+    job = Job(id="a", language="go", source="package main\n", action="analyze")
+    plan = recipes.plan(job, 1000)
+    assert [s["name"] for s in plan["steps"]] == ["vet", "staticcheck"]
+    assert all("sh" not in s["argv"][0] for s in plan["steps"])
+    ran = recipes.interpret(job, response(step("vet", exit_code=0, stderr="{}"), step("staticcheck", exit_code=1,
+                                                                                         stdout='{"code":"SA4006"}')))
+    assert ran.status is Status.passed and ran.details["tools"]["staticcheck"]["stdout"] == '{"code":"SA4006"}'
+    missing = recipes.interpret(job, response(step("vet"), step("staticcheck", exit_code=127)))
+    assert missing.status is Status.sandbox_error
+    assert "codeforge sandbox build go" in missing.details["sandbox"]
+    python = Job(id="p", language="python", source="x = 1\n", action="analyze")
+    assert recipes.plan(python, 1000)["steps"][0]["argv"][:3] == ["bandit", "-f", "json"]
+    with pytest.raises(ValueError, match="does not apply to c"):
+        Job(id="c", language="c", source="int main(){}", action="analyze")

@@ -176,8 +176,12 @@ def parse_fatal_signal(text: Optional[str]) -> Optional[dict]:
 
 
 def first_frame(frames: list) -> Optional[dict]:
-    """The first frame with a source file (else the first frame) as {function, file, line, object}."""
-    located = next((f for f in frames if f.findtext("file")), frames[0] if frames else None)
+    """The first frame of the program's own code (else the first with a source file, else the first) as
+    {function, file, line, object}: Valgrind's own replacements (malloc, free in vg_replace_malloc.c) come
+    first in a leak's or a bad free's stack and would hide the line that called them."""
+    with_file = [f for f in frames if f.findtext("file")]
+    own = [f for f in with_file if not _is_valgrinds(f)]
+    located = (own or with_file or frames or [None])[0]
     if located is None:
         return None
     return {
@@ -186,6 +190,10 @@ def first_frame(frames: list) -> Optional[dict]:
         "line": int(located.findtext("line")) if located.findtext("line") else None,
         "object": located.findtext("obj"),
     }
+
+
+def _is_valgrinds(frame) -> bool:
+    return (frame.findtext("file") or "").startswith("vg_replace_") or "/valgrind/" in (frame.findtext("obj") or "")
 
 
 def parse_valgrind_xml(text: Optional[str]) -> Optional[list[dict]]:

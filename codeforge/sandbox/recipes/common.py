@@ -75,3 +75,26 @@ def exit_status(step_report: Optional[dict]) -> Status:
     if step_report and step_report.get("exit_code") == 0 and not step_report.get("signal"):
         return Status.passed
     return Status.failed
+
+
+NOT_INSTALLED = 127  # the runner's exit status for a step whose program is not in the image
+
+
+def interpret_analyze(job: Job, response: dict, tools: tuple[str, ...]) -> Result:
+    """An `analyze` job: each tool's exit code and raw output in details["tools"], for the analyzers to read.
+
+    A tool exits non-zero when it finds something, so `passed` means only that every tool ran; one missing
+    from the image is `sandbox_error` (the image predates the tool), never a clean verdict."""
+    reports = {name: {k: (find_step(response, name) or {}).get(k) for k in ("exit_code", "stdout", "stderr")}
+               for name in tools}
+    details: dict[str, Any] = {"tools": reports}
+    status = sandbox_limits_status(response)
+    missing = [name for name in tools if find_step(response, name) is None
+               or reports[name]["exit_code"] == NOT_INSTALLED]
+    if status is None and missing:
+        status = Status.sandbox_error
+        details["missing"] = missing  # the others' reports still stand
+        details["sandbox"] = (f"{', '.join(missing)} did not run (not in the image?): run "
+                              f"`codeforge sandbox build {job.language.value}`")
+    shown = find_step(response, tools[-1]) if tools else None
+    return make_result(job, response, status or Status.passed, shown, details)

@@ -21,8 +21,9 @@ from __future__ import annotations
 import re
 
 from ..jobs import Action, Job, Result, Status
-from .common import exit_status, find_step, make_result, sandbox_limits_status, step
+from .common import exit_status, find_step, interpret_analyze, make_result, sandbox_limits_status, step
 
+ANALYZERS = ("vet", "staticcheck")
 PACKAGE_DIR = "gopath/src/job"
 BINARY = "{bindir}/job.test"
 PROFILE = ".codeforge/cover.out"  # in the tests' folder, from the binary's descriptor 3
@@ -51,12 +52,25 @@ def is_test_file(path: str) -> bool:
 def plan(job: Job) -> dict:
     if job.action is Action.test:
         return plan_test(job)
+    if job.action is Action.analyze:
+        return plan_analyze(job)
     files = {f"{PACKAGE_DIR}/{path}": text for path, text in job.file_map("main.go").items()}
     steps = [
         step("compile", ["go", "build", "-o", "{workdir}/.codeforge/prog", "./"], ENV, PACKAGE_DIR),
         step("run", ["{workdir}/.codeforge/prog"], ENV, PACKAGE_DIR, job.stdin),
     ]
     return {"files": files, "steps": steps}
+
+
+def plan_analyze(job: Job) -> dict:
+    """`go vet -json` and staticcheck (Debian names it go-staticcheck) `-f json` on the package; nothing runs.
+    go vet reads the image's warm build cache; staticcheck's own cache lives under $HOME, the work dir."""
+    files = {f"{PACKAGE_DIR}/{path}": text for path, text in job.file_map("main.go").items()}
+    vet = step("vet", ["go", "vet", "-json", "./"], ENV, PACKAGE_DIR, stop_on_failure=False)
+    # go list -export (which staticcheck runs) reads the package it compiles back from the cache: a writable one.
+    static = step("staticcheck", ["go-staticcheck", "-f", "json", "./"],
+                  {**ENV, "GOCACHE": "{workdir}/.codeforge/gocache"}, PACKAGE_DIR, stop_on_failure=False)
+    return {"files": files, "steps": [vet, static]}
 
 
 def plan_test(job: Job) -> dict:
@@ -77,6 +91,8 @@ def plan_test(job: Job) -> dict:
 
 
 def interpret(job: Job, response: dict) -> Result:
+    if job.action is Action.analyze:
+        return interpret_analyze(job, response, ANALYZERS)
     if job.action is Action.run:
         compiled = find_step(response, "compile")
         if compiled and compiled.get("exit_code") != 0 and not sandbox_limits_status(response):

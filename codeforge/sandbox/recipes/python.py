@@ -16,8 +16,9 @@ that ends before the tests are done, whatever its exit status, has `failed`.
 from __future__ import annotations
 
 from ..jobs import Action, Job, Result, Status
-from .common import exit_status, find_step, make_result, sandbox_limits_status, signal_name, step
+from .common import exit_status, find_step, interpret_analyze, make_result, sandbox_limits_status, signal_name, step
 
+ANALYZERS = ("bandit",)
 SOLUTION = "solution.py"  # the name a `source` gets in a test run: the module the tests import
 ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": "{workdir}"}
 
@@ -25,9 +26,19 @@ ENV = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": "{
 def plan(job: Job) -> dict:
     if job.action is Action.test:
         return plan_check(job)
+    if job.action is Action.analyze:
+        return plan_analyze(job)
     run = step("run", ["python3", "main.py"], ENV, stdin=job.stdin)
     run["python"] = "main.py"  # the runner forks it from its clean pre-started interpreter
     return {"files": job.file_map("main.py"), "steps": [run]}
+
+
+def plan_analyze(job: Job) -> dict:
+    """bandit on every .py file, every test (the host decides which to skip), JSON on stdout; nothing runs."""
+    files = job.file_map("main.py")
+    sources = sorted(path for path in files if path.endswith(".py")) or sorted(files)
+    bandit = step("bandit", ["bandit", "-f", "json", "-q", *sources], {"HOME": "{workdir}"}, stop_on_failure=False)
+    return {"files": files, "steps": [bandit]}
 
 
 def is_test_file(path: str) -> bool:
@@ -55,6 +66,8 @@ def plan_check(job: Job) -> dict:
 def interpret(job: Job, response: dict) -> Result:
     if job.action is Action.test:
         return interpret_check(job, response)
+    if job.action is Action.analyze:
+        return interpret_analyze(job, response, ANALYZERS)
     shown = find_step(response, "run")
     limits = sandbox_limits_status(response)
     if limits is None and shown and shown.get("syntax_error"):

@@ -1,0 +1,75 @@
+"""Findings as stored JSON, the tools' reports read without Docker, and what a missing tool says."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from codeforge.analyzers import AnalyzerUnavailable, Finding, Severity, Tool, for_language
+from codeforge.analyzers import bandit, go_vet, staticcheck
+from codeforge.analyzers._sandbox import report_of
+from codeforge.sandbox import Job, Result, Status, recipes
+from codeforge.vocabulary import Language
+
+
+def test_a_finding_survives_json():
+    finding = Finding(Tool.go_vet, "printf", Severity.medium, None, None, "main.go", 7, "wrong verb", "x")
+    assert Finding.from_dict(json.loads(json.dumps(finding.to_dict()))) == finding
+    assert finding.to_dict()["tool"] == "go-vet"
+
+
+def test_a_tool_missing_from_the_image_says_which_image_to_build():
+    job = Job(id="a", language="python", source="x = 1\n", action="analyze")
+    missing = recipes.interpret(job, {"steps": [{"name": "bandit", "exit_code": 127, "stdout": "", "stderr": ""}]})
+    with pytest.raises(AnalyzerUnavailable, match=r"run `codeforge sandbox build python`"):
+        report_of(missing, "bandit", Tool.bandit)
+    go = Job(id="g", language="go", source="package main\n", action="analyze")
+    half = recipes.interpret(go, {"steps": [{"name": "vet", "exit_code": 0, "stderr": "# job\n{}\n"},
+                                            {"name": "staticcheck", "exit_code": 127}]})
+    assert go_vet.GoVet().findings(half, "package main\n") == []  # vet's report stands
+    with pytest.raises(AnalyzerUnavailable, match=r"staticcheck is not in the sandbox image.*sandbox build go"):
+        staticcheck.Staticcheck().findings(half, "package main\n")
+
+
+def test_a_sandbox_failure_is_never_read_as_no_findings():
+    failed = Result(id="a", status=Status.sandbox_error, details={"sandbox": "runner lost"})
+    with pytest.raises(RuntimeError, match="runner lost"):
+        bandit.Bandit().findings(failed, "")
+    with pytest.raises(RuntimeError, match="no JSON"):
+        bandit.parse("Traceback ...", "")
+    with pytest.raises(RuntimeError, match="without a report"):
+        staticcheck.parse("", "", "panic", exit_code=2)
+
+
+def test_go_vet_reads_every_package_and_check():
+    stderr = ('# job\n{\n "job": {\n  "printf": [{"posn": "/sandbox/1/gopath/src/job/main.go:7:5", "message": "a"},'
+              '{"posn": "/sandbox/1/gopath/src/job/main.go:9:2", "message": "b"}],\n'
+              '  "unreachable": [{"posn": "/sandbox/1/gopath/src/job/main.go:3:1", "message": "c"}]\n }\n}\n')
+    found = go_vet.parse(stderr, "l1\nl2\nl3\n")
+    assert [(f.rule, f.line, f.file) for f in found] == [("unreachable", 3, "main.go"), ("printf", 7, "main.go"),
+                                                         ("printf", 9, "main.go")]
+    assert found[0].code_line == "l3"
+
+
+def test_bandit_takes_the_cwe_from_its_report_when_it_gives_one():
+    report = {"errors": [], "results": [{"test_id": "B999", "issue_severity": "LOW", "issue_confidence": "MEDIUM",
+                                         "issue_cwe": {"id": 1234}, "filename": "main.py", "line_number": 1,
+                                         "issue_text": "t", "test_name": "n"}]}
+    [found] = bandit.parse(json.dumps(report), "x = 1\n")
+    assert (found.cwe, found.severity, found.confidence) == (1234, Severity.low, "medium")
+
+
+def test_which_analyzers_apply_to_a_language():
+    assert [a.name for a in for_language(Language.go)] == [Tool.go_vet, Tool.staticcheck, Tool.tests]
+    assert [a.name for a in for_language(Language.cpp, ["memcheck", "bandit"])] == [Tool.memcheck]
+    with pytest.raises(ValueError):
+        for_language(Language.python, ["svace"])
+
+
+def test_bandit_skips_assert_used_and_python_2s_input_by_default():
+    report = {"errors": [], "results": [
+        {"test_id": rule, "issue_severity": "LOW", "issue_confidence": "HIGH", "filename": "main.py",
+         "line_number": line, "issue_text": rule} for rule, line in (("B101", 1), ("B322", 2), ("B311", 3))]}
+    assert [f.rule for f in bandit.parse(json.dumps(report), "")] == ["B311"]
+    assert [f.rule for f in bandit.parse(json.dumps(report), "", skip=frozenset())] == ["B101", "B322", "B311"]
