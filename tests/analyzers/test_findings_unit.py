@@ -73,3 +73,34 @@ def test_bandit_skips_assert_used_and_python_2s_input_by_default():
          "line_number": line, "issue_text": rule} for rule, line in (("B101", 1), ("B322", 2), ("B311", 3))]}
     assert [f.rule for f in bandit.parse(json.dumps(report), "")] == ["B311"]
     assert [f.rule for f in bandit.parse(json.dumps(report), "", skip=frozenset())] == ["B101", "B322", "B311"]
+
+
+def test_the_rule_cwe_table_agrees_with_bandits_own():
+    """bookworm's bandit gives no CWE; the table must say what later bandit releases say for each rule."""
+    import ast
+    from pathlib import Path
+
+    pytest.importorskip("bandit")
+    import bandit
+    from bandit.blacklists import calls, imports
+    from bandit.core import issue
+
+    from codeforge.analyzers.bandit import RULE_CWE
+
+    truth = {}
+    for module in (calls, imports):
+        for entries in module.gen_blacklist().values():
+            for entry in entries:
+                truth.setdefault(entry["id"], set()).add(int(entry["cwe"]))
+    for path in (Path(bandit.__file__).parent / "plugins").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        found_in_file = {getattr(issue.Cwe, n.attr) for n in ast.walk(tree)
+                         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute)
+                         and n.value.attr == "Cwe"}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    if (isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", "") == "test_id"):
+                        truth.setdefault(decorator.args[0].value, set()).update(found_in_file)
+    wrong = {rule: (cwe, truth.get(rule)) for rule, cwe in RULE_CWE.items() if cwe not in truth.get(rule, set())}
+    assert wrong == {}
