@@ -45,7 +45,7 @@ def failure_cause(execution: Optional[Execution], code: Optional[str]) -> Option
     if status is SampleStatus.output_limit:
         return "Printed more output than the sandbox keeps, and was stopped."
     if status is SampleStatus.compile_error:
-        return _join("Does not compile:", _trim(_clean(str(details.get("compiler") or "") or _streams(result))))
+        return _join("Does not compile:", _trim(clean_paths(str(details.get("compiler") or "") or _streams(result))))
     signal = details.get("signal")
     head = f"Killed by {signal}." if isinstance(signal, str) and signal else ""
     if status is SampleStatus.memory_error:
@@ -71,10 +71,10 @@ def _output(result: dict, code: Optional[str]) -> str:
                if isinstance(t, dict) and t.get("outcome") not in ("passed", "skipped") and t.get("output")]
     text = "\n".join(failing) if failing else _streams(result)
     text = "\n".join(line for line in text.splitlines() if not _VALGRIND.match(line))
-    return _trim(_clean(_go_frames(python_frames(text, code))))
+    return _trim(clean_paths(_go_frames(python_frames(text, code))))
 
 
-def _clean(text: str) -> str:
+def clean_paths(text: str) -> str:
     """Paths inside the sandbox's work dir read as the file names the program knows."""
     return _WORK_DIR.sub("", text).strip("\n").rstrip()
 

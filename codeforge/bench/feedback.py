@@ -18,7 +18,7 @@ from typing import Optional
 
 from ..store import NO_CODE, Execution
 from ..vocabulary import Purpose
-from .failure import python_frames
+from .failure import clean_paths, python_frames
 
 MAX_CHARS = 2000  # of tool output quoted back to the model: the end of a traceback is what matters
 
@@ -43,9 +43,10 @@ def _test_output(result: dict, code: Optional[str]) -> str:
     failing = [t for t in result.get("details", {}).get("tests", []) or []
                if isinstance(t, dict) and t.get("outcome") not in ("passed", "skipped")]
     outputs = [str(t.get("output", "")).strip() for t in failing if t.get("output")]
-    if outputs:
-        return "\n".join(outputs)
-    return python_frames((result.get("stderr") or "").strip() or (result.get("stdout") or "").strip(), code)
+    if outputs:  # the work dir's name differs in every run: the same failure must read the same
+        return clean_paths("\n".join(outputs))
+    return clean_paths(python_frames((result.get("stderr") or "").strip() or (result.get("stdout") or "").strip(),
+                                     code))
 
 
 def _memory_errors(result: dict) -> str:

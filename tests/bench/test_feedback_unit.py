@@ -38,3 +38,16 @@ def test_frames_of_the_models_code_stay_and_the_harness_frames_go():
     text = told(IN_THE_CODE)
     assert 'File "main.py", line 3, in add\n    return a / 0' in text
     assert "ZeroDivisionError: division by zero" in text and "_codeforge" not in text
+
+
+def test_go_feedback_names_the_files_not_the_sandboxs_work_dir():
+    output = ("    main_test.go:10: \n        \tError Trace:\t/sandbox/1-bda3b8703cbb/gopath/src/job/main_test.go:10\n"
+              "        \tError:      \tNot equal")
+    result = {"stderr": "", "stdout": "", "details": {"tests": [{"name": "TestAdd", "outcome": "failed",
+                                                                 "output": output}]}}
+    tests = Execution("tests", "failed", False, 0.1, result)
+    text = feedback_text(FeedbackSource.hidden, {"tests": tests})
+    assert "Error Trace:\tmain_test.go:10" in text and "/sandbox/" not in text
+    again = {**result, "details": {"tests": [{**result["details"]["tests"][0],
+                                             "output": output.replace("1-bda3b8703cbb", "7-0123456789ab")}]}}
+    assert feedback_text(FeedbackSource.hidden, {"tests": Execution("tests", "failed", False, 0.1, again)}) == text
