@@ -151,3 +151,34 @@ def test_settings_on_by_default_have_a_flag_that_turns_them_off(tmp_path):
     config.write_text(printed)
     assert "packing: false" in codeforge("finetune", "--config", str(config), "--print-config").stdout
     assert "packing: true" in codeforge("finetune", "--config", str(config), "--packing", "--print-config").stdout
+
+
+def test_stored_training_runs_are_listed_and_shown_and_a_wrong_name_says_what_exists(tmp_path):
+    from dataclasses import asdict
+
+    from codeforge.report.fmt import adapter
+
+    db = tmp_path / "c.db"
+    manifest = Manifest("m", {"mbpp": "ab"}, "pdg", "plan", ["mutants"], {"code": 3, "total": 3},
+                        {"dropped": 2, "matched": 2, "contaminated": False}, "chat", {"rank": 16}, 0, {},
+                        {"steps": 4, "final_loss": 0.5})
+    with Store.open(db) as store:
+        store.start_finetune("pdg_plan", str(tmp_path / "A"), "m", {"data": ["mbpp"], "graph": "pdg"})
+        store.finish_finetune("pdg_plan", asdict(manifest))
+        store.start_finetune("unfinished", str(tmp_path / "B"), "m", {"data": ["mbpp"], "graph": "none"})
+    listed = codeforge("finetune", "list", "--db", str(db), "--json").stdout
+    assert [(r["name"], r["manifest"] is not None) for r in json.loads(listed)] == [("pdg_plan", True),
+                                                                                   ("unfinished", False)]
+    assert "pdg_" in codeforge("finetune", "list", "--db", str(db)).stdout  # the table folds long names
+    shown = codeforge("finetune", "show", "pdg_plan", "--db", str(db)).stdout
+    assert "state: finished" in shown and "graph_format: plan" in shown
+    assert "(stored: pdg_plan, unfinished)" in codeforge("finetune", "show", "nope", "--db", str(db),
+                                                         check=False).stderr
+    result = codeforge("finetune", "bogus", check=False)
+    assert result.returncode == 2 and "no command 'bogus'" in result.stderr
+
+    class Run:  # what the report and bench read of a stored run
+        adapter = str(tmp_path / "A")
+        config = {"adapter_manifest": asdict(manifest)}
+
+    assert adapter(Run()) == f"{Run.adapter} (graph pdg (plan); feedback from mutants; 2 contaminated rows dropped)"
