@@ -46,6 +46,14 @@ class Purpose(str, Enum):
 
     tests = "tests"  # the benchmark's own (hidden) tests: the score
     visible = "visible"  # the examples the prompt shows: feedback only
+    analysis = "analysis"  # the analyzers `codeforge repair` chose, on the program: its findings
+
+
+class Workflow(str, Enum):
+    """What made a stored run."""
+
+    bench = "bench"  # `codeforge bench`: rounds are feedback rounds
+    repair = "repair"  # `codeforge repair`: rounds are epochs of analyser findings fed back
 
 
 class FinishReason(str, Enum):

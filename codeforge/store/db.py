@@ -14,6 +14,16 @@ Tables (the report reads nothing else):
   score) or "visible" (the examples the prompt shows: feedback only). `status` is a sandbox status or
   "no_code"; `result` the sandbox Result as JSON.
 
+Repair runs (`config["workflow"] == "repair"`; every other run is a bench run) use the same tables, with an
+epoch where a bench run has a round and a program (task, sample; for files: the path, sample 0) per sample:
+- round 0 holds the starting code (prompt "", raw output = code); round e >= 1 the patch the model wrote in
+  epoch e (its prompt, raw output, extracted code or NULL), `feedback` the findings it was shown
+  (`feedback_source` "findings").
+- executions: "tests" as for a bench sample (only for programs with a task), and "analysis": `status`
+  "passed" (no findings), "failed" or "no_code", `passed` = no findings, `result` = {"findings": [Finding
+  as a dict, ...], "kept": bool, "reason": None or one of "no_code", "fails_tests", "not_fewer_findings"}.
+  Round 0 is always kept. The program's code after epoch e is the last kept round <= e.
+
 Every write commits at once, in WAL mode: a process killed at any moment (kill -9 included) loses at most the
 sample it was writing, and a re-run finds everything else. Nothing here imports the sandbox or a model.
 """
@@ -27,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
-from ..vocabulary import Purpose, SampleStatus
+from ..vocabulary import Purpose, SampleStatus, Workflow
 
 SCHEMA_VERSION = 1
 NO_CODE = SampleStatus.no_code.value  # the status of an answer that held no code to run
@@ -123,6 +133,11 @@ class RunRecord:
     created_at: float
     updated_at: float
     finished_at: Optional[float]
+
+    @property
+    def workflow(self) -> Workflow:
+        """What made the run (runs stored before repair existed are bench runs)."""
+        return Workflow(self.config.get("workflow", Workflow.bench.value))
 
     @property
     def oracle_feedback(self) -> bool:
