@@ -56,6 +56,14 @@ class Workflow(str, Enum):
     repair = "repair"  # `codeforge repair`: rounds are epochs of analyser findings fed back
 
 
+class RejectReason(str, Enum):
+    """Why `codeforge repair` did not keep a patch (the program keeps its previous code)."""
+
+    no_code = "no_code"  # the answer held no code
+    fails_tests = "fails_tests"  # the task's tests do not pass on it
+    not_fewer_findings = "not_fewer_findings"  # its findings are not fewer, counted by severity
+
+
 class FinishReason(str, Enum):
     """Why a generation ended."""
 

@@ -26,7 +26,10 @@ LAYERS = {
     "graphs": {"config", "vocabulary", "tasks"},
     "analyzers": {"config", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
     "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs"},  # graphs: --feedback-graph
-    "report": {"config", "vocabulary", "store", "bench", "models"},  # models: only the adapter manifest
+    # analyse -> prompt -> regenerate -> verify; a dataset is generated first by bench, as bench does it
+    "repair": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
+    # models: only the adapter manifest; repair: its per-epoch scores
+    "report": {"config", "vocabulary", "store", "bench", "models", "repair"},
     # training data is made from tasks, graphs, stored runs and bench's own feedback words
     "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench"},
 }
