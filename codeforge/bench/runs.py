@@ -80,11 +80,12 @@ def versions(extra: Optional[dict] = None) -> dict:
     return found
 
 
-def differences(stored: dict, wanted: dict) -> list[str]:
-    """The identity settings that differ, as `name: stored X, now Y`. A device or dtype of `auto` on either
-    side is compared once the model is loaded, by what it resolved to (`_check_resolved`)."""
+def differences(stored: dict, wanted: dict, settings: type = BenchConfig) -> list[str]:
+    """The identity settings (of the settings class `settings`) that differ, as `name: stored X, now Y`. A device
+    or dtype of `auto` on either side is compared once the model is loaded, by what it resolved to
+    (`check_resolved`)."""
     found = []
-    for key in BenchConfig.identity_fields():
+    for key in settings.identity_fields():
         before, now = _plain(stored.get(key)), _plain(wanted.get(key))
         if key in RESOLVED and "auto" in (before, now):
             continue
@@ -113,7 +114,7 @@ def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config:
         if not loaded:
             model = load_generator()
             if resumed:
-                _check_resolved(run, model.info.details, name, dataset)
+                check_resolved(run, model.info.details, name, dataset)
             loaded.append(model)
         return loaded[0]
 
@@ -140,7 +141,7 @@ def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config:
     return run, generator, resumed
 
 
-def _check_resolved(run: RunRecord, details: dict, name: str, dataset: str) -> None:
+def check_resolved(run: RunRecord, details: dict, name: str, dataset: str) -> None:
     """Refuse to add samples made on another device or dtype than the stored ones (`auto` may resolve
     differently on another machine)."""
     stored = run.config.get("model_info") or {}

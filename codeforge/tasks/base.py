@@ -81,6 +81,11 @@ class Task(ABC):
         """A base model's continuation of `prompt` turned into `code` (default: prompt + completion)."""
         return self.prompt + completion
 
+    def program_file(self, code: str) -> str:
+        """`code` as the one complete file its tests compile it as, so an analyser's line numbers are those of the
+        code a person (or a model) is shown. Default: the code itself."""
+        return code
+
     @abstractmethod
     def test_job(self, code: str) -> JobSpec:
         """The program that runs `code` against the dataset's own (hidden) tests."""

@@ -63,6 +63,10 @@ class GoTask(Task):
     def test_job(self, code: str) -> JobSpec:
         return self._job(code, self.test)
 
+    def program_file(self, code: str) -> str:
+        """The package clause and the imports the body uses, as the tests compile it (go vet needs a package)."""
+        return go_file(code)
+
     def visible_job(self, code: str) -> JobSpec:
         return self._job(code, self.visible or GO_COMPILES_TEST)
 
