@@ -69,6 +69,8 @@ def other_value(field: dataclasses.Field, annotation) -> str:
     low, high = field.metadata["min"], field.metadata["max"]
     if is_sequence(inner):
         item = typing.get_args(inner)[0]
+        if isinstance(item, type) and issubclass(item, enum.Enum):
+            return ",".join(m.value for m in list(item)[:2])
         return "2,3" if item is int else "a,b"
     if isinstance(inner, type) and issubclass(inner, enum.Enum):
         return next(m.value for m in inner if m != default)

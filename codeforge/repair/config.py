@@ -80,9 +80,6 @@ class RepairConfig(ModelOptions):
         super().__post_init__()
         if self.run and self.targets:
             raise ValueError("give files, a dataset, or --run NAME, not several: codeforge repair --run BASE")
-        if not self.run and not self.targets:
-            raise ValueError("say what to repair: files (codeforge repair app.py), a dataset (codeforge repair "
-                             "humaneval), or a stored run (codeforge repair --run BASE)")
         if not self.analyzers:
             raise ValueError("--analyzers needs at least one of " + ", ".join(t.value for t in Tool))
         object.__setattr__(self, "analyzers", tuple(dict.fromkeys(self.analyzers)))

@@ -133,6 +133,9 @@ def run_repair(config: RepairConfig, reporter: Optional[Reporter] = None, sandbo
     from ..sandbox.docker_sandbox import DockerSandbox
     from ..sandbox.settings import SandboxSettings
 
+    if not config.run and not config.targets:
+        raise RepairError("say what to repair: files (codeforge repair app.py), a dataset (codeforge repair "
+                          "humaneval), or a stored run (codeforge repair --run BASE)")
     path = db_path(config.db)
     own_sandbox = sandbox is None
     try:
