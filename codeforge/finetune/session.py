@@ -9,11 +9,11 @@ them trains or writes to --out.
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from ..bench.runs import versions
 from .config import FinetuneConfig
 from ..models.manifest import Manifest
 from .rows import Format, build_rows
@@ -115,16 +115,6 @@ def _record(config: FinetuneConfig, write: Callable) -> None:
             write(store)
     except StoreError as exc:
         raise FinetuneError(f"{exc} (the adapter in {config.out} is kept)") from None
-
-
-def versions() -> dict:
-    found = {}
-    for name in ("codeforge", "torch", "transformers", "trl", "peft", "accelerate", "datasets"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
 
 
 def manifest_for(config: FinetuneConfig, prepared: Prepared, trained: Optional[Trained]) -> Manifest:
