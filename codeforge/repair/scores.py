@@ -150,14 +150,21 @@ def program_keys(store: Store, run: RunRecord) -> list[tuple[str, int]]:
     return [(task_id, sample) for task_id in store.task_ids(run.id) for sample in range(run.samples_per_task)]
 
 
-def summarize_repair(samples: Sequence[SampleRecord], programs: Sequence[tuple[str, int]],
-                     epochs: int) -> list[EpochSummary]:
-    """One summary per epoch 0..epochs over `programs`; samples of other programs are not counted."""
+def program_histories(samples: Sequence[SampleRecord], programs: Sequence[tuple[str, int]],
+                      epochs: int) -> dict[tuple[str, int], list[ProgramEpoch]]:
+    """Each program's state after each epoch 0..epochs, in the order of `programs`; samples of other programs
+    are left out."""
     by_program: dict[tuple[str, int], list[SampleRecord]] = {key: [] for key in programs}
     for s in samples:
         if (s.task_id, s.sample) in by_program:
             by_program[(s.task_id, s.sample)].append(s)
-    states = [program_epochs(rounds, epochs) for rounds in by_program.values()]
+    return {key: program_epochs(rounds, epochs) for key, rounds in by_program.items()}
+
+
+def summarize_repair(samples: Sequence[SampleRecord], programs: Sequence[tuple[str, int]],
+                     epochs: int) -> list[EpochSummary]:
+    """One summary per epoch 0..epochs over `programs`; samples of other programs are not counted."""
+    states = list(program_histories(samples, programs, epochs).values())
     return [_summary(epoch, [history[epoch] for history in states]) for epoch in range(epochs + 1)]
 
 
@@ -195,3 +202,20 @@ def is_repair(run: RunRecord) -> bool:
 def repair_finished(run: RunRecord, summaries: Sequence[EpochSummary]) -> bool:
     """Its command ran to the end and at least one program was analysed; anything else is unfinished."""
     return run.finished_at is not None and bool(summaries) and summaries[0].unchecked < summaries[0].programs
+
+
+def score_dict(s: Optional[Score]) -> Optional[dict]:
+    return None if s is None else {"value": s.value, "low": s.low, "high": s.high, "interval": s.interval.value}
+
+
+def counts_dict(counts: FindingCounts) -> dict:
+    return {"total": counts.total, "by_tool": dict(counts.by_tool), "by_severity": dict(counts.by_severity),
+            "by_cwe": {str(cwe): n for cwe, n in counts.by_cwe.items()}}
+
+
+def summary_dict(s: EpochSummary) -> dict:
+    """One epoch as JSON (the same in `codeforge repair --json`, `bench show --json` and report.json)."""
+    return {"epoch": s.epoch, "programs": s.programs, "attempted": s.attempted, "kept": s.kept,
+            "rejected": dict(s.rejected), "error_free": s.error_free, "efr": score_dict(s.efr), "tested": s.tested,
+            "passed": s.passed, "pass_at_1": score_dict(s.pass_at_1), "findings": counts_dict(s.findings),
+            "unchecked": s.unchecked}
