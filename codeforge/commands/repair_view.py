@@ -15,8 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT, Interval, Score
-from ..repair.scores import (SEVERITIES, EpochSummary, FindingCounts, ProgramEpoch, counts_dict, findings_of,
-                             last_epoch, program_histories, program_keys, repair_finished, score_dict, summary_dict)
+from ..repair.scores import (SEVERITIES, EpochSummary, FindingCounts, ProgramEpoch, findings_of, last_epoch,
+                             program_histories, program_keys, repair_dict, repair_finished)
 from ..store import RunRecord, SampleRecord, Store
 from ..vocabulary import RejectReason
 from ._output import table
@@ -36,7 +36,7 @@ def _score_cell(s: Optional[Score]) -> str:
 
 
 def _severities(counts: FindingCounts) -> str:
-    return "/".join(str(counts.by_severity[s.value]) for s in SEVERITIES)
+    return "/".join(str(counts.by_severity[s]) for s in SEVERITIES)
 
 
 def _rejected(s: EpochSummary) -> str:
@@ -92,8 +92,8 @@ def findings_table(summaries: Sequence[EpochSummary]) -> Table:
                  [("findings", "left"), ("before", "right"), ("after", "right"), ("change", "right")])
     made.add_row("all", str(before.total), str(after.total), _change(before.total, after.total))
     for severity in SEVERITIES:
-        a, b = before.by_severity[severity.value], after.by_severity[severity.value]
-        made.add_row(f"severity {severity.value}", str(a), str(b), _change(a, b))
+        a, b = before.by_severity[severity], after.by_severity[severity]
+        made.add_row(f"severity {severity}", str(a), str(b), _change(a, b))
     for tool in sorted(set(before.by_tool) | set(after.by_tool)):
         a, b = before.by_tool.get(tool, 0), after.by_tool.get(tool, 0)
         made.add_row(Text(f"tool {tool}"), str(a), str(b), _change(a, b))
@@ -125,19 +125,7 @@ def print_repair(console: Console, run: RunRecord, summaries: Sequence[EpochSumm
 
 
 def repair_json(run: RunRecord, summaries: Sequence[EpochSummary]) -> dict:
-    first, last = (summaries[0], summaries[-1]) if summaries else (None, None)
-    intervals = dict.fromkeys(s.interval for e in summaries for s in (e.efr, e.pass_at_1) if s is not None)
-    return {
-        "run": run.name, "dataset": run.dataset, "workflow": run.workflow.value, "model": run.model,
-        "backend": run.backend, "adapter": run.adapter, "prompt_mode": run.prompt_mode,
-        "epochs_asked": run.chain, "samples_per_task": run.samples_per_task, "seed": run.seed,
-        "programs": first.programs if first else 0, "finished": repair_finished(run, summaries),
-        "efr": {"first": score_dict(first.efr), "final": score_dict(last.efr)} if first else None,
-        "pass_at_1": {"before": score_dict(first.pass_at_1), "after": score_dict(last.pass_at_1)} if first else None,
-        "findings": {"before": counts_dict(first.findings), "after": counts_dict(last.findings)} if first else None,
-        "intervals": {m.value: INTERVAL_TEXT[m] for m in intervals if m is not Interval.none},
-        "epochs": [summary_dict(s) for s in summaries],
-    }
+    return repair_dict(run, summaries)
 
 
 # a stored run, program by program (`bench show`) ----------------------------------------------------------------
@@ -153,7 +141,7 @@ def _findings_cell(state: ProgramEpoch) -> str:
     if state.findings is None:
         return "unchecked"
     return f"{len(state.findings)}: " + "/".join(
-        str(sum(1 for f in state.findings if f.severity is s)) for s in SEVERITIES)
+        str(sum(1 for f in state.findings if f["severity"] == s)) for s in SEVERITIES)
 
 
 def _error_free(state: ProgramEpoch) -> Text:
@@ -225,10 +213,7 @@ def print_repair_task(console: Console, store: Store, run: RunRecord, task_id: s
             else:
                 console.print(Text(f"findings ({len(found)}):", style="bold"))
                 for f in found:
-                    where = f"line {f.line}" if f.line else "no line"
-                    cwe = f", CWE-{f.cwe}" if f.cwe is not None else ""
-                    console.print(Text(f"  {f.severity.value} {f.tool.value} {f.rule} ({where}{cwe}): {f.message}"),
-                                  highlight=False, soft_wrap=True)
+                    console.print(Text(f"  {finding_line(f)}"), highlight=False, soft_wrap=True)
             if s.tested is not None:
                 console.print(Text.assemble(("tests: ", "bold"), (s.tested.status,
                                                                    "green" if s.tested.passed else "red")))
@@ -237,6 +222,13 @@ def print_repair_task(console: Console, store: Store, run: RunRecord, task_id: s
             console.print(Text(f"{task_id} sample {sample}: after epoch {last.epoch} its code is the one of epoch "
                                f"{last.code.round}; error-free: {'yes' if last.error_free else 'no'}",
                                style="bold"))
+
+
+def finding_line(f: dict) -> str:
+    """A stored finding in one line: "high bandit B602 (main.py line 3, CWE-78): message"."""
+    where = f"{f.get('file') or '?'} line {f['line']}" if f.get("line") else f.get("file") or "no line"
+    cwe = f", CWE-{f['cwe']}" if f.get("cwe") is not None else ""
+    return f"{f.get('severity')} {f.get('tool')} {f.get('rule')} ({where}{cwe}): {f.get('message') or ''}"
 
 
 def _program_json(task_id: str, sample: int, history: Sequence[ProgramEpoch]) -> dict:
@@ -263,6 +255,6 @@ def repair_detail_json(store: Store, run: RunRecord, summaries: Sequence[EpochSu
             detail["samples"].append({
                 "sample": sample, "epoch": s.round, "decision": "start" if s.round == 0 else state.decision,
                 "prompt": s.prompt, "code": s.code, "raw_output": s.raw_output, "feedback": s.feedback,
-                "findings": None if found is None else [f.to_dict() for f in found],
+                "findings": found,
                 "tests": None if s.tested is None else {"status": s.tested.status, "passed": s.tested.passed}})
     return detail

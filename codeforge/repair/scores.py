@@ -16,6 +16,9 @@ Definitions:
 - Unchecked after epoch e: the code then was never analysed (no round 0 analysis stored), or the patch
   written in epoch e has no analysis. An unchecked program is not error-free.
 - A program with no finding after epoch e-1 gets no patch in epoch e: it is done, and stays as it is.
+
+Findings are read as stored (Finding.to_dict of codeforge.analyzers.base), as dicts: showing a stored run must
+not load the analyzers package, which loads the sandbox.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
-from ..analyzers.base import Finding, Severity
-from ..bench.scores import Score, share
+from ..bench.scores import INTERVAL_TEXT, Interval, Score, share
 from ..store import Execution, RunRecord, SampleRecord, Store
 from ..vocabulary import Purpose, RejectReason, SampleStatus, Workflow
 
-SEVERITIES = (Severity.high, Severity.medium, Severity.low)  # worst first, as every table shows them
+# The values of codeforge.analyzers.base.Severity, worst first, as every table shows them (a test holds the two
+# together).
+SEVERITIES = ("high", "medium", "low")
 
 
 @dataclass(frozen=True)
@@ -39,16 +43,17 @@ class FindingCounts:
     by_cwe: dict[int, int]  # CWE number -> findings, only those a tool named, by number
 
 
-def count_findings(findings: Iterable[Finding]) -> FindingCounts:
+def count_findings(findings: Iterable[dict]) -> FindingCounts:
+    """Stored findings (Finding.to_dict) counted in all, by tool, by severity and by CWE."""
     findings = list(findings)
     tools: dict[str, int] = {}
     cwes: dict[int, int] = {}
     for f in findings:
-        tools[f.tool.value] = tools.get(f.tool.value, 0) + 1
-        if f.cwe is not None:
-            cwes[f.cwe] = cwes.get(f.cwe, 0) + 1
+        tools[str(f["tool"])] = tools.get(str(f["tool"]), 0) + 1
+        if f.get("cwe") is not None:
+            cwes[int(f["cwe"])] = cwes.get(int(f["cwe"]), 0) + 1
     return FindingCounts(total=len(findings), by_tool=dict(sorted(tools.items())),
-                         by_severity={s.value: sum(1 for f in findings if f.severity is s) for s in SEVERITIES},
+                         by_severity={s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES},
                          by_cwe=dict(sorted(cwes.items())))
 
 
@@ -75,7 +80,7 @@ class ProgramEpoch:
     epoch: int
     code: Optional[SampleRecord]  # the round its code comes from; None when no round 0 is stored
     patch: Optional[SampleRecord]  # the patch written in this epoch; None in epoch 0 and when none was
-    findings: Optional[tuple[Finding, ...]]  # of the code; None when it was never analysed
+    findings: Optional[tuple[dict, ...]]  # of the code, as stored (Finding.to_dict); None: never analysed
     tested: bool  # the code has a tests execution
     passed: bool  # ... and passed it
 
@@ -101,12 +106,12 @@ def analysis(sample: SampleRecord) -> Optional[Execution]:
     return sample.executions.get(Purpose.analysis.value)
 
 
-def findings_of(sample: SampleRecord) -> Optional[list[Finding]]:
-    """What the analyzers found in the sample's code; None when it was not analysed."""
+def findings_of(sample: SampleRecord) -> Optional[list[dict]]:
+    """What the analyzers found in the sample's code, as stored (Finding.to_dict); None when it was not analysed."""
     found = analysis(sample)
     if found is None:
         return None
-    return [Finding.from_dict(f) for f in found.result.get("findings") or []]
+    return list(found.result.get("findings") or [])
 
 
 def kept(sample: SampleRecord) -> bool:
@@ -219,3 +224,20 @@ def summary_dict(s: EpochSummary) -> dict:
             "rejected": dict(s.rejected), "error_free": s.error_free, "efr": score_dict(s.efr), "tested": s.tested,
             "passed": s.passed, "pass_at_1": score_dict(s.pass_at_1), "findings": counts_dict(s.findings),
             "unchecked": s.unchecked}
+
+
+def repair_dict(run: RunRecord, summaries: Sequence[EpochSummary]) -> dict:
+    """A repair run and its epochs as JSON: first try against the last epoch, then every epoch."""
+    first, last = (summaries[0], summaries[-1]) if summaries else (None, None)
+    intervals = dict.fromkeys(s.interval for e in summaries for s in (e.efr, e.pass_at_1) if s is not None)
+    return {
+        "run": run.name, "dataset": run.dataset, "workflow": run.workflow.value, "model": run.model,
+        "backend": run.backend, "adapter": run.adapter, "prompt_mode": run.prompt_mode,
+        "epochs_asked": run.chain, "samples_per_task": run.samples_per_task, "seed": run.seed,
+        "programs": first.programs if first else 0, "finished": repair_finished(run, summaries),
+        "efr": {"first": score_dict(first.efr), "final": score_dict(last.efr)} if first else None,
+        "pass_at_1": {"before": score_dict(first.pass_at_1), "after": score_dict(last.pass_at_1)} if first else None,
+        "findings": {"before": counts_dict(first.findings), "after": counts_dict(last.findings)} if first else None,
+        "intervals": {m.value: INTERVAL_TEXT[m] for m in intervals if m is not Interval.none},
+        "epochs": [summary_dict(s) for s in summaries],
+    }

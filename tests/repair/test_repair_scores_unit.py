@@ -9,7 +9,7 @@ from typing import Optional
 import pytest
 
 from codeforge.bench.scores import share
-from codeforge.repair.scores import (count_findings, program_epochs, program_keys, repair_finished, repair_summaries,
+from codeforge.repair.scores import (SEVERITIES, count_findings, program_epochs, program_keys, repair_finished, repair_summaries,
                                      summarize_repair)
 from codeforge.store import Execution, SampleRecord, Store
 
@@ -150,7 +150,10 @@ def test_an_untested_run_has_no_pass_at_1():
     assert only.pass_at_1 is None and only.tested == 0 and only.error_free == 1
 
 
-def test_counts_list_every_severity_worst_first():
+def test_counts_list_every_severity_of_the_analyzers_worst_first():
+    from codeforge.analyzers.base import Severity
+
+    assert sorted(SEVERITIES) == sorted(s.value for s in Severity)
     counts = count_findings([])
     assert list(counts.by_severity) == ["high", "medium", "low"] and counts.total == 0
 
