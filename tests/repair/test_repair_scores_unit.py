@@ -9,8 +9,8 @@ from typing import Optional
 import pytest
 
 from codeforge.bench.scores import share
-from codeforge.repair.scores import (SEVERITIES, count_findings, program_epochs, program_keys, repair_finished, repair_summaries,
-                                     summarize_repair)
+from codeforge.repair.scores import (SEVERITIES, count_findings, program_epochs, program_keys, repair_finished,
+                                     repair_summaries, summarize_repair)
 from codeforge.store import Execution, SampleRecord, Store
 
 _ids = itertools.count(1)
@@ -30,7 +30,8 @@ TEST_FAILED = finding("test-failed", "high", tool="tests")
 
 
 def rnd(task: str, round: int, findings=NOT_ANALYSED, *, kept: Optional[bool] = None, reason: Optional[str] = None,
-        tests: Optional[bool] = None, code: Optional[str] = "def f():\n    return 1\n", sample: int = 0) -> SampleRecord:
+        tests: Optional[bool] = None, code: Optional[str] = "def f():\n    return 1\n",
+        sample: int = 0) -> SampleRecord:
     """One stored round: its analysis (unless NOT_ANALYSED) and its tests execution (unless tests is None)."""
     executions = {}
     if findings is not NOT_ANALYSED:
