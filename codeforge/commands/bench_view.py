@@ -1,4 +1,5 @@
-"""How `codeforge bench` shows things: the progress bar, the score table, runs and their samples.
+"""How `codeforge bench` shows things: the progress bar, the score table, runs and their samples. Repair runs
+are listed here beside bench runs; showing one is repair_view's.
 
 Whatever comes from the store (run and model names, task ids, code, feedback, tracebacks) is printed as
 plain text, never read as rich markup; table cells fold instead of being cut short.
