@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional, Sequence
+
 import typer
 
 
@@ -18,3 +20,15 @@ def fail(message: str, code: int = 2) -> None:
 
     console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def table(title: Optional[str], columns: Sequence[tuple[str, str]], caption: Optional[str] = None):
+    """A rich table whose cells fold rather than cut: (header, justify) per column; title and caption are text."""
+    from rich.table import Table
+    from rich.text import Text
+
+    made = Table(title=Text(title) if title else None, caption=Text(caption) if caption else None,
+                 caption_justify="left")
+    for header, justify in columns:
+        made.add_column(Text(header), justify=justify, overflow="fold")
+    return made

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from ..bench.config import BenchConfig, DeleteConfig, ListConfig, RerunConfig, RescoreConfig, ShowConfig
 from ..tasks import DATASET_NAMES, JSONL_PREFIX
+from ..vocabulary import Workflow
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -123,7 +124,7 @@ def _find_run(store, name: str, dataset):
 
 @settings_command(app, "list", ListConfig, config_file=False)
 def list_runs(config: ListConfig) -> None:
-    """List the stored runs with their final pass@1.
+    """List the stored runs: bench runs with their final pass@k, repair runs with EFR first try → after.
 
     Example: codeforge bench list
     """
@@ -140,6 +141,9 @@ def list_runs(config: ListConfig) -> None:
 def show(config: ShowConfig) -> None:
     """Show a run: scores per round and the result of every task (or every sample of one task).
 
+    A repair run shows its epochs: patches kept and rejected, EFR, pass@1, findings before and after, and every
+    program (with --task: each epoch's findings, code and decision).
+
     Example: codeforge bench show BASE --task HumanEval/0
     """
     from ..bench.runs import stored_settings
@@ -148,17 +152,42 @@ def show(config: ShowConfig) -> None:
 
     with _open_store(config.db) as store:
         found = _find_run(store, config.name, config.dataset)
+        if config.task is not None and config.task not in store.task_ids(found.id):
+            _fail(f"run {config.name!r} has no task {config.task!r}")
+        if found.workflow is Workflow.repair:
+            _show_repair(config, store, found)
+            return
         if config.settings:
             typer.echo(dump_yaml(stored_settings(found)), nl=False)
             return
-        if config.task is not None and config.task not in store.task_ids(found.id):
-            _fail(f"run {config.name!r} has no task {config.task!r}")
         if config.json:
             typer.echo(json.dumps(run_detail_json(store, found, config.task), indent=2))
         elif config.task is not None:
             print_task(_console(), store, found, config.task)
         else:
             print_run(_console(), store, found)
+
+
+def _show_repair(config: ShowConfig, store, run) -> None:
+    from ..repair.scores import repair_summaries
+    from .repair_view import print_repair_run, print_repair_task, repair_detail_json
+
+    if config.settings:
+        _fail(f"run {run.name!r} is a repair run: --settings prints bench settings only. Its stored settings are "
+              f"under \"config\" in `codeforge bench show {run.name} --json`")
+    summaries = repair_summaries(store, run)
+    if config.json:
+        typer.echo(json.dumps(repair_detail_json(store, run, summaries, config.task), indent=2))
+    elif config.task is not None:
+        print_repair_task(_console(), store, run, config.task)
+    else:
+        print_repair_run(_console(), store, run, summaries)
+
+
+def _refuse_repair(run, command: str, instead: str) -> None:
+    """bench's rerun and rescore repeat bench's own work; on a repair run they would treat epochs as rounds."""
+    if run.workflow is Workflow.repair:
+        _fail(f"run {run.name!r} is a repair run, and `bench {command}` works on bench runs only: {instead}")
 
 
 @settings_command(app, "rerun", RerunConfig, config_file=False)
@@ -174,6 +203,8 @@ def rerun(config: RerunConfig) -> None:
 
     with _open_store(config.db) as store:
         found = _find_run(store, config.name, config.dataset)
+    _refuse_repair(found, "rerun", "run the `codeforge repair` command that made it again (the same run name "
+                                   "resumes it)")
     try:
         settings = BenchConfig.from_dict(stored_settings(found), where=f"the stored settings of run {found.name!r}")
     except ConfigError as exc:
@@ -201,6 +232,8 @@ def rescore(config: RescoreConfig) -> None:
     _terminate_as_interrupt()
     with _open_store(config.db) as store:
         found = _find_run(store, config.name, config.dataset)
+        _refuse_repair(found, "rescore", "`codeforge repair` tests every patch it keeps; to check its programs "
+                                         "again, run the `codeforge repair` command again under a new run name")
         try:
             with DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation)) as sandbox:
                 outcome = rescore_run(store, found, stored_settings(found), sandbox, save=config.save)

@@ -1,4 +1,5 @@
-"""How `codeforge bench` shows things: the progress bar, the score table, runs and their samples.
+"""How `codeforge bench` shows things: the progress bar, the score table, runs and their samples. Repair runs
+are listed here beside bench runs; showing one is repair_view's.
 
 Whatever comes from the store (run and model names, task ids, code, feedback, tracebacks) is printed as
 plain text, never read as rich markup; table cells fold instead of being cut short.
@@ -7,7 +8,7 @@ plain text, never read as rich markup; table cells fold instead of being cut sho
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,8 +18,10 @@ from rich.text import Text
 
 from ..bench.scores import (INTERVAL_LABEL, INTERVAL_TEXT, Interval, RoundSummary, finished, run_ks, sample_status,
                             stored_rounds, task_rows)
+from ..repair.scores import is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, Store
-from ..vocabulary import SampleStatus
+from ..vocabulary import SampleStatus, Workflow
+from ._output import table
 
 if TYPE_CHECKING:  # the orchestrator (and the model code it imports) loads only for a bench run
     from ..bench.session import BenchOutcome
@@ -78,15 +81,6 @@ class ProgressReporter:
     def sandbox_failed(self, message: str) -> None:
         self.progress.console.print(Text.assemble(("sandbox error (the sample stays unchecked): ", "yellow"),
                                                   message))
-
-
-def table(title: Optional[str], columns: Sequence[tuple[str, str]], caption: Optional[str] = None) -> Table:
-    """A table whose cells fold rather than cut: (header, justify) per column; title and caption are text."""
-    made = Table(title=Text(title) if title else None, caption=Text(caption) if caption else None,
-                 caption_justify="left")
-    for header, justify in columns:
-        made.add_column(Text(header), justify=justify, overflow="fold")
-    return made
 
 
 def _intervals_used(rounds: Iterable[RoundSummary], k: int) -> list[Interval]:
@@ -188,38 +182,84 @@ def round_json(r: RoundSummary) -> dict:
 
 
 def runs_json(store: Store) -> list[dict]:
-    out = []
-    for run in store.runs():
-        rounds = stored_rounds(store, run)
-        final = rounds[-1].scores if rounds else {}
-        out.append({"run": run.name, "dataset": run.dataset, "model": run.model, "backend": run.backend,
-                    "adapter": run.adapter, "chain": run.chain, "feedback": run.feedback,
-                    "oracle_feedback": run.oracle_feedback, "samples_per_task": run.samples_per_task,
-                    "ks": list(run_ks(run)), "tasks": rounds[-1].tasks if rounds else 0,
-                    "stored_samples": sum(r.samples for r in rounds),
-                    "pass_at_1": final[1].value if 1 in final else None,
-                    "pass_at_k": {str(k): s.value for k, s in final.items()},
-                    "finished": finished(run, rounds)})
-    return out
+    """Every stored run, bench and repair alike, in the store's order; "workflow" says which made it."""
+    return [_repair_row(store, run) if is_repair(run) else _bench_row(store, run) for run in store.runs()]
+
+
+def _bench_row(store: Store, run: RunRecord) -> dict:
+    rounds = stored_rounds(store, run)
+    final = rounds[-1].scores if rounds else {}
+    return {"run": run.name, "dataset": run.dataset, "workflow": run.workflow.value, "model": run.model,
+            "backend": run.backend, "adapter": run.adapter, "chain": run.chain, "feedback": run.feedback,
+            "oracle_feedback": run.oracle_feedback, "samples_per_task": run.samples_per_task,
+            "ks": list(run_ks(run)), "tasks": rounds[-1].tasks if rounds else 0,
+            "stored_samples": sum(r.samples for r in rounds),
+            "pass_at_1": final[1].value if 1 in final else None,
+            "pass_at_k": {str(k): s.value for k, s in final.items()},
+            "finished": finished(run, rounds)}
+
+
+def _repair_row(store: Store, run: RunRecord) -> dict:
+    """A repair run in the same keys (chain: the epochs asked for; pass@1: after the last epoch, over the programs
+    with tests), and under "repair" what it did: EFR, pass@1 and findings before and after."""
+    samples = store.samples(run.id)
+    epochs = summarize_repair(samples, program_keys(store, run), last_epoch(run, samples))
+    first, last = epochs[0], epochs[-1]
+    after = last.pass_at_1
+    return {"run": run.name, "dataset": run.dataset, "workflow": run.workflow.value, "model": run.model,
+            "backend": run.backend, "adapter": run.adapter, "chain": run.chain, "feedback": run.feedback,
+            "oracle_feedback": False, "samples_per_task": run.samples_per_task, "ks": [1],
+            "tasks": len(store.task_ids(run.id)), "stored_samples": len(samples),
+            "pass_at_1": after.value if after else None, "pass_at_k": {"1": after.value} if after else {},
+            "finished": repair_finished(run, epochs),
+            "repair": {"epochs": last.epoch, "programs": first.programs,
+                       "efr_first": first.efr.value, "efr_final": last.efr.value,
+                       "pass_at_1_before": first.pass_at_1.value if first.pass_at_1 else None,
+                       "pass_at_1_after": after.value if after else None,
+                       "findings_before": first.findings.total, "findings_after": last.findings.total,
+                       "unchecked": last.unchecked}}
+
+
+def _state_text(row: dict) -> Text:
+    state = "finished" if row["finished"] else "unfinished" if row["stored_samples"] else "unfinished (no sample)"
+    return Text(state, style=None if row["finished"] else "yellow")
 
 
 def print_runs(console: Console, store: Store) -> None:
+    """The bench runs, then the repair runs (each kind in its own table: their scores are not the same)."""
     rows = runs_json(store)
     if not rows:
         console.print(Text(f"no runs in {store.path} yet: run `codeforge bench humaneval`"))
         return
-    made = table(f"runs in {store.path}", [(name, "left") for name in (
-        "run", "dataset", "model", "chain", "tasks × n", "final pass@k", "state")])
-    for row in rows:
-        chain = str(row["chain"]) if not row["chain"] else \
-            f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
-        scores = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in row["pass_at_k"].items()) or "-"
-        state = "finished" if row["finished"] else "unfinished" if row["stored_samples"] else \
-            "unfinished (no sample)"
-        made.add_row(Text(row["run"]), Text(row["dataset"]), Text(row["model"]), Text(chain),
-                     f"{row['tasks']} × {row['samples_per_task']}", scores,
-                     Text(state, style=None if row["finished"] else "yellow"))
-    console.print(made)
+    bench = [row for row in rows if row["workflow"] != Workflow.repair.value]
+    repair = [row for row in rows if row["workflow"] == Workflow.repair.value]
+    if bench:
+        made = table(f"runs in {store.path}", [(name, "left") for name in (
+            "run", "dataset", "model", "chain", "tasks × n", "final pass@k", "state")])
+        for row in bench:
+            chain = str(row["chain"]) if not row["chain"] else \
+                f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
+            scores = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in row["pass_at_k"].items()) or "-"
+            made.add_row(Text(row["run"]), Text(row["dataset"]), Text(row["model"]), Text(chain),
+                         f"{row['tasks']} × {row['samples_per_task']}", scores, _state_text(row))
+        console.print(made)
+    if repair:
+        made = table(f"repair runs in {store.path} (codeforge repair; EFR: error-free rate)", [
+            ("run", "left"), ("dataset", "left"), ("model", "left"), ("epochs", "right"),
+            ("tasks × n", "left"), ("EFR first try → after", "left"), ("pass@1 before → after", "left"),
+            ("findings before → after", "left"), ("state", "left")])
+        for row in repair:
+            done = row["repair"]
+            made.add_row(Text(row["run"]), Text(row["dataset"]), Text(row["model"]), str(done["epochs"]),
+                         f"{row['tasks']} × {row['samples_per_task']}",
+                         f"{_percent(done['efr_first'])} → {_percent(done['efr_final'])}",
+                         f"{_percent(done['pass_at_1_before'])} → {_percent(done['pass_at_1_after'])}",
+                         f"{done['findings_before']} → {done['findings_after']}", _state_text(row))
+        console.print(made)
+
+
+def _percent(value: Optional[float]) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
 
 
 def _status_text(status: Optional[SampleStatus]) -> Text:

@@ -30,12 +30,14 @@ def report(config: ReportConfig) -> None:
 
     Charts: passed tasks per method, chain impact, pass@1 per round, pairwise differences (--heatmap: all tasks).
     Runs are compared on the tasks all of them cover; unfinished runs are left out unless --include-unfinished.
+    Repair runs (codeforge repair) are shown apart: EFR per epoch, pass@1 and findings before and after.
 
     Example: codeforge report --heatmap --html --baseline BASE
     """
     from ..report.build import build_report, report_json, write_report
     from ..report.data import ReportError
-    from ..report.terminal import chain_table, files_note, footnotes, methods_table, significance_table
+    from ..report.terminal import (chain_table, files_note, footnotes, methods_table, no_methods_note, repair_lines,
+                                   repair_table, significance_table)
     from ..store import db_path
 
     try:
@@ -46,11 +48,15 @@ def report(config: ReportConfig) -> None:
     except ReportError as exc:
         _fail(str(exc))
     console = _console(stderr=config.json)
-    console.print(methods_table(made))
+    console.print(methods_table(made) if made.methods else no_methods_note(made))
     if made.pairs:
         console.print(chain_table(made))
     if made.comparisons:
         console.print(significance_table(made))
+    if made.repairs:
+        console.print(repair_table(made))
+        for line in repair_lines(made):
+            console.print(line, soft_wrap=True)
     for note in footnotes(made):
         console.print(note)
     console.print(files_note(made), highlight=False, soft_wrap=True)

@@ -24,6 +24,7 @@ from typing import Optional
 from ..store import Store, db_path
 from ..tasks import JSONL_PREFIX, DatasetError, load_tasks
 from ..tasks.base import Task
+from ..vocabulary import Workflow
 
 RUN_PREFIX = "run:"
 # MBPP's own split (Austin et al. 2021): tasks 11-510 are the test split, a benchmark; the rest is training data.
@@ -150,6 +151,11 @@ def _run_tasks(store: Store, name: str):
     if run is None:
         known = ", ".join(sorted({r.name for r in store.runs()})) or "none"
         raise SourceError(f"no stored run named {name!r} (stored: {known}); see `codeforge bench list`")
+    if run.workflow is not Workflow.bench:
+        # its rounds are epochs of analyser findings, and a sample that passed is not a program that is clean
+        bench = ", ".join(sorted({r.name for r in store.runs() if r.workflow is Workflow.bench})) or "none"
+        raise SourceError(f"run {name!r} is a {run.workflow.value} run: run:NAME takes bench runs only (bench runs: "
+                          f"{bench}); see `codeforge bench list`")
     tasks = load_tasks(run.dataset, dataset_path=run.config.get("dataset_path"),
                        from_hub=bool(run.config.get("from_hub")))
     return run, {t.task_id: t for t in tasks}

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..bench.scores import INTERVAL_TEXT, Score
+from ..repair.scores import repair_dict
 from ..store import Store, StoreError
 from . import charts
-from .data import MethodResult, ReportError, chain_pairs, select_methods
+from .data import MethodResult, RepairResult, ReportError, chain_pairs, select_methods
 from .document import DEFINITIONS, Report
 from .html import render_html
 from .stats import RESAMPLES, SEED, Comparison, compare, compare_all
@@ -32,13 +33,19 @@ def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optio
         raise ReportError(str(exc)) from exc
     methods = selection.methods
     by_name = {m.name: m for m in methods}
+    repaired = {r.name for r in selection.repairs}
+    for option, name in [("--baseline", baseline), *(("--pair", n) for pair in pairs for n in pair)]:
+        if name in repaired and name not in by_name:
+            raise ReportError(f"{option} {name!r} is a repair run: {option} takes bench runs (repair runs are shown "
+                              "apart, epoch by epoch)")
     if baseline is not None and baseline not in by_name:
         raise ReportError(f"--baseline {baseline!r} is not one of the runs in this report "
                           f"({', '.join(sorted(by_name))})")
     base = by_name.get(baseline) if baseline else None
     chosen_pairs = chain_pairs(methods, pairs)
+    dataset = methods[0].run.dataset if methods else ", ".join(dict.fromkeys(r.run.dataset for r in selection.repairs))
     return Report(
-        db=Path(db), dataset=methods[0].run.dataset, methods=methods,
+        db=Path(db), dataset=dataset, methods=methods,
         comparisons=compare_all(methods, resamples, seed), pairs=chosen_pairs,
         pair_tests=[compare(a, b, resamples, seed) for a, b in chosen_pairs], baseline=base,
         deltas={m.name: compare(base, m, resamples, seed) for m in methods if base and m is not base},
@@ -47,9 +54,11 @@ def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optio
 
 def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
     """The charts this report has material for, as name -> PNG."""
-    files = {"passed": charts.passed_chart(report.methods, report.dataset, out / "passed.png",
-                                           report.scope if report.shared_only else "")}
-    if heatmap:
+    files = {}
+    if report.methods:
+        files["passed"] = charts.passed_chart(report.methods, report.dataset, out / "passed.png",
+                                              report.scope if report.shared_only else "")
+    if heatmap and report.methods:
         files["heatmap"] = charts.heatmap_chart(report.methods, out / "heatmap.png")
     if report.pairs:
         files["chain_impact"] = charts.chain_chart(report.pairs, report.pair_tests, out / "chain_impact.png")
@@ -57,6 +66,8 @@ def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
         files["rounds"] = charts.rounds_chart(report.methods, out / "rounds.png")
     if report.comparisons:
         files["significance"] = charts.significance_chart(report.comparisons, out / "significance.png")
+    if report.repairs:
+        files["repair"] = charts.repair_chart(report.repairs, out / "repair.png")
     return files
 
 
@@ -127,6 +138,10 @@ def _method(m: MethodResult, delta: Optional[Comparison]) -> dict:
     }
 
 
+def _repair(r: RepairResult) -> dict:
+    return {**repair_dict(r.run, r.epochs), "config": r.run.config, "versions": r.run.versions}
+
+
 def report_json(report: Report) -> dict:
     tasks, cells = charts.heatmap_order(report.methods)
     return {
@@ -147,5 +162,6 @@ def report_json(report: Report) -> dict:
         "significance": [_comparison(c) for c in report.comparisons],
         "heatmap": {"methods": [m.name for m in report.methods], "tasks": tasks,
                     "cells": [[None if math.isnan(v) else int(v) for v in row] for row in cells]},
+        "repair": [_repair(r) for r in report.repairs],
         "files": {name: path.name for name, path in report.files.items()},
     }

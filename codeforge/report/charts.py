@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Sequence
 
 from ..bench.scores import INTERVAL_LABEL
-from .data import MethodResult
+from ..repair.scores import SEVERITIES
+from .data import MethodResult, RepairResult
 from .stats import Comparison
 
 DPI = 110
@@ -191,4 +192,56 @@ def significance_chart(comparisons: Sequence[Comparison], path: Path) -> Path:
     ax.set_xlabel("difference in pass@1, percentage points (paired bootstrap 95% interval)")
     ax.set_title("Pairwise differences (blue: significant after Holm correction, p < 0.05)")
     ax.grid(axis="x", alpha=0.3)
+    return _save(figure, path)
+
+
+SEVERITY_COLOR = {"high": "#c0392b", "medium": "#e67e22", "low": "#f1c40f"}
+
+
+def repair_label(repair: RepairResult) -> str:
+    """A repair run's name as its table and chart show it: with its dataset, and marked when unfinished."""
+    name = f"{repair.name} ({repair.run.dataset})"
+    return name if repair.finished else f"{name} {UNFINISHED}"
+
+
+def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
+    """Left: EFR after each epoch of every repair run, with its Wilson 95% band. Right: each run's findings at
+    the first try and after its last epoch, stacked by severity."""
+    from matplotlib.patches import Patch
+
+    last = max(len(r.epochs) for r in repairs) - 1
+    figure = _figure(12 + 0.4 * last + 0.5 * len(repairs), 4.8)
+    efr, found = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    for r, color in zip(repairs, _colors(len(repairs))):
+        x = [e.epoch for e in r.epochs]
+        efr.plot(x, [100 * e.efr.value for e in r.epochs], marker="o", color=color,
+                 label=f"{repair_label(r)}: {100 * r.first.efr.value:.1f}% → {100 * r.last.efr.value:.1f}%")
+        efr.fill_between(x, [100 * e.efr.low for e in r.epochs], [100 * e.efr.high for e in r.epochs], color=color,
+                         alpha=0.12, linewidth=0)
+    efr.set_xticks(range(last + 1), ["0 (first try)", *map(str, range(1, last + 1))])
+    efr.set_xlim(-0.2, last + 0.2)
+    efr.set_ylim(0, 100)
+    efr.set_xlabel("after epoch")
+    efr.set_ylabel("EFR (%); band: 95% Wilson interval")
+    efr.set_title("Error-free rate after each repair epoch")
+    efr.grid(axis="y", alpha=0.3)
+    efr.legend(loc="lower right", fontsize=8)
+    width = 0.36
+    tallest = max(max(r.first.findings.total, r.last.findings.total) for r in repairs)
+    for i, r in enumerate(repairs):
+        for offset, epoch, words in ((-width / 2, r.first, "before"), (width / 2, r.last, "after")):
+            bottom = 0
+            for severity in SEVERITIES:
+                count = epoch.findings.by_severity[severity]
+                found.bar(i + offset, count, width, bottom=bottom, color=SEVERITY_COLOR[severity])
+                bottom += count
+            found.text(i + offset, bottom + tallest * 0.01, f"{bottom}\n{words}", ha="center", va="bottom",
+                       fontsize=7)
+    found.set_xticks(range(len(repairs)), [repair_label(r) for r in repairs], fontsize=8, rotation=15, ha="right")
+    found.set_ylim(0, max(tallest, 1) * 1.25)
+    found.set_ylabel("findings")
+    found.set_title("Findings at the first try and after the last epoch")
+    found.legend(handles=[Patch(color=SEVERITY_COLOR[s], label=s) for s in SEVERITIES],
+                 title="severity", fontsize=8, loc="upper right")
+    found.spines[["top", "right"]].set_visible(False)
     return _save(figure, path)

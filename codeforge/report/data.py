@@ -15,17 +15,23 @@ Definitions (also written on the HTML page):
   answer per task even when runs drew different numbers of samples. Its interval is Wilson's.
 - pass@k uses every sample (the unbiased estimator) for pass@1 and each k the run stored, with the interval
   bench.scores gives it (Wilson for a proportion of tasks, else a seeded bootstrap over tasks).
+- Repair runs (made by `codeforge repair`) are not methods: their rounds are epochs of analyser findings, not
+  feedback rounds. They never enter the methods, the heatmap, significance or the round curves; each is shown
+  on its own, epoch by epoch, as repair.scores scores it. `--runs` and `--dataset` choose among them too, and
+  they may come from several datasets (each is shown with its own). Unfinished ones are left out as bench
+  runs are.
 
-Only the store and bench.scores are read here; nothing is executed or generated.
+Only the store, bench.scores and repair.scores are read here; nothing is executed or generated.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from ..bench.scores import Score, first_passing_round, pass_at_k, run_ks, share, summarize
+from ..repair.scores import EpochSummary, is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, SampleRecord, Store
 
 
@@ -94,14 +100,36 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
+class RepairResult:
+    """A repair run as the report shows it: every epoch, scored by repair.scores."""
+
+    run: RunRecord
+    epochs: tuple[EpochSummary, ...]  # epoch 0 (the first try) to the last
+    finished: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+    @property
+    def first(self) -> EpochSummary:
+        return self.epochs[0]
+
+    @property
+    def last(self) -> EpochSummary:
+        return self.epochs[-1]
+
+
+@dataclass(frozen=True)
 class Selection:
-    methods: list[MethodResult]  # least to most successful, each on the compared tasks
+    methods: list[MethodResult]  # least to most successful, each on the compared tasks (none: only repair runs)
     left_out: list[LeftOut]
     covered: int  # tasks at least one compared run covers; len(methods[0].task_ids) of them are compared
+    repairs: list[RepairResult] = field(default_factory=list)  # in the order named (else the store's)
 
     @property
     def compared(self) -> int:
-        return self.methods[0].tasks
+        return self.methods[0].tasks if self.methods else 0
 
     @property
     def shared_only(self) -> bool:
@@ -110,6 +138,8 @@ class Selection:
     @property
     def scope(self) -> str:
         """"9 methods on 164 tasks", or "9 methods on the 5 tasks all of them cover (of 20)"."""
+        if not self.methods:
+            return "no bench run"
         count = f"{len(self.methods)} method{'s' if len(self.methods) != 1 else ''}"
         if self.shared_only:
             return f"{count} on the {self.compared} tasks all of them cover (of {self.covered})"
@@ -163,7 +193,7 @@ def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], datas
             raise ReportError(f"no run named {', '.join(map(repr, unknown))}{on} in {where}. "
                               f"Known runs{on}: {', '.join(sorted(known))}")
         chosen = [r for name in dict.fromkeys(names) for r in chosen if r.name == name]
-    datasets = sorted({r.dataset for r in chosen})
+    datasets = sorted({r.dataset for r in chosen if not is_repair(r)})  # repair runs are not compared
     if len(datasets) > 1:
         raise ReportError(f"the runs are on several datasets ({', '.join(datasets)}): pass --dataset to "
                           "compare runs on one of them")
@@ -174,31 +204,52 @@ def _tasks(count: int) -> str:
     return f"{count} task{'s' if count != 1 else ''}"
 
 
+def repair_result(store: Store, run: RunRecord, samples: Optional[list[SampleRecord]] = None) -> RepairResult:
+    samples = store.samples(run.id) if samples is None else samples
+    epochs = summarize_repair(samples, program_keys(store, run), last_epoch(run, samples))
+    return RepairResult(run, tuple(epochs), repair_finished(run, epochs))
+
+
+def _workflow_command(run: RunRecord) -> str:
+    return "repair" if is_repair(run) else "bench"
+
+
 def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,
                    include_unfinished: bool = False) -> Selection:
-    """The chosen runs that can be compared, on the tasks all of them cover, and the ones left out."""
+    """The chosen bench runs that can be compared, on the tasks all of them cover, the chosen repair runs, and
+    the ones left out."""
     where = str(store.path)
     kept: list[tuple[RunRecord, list[str], list[SampleRecord]]] = []
+    repairs: list[RepairResult] = []
     left_out: list[LeftOut] = []
     for run in select_runs(store.runs(), names, dataset, where):
         samples, task_ids = store.samples(run.id), store.task_ids(run.id)
+        repair = repair_result(store, run, samples) if is_repair(run) and samples and task_ids else None
+        done = repair.finished if repair else run.finished_at is not None
         reason = "no sample stored" if not samples or not task_ids else \
-            "unfinished" if run.finished_at is None and not include_unfinished else None
+            "unfinished" if not done and not include_unfinished else None
         if reason is None:
-            kept.append((run, task_ids, samples))
+            if repair:
+                repairs.append(repair)
+            else:
+                kept.append((run, task_ids, samples))
             continue
+        command = _workflow_command(run)
         if names:
             if reason == "unfinished":
-                raise ReportError(f"run {run.name!r} on {run.dataset} is unfinished: run its bench command again "
+                raise ReportError(f"run {run.name!r} on {run.dataset} is unfinished: run its {command} command again "
                                   "to finish it, or pass --include-unfinished to report on it as it is")
             raise ReportError(f"run {run.name!r} on {run.dataset} is unfinished and stored no sample, so there is "
                               f"nothing to report: leave it out of --runs, or remove it with `codeforge bench "
                               f"delete {run.name} --dataset {run.dataset}`")
         left_out.append(LeftOut(run, len(task_ids), len(samples), reason))
-    if not kept:
+    if not kept and not repairs:
         found = "; ".join(f"{x.run.name} ({x.reason})" for x in left_out)
-        raise ReportError(f"no finished run to report on in {where}: {found}. Run their bench command again to "
+        commands = " or ".join(dict.fromkeys(_workflow_command(x.run) for x in left_out))
+        raise ReportError(f"no finished run to report on in {where}: {found}. Run their {commands} command again to "
                           "finish them; --include-unfinished reports on unfinished runs that stored samples")
+    if not kept:
+        return Selection([], left_out, 0, repairs)
     covered = list(dict.fromkeys(t for _, task_ids, _ in kept for t in task_ids))
     every = set.intersection(*(set(task_ids) for _, task_ids, _ in kept))
     shared = [t for t in covered if t in every]
@@ -208,7 +259,7 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
                           "same tasks with --runs")
     methods = [method_result(store, run, shared, samples) for run, _, samples in kept]
     methods.sort(key=lambda m: (m.solved_count, m.scores[1].value, m.name))
-    return Selection(methods, left_out, len(covered))
+    return Selection(methods, left_out, len(covered), repairs)
 
 
 def load_methods(store: Store, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,

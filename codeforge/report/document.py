@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..bench.scores import INTERVAL_TEXT, Interval
-from .data import LeftOut, MethodResult, Selection
+from .data import LeftOut, MethodResult, RepairResult, Selection
 from .stats import Comparison
 
 DEFINITIONS = {
@@ -32,14 +32,23 @@ DEFINITIONS = {
                   "--include-unfinished, and marked where it is shown",
     "oracle_feedback": "the run's later rounds were told the benchmark's own (hidden) tests: not comparable with "
                        "plain pass@k",
+    "repair_runs": "runs made by codeforge repair are shown apart, epoch by epoch, and never compared as methods: "
+                   "their rounds are epochs of analyser findings fed back, not feedback rounds; a program's code after "
+                   "epoch e is its last patch kept (still passing its tests, fewer findings by severity), else its "
+                   "starting code",
+    "efr": "EFR, the error-free rate of a repair run after an epoch, is the share of its programs whose code then "
+           "was analysed, has no finding and passed its tests where it has tests (epoch 0: the first try), with the "
+           "Wilson 95% interval",
+    "repair_pass_at_1": "a repair run's pass@1 after an epoch is the share of its programs whose code then passed "
+                        "its tests, of those with tests, with the Wilson 95% interval",
 }
 
 
 @dataclass
 class Report:
     db: Path
-    dataset: str
-    methods: list[MethodResult]  # least to most successful
+    dataset: str  # the bench runs' dataset (only repair runs: theirs, comma-separated)
+    methods: list[MethodResult]  # least to most successful (none: only repair runs)
     comparisons: list[Comparison]  # every pair, A weaker or equal
     pairs: list[tuple[MethodResult, MethodResult]]  # (method, chained version)
     pair_tests: list[Comparison]  # one per pair, A = the method, B = its chained version
@@ -56,9 +65,13 @@ class Report:
         return [m for m in self.methods if m.chained]
 
     @property
+    def repairs(self) -> list[RepairResult]:
+        return self.selection.repairs
+
+    @property
     def tasks(self) -> int:
-        """The number of tasks every number compares."""
-        return self.methods[0].tasks
+        """The number of tasks every number compares (0: no bench run)."""
+        return self.selection.compared
 
     @property
     def covered(self) -> int:
@@ -80,7 +93,8 @@ class Report:
     @property
     def intervals(self) -> list[Interval]:
         """The interval methods the report's scores use, in a fixed order (the solved share: Wilson)."""
-        used = {Interval.wilson} | {s.interval for m in self.methods for s in m.scores.values()}
+        used = {Interval.wilson} | {s.interval for m in self.methods for s in m.scores.values()} | \
+            {s.interval for r in self.repairs for e in r.epochs for s in (e.efr, e.pass_at_1) if s is not None}
         return [m for m in Interval if m in used and m is not Interval.none]
 
     def coverage_note(self) -> Optional[str]:

@@ -58,3 +58,55 @@ def adapter(run) -> str:
         return f"{run.adapter} ({Manifest(**manifest).label()})"
     except TypeError:
         return run.adapter
+
+
+def severities(counts) -> str:
+    """A FindingCounts as "4 (2/1/1)": all, then high/medium/low."""
+    return f"{counts.total} ({counts.by_severity['high']}/{counts.by_severity['medium']}/{counts.by_severity['low']})"
+
+
+def repair_rejected(epochs) -> str:
+    """Patches rejected over every epoch, and why: "2 (fails_tests 1, no_code 1)"."""
+    reasons: dict[str, int] = {}
+    for e in epochs:
+        for reason, n in e.rejected.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    total = sum(reasons.values())
+    return f"{total} ({', '.join(f'{r} {n}' for r, n in reasons.items() if n)})" if total else "0"
+
+
+def repair_rows(repairs) -> tuple[list[str], list[list[str]]]:
+    """The repair runs' table, the same in the terminal and on the page: (headers, rows) with one EFR column per
+    epoch (up to the longest run's last)."""
+    last = max((len(r.epochs) for r in repairs), default=1) - 1
+    headers = ["repair run", "dataset", "programs", "EFR first try % [95% Wilson]",
+               *[f"EFR after epoch {e} % [95% Wilson]" for e in range(1, last + 1)], "pass@1 before → after",
+               "findings before → after (high/medium/low)", "patches kept/written", "rejected (why)", "unchecked"]
+    rows = []
+    for r in repairs:
+        efr = [score_cell(r.epochs[e].efr) if e < len(r.epochs) else "-" for e in range(last + 1)]
+        before, after = r.first.pass_at_1, r.last.pass_at_1
+        rows.append([repair_name(r), r.run.dataset, str(r.first.programs), *efr,
+                     f"{pct(before.value) if before else '-'} → {pct(after.value) if after else '-'}",
+                     f"{severities(r.first.findings)} → {severities(r.last.findings)}",
+                     f"{sum(e.kept for e in r.epochs)}/{sum(e.attempted for e in r.epochs)}",
+                     repair_rejected(r.epochs), str(r.last.unchecked)])
+    return headers, rows
+
+
+def sentences(*parts: str) -> str:
+    """Definitions written as clauses, read as sentences."""
+    return " ".join(f"{p[0].upper()}{p[1:]}." for p in parts if p)
+
+
+def repair_name(repair) -> str:
+    return repair.name if repair.finished else f"{repair.name} (unfinished)"
+
+
+def repair_change(repair) -> str:
+    """"EFR 25.0% → 75.0%, pass@1 75.0% → 100.0%, findings 4 (2/1/1) → 1 (0/1/0), first try → after epoch 2"."""
+    first, last = repair.first, repair.last
+    passed = [pct(e.pass_at_1.value) if e.pass_at_1 else "-" for e in (first, last)]
+    return (f"EFR {pct(first.efr.value)} → {pct(last.efr.value)}, pass@1 {passed[0]} → {passed[1]}, findings "
+            f"{severities(first.findings)} → {severities(last.findings)} (high/medium/low), first try → after epoch "
+            f"{last.epoch}")

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
+from ..repair.scores import SEVERITIES
 from . import fmt
 from .charts import ORACLE_MARK, label
+from .data import RepairResult
 from .document import DEFINITIONS, Report
 
 _STYLE = """
@@ -130,6 +132,39 @@ def _runs_section(report: Report) -> str:
             f"<h3>Library versions</h3>{versions}{details}")
 
 
+def _repair_findings(r: RepairResult) -> str:
+    """One repair run's findings at the first try and after its last epoch: by severity, tool and CWE."""
+    before, after = r.first.findings, r.last.findings
+    rows = [["all", before.total, after.total]]
+    rows += [[f"severity {s}", before.by_severity[s], after.by_severity[s]] for s in SEVERITIES]
+    rows += [[f"tool {t}", before.by_tool.get(t, 0), after.by_tool.get(t, 0)]
+             for t in sorted(set(before.by_tool) | set(after.by_tool))]
+    rows += [[f"CWE-{c}", before.by_cwe.get(c, 0), after.by_cwe.get(c, 0)]
+             for c in sorted(set(before.by_cwe) | set(after.by_cwe))]
+    rows = [[what, str(a), str(b), f"{b - a:+d}" if b != a else "0"] for what, a, b in rows]
+    epochs = [[str(e.epoch), str(e.attempted), str(e.kept), fmt.repair_rejected([e]), f"{e.error_free}/{e.programs}",
+               fmt.score_cell(e.efr), fmt.score_cell(e.pass_at_1) if e.pass_at_1 else "-", fmt.severities(e.findings),
+               str(e.unchecked)] for e in r.epochs]
+    config = json.dumps({"config": r.run.config, "versions": r.run.versions}, indent=2, sort_keys=True)
+    return (f"<h3>{escape(r.name)} on {escape(r.run.dataset)} ({escape(r.run.model)})</h3>"
+            + _table(["epoch", "patches written", "kept", "rejected (why)", "error-free", "EFR % [95% Wilson]",
+                      "pass@1 % [95% Wilson]", "findings (high/medium/low)", "unchecked"], epochs)
+            + _table([f"findings of {r.name}", "first try", f"after epoch {r.last.epoch}", "change"], rows)
+            + f"<details><summary>{escape(r.name)}: full configuration and library versions</summary>"
+            f"<pre>{escape(config)}</pre></details>")
+
+
+def _repair_section(report: Report) -> str:
+    if not report.repairs:
+        return ""
+    headers, rows = fmt.repair_rows(report.repairs)
+    note = fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"], DEFINITIONS["repair_runs"])
+    return (f"<h2>Repair runs</h2><p class=\"note\">{escape(note)}</p>"
+            f"{_table(headers, rows, text_columns=(0, 1))}"
+            f"{_image(report.files.get('repair'), 'EFR per epoch and findings before and after of each repair run')}"
+            + "".join(_repair_findings(r) for r in report.repairs))
+
+
 def render_html(report: Report) -> str:
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]
     heatmap = report.files.get("heatmap")
@@ -142,9 +177,11 @@ def render_html(report: Report) -> str:
         f"{escape(DEFINITIONS['oracle_feedback'])}.</p>" if oracle else "",
         "<h2>Definitions</h2><ul>" + "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>"
                                               for k, v in DEFINITIONS.items()) + "</ul>",
-        _methods_section(report),
+        _methods_section(report) if report.methods else
+        "<h2>Passed tasks and pass@k</h2><p class=\"note\">No bench run in this report: only repair runs.</p>",
         f"<h2>Tasks by method</h2>{_image(heatmap, 'heatmap of tasks by method')}" if heatmap else "",
-        _chain_section(report), _rounds_section(report), _significance_section(report), _runs_section(report),
+        _chain_section(report), _rounds_section(report), _significance_section(report),
+        _runs_section(report) if report.methods else "", _repair_section(report),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>codeforge report: {escape(report.dataset)}, {escape(report.scope)}</title>"

@@ -14,7 +14,7 @@ from rich.text import Text
 from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
 from . import fmt
 from .charts import ORACLE_MARK, label
-from .document import Report
+from .document import DEFINITIONS, Report
 
 
 def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
@@ -68,9 +68,41 @@ def significance_table(report: Report) -> Table:
     return table
 
 
+def no_methods_note(report: Report) -> Text:
+    """What the bench part says when the report holds only repair runs."""
+    return Text("no bench run in this report: only repair runs, shown below (they are not compared as methods).",
+                style="yellow")
+
+
+def repair_table(report: Report) -> Table:
+    """Each repair run, epoch by epoch (long rather than wide, so that it reads on 80 columns): the patches kept
+    and rejected, EFR, pass@1 and the findings; the first try against the last epoch is in repair_lines."""
+    table = _table("repair runs (codeforge repair), epoch by epoch",
+                   [("repair run", "left"), ("epoch", "right"), ("patches kept/written", "right"),
+                    ("rejected (why)", "left"), ("EFR % [95% Wilson]", "right"), ("pass@1 % [95% Wilson]", "right"),
+                    ("findings (high/medium/low)", "right")])
+    for r in report.repairs:
+        for e in r.epochs:
+            first = e.epoch == 0
+            table.add_row(Text(fmt.repair_name(r) if first else ""), "0 (first try)" if first else str(e.epoch),
+                          "-" if first else f"{e.kept}/{e.attempted}", "-" if first else fmt.repair_rejected([e]),
+                          fmt.score_cell(e.efr), fmt.score_cell(e.pass_at_1) if e.pass_at_1 else "-",
+                          fmt.severities(e.findings), style=None if r.finished else "dim", end_section=e is r.last)
+    return table
+
+
+def repair_lines(report: Report) -> list[Text]:
+    """Per repair run: EFR, pass@1 and findings at the first try and after the last epoch."""
+    return [Text(f"{fmt.repair_name(r)}: {fmt.repair_change(r)}") for r in report.repairs]
+
+
 def footnotes(report: Report) -> list[Text]:
-    notes = [Text("solved: sample 0 passed after the run's final round. * significant: Holm-adjusted McNemar "
-                  "p < 0.05.")]
+    notes = []
+    if report.methods:
+        notes.append(Text("solved: sample 0 passed after the run's final round. * significant: Holm-adjusted "
+                          "McNemar p < 0.05."))
+    if report.repairs:
+        notes.append(Text(fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"])))
     notes.append(Text("95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
                                                     for m in report.intervals) + "."))
     for note, style in ((report.coverage_note(), "yellow"), (report.left_out_note(), "yellow")):
@@ -80,7 +112,7 @@ def footnotes(report: Report) -> list[Text]:
     if oracle:
         notes.append(Text(f"{ORACLE_MARK} oracle feedback ({', '.join(oracle)}): rounds after 0 were told the "
                           "benchmark's own tests; not comparable with plain pass@k.", style="yellow"))
-    if any(not m.finished for m in report.methods):
+    if any(not m.finished for m in [*report.methods, *report.repairs]):
         notes.append(Text("(unfinished): the run's command did not run to the end; its numbers may change.",
                           style="yellow"))
     return notes

@@ -98,6 +98,31 @@ def test_bad_input_is_one_line_that_says_what_to_do(tmp_path, tiny):
     assert not (tmp_path / "e").exists()
 
 
+def test_a_repair_run_is_not_taken_as_a_bench_run(tmp_path, tiny):
+    """Its rounds are epochs of analyser findings: neither its passing samples nor its patches are bench data."""
+    model, _ = tiny
+    db = tmp_path / "c.db"
+    with Store.open(db) as store:
+        run = store.create_run("BASE+REPAIR", "humaneval", model="m", backend="openai", adapter=None,
+                               prompt_mode="chat", feedback="findings", chain=1, samples_per_task=1, seed=0,
+                               config={"workflow": "repair"}, versions={})
+        task = load_tasks("humaneval")[0]
+        store.set_tasks(run.id, [task.task_id])
+        for epoch, code in enumerate(("def broken(:\n", task.reference)):
+            sample_id = store.add_sample(run.id, task.task_id, 0, epoch, prompt="", raw_output=code, code=code,
+                                         finish_reason="stop", prompt_tokens=0, completion_tokens=0, gen_seconds=0,
+                                         feedback="B602" if epoch else None, feedback_source="findings")
+            store.add_execution(sample_id, "tests", "passed" if epoch else "failed", bool(epoch), 0.1, {})
+            store.add_execution(sample_id, "analysis", "passed", True, 0.1,
+                                {"findings": [], "kept": True, "reason": None})
+        store.finish_run(run.id)
+    for option in (("--data", "run:BASE+REPAIR"), ("--data", "mbpp", "--from-run", "BASE+REPAIR")):
+        message = error_of("--model", str(model), *option, "--out", str(tmp_path / "a"), "--db", str(db),
+                           "--dry-run")
+        assert "'BASE+REPAIR' is a repair run: run:NAME takes bench runs only" in message, option
+    assert not (tmp_path / "a").exists()
+
+
 def test_dry_run_prints_the_rows_and_counts_what_matches_a_benchmark(tmp_path, tiny):
     model, tasks = tiny
     leak = tmp_path / "mixed.jsonl"

@@ -96,3 +96,69 @@ def research_store(path: Path) -> Path:
                            adapter=None if method == "BASE" else f"adapters/{method.lower()}-lora")
             record(store, run, rounds[name])
     return path
+
+
+# Repair runs -------------------------------------------------------------------------------------------------
+
+def finding(rule: str, severity: str, *, tool: str = "bandit", cwe: Optional[int] = None, line: int = 3,
+            message: Optional[str] = None) -> dict:
+    """A Finding as the repair loop stores it (Finding.to_dict)."""
+    return {"tool": tool, "rule": rule, "severity": severity, "confidence": "HIGH", "cwe": cwe, "file": "main.py",
+            "line": line, "message": message or f"{rule} found", "code_line": "x = 1"}
+
+
+def make_repair_run(store: Store, name: str, *, dataset: str = "humaneval", epochs: int = 2, n: int = 1,
+                    tasks: Iterable[str] = (), model: str = "Qwen/Qwen2.5-Coder-0.5B-Instruct"):
+    """A run as `codeforge repair` stores it: config["workflow"] == "repair", chain = the epochs asked for."""
+    config = {"workflow": "repair", "epochs": epochs, "analyzers": ["bandit", "tests"], "temperature": 0.0}
+    run = store.create_run(name, dataset, model=model, backend="openai", adapter=None, prompt_mode="chat",
+                           feedback="findings", chain=epochs, samples_per_task=n, seed=0, config=config,
+                           versions=VERSIONS)
+    store.set_tasks(run.id, list(tasks))
+    return run
+
+
+def add_epoch(store: Store, run, task: str, epoch: int, findings: Optional[list], *, kept: bool = True,
+              reason: Optional[str] = None, tests: Optional[bool] = None, sample: int = 0,
+              code: Optional[str] = "def f():\n    return 1\n") -> None:
+    """One stored round of a repair program: round 0 is the starting code, epoch e the patch written in it.
+    `findings` None: no analysis stored (the sandbox failed); `tests` None: no tests execution."""
+    sample_id = store.add_sample(
+        run.id, task, sample, epoch, prompt="" if epoch == 0 else '[{"role": "user", "content": "fix"}]',
+        raw_output=code or "I cannot", code=code, finish_reason="stop", prompt_tokens=5, completion_tokens=9,
+        gen_seconds=0.1, feedback="B602 line 3: shell=True" if epoch else None,
+        feedback_source="findings" if epoch else None)
+    if findings is not None:
+        status = "no_code" if code is None else "failed" if findings else "passed"
+        store.add_execution(sample_id, "analysis", status, not findings, 0.2,
+                            {"findings": findings, "kept": True if epoch == 0 else kept, "reason": reason})
+    if tests is not None:
+        status = "passed" if tests else "failed"
+        store.add_execution(sample_id, "tests", status, tests, 0.1, {"status": status})
+
+
+SHELL = finding("B602", "high", cwe=78, message="subprocess call with shell=True identified, [bold]security[/bold]")
+IMPORT = finding("B404", "low", cwe=78)
+YAML = finding("B506", "medium", cwe=20)
+TEST_FAILED = finding("test-failed", "high", tool="tests", message="assert f(1) == [2]")
+
+
+def record_repair(store: Store, run, finish: bool = True) -> None:
+    """A scripted repair of the run's first four tasks (after epoch 0, 1, 2: EFR 1/4, 2/4, 3/4; pass@1 3/4, 4/4,
+    4/4; findings 4 -> 2 -> 1):
+    task 0: two findings; epoch 1 keeps a patch with one, epoch 2 one with none;
+    task 1: clean and correct: done at once;
+    task 2: a patch that breaks the tests (rejected), then an answer with no code (rejected);
+    task 3: fails its tests; epoch 1 keeps a clean, passing patch."""
+    t0, t1, t2, t3 = store.task_ids(run.id)[:4]
+    add_epoch(store, run, t0, 0, [SHELL, IMPORT], tests=True)
+    add_epoch(store, run, t0, 1, [IMPORT], tests=True)
+    add_epoch(store, run, t0, 2, [], tests=True)
+    add_epoch(store, run, t1, 0, [], tests=True)
+    add_epoch(store, run, t2, 0, [YAML], tests=True)
+    add_epoch(store, run, t2, 1, [], kept=False, reason="fails_tests", tests=False)
+    add_epoch(store, run, t2, 2, [], kept=False, reason="no_code", code=None)
+    add_epoch(store, run, t3, 0, [TEST_FAILED], tests=False)
+    add_epoch(store, run, t3, 1, [], tests=True)
+    if finish:
+        store.finish_run(run.id)

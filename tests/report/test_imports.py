@@ -13,7 +13,8 @@ ORCHESTRATOR = ("codeforge.bench.runner", "codeforge.bench.session", "codeforge.
 
 def test_listing_and_showing_runs_loads_no_orchestrator():
     code = ("import sys, codeforge.commands.bench_view, codeforge.commands.report, codeforge.report.build, "
-            "codeforge.report.terminal, codeforge.bench.failure\n"
+            "codeforge.report.terminal, codeforge.bench.failure, codeforge.commands.repair_view, "
+            "codeforge.repair.scores\n"
             "print('\\n'.join(sorted(m for m in sys.modules if m.startswith('codeforge'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert "codeforge.bench.scores" in loaded
