@@ -158,7 +158,7 @@ def run_repair(config: RepairConfig, reporter: Optional[Reporter] = None, sandbo
             if source is None and not (config.targets and is_dataset(config.targets[0])):
                 programs = file_programs(config.targets, config.lang)
             return _dry_run(programs, config, sandbox, path)
-        with Store.open(path, create=not config.dry_run) as store:
+        with Store.open(path, create=not config.dry_run and not config.run) as store:
             if config.run:
                 source = _bench_run(store, config.run, config.dataset)
             if source is not None:

@@ -60,26 +60,25 @@ def test_bad_input_gets_one_line_that_says_what_to_do(tmp_path, docker_client):
 
 
 def fixed(messages: list) -> str:
-    return "```python\nimport subprocess\n\n\ndef run(args):\n    return subprocess.run(args, check=True)\n```\n"
+    return "```python\nimport ast\n\n\ndef parse(text):\n    return ast.literal_eval(text)\n```\n"
 
 
 def test_a_file_is_repaired_and_stored_under_files(tmp_path, docker_client):
-    program = write(tmp_path, "shell.py", "import subprocess\n\n\ndef run(cmd):\n"
-                                          "    return subprocess.call(cmd, shell=True)\n")
+    program = write(tmp_path, "parse.py", "import subprocess\n\n\ndef parse(text):\n    return eval(text)\n")
     db = tmp_path / "codeforge.db"
     with ScriptedServer(fixed) as server:
         result = codeforge("repair", program, "--backend", "openai", "--model", "scripted", "--base-url",
                            server.url, "--db", str(db), "--epochs", "3", "--json")
         assert len(server.requests) == 1  # clean after the first patch: no second epoch
         shown = server.requests[0]["body"]["messages"][-1]["content"]
-    assert "B602" in shown and "B404" in shown and "shell=True" in shown
+    assert "B307" in shown and "B404" in shown and "return eval(text)" in shown
     summary = json.loads(result.stdout)
     assert summary["run"] == "scripted+REPAIR" and summary["dataset"] == "files"
+    assert [e["error_free"] for e in summary["epochs"]] == [0, 1, 1, 1]
     with sqlite3.connect(db) as connection:
         kept = connection.execute("SELECT s.round, e.result FROM samples s JOIN executions e ON e.sample_id = s.id"
                                   " WHERE e.purpose = 'analysis' ORDER BY s.round").fetchall()
-    assert [(r, json.loads(v)["kept"]) for r, v in kept] == [(0, True), (1, True)]
-    assert [f["rule"] for f in json.loads(kept[1][1])["findings"]] == ["B404"]  # one low finding is left
+    assert [(r, json.loads(v)["kept"], json.loads(v)["findings"]) for r, v in kept][1] == (1, True, [])
 
 
 def test_repair_of_a_dataset_generates_first_then_repairs_and_the_report_shows_it(tmp_path, docker_client):
@@ -93,7 +92,7 @@ def test_repair_of_a_dataset_generates_first_then_repairs_and_the_report_shows_i
     assert summary["run"] == "reference+REPAIR"
     epochs = summary["epochs"]
     assert [e["error_free"] for e in epochs] == [1, 1, 1] and [e["passed"] for e in epochs] == [4, 4, 4]
-    assert [e["rejected"] for e in epochs[1:]] == [{"not_fewer_findings": 3}] * 2
+    assert [{k: n for k, n in e["rejected"].items() if n} for e in epochs[1:]] == [{"not_fewer_findings": 3}] * 2
     listed = {r["run"]: r for r in json.loads(codeforge("bench", "list", "--db", str(db), "--json").stdout)}
     assert listed["reference"]["workflow"] == "bench" and listed["reference+REPAIR"]["workflow"] == "repair"
     report = json.loads(codeforge("report", "--db", str(db), "--out", str(out), "--json").stdout)
