@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 
 from ..models.base import Generator
 from ..store import RunRecord, Store, StoreError
+from ..vocabulary import Workflow
 from .config import BenchConfig
 
 PACKAGES = ("codeforge", "torch", "transformers", "peft", "accelerate", "bitsandbytes", "trl", "vllm",
@@ -107,6 +108,9 @@ def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config:
     was resumed. A new run loads the model at once: its prompt mode (chat or base) is part of the record."""
     settings = config.to_dict()
     run = store.run(name, dataset)
+    if run is not None and run.workflow is not Workflow.bench:
+        raise StoreError(f"{name!r} on {dataset} is a {run.workflow.value} run, not a bench run: pass another "
+                         "--run-name")
     resumed = run is not None
     loaded: list[Generator] = []
 

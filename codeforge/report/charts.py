@@ -226,10 +226,10 @@ def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
     efr.set_title("Error-free rate after each repair epoch")
     efr.grid(axis="y", alpha=0.3)
     efr.legend(loc="lower right", fontsize=8)
-    width = 0.36
+    width = 0.3  # a gap between before and after, and between runs, so no two bars read as one
     tallest = max(max(r.first.findings.total, r.last.findings.total) for r in repairs)
     for i, r in enumerate(repairs):
-        for offset, epoch, words in ((-width / 2, r.first, "before"), (width / 2, r.last, "after")):
+        for offset, epoch, words in ((-0.18, r.first, "before"), (0.18, r.last, "after")):
             bottom = 0
             for severity in SEVERITIES:
                 count = epoch.findings.by_severity[severity]
@@ -238,7 +238,8 @@ def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
             found.text(i + offset, bottom + tallest * 0.01, f"{bottom}\n{words}", ha="center", va="bottom",
                        fontsize=7)
     found.set_xticks(range(len(repairs)), [repair_label(r) for r in repairs], fontsize=8, rotation=15, ha="right")
-    found.set_ylim(0, max(tallest, 1) * 1.25)
+    found.set_xlim(-0.7, len(repairs) - 0.3)
+    found.set_ylim(0, max(tallest, 1) * 1.5)  # room for the legend above the tallest bar
     found.set_ylabel("findings")
     found.set_title("Findings at the first try and after the last epoch")
     found.legend(handles=[Patch(color=SEVERITY_COLOR[s], label=s) for s in SEVERITIES],

@@ -98,3 +98,18 @@ def test_repair_of_a_dataset_generates_first_then_repairs_and_the_report_shows_i
     report = json.loads(codeforge("report", "--db", str(db), "--out", str(out), "--json").stdout)
     assert [r["run"] for r in report["repair"]] == ["reference+REPAIR"]
     assert [m["name"] for m in report["methods"]] == ["reference"]
+
+
+def test_bench_does_not_resume_a_repair_run_of_the_same_name(tmp_path, docker_client):
+    from codeforge.store import Store
+
+    db = tmp_path / "codeforge.db"
+    with Store.open(db) as store:
+        store.create_run("SAME", "humaneval", model="m", backend="openai", adapter=None, prompt_mode="chat",
+                         feedback="findings", chain=1, samples_per_task=1, seed=0,
+                         config={"workflow": "repair"}, versions={})
+    result = codeforge("bench", "humaneval", "--model", "reference", "--tasks", "HumanEval/0", "--db", str(db),
+                       "--run-name", "SAME", check=False)
+    assert result.returncode == 2 and "is a repair run" in result.stderr
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM samples").fetchone()[0] == 0
