@@ -64,14 +64,15 @@ def fixed(messages: list) -> str:
 
 
 def test_a_file_is_repaired_and_stored_under_files(tmp_path, docker_client):
-    program = write(tmp_path, "parse.py", "import subprocess\n\n\ndef parse(text):\n    return eval(text)\n")
+    program = write(tmp_path, "parse.py", INSECURE_PYTHON)
     db = tmp_path / "codeforge.db"
     with ScriptedServer(fixed) as server:
         result = codeforge("repair", program, "--backend", "openai", "--model", "scripted", "--base-url",
                            server.url, "--db", str(db), "--epochs", "3", "--json")
         assert len(server.requests) == 1  # clean after the first patch: no second epoch
         shown = server.requests[0]["body"]["messages"][-1]["content"]
-    assert "B307" in shown and "B404" in shown and "return eval(text)" in shown
+    assert all(f"[{rule}," in shown for rule in INSECURE_RULES)  # every finding, not the first
+    assert "The analyzers found 9 problems" in shown and "shell=True" in shown
     summary = json.loads(result.stdout)
     assert summary["run"] == "scripted+REPAIR" and summary["dataset"] == "files"
     assert [e["error_free"] for e in summary["epochs"]] == [0, 1, 1, 1]
