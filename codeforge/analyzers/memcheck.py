@@ -4,7 +4,8 @@ reports in its XML, whatever the program's exit status (a program that corrupts 
 Valgrind's error kinds -> severity: invalid read/write/free, mismatched free, overlapping copies, a bad
 syscall parameter, a conditional jump on uninitialised values: high; other uninitialised values, a definite
 leak: medium; anything else Valgrind reports: medium. A file that does not compile is a finding
-("compile-error", high), never a clean file.
+("compile-error", high), never a clean file; so is a run stopped before its end (a timeout, running out of
+memory or output: high), since Valgrind reports at exit.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ HIGH = {"InvalidRead", "InvalidWrite", "InvalidFree", "MismatchedFree", "Overlap
 # Valgrind's kinds -> the CWE of the weakness they show.
 CWE = {"InvalidRead": 125, "InvalidWrite": 787, "InvalidFree": 763, "MismatchedFree": 762, "Overlap": 475,
        "UninitCondition": 457, "UninitValue": 457, "Leak_DefinitelyLost": 401, "InvalidJump": 824}
+# Valgrind runs a program 10-50 times slower than natively: a file analysed on its own gets this long.
+TIMEOUT_S = 60.0
+UNFINISHED = {
+    Status.timeout: "the program did not finish within the time limit under Valgrind; its memory was not "
+                    "checked to the end",
+    Status.oom: "the program ran out of memory under Valgrind; its memory was not checked to the end",
+    Status.output_limit: "the program wrote more output than the sandbox keeps and was stopped under Valgrind; "
+                         "its memory was not checked to the end",
+}
 _COMPILER_LINE = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?:\d+:)? (?:fatal )?error: (?P<message>.*)$", re.M)
 _ids = itertools.count(1)
 
@@ -32,7 +42,7 @@ class Memcheck:
 
     def analyze(self, code: str, language: Language, sandbox, task=None) -> list[Finding]:
         job = Job(id=f"memcheck-{next(_ids)}", language=language, files={sandbox_file(language): code},
-                  action=Action.memcheck, stdin="")
+                  action=Action.memcheck, stdin="", timeout_s=TIMEOUT_S)
         result = sandbox.run(job)
         return findings(result, code, sandbox_file(language))
 
@@ -47,6 +57,10 @@ def findings(result, code: str, name: str) -> list[Finding]:
     if result.exit_code == 127 and "memory_errors" not in details:
         raise AnalyzerUnavailable(Tool.memcheck, "valgrind was not found")
     found = []
+    if result.status in UNFINISHED:
+        # Valgrind's report is written at exit: a program stopped before it was not checked to the end.
+        found.append(Finding(Tool.memcheck, result.status.value, Severity.high, None, None, name, None,
+                             UNFINISHED[result.status], ""))
     for error in details.get("memory_errors") or []:
         kind = str(error.get("kind") or "Unknown")
         frame = error.get("frame") or {}

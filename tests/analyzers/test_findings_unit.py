@@ -104,3 +104,13 @@ def test_the_rule_cwe_table_agrees_with_bandits_own():
                         truth.setdefault(decorator.args[0].value, set()).update(found_in_file)
     wrong = {rule: (cwe, truth.get(rule)) for rule, cwe in RULE_CWE.items() if cwe not in truth.get(rule, set())}
     assert wrong == {}
+
+
+@pytest.mark.parametrize("status", [Status.timeout, Status.oom, Status.output_limit])
+def test_a_memcheck_run_stopped_before_its_end_is_a_finding_not_a_clean_program(status):
+    from codeforge.analyzers import memcheck
+
+    stopped = Result(id="m", status=status, exit_code=None, details={})
+    (finding,) = memcheck.findings(stopped, "int main(void) { for (;;); }\n", "main.c")
+    assert finding.rule == status.value and finding.severity is Severity.high
+    assert "not checked to the end" in finding.message
