@@ -49,6 +49,11 @@ def test_a_pair_is_a_passing_and_a_failing_answer_to_one_task_prompt(tmp_path, t
     row = preference_row(mined.pairs[0], Format(None, "<|endoftext|>"))
     assert (row["prompt"], row["chosen"], row["rejected"], row["kind"]) == (
         prompt_of(0), "    return x * 2\n<|endoftext|>", "    return None\n<|endoftext|>", "preference")
+    # as an instruct model is: the chat turn and the opened code block, then each whole program and the fence
+    chat = preference_row(mined.pairs[0], Format(lambda messages: f"<user>{messages[-1]['content']}<bot>", "<e>"))
+    assert chat["prompt"].startswith("<user>") and "<bot>" in chat["prompt"]
+    assert chat["prompt"].endswith("```python\n")
+    assert (chat["chosen"], chat["rejected"]) == (right(0) + "```<e>", wrong(0) + "```<e>")
 
 
 def test_identical_programs_count_once_and_answers_without_code_verdict_or_a_steady_verdict_are_left_out(
