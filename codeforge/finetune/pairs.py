@@ -9,9 +9,9 @@ one that failed them. Answers are grouped by the prompt bench stored for them, a
 
 Within a prompt, identical programs count once (compared without trailing whitespace), and a program that both
 passed and failed (a flaky test) is left out. Answers with no code, or with no verdict (the sandbox failed), are
-no answers here. At most `max_per_task` pairs per task, spread over its prompts and over its passing and
-failing answers, so that no single answer fills a task's share. Runs are mined one by one: a pair never joins
-answers of two runs (their prompts may differ). Repair runs hold patches, not answers to a prompt: refused.
+no answers here. Runs are mined one by one: a pair never joins answers of two runs (their prompts may differ).
+At most `max_per_task` pairs per task over all the runs, spread over its prompts and over its passing and
+failing answers, so that no single answer fills a task's share. Repair runs hold patches, not answers to a prompt: refused.
 """
 
 from __future__ import annotations
