@@ -48,7 +48,7 @@ TINY_PAD = "<|file_sep|>"  # as the fine-tuning tests: a base model's pad token 
 
 def training_rows(model: str, count: int) -> list[dict]:
     from codeforge.finetune.rows import Format, build_rows
-    from codeforge.finetune.sft import load_tokenizer
+    from codeforge.finetune.training import load_tokenizer
     from codeforge.finetune.sources import load
 
     tokenizer = load_tokenizer(model)
@@ -88,7 +88,8 @@ def run_arm(arm: str, options: dict) -> dict:
     from trl import SFTTrainer
 
     from codeforge.finetune.config import FinetuneConfig
-    from codeforge.finetune.sft import _load_model, check_quantization, device_of, load_tokenizer, sft_config
+    from codeforge.finetune.sft import sft_config
+    from codeforge.finetune.training import check_quantization, device_of, load_model, load_tokenizer
 
     disable_progress_bars()
     warnings.filterwarnings("ignore", category=FutureWarning)  # deprecations inside transformers, not ours
@@ -99,7 +100,7 @@ def run_arm(arm: str, options: dict) -> dict:
     check_quantization(config, device)
     set_seed(config.seed)
     tokenizer = load_tokenizer(config.model)
-    model = _load_model(config, device)
+    model = load_model(config, device)
     rows = json.loads(Path(options["rows_file"]).read_text())
     dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
     with tempfile.TemporaryDirectory() as out:

@@ -41,7 +41,10 @@ def invoke(*args: str):
 
 
 # Settings that are valid only together with another one, and values of a given form.
-COMPANIONS = {"--depth": ("--kind", "ast"), "--types": ("--kind", "ast")}
+_DPO = ("--method", "dpo", "--from-run", "X")  # finetune's preference options belong to --method dpo
+COMPANIONS = {"--depth": ("--kind", "ast"), "--types": ("--kind", "ast"), "--method": ("--from-run", "X"),
+              **{flag: _DPO for flag in ("--beta", "--sft-weight", "--max-pairs-per-task", "--held-back",
+                                         "--pairs-out")}}
 FORMS = {"--pair": "A:B"}
 
 

@@ -1,4 +1,5 @@
-"""`codeforge finetune`: LoRA / QLoRA fine-tuning with trl on graph-augmented code and on execution feedback.
+"""`codeforge finetune`: LoRA / QLoRA fine-tuning with trl on graph-augmented code and on execution feedback (sft),
+or on preference pairs mined from stored runs (dpo).
 
 Every option comes from codeforge/finetune/config.py (FinetuneConfig).
 """
@@ -35,26 +36,32 @@ class _FinetuneGroup(TyperGroup):
 
 app = typer.Typer(
     cls=_FinetuneGroup, no_args_is_help=True,
-    help="Fine-tune a model with LoRA / QLoRA (trl + peft) on code, program graphs and execution feedback.\n\n"
+    help="Fine-tune a model with LoRA / QLoRA (trl + peft) on code, program graphs and execution feedback, or on "
+         "passing vs failing answers from stored runs (--method dpo).\n\n"
          "Train: codeforge finetune [OPTIONS] (the same as codeforge finetune train [OPTIONS]); all options: "
          "codeforge finetune train --help. Stored training runs: codeforge finetune list, codeforge finetune "
          "show NAME.\n\n"
          "Example: codeforge finetune --model Qwen/Qwen2.5-Coder-0.5B-Instruct --data mbpp --graph pdg --feedback "
-         "--out adapters/pdg")
+         "--out adapters/pdg\n\n"
+         "Example: codeforge finetune --method dpo --model M --from-run BASE_SAMPLES --out adapters/dpo")
 
 
 @settings_command(app, "train", FinetuneConfig)
 def finetune(config: FinetuneConfig) -> None:
-    """Train a LoRA adapter (trl SFTTrainer + peft) on code, its program graphs and execution feedback.
+    """Train a LoRA adapter (trl + peft): sft on code, its program graphs and execution feedback, or dpo on
+    passing vs failing answers to one prompt, mined from stored bench runs (--method dpo --from-run NAME).
 
-    Prompts are built as `codeforge bench` builds them for the same model, the loss is on the answer only,
-    rows matching a benchmark are dropped and counted, and OUT gets the adapter and its manifest
+    Prompts are built as `codeforge bench` builds them for the same model; sft's loss is on the answer only;
+    dpo's reference is the base model (the adapter disabled) and it reports preference accuracy on held-back
+    pairs. Rows matching a benchmark are dropped and counted, and OUT gets the adapter and its manifest
     (codeforge-adapter.json). Then: codeforge bench humaneval --model M --adapter OUT. Ctrl-C saves a
     checkpoint; the same command with --resume continues. Exit 0: trained; 2: bad input (nothing trained);
     130: interrupted (checkpoint saved). Under `accelerate launch` or `torchrun` (DDP) every process runs it and
     only the main one prints.
 
     Example: codeforge finetune --model Qwen/Qwen2.5-Coder-0.5B-Instruct --data mbpp --graph pdg --feedback --out adapters/pdg
+
+    Example: codeforge finetune --method dpo --model M --from-run BASE_SAMPLES --out adapters/dpo
     """
     from rich.console import Console
 
@@ -86,6 +93,7 @@ def finetune(config: FinetuneConfig) -> None:
     out.print(f"adapter saved in {config.out} ({trained.steps} steps, final loss "
               f"{trained.final_loss if trained.final_loss is None else round(trained.final_loss, 4)}, "
               f"{trained.seconds:.1f} s)", markup=False, highlight=False)
+    _print_held_back(out, outcome.manifest)
     if outcome.merged:
         out.print(f"merged model saved in {outcome.merged}", markup=False, highlight=False)
     out.print(f"next: codeforge bench humaneval --model {config.model} --adapter {config.out}", markup=False,
@@ -117,6 +125,9 @@ def _print_data(out, prepared, config: FinetuneConfig) -> None:
     for kind, count in prepared.counts.items():
         table.add_row(kind, str(count))
     out.print(table)
+    for source, found in prepared.details.get("pairs", {}).items():
+        out.print(f"{source}: {found['first_round']} pairs from the tasks' prompts, {found['chain']} from feedback "
+                  f"prompts", markup=False, highlight=False, soft_wrap=True)
     matched = len(prepared.dropped)
     if matched:
         verb = "kept (--allow-contamination: the adapter is marked contaminated)" if config.allow_contamination \
@@ -139,9 +150,33 @@ def _print_rows(out, rows: list[dict], shown: int = 2) -> None:
         if row["kind"] not in [k["kind"] for k in kinds]:
             kinds.append(row)
     for row in kinds[:shown + 3]:
-        out.print(Rule(f"{row['kind']} row ({row['task_id'] or row['source']})"))
+        title = row["task_id"] or row["source"]
+        if "chosen" in row:  # a preference pair: the prompt, then each answer
+            out.print(Rule(f"{row['kind']} pair ({title}, {row['source']})"))
+            out.print(row["prompt"], markup=False, highlight=False, end="", soft_wrap=True)
+            for side, style in (("chosen", "green"), ("rejected", "red")):
+                out.print(Rule(side, style=style))
+                out.print(row[side], markup=False, highlight=False, style=style, soft_wrap=True)
+            continue
+        out.print(Rule(f"{row['kind']} row ({title})"))
         out.print(row["prompt"], markup=False, highlight=False, end="", soft_wrap=True)
         out.print(row["completion"], markup=False, highlight=False, style="green", soft_wrap=True)
+
+
+def _print_held_back(out, manifest) -> None:
+    held = manifest.preference.get("held_back", {}) if manifest is not None else {}
+    before, after = held.get("before", {}), held.get("after", {})
+    if not after:
+        if manifest is not None and manifest.method == "dpo":
+            out.print("no pairs were held back (--held-back 0, or one task): preference accuracy not measured",
+                      highlight=False)
+        return
+    gap_before = before.get("logps_chosen", 0.0) - before.get("logps_rejected", 0.0)
+    gap_after = after.get("logps_chosen", 0.0) - after.get("logps_rejected", 0.0)
+    out.print(f"held-back pairs ({held['pairs']} of tasks {', '.join(held['tasks'])}): preference accuracy "
+              f"{after.get('accuracy', 0.0):.3f}, reward margin {after.get('margin', 0.0):.4f}; log-probability "
+              f"chosen minus rejected {gap_before:.3f} -> {gap_after:.3f}", markup=False, highlight=False,
+              soft_wrap=True)
 
 
 class _TrainProgress:
@@ -152,6 +187,7 @@ class _TrainProgress:
         self.bar = None
         self.first_step = 0
         self.started_at = 0.0
+        self.evaluated_at = None
 
     def __enter__(self):
         return self
@@ -180,6 +216,17 @@ class _TrainProgress:
     def saved(self, folder) -> None:
         if self.bar is not None:
             self.bar.console.print(f"checkpoint saved: {folder}", markup=False, highlight=False)
+
+    def evaluated(self, step: int, metrics: dict) -> None:
+        accuracy, margin = metrics.get("eval_rewards/accuracies"), metrics.get("eval_rewards/margins")
+        if accuracy is None or margin is None or step == 0:  # untrained, the adapter is the reference: all 0
+            return
+        if step == self.evaluated_at:  # the trainer's own evaluation at the last step, then the final one
+            return
+        self.evaluated_at = step
+        console = self.bar.console if self.bar is not None else self.console
+        console.print(f"held-back pairs at step {step}: preference accuracy {accuracy:.3f}, reward margin "
+                      f"{margin:.4f}", markup=False, highlight=False)
 
 
 def _stored(db):
@@ -216,19 +263,21 @@ def list_finetunes(config: StoredRunsConfig) -> None:
         out.print("no training runs stored yet: codeforge finetune --model M --data mbpp --out DIR", markup=False)
         return
     table = Table(title="training runs", title_justify="left")
-    for column in ("name", "base model", "data", "graph", "feedback", "rows (dropped)", "steps", "final loss",
-                   "adapter"):
+    for column in ("name", "method", "base model", "data", "graph", "feedback", "rows (dropped)", "steps",
+                   "final loss", "adapter"):
         table.add_column(column, overflow="fold")
     for r in records:
         m = r.manifest or {}
         settings = r.settings
+        method = settings.get("method", "sft")
         graph = settings.get("graph", "none")
         if graph != "none":
             graph += f" ({settings.get('graph_format')})"
         train = m.get("train", {})
         loss = train.get("final_loss")
         rows = f"{m['rows'].get('total')} ({m['contamination'].get('dropped', 0)})" if m else "-"
-        table.add_row(r.name, r.base_model, ", ".join(settings.get("data", [])), graph,
+        data = [f"run:{name}" for name in settings.get("from_run", [])] if method == "dpo" else settings.get("data", [])
+        table.add_row(r.name, method, r.base_model, ", ".join(data), graph,
                       ", ".join(m.get("feedback", [])) or "-", rows, str(train.get("steps", "-")),
                       "-" if loss is None else f"{loss:.4f}",
                       r.out if r.finished_at else f"{r.out} (not finished)")

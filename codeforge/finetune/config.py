@@ -1,6 +1,9 @@
-"""The settings of `codeforge finetune`: what to train on, how the graphs and feedback enter the text, the
-LoRA adapter, the trainer, and where it all goes. One frozen dataclass, as trl's SFTConfig; every option,
-`--config FILE` and the adapter's manifest derive from it.
+"""The settings of `codeforge finetune`: the method, what to train on, how the graphs and feedback enter the text,
+the preference pairs, the LoRA adapter, the trainer, and where it all goes. One frozen dataclass, as trl's
+SFTConfig; every option, `--config FILE` and the adapter's manifest derive from it.
+
+A method's own options sit in their panel and are refused with another method, so a setting never does
+nothing without saying so.
 """
 
 from __future__ import annotations
@@ -16,7 +19,19 @@ from ..graphs.vocabulary import GraphChoice
 from ..models.options import DEFAULT_MODEL, Device
 from ..sandbox.settings import Isolation
 
-DATA, GRAPHS, FEEDBACK, LORA, TRAIN, OUT = ("Data", "Graphs", "Execution feedback", "LoRA", "Training", "Output")
+DATA, GRAPHS, FEEDBACK, PAIRS, LORA, TRAIN, OUT = ("Data", "Graphs", "Execution feedback",
+                                                   "Preference pairs (--method dpo)", "LoRA", "Training", "Output")
+
+
+class Method(str, Enum):
+    """How the adapter learns; each is one module of codeforge.finetune (sft.py, dpo.py) with trl's trainer."""
+
+    sft = "sft"  # supervised: the loss is on the answer of prompt/completion rows
+    dpo = "dpo"  # direct preference optimisation on (prompt, passing answer, failing answer) from stored runs
+
+
+DEFAULT_LR = {Method.sft: 2e-4, Method.dpo: 5e-6}
+DEFAULT_DATA = ("mbpp",)
 
 
 class GraphFormat(str, Enum):
@@ -26,14 +41,18 @@ class GraphFormat(str, Enum):
 
 @dataclass(frozen=True)
 class FinetuneConfig(Settings):
+    method: Method = setting(Method.sft, "sft: supervised on programs (--data) and feedback rows; dpo: preference "
+                             "pairs mined from stored bench runs (--from-run), passing vs failing answers to one "
+                             "prompt.")
     model: str = setting(DEFAULT_MODEL, "The base model: hub id or local directory.", flags=("--model", "-m"))
-    data: tuple[str, ...] = setting(("mbpp",), "Training data, comma-separated: mbpp (its prompt, train and "
-                                    "validation splits; never the test split), jsonl:PATH, run:NAME (the passing "
+    data: tuple[str, ...] = setting(DEFAULT_DATA, "sft's training data, comma-separated: mbpp (its prompt, train "
+                                    "and validation splits; never the test split), jsonl:PATH, run:NAME (the passing "
                                     "samples of a stored bench run).", panel=DATA)
     out: Optional[Path] = setting(None, "The adapter's folder (checkpoints, adapter, manifest).", panel=OUT)
     base_only: bool = setting(False, "Build prompts as for a base model even when the model has a chat template "
                               "(bench --base-only must then be used too).", panel=DATA)
-    limit: Optional[int] = setting(None, "Only the first N programs of each source.", min=1, panel=DATA)
+    limit: Optional[int] = setting(None, "Only the first N programs of each source (dpo: the first N tasks of each "
+                                   "run).", min=1, panel=DATA)
     allow_contamination: bool = setting(False, "Keep rows that match a benchmark (the adapter is then marked "
                                         "contaminated in its manifest, and in every run that uses it).",
                                         panel=DATA)
@@ -47,15 +66,27 @@ class FinetuneConfig(Settings):
 
     feedback: bool = setting(False, "Add rows 'task + failed program + what went wrong -> fixed program' from "
                              "mutants of each reference, run in the sandbox.", panel=FEEDBACK)
-    from_run: tuple[str, ...] = setting((), "Add such rows from stored bench chain runs (comma-separated names): "
-                                        "samples that failed in one round and passed in the next, with the "
-                                        "feedback bench showed.", panel=FEEDBACK)
+    from_run: tuple[str, ...] = setting((), "Stored bench runs, comma-separated. sft: add feedback rows from chain "
+                                        "runs (samples that failed in one round and passed in the next, with the "
+                                        "feedback bench showed); dpo: the runs the preference pairs are mined "
+                                        "from.", panel=DATA)
     mutants: int = setting(3, "Mutants tried per reference solution.", min=0, panel=FEEDBACK)
     workers: int = setting(2, "Sandbox programs run at once (mutants).", min=1, env="CODEFORGE_SANDBOX_WORKERS",
                            panel=FEEDBACK)
     isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
                                    "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
                                    panel=FEEDBACK)
+
+    beta: float = setting(0.1, "DPO's beta: how far the adapter may move from the base model (higher: less).",
+                          min=0.0, panel=PAIRS)
+    sft_weight: float = setting(0.0, "Weight of an added SFT loss on the chosen answers (0: none); it keeps their "
+                                "likelihood from falling with the rejected ones'.", min=0.0, panel=PAIRS)
+    max_pairs_per_task: int = setting(8, "At most this many pairs per task, spread over its prompts, passing and "
+                                      "failing answers.", min=1, panel=PAIRS)
+    held_back: float = setting(0.1, "Share of the pairs kept out of training (whole tasks) to measure preference "
+                               "accuracy and reward margins on (0: none).", min=0.0, max=0.5, panel=PAIRS)
+    pairs_out: Optional[Path] = setting(None, "Also write the pairs to this JSON-lines file (prompt, chosen, "
+                                        "rejected, task, run, round, split) to inspect them.", panel=PAIRS)
 
     rank: int = setting(16, "LoRA rank.", min=1, panel=LORA)
     alpha: int = setting(32, "LoRA alpha.", min=1, panel=LORA)
@@ -64,7 +95,8 @@ class FinetuneConfig(Settings):
                                   "(q_proj,v_proj).", panel=LORA)
 
     epochs: float = setting(3.0, "Passes over the data.", min=0.0, panel=TRAIN)
-    lr: float = setting(2e-4, "Learning rate.", min=0.0, panel=TRAIN)
+    lr: Optional[float] = setting(None, "Learning rate (default: 2e-4 for sft, 5e-6 for dpo).", min=0.0,
+                                  panel=TRAIN)
     batch_size: int = setting(4, "Rows per device per step.", min=1, panel=TRAIN)
     grad_accum: int = setting(4, "Steps whose gradients are summed before an update.", min=1, panel=TRAIN)
     max_length: int = setting(1024, "Tokens per row (longer rows are cut; with --packing, per packed sequence).",
@@ -97,12 +129,35 @@ class FinetuneConfig(Settings):
         super().__post_init__()
         if self.four_bit and self.eight_bit:
             raise ValueError("choose one of --4bit and --8bit")
+        if self.method is Method.dpo:
+            self._check_dpo()
+        else:
+            self._check_sft()
+
+    def _check_sft(self) -> None:
         if not self.data and not self.from_run:
             raise ValueError("name the training data: --data mbpp, jsonl:PATH or run:NAME (or --from-run NAME)")
+        for name in ("beta", "sft_weight", "max_pairs_per_task", "held_back", "pairs_out"):
+            if getattr(self, name) != _DEFAULTS[name]:
+                raise ValueError(f"--{name.replace('_', '-')} is an option of --method dpo")
+
+    def _check_dpo(self) -> None:
+        if not self.from_run:
+            raise ValueError("--method dpo mines its pairs from stored bench runs: name them with --from-run "
+                             "NAME[,NAME...] (a run with several samples per task, e.g. bench --samples 10)")
+        if self.data != DEFAULT_DATA:
+            raise ValueError("--data is sft's training data; with --method dpo the pairs come from --from-run")
+        if self.graph is not GraphChoice.none or self.feedback:
+            raise ValueError("--graph and --feedback make sft rows; with --method dpo the prompts are those bench "
+                             "showed in the runs (their feedback, with any graph text, included)")
 
     @property
     def run_name(self) -> str:
         return self.name or (self.out.resolve().name if self.out is not None else "adapter")
+
+    @property
+    def learning_rate(self) -> float:
+        return DEFAULT_LR[self.method] if self.lr is None else self.lr
 
     @property
     def quantization(self) -> Optional[str]:
@@ -112,6 +167,9 @@ class FinetuneConfig(Settings):
     def target_module_list(self):
         names = [n.strip() for n in self.target_modules.split(",") if n.strip()]
         return "all-linear" if names == ["all-linear"] else names
+
+
+_DEFAULTS = {f.name: f.default for f in FinetuneConfig.settings_fields()}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,9 @@ Graph formats (`--graph KIND --graph-format qa|plan`):
 
 Feedback rows: the prompt bench builds for another round (the task, the failed program, what went wrong),
 the completion the fixed program. With a graph kind, the failed program's graph text follows the feedback.
+
+Preference rows (`--method dpo`): `{"prompt", "chosen", "rejected", ...}`, the prompt and both answers written
+as a code row (round 0) or a feedback row (a chain round) writes them, the feedback as bench showed it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..graphs.prompt_text import (GraphChoice, feedback_with_graph, functions, g
 from ..graphs.text import question_answers
 from ..models.prompts import COMMENT, FENCE_TAGS, base_feedback_prompt, chat_feedback_prompt, chat_prompt
 from .config import GraphFormat
+from .pairs import Preference
 from .sources import Pair, Program, Repair
 
 
@@ -42,6 +46,8 @@ class RowKind:
     qa = "qa"
     feedback = "feedback"
     pair = "pair"
+    preference = "preference"  # passing vs failing answer to the task's prompt
+    feedback_preference = "feedback_preference"  # passing vs failing answer to a feedback prompt
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,19 @@ def pair_row(pair: Pair, fmt: Format) -> dict:
         prompt = pair.prompt
     return {"prompt": prompt, "completion": pair.completion + fmt.eos, "kind": RowKind.pair, "task_id": "",
             "source": pair.source}
+
+
+def preference_row(preference: Preference, fmt: Format) -> dict:
+    p = preference
+    if p.round == 0:
+        chosen, rejected = (code_row(Program(p.task, code, p.source), fmt) for code in (p.chosen, p.rejected))
+        kind = RowKind.preference
+    else:  # the feedback is used as stored: any graph text bench added is in it already
+        chosen, rejected = (feedback_row(Repair(p.task, p.failed, p.feedback, code, p.source), fmt,
+                                         GraphChoice.none, 0) for code in (p.chosen, p.rejected))
+        kind = RowKind.feedback_preference
+    return {"prompt": chosen["prompt"], "chosen": chosen["completion"], "rejected": rejected["completion"],
+            "kind": kind, "task_id": p.task.task_id, "source": p.source, "round": p.round}
 
 
 @dataclass

@@ -1,10 +1,16 @@
 """The manifest every adapter folder holds (`codeforge-adapter.json`): what the adapter was trained from and how,
 so a run that uses it can say which method it measures.
 
-    {"format": 1, "base_model", "data": {source: sha256}, "graph", "graph_format", "feedback": [sources],
-     "rows": {"code", "plan", "qa", "feedback", "pair", "total"}, "contamination": {"dropped", "kept",
-     "contaminated"}, "prompt_mode", "settings": {...}, "seed", "versions": {...}, "train": {"steps", "final_loss",
-     "seconds", "tokens", "world_size"}}
+    {"format": 1, "method": "sft" | "dpo", "base_model", "data": {source: sha256}, "graph", "graph_format",
+     "feedback": [sources], "rows": {"code", "plan", "qa", "feedback", "pair", "preference", "feedback_preference",
+     "held_back", "total"}, "contamination": {"dropped", "kept", "contaminated"}, "prompt_mode", "settings": {...},
+     "seed", "versions": {...}, "train": {"steps", "final_loss", "seconds", "tokens", "world_size",
+     "learning_rate"}, "preference": {...}}
+
+`preference` is empty for sft. For dpo: "pairs" (run:NAME -> {"first_round", "chain"} pair counts), "tasks",
+"held_back" ({"pairs", "tasks", "before": the base model's mean log-probabilities of the chosen and rejected
+answers, "after": "accuracy", "margin", rewards, log-probabilities and loss of the trained adapter}),
+"max_pairs_per_task", "beta", "sft_weight". Manifests written before `method` existed read as sft.
 """
 
 from __future__ import annotations
@@ -38,14 +44,21 @@ class Manifest:
     versions: dict
     train: dict = field(default_factory=dict)  # steps, final_loss, seconds, tokens, world_size (processes)
     format: int = FORMAT
+    method: str = "sft"
+    preference: dict = field(default_factory=dict)  # dpo: where the pairs came from, held-back measurements
 
     @property
     def contaminated(self) -> bool:
         return bool(self.contamination.get("contaminated"))
 
     def label(self) -> str:
-        """A short description for tables: graph, format, feedback, contamination."""
+        """A short description for tables: the method (graph and format for sft), feedback, contamination."""
         parts = [f"graph {self.graph}" + (f" ({self.graph_format})" if self.graph != "none" else "")]
+        if self.method != "sft":
+            parts = [f"{self.method} on pairs from {', '.join(self.preference.get('pairs', {})) or '-'}"]
+            accuracy = self.preference.get("held_back", {}).get("after", {}).get("accuracy")
+            if accuracy is not None:
+                parts.append(f"held-back preference accuracy {accuracy:.2f}")
         if self.feedback:
             parts.append("feedback from " + ", ".join(self.feedback))
         parts.append(f"{self.contamination.get('dropped', 0)} contaminated rows dropped")
