@@ -25,6 +25,8 @@ LAYERS = {
     "models": {"config", "vocabulary"},
     "graphs": {"config", "vocabulary", "tasks"},
     "analyzers": {"config", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
+    # a part: programs run in the sandbox against their tasks' tests; code comes out of answers as bench takes it
+    "rewards": {"config", "vocabulary", "sandbox", "tasks", "models"},
     "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs"},  # graphs: --feedback-graph
     # analyse -> prompt -> regenerate -> verify; a dataset is generated first by bench, as bench does it
     "repair": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
