@@ -31,7 +31,7 @@ from ..models.base import PromptMode
 from ..models.prompts import extract_code
 from ..sandbox.engine import SandboxUnavailable
 from ..tasks.base import Task
-from .groups import zero_variance_share
+from .groups import check_group_size, zero_variance_share
 from .outcomes import RewardResult, Verdict
 from .rules import RewardKind, RewardRule, RewardShape, rule_for
 from .score import score, score_async
@@ -98,6 +98,8 @@ class SandboxReward:
     # -- completions -> programs ---------------------------------------------------------------------------
 
     def _items(self, completions: Sequence, columns: Mapping[str, Any]) -> list[tuple[Task, Optional[str]]]:
+        if self.group_size:
+            check_group_size(len(completions), self.group_size)
         if self.task_column not in columns:
             given = ", ".join(sorted(k for k in columns if k not in ("trainer_state", "log_extra", "log_metric")))
             raise ValueError(f"the reward needs the dataset column {self.task_column!r} (each completion's task "

@@ -129,7 +129,8 @@ def test_code_comes_out_of_completions_as_bench_takes_it(humaneval0):
     # a plain completion continues the prompt
     assert reward.code(humaneval0, body) == humaneval0.prompt + body
     # a chat completion is a list of messages with the program in a fenced block
-    chat = [{"role": "assistant", "content": "Here:\n```python\ndef has_close_elements(n, t):\n    return False\n```\n"}]
+    answer = "Here:\n```python\ndef has_close_elements(n, t):\n    return False\n```\n"
+    chat = [{"role": "assistant", "content": answer}]
     assert reward.code(humaneval0, chat) == "def has_close_elements(n, t):\n    return False\n"
     assert reward.code(humaneval0, [{"role": "assistant", "content": "I cannot help with that."}]) is None
 
@@ -149,3 +150,9 @@ def test_trl_takes_it_as_an_async_reward_function_named_after_its_kind(humaneval
     graded = SandboxReward([humaneval0], sandbox=None, kind=RewardKind.graded)
     assert utils.is_async_callable(tests) and utils.is_async_callable(graded)
     assert (utils.get_callable_name(tests), utils.get_callable_name(graded)) == ("tests_fraction", "graded")
+
+
+def test_a_group_size_that_does_not_divide_the_call_is_refused_before_anything_runs(humaneval0):
+    reward = SandboxReward([humaneval0], sandbox=None, group_size=4)  # no sandbox: nothing may reach it
+    with pytest.raises(ValueError, match="does not divide 6 completions into whole groups: use one of 1, 2, 3, 6"):
+        asyncio.run(reward(["p"] * 6, ["c"] * 6, task_id=["HumanEval/0"] * 6))

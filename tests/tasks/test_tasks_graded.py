@@ -81,7 +81,8 @@ def write(tmp_path, *rows):
 
 def test_a_jsonl_script_splits_after_its_definitions(tmp_path):
     path = write(tmp_path, {"task_id": "s", "prompt": "def inc(x):\n", "reference": "def inc(x):\n    return x + 1\n",
-                            "test": "def twice(f, x):\n    return f(f(x))\nassert inc(1) == 2\nassert twice(inc, 1) == 3\n"},
+                            "test": "def twice(f, x):\n    return f(f(x))\n"
+                                    "assert inc(1) == 2\nassert twice(inc, 1) == 3\n"},
                  {"task_id": "c", "prompt": "def inc(x):\n", "reference": "def inc(x):\n    return x + 1\n",
                   "test": "def check(c):\n    assert c(1) == 2\n    assert c(2) == 3\n"})
     script, check = load_tasks(f"jsonl:{path}")
@@ -89,7 +90,8 @@ def test_a_jsonl_script_splits_after_its_definitions(tmp_path):
     assert "def twice(f, x)" in source and len(bodies_of(source)) == 2
     assert script.test_job(script.reference).tests == {"check.py": script.test}  # the bench verdict as it was
     tests = bodies_of(check.graded_job(check.reference).tests[GRADED_FILE])
-    assert tests == {"test_assertion_1": ["c = inc", "assert c(1) == 2"], "test_assertion_2": ["c = inc", "assert c(2) == 3"]}
+    assert tests == {"test_assertion_1": ["c = inc", "assert c(1) == 2"],
+                     "test_assertion_2": ["c = inc", "assert c(2) == 3"]}
 
 
 # -- KodCode-style tasks (no sandbox) -------------------------------------------------------------------------
@@ -175,7 +177,8 @@ def test_a_kodcode_task_runs_under_pytest_with_an_outcome_per_test(tmp_path, tas
     task, = load_tasks(f"jsonl:{write(tmp_path, kodcode_row())}")
     right = tasks_sandbox.run(task.test_job(task.reference).job("right"))
     assert right.status is Status.passed and len(right.details["tests"]) == 5
-    wrong = tasks_sandbox.run(task.test_job("def merge_sorted(a, b):\n    return sorted(set(a or []) | set(b))\n").job("w"))
+    wrong_code = "def merge_sorted(a, b):\n    return sorted(set(a or []) | set(b))\n"
+    wrong = tasks_sandbox.run(task.test_job(wrong_code).job("w"))
     outcomes = {t["name"].split("::")[-1]: t["outcome"] for t in wrong.details["tests"]}
     assert wrong.status is Status.failed
     assert outcomes == {"test_both_empty": "passed", "test_interleaved": "passed", "test_one_empty": "passed",
