@@ -32,8 +32,8 @@ LAYERS = {
     "repair": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
     # models: only the adapter manifest; repair: its per-epoch scores
     "report": {"config", "vocabulary", "store", "bench", "models", "repair"},
-    # training data is made from tasks, graphs, stored runs and bench's own feedback words
-    "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench"},
+    # training data is made from tasks, graphs, stored runs and bench's own feedback words; GRPO scores with rewards
+    "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench", "rewards"},
 }
 
 
