@@ -11,6 +11,8 @@ assertion of a constant checks nothing and is left out.
 The file runs in the sandbox's harness, outside the program, like the scripts: it takes the program's names
 from its module `solution` through references (a script sees the same names), then the trusted part (what the
 prompt defines, the dataset's own helpers) follows, so those names are the tests' own, never the program's.
+Program names pytest would act on at module level (test*, Test*, setup*, teardown*, pytest*) stay out of the
+module: a test that uses one (Mbpp/19's function is `test_duplicate`) binds it inside itself.
 The tests are the script's assertions, each after the setup it needs, so the job passes when the script does
 (checked on every reference solution of HumanEval and MBPP).
 """
@@ -18,6 +20,7 @@ The tests are the script's assertions, each after the setup it needs, so the job
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from ..vocabulary import Action, Language
@@ -25,10 +28,18 @@ from .base import PROGRAM, JobSpec
 from .examples import join_python, parse
 
 GRADED_FILE = "test_graded.py"
-# The program's names, as a test script sees them (`import *` would leave out those starting with "_").
-_PROGRAM_NAMES = """import solution as _program
+# Module-level names pytest gives a meaning of its own: tests (test*, Test*), module setup and teardown (a
+# program's helper named `setup` would be called as nose's module setup), pytestmark; and this file's own.
+HELD = re.compile(r"^(test|Test|setup|teardown|setUp|tearDown|pytest|_codeforge)")
+# The program's names, as a test script sees them (`import *` would leave out those starting with "_"), but
+# for those pytest would act on: the tests that use one of them get it as a local (`_bound`).
+_PROGRAM_NAMES = f"""import re as _codeforge_re
+import solution as _codeforge_program
 
-globals().update({name: value for name, value in vars(_program).items() if not name.startswith("__")})"""
+_codeforge_names = {{name: value for name, value in vars(_codeforge_program).items() if not name.startswith("__")}}
+_codeforge_held = {{name: value for name, value in _codeforge_names.items()
+                   if _codeforge_re.match({HELD.pattern!r}, name)}}
+globals().update({{name: value for name, value in _codeforge_names.items() if name not in _codeforge_held}})"""
 
 
 def graded_python_job(program: str, prelude: str, statements: str, timeout_s: float,
@@ -44,16 +55,49 @@ def graded_python_job(program: str, prelude: str, statements: str, timeout_s: fl
 def graded_tests(prelude: str, statements: str, candidate: Optional[tuple[str, str]] = None) -> str:
     """The pytest file: the program's names, `prelude`, then one `test_assertion_N` per assertion."""
     bind = parse(f"{candidate[0]} = {candidate[1]}").body if candidate else []
+    defined = _module_names(prelude)
     tests: list[ast.stmt] = []
     setup: list[ast.stmt] = []
     for node in parse(statements).body if statements.strip() else []:
         if not _asserts(node):
             setup.append(node)
         elif not _checks_nothing(node):
-            tests.append(_test(len(tests) + 1, [*bind, *setup, node]))
+            tests.append(_test(len(tests) + 1, _bound([*bind, *setup, node], defined)))
     if not tests:  # nothing to count: the statements as one test, so that the job still tests something
-        tests.append(_test(1, [*bind, *setup] or [ast.Pass()]))
-    return join_python(_PROGRAM_NAMES, prelude, ast.unparse(ast.Module(body=tests, type_ignores=[])))
+        tests.append(_test(1, _bound([*bind, *setup], defined) or [ast.Pass()]))
+    # The dataset's own helpers named like tests (a script's `def test_sum(): ...` that its asserts call) are
+    # not tests of their own.
+    helpers = "".join(f"{name}.__test__ = False\n" for name in sorted(_module_definitions(prelude))
+                      if re.match(r"^(test|Test)", name))
+    return join_python(_PROGRAM_NAMES, prelude, helpers, ast.unparse(ast.Module(body=tests, type_ignores=[])))
+
+
+def _bound(body: list[ast.stmt], defined: set[str]) -> list[ast.stmt]:
+    """`body`, after binding the program's held names it reads (Mbpp/19's function is `test_duplicate`)."""
+    used = sorted({node.id for statement in body for node in ast.walk(statement) if isinstance(node, ast.Name)
+                   and HELD.match(node.id) and node.id not in defined})
+    bindings = [parse(f"if {name!r} in _codeforge_held:\n    {name} = _codeforge_held[{name!r}]").body[0]
+                for name in used]
+    return [*bindings, *body]
+
+
+def _module_definitions(source: str) -> set[str]:
+    return {node.name for node in (parse(source).body if source.strip() else [])
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _module_names(source: str) -> set[str]:
+    """The names `source` defines at its top level (the prelude's own, which the program's never replace)."""
+    names = set()
+    for node in parse(source).body if source.strip() else []:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
 
 
 def _test(number: int, body: list[ast.stmt]) -> ast.FunctionDef:

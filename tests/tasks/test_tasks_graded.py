@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 
 import pytest
 
@@ -20,7 +21,7 @@ def bodies_of(source: str) -> dict[str, list[str]]:
     """{test name: the statements of its body, unparsed} of a generated pytest file."""
     tree = ast.parse(source)
     return {node.name: [ast.unparse(s) for s in node.body] for node in tree.body
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_assertion_")}
 
 
 # -- splitting (no sandbox) ----------------------------------------------------------------------------------
@@ -29,7 +30,7 @@ def bodies_of(source: str) -> dict[str, list[str]]:
 def test_each_assertion_is_a_test_after_the_setup_before_it_and_constant_asserts_are_left_out():
     source = graded_tests("import math", "x = [1, 2]\nassert f(x) == 3\nassert True, 'debug'\nprint(x)\n"
                                          "y = 4\nfor i in range(3):\n    assert f([i]) == i\n")
-    assert source.startswith("import solution as _program\n")
+    assert source.startswith("import re as _codeforge_re\nimport solution as _codeforge_program\n")
     assert source.index("globals().update") < source.index("import math")  # the program's names come first
     assert bodies_of(source) == {
         "test_assertion_1": ["x = [1, 2]", "assert f(x) == 3"],
@@ -66,6 +67,21 @@ def test_mbpp_asserts_are_three_tests_after_the_setup():
     source = task.graded_job(task.reference).tests[GRADED_FILE]
     assert list(bodies_of(source)) == ["test_assertion_1", "test_assertion_2", "test_assertion_3"]
     assert [body[-1] for body in bodies_of(source).values()] == [ast.unparse(ast.parse(t)) for t in task.tests]
+
+
+def test_program_names_pytest_would_act_on_stay_out_of_the_module_and_are_bound_where_used():
+    task, = load_tasks("mbpp", task_ids=["Mbpp/19"])  # the function under test is test_duplicate
+    source = task.graded_job(task.reference).tests[GRADED_FILE]
+    for body in bodies_of(source).values():
+        assert body[0] == "if 'test_duplicate' in _codeforge_held:\n    test_duplicate = _codeforge_held['test_duplicate']"
+    held = ast.literal_eval(source.split("_codeforge_re.match(", 1)[1].split(", name)", 1)[0])
+    assert [name for name in ("test_x", "TestX", "setup", "setup_module", "teardown", "pytestmark",
+                              "_codeforge_held", "solve", "_sum", "tester") if re.match(held, name)] == \
+        ["test_x", "TestX", "setup", "setup_module", "teardown", "pytestmark", "_codeforge_held", "tester"]
+    # a name the trusted part defines is the tests' own, not looked up in the program's, and not a test itself
+    source = graded_tests("def test_helper():\n    return 1", "assert test_helper() == f()")
+    assert bodies_of(source) == {"test_assertion_1": ["assert test_helper() == f()"]}
+    assert "test_helper.__test__ = False" in source
 
 
 def test_go_and_cpp_grade_with_their_own_tests():
@@ -150,6 +166,18 @@ def test_every_reference_passes_its_graded_job_with_an_outcome_per_assertion(tas
 
 
 @pytest.mark.docker
+def test_a_program_whose_names_pytest_would_act_on_is_graded_on_the_tasks_tests_only(tasks_sandbox):
+    task, = load_tasks("humaneval", task_ids=["HumanEval/0"])
+    helpers = "\n\ndef setup(x=1):\n    return x\n\n\ndef teardown():\n    pass\n\n\ndef test_it():\n    return 1\n"
+    right = run(tasks_sandbox, [task], lambda t: t.reference + helpers)[task.task_id]
+    assert right.passed and len(right.details["tests"]) == 7  # nose would have called `setup` as module setup
+    padding = "".join(f"\n\ndef test_padding_{i}():\n    return None\n" for i in range(10)) + \
+        "\n\nclass TestMore:\n    def test_a(self):\n        pass\n"
+    wrong = run(tasks_sandbox, [task], lambda t: t.prompt + "    return None\n" + padding)[task.task_id]
+    assert [t["outcome"] for t in wrong.details["tests"]] == ["failed"] * 7  # none of its own "tests" count
+
+
+@pytest.mark.docker
 def test_a_wrong_mbpp_answer_fails_some_of_its_tests_and_so_does_its_bench_verdict(tasks_sandbox):
     task, = load_tasks("mbpp", task_ids=["Mbpp/798"])  # _sum: a name `import *` would leave out
     wrong = "def _sum(arr):\n    return sum(arr) if len(arr) != 4 else 0\n"
@@ -183,3 +211,14 @@ def test_a_kodcode_task_runs_under_pytest_with_an_outcome_per_test(tmp_path, tas
     assert wrong.status is Status.failed
     assert outcomes == {"test_both_empty": "passed", "test_interleaved": "passed", "test_one_empty": "passed",
                         "test_duplicates": "failed", "test_rejects_none": "failed"}
+
+
+@pytest.mark.docker
+def test_a_scripts_helper_named_like_a_test_is_not_counted_as_one(tmp_path, tasks_sandbox):
+    path = write(tmp_path, {"task_id": "h", "prompt": "def inc(x):\n", "reference": "def inc(x):\n    return x + 1\n",
+                            "test": "def test_twice(x):\n    return inc(inc(x))\n\n\nassert test_twice(1) == 3\n"
+                                    "assert inc(0) == 1\n"})
+    task, = load_tasks(f"jsonl:{path}")
+    result = run(tasks_sandbox, [task], lambda t: t.reference)["h"]
+    assert result.passed and [t["name"] for t in result.details["tests"]] == \
+        ["test_graded.py::test_assertion_1", "test_graded.py::test_assertion_2"]
