@@ -36,6 +36,9 @@ from .outcomes import RewardResult, Verdict
 from .rules import RewardKind, RewardRule, RewardShape, rule_for
 from .score import score, score_async
 
+# What trl passes a reward function besides the dataset's columns.
+TRL_KEYWORDS = ("completion_ids", "trainer_state", "log_extra", "log_metric", "environments")
+
 
 @dataclass
 class RewardStats:
@@ -101,7 +104,7 @@ class SandboxReward:
         if self.group_size:
             check_group_size(len(completions), self.group_size)
         if self.task_column not in columns:
-            given = ", ".join(sorted(k for k in columns if k not in ("trainer_state", "log_extra", "log_metric")))
+            given = ", ".join(sorted(k for k in columns if k not in TRL_KEYWORDS))
             raise ValueError(f"the reward needs the dataset column {self.task_column!r} (each completion's task "
                              f"id), and the columns given are: {given or 'none'}; keep it in the dataset")
         task_ids = list(columns[self.task_column])
