@@ -25,13 +25,15 @@ LAYERS = {
     "models": {"config", "vocabulary"},
     "graphs": {"config", "vocabulary", "tasks"},
     "analyzers": {"config", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
+    # a part: programs run in the sandbox against their tasks' tests; code comes out of answers as bench takes it
+    "rewards": {"config", "vocabulary", "sandbox", "tasks", "models"},
     "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs"},  # graphs: --feedback-graph
     # analyse -> prompt -> regenerate -> verify; a dataset is generated first by bench, as bench does it
     "repair": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
     # models: only the adapter manifest; repair: its per-epoch scores
     "report": {"config", "vocabulary", "store", "bench", "models", "repair"},
-    # training data is made from tasks, graphs, stored runs and bench's own feedback words
-    "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench"},
+    # training data is made from tasks, graphs, stored runs and bench's own feedback words; GRPO scores with rewards
+    "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench", "rewards"},
 }
 
 

@@ -90,6 +90,13 @@ class Task(ABC):
     def test_job(self, code: str) -> JobSpec:
         """The program that runs `code` against the dataset's own (hidden) tests."""
 
+    def graded_job(self, code: str) -> JobSpec:
+        """The tests of `test_job` with one outcome per test, in the result's details["tests"], for rewards that
+        count the share of tests a program passes. It passes when `test_job` does. Default: `test_job` itself,
+        whose tests report one outcome each already (Go's test functions, a pytest file) or cannot be split
+        (a C++ main)."""
+        return self.test_job(code)
+
     @abstractmethod
     def visible_job(self, code: str) -> JobSpec:
         """The program that runs `code` against the visible examples only; with none, it still compiles

@@ -15,6 +15,7 @@ from typing import Optional
 from ..vocabulary import Language
 from .base import JobSpec, Record, Task, load_records, python_check, python_imports
 from .examples import Example, check_program, join_python, parse_examples
+from .graded import graded_python_job, split_check
 
 FILES = ("HumanEval.jsonl.gz", "HumanEval.jsonl")
 HUB = "openai/openai_humaneval"
@@ -59,6 +60,15 @@ class HumanEvalTask(Task):
     def test_job(self, code: str) -> JobSpec:
         tests = join_python(self.trusted_part(), self.test, f"check({self.entry_point})")
         return python_check(self.complete(code), tests, self.timeout_s)
+
+    def graded_job(self, code: str) -> JobSpec:
+        """One test per assertion of `check(candidate)` (graded.py)."""
+        split = split_check(self.test)
+        if split is None:
+            return self.test_job(code)
+        module, parameter, body = split
+        return graded_python_job(self.complete(code), join_python(self.trusted_part(), module), body,
+                                 self.timeout_s, candidate=(parameter, self.entry_point))
 
     def visible_job(self, code: str) -> JobSpec:
         checks = check_program(self.visible, tolerance=True) if self.examples else ""

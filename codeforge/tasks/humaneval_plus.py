@@ -16,14 +16,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
-from .base import JobSpec, Record, Task, load_records, python_check
+from ..vocabulary import Action, Language
+from .base import PROGRAM, JobSpec, Record, Task, load_records, python_check
 from .humaneval import HumanEvalTask
 from .humaneval import make_task as make_humaneval_task
 
 FILES = ("HumanEvalPlus.jsonl.gz", "HumanEvalPlus.jsonl")
 HUB = "evalplus/humanevalplus"
 
-HARNESS = '''\
+CHECKS = '''\
 """HumanEval+ check: {entry_point} of the program (module `solution`) against the reference on every input in
 inputs.json. This runs in the sandbox's harness process: the program's function is called in the program's
 own process, and what it returns comes back as plain data."""
@@ -79,7 +80,9 @@ def _show(text):
 
 def _call(args):
     return _show(ENTRY_POINT + "(" + ", ".join(repr(arg) for arg in args) + ")")
+'''
 
+HARNESS = CHECKS + '''
 
 def main():
     with open("inputs.json", encoding="utf-8") as handle:
@@ -111,6 +114,34 @@ def main():
 main()
 '''
 
+# The same checks as pytest tests, one per input (Task.graded_job): each input's expected value is the
+# reference's, computed when its test runs.
+GRADED = CHECKS + '''
+
+import pytest
+
+with open("inputs.json", encoding="utf-8") as handle:
+    INPUTS = json.load(handle)
+REFERENCE = _load("reference.py")[ENTRY_POINT]
+
+
+@pytest.mark.parametrize("number", range(1, len(INPUTS) + 1))
+def test_input(number):
+    import solution
+
+    args = INPUTS[number - 1]
+    expected = REFERENCE(*copy.deepcopy(args))
+    candidate = getattr(solution, ENTRY_POINT, None)
+    assert callable(candidate), "the program does not define a function " + ENTRY_POINT
+    got = candidate(*copy.deepcopy(args))
+    try:
+        passed = _passes(args, got, expected)
+    except Exception:
+        passed = False
+    assert passed, "input " + str(number) + ": " + _call(args) + " returned " + _show(repr(got)) + \\
+        ", expected " + _show(repr(expected))
+'''
+
 
 @dataclass(frozen=True)
 class HumanEvalPlusTask(HumanEvalTask):
@@ -122,6 +153,12 @@ class HumanEvalPlusTask(HumanEvalTask):
                                  poly_root=self.task_id == "HumanEval/32")
         return python_check(self.complete(code), harness, self.timeout_s,
                             **{"reference.py": self.reference, "inputs.json": self.inputs_json})
+
+    def graded_job(self, code: str) -> JobSpec:
+        """One pytest test per input."""
+        tests = GRADED.format(entry_point=self.entry_point, atol=self.atol, poly_root=self.task_id == "HumanEval/32")
+        return JobSpec(Language.python, {PROGRAM: self.complete(code)}, Action.test, self.timeout_s,
+                       {"test_plus.py": tests, "reference.py": self.reference, "inputs.json": self.inputs_json})
 
 
 def load(dataset_path: Optional[Path] = None, from_hub: bool = False) -> list[Task]:

@@ -7,8 +7,11 @@ Required:
     task_id         unique
     prompt          what the model continues (a signature and docstring) or is asked
     test            Python: statements run after the code; if they define `check`, `check(entry_point)`
-                    is called, as in HumanEval. Go: test functions (imports are added as in HumanEval-X).
-                    C++: code with main() that asserts.
+                    is called, as in HumanEval. Or a pytest file (it defines `test_*` functions or `Test*`
+                    classes and calls none of them), as KodCode's: it imports the program as the module
+                    `solution` (`from solution import f`) and runs under pytest, one outcome per test.
+                    Go: test functions (imports are added as in HumanEval-X). C++: code with main() that
+                    asserts.
 Optional:
     language        python (default), go or cpp
     entry_point     the function under test; default: the last function the prompt defines
@@ -18,22 +21,29 @@ Optional:
                     default: the examples of the entry point's docstring
     timeout_s       seconds per run (default 20; 60 for go and cpp)
 Other fields are kept in Task.extra.
+
+KodCode's own rows (KodCode/KodCode-V1) load as they are: `question_id`, `question` and `solution` stand for
+task_id, prompt and reference, and the entry point is the first function of `test_info`.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..vocabulary import Language
-from .base import (DatasetError, JobSpec, Record, Task, bad_lines_error, python_check, python_imports,
+from ..vocabulary import Action, Language
+from .base import (PROGRAM, DatasetError, JobSpec, Record, Task, bad_lines_error, python_check, python_imports,
                    read_records)
-from .examples import check_program, join_python, parse_examples
+from .examples import check_program, join_python, parse, parse_examples
+from .graded import graded_python_job, split_check, split_script
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
 
 KNOWN = {"task_id", "prompt", "test", "language", "entry_point", "canonical_solution", "reference",
          "visible_test", "timeout_s"}
+KODCODE = {"question_id": "task_id", "question": "prompt", "solution": "reference"}  # their names -> ours
+PYTEST_FILE = "test_solution.py"  # a pytest task's test file, beside the program's solution.py
 LANGUAGES = {"python": Language.python, "go": Language.go, "cpp": Language.cpp, "c++": Language.cpp}
 _DEFINITION = {
     Language.python: re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(", re.M),
@@ -46,14 +56,49 @@ class PythonTask(Task):
     test: str = ""
 
     def test_job(self, code: str) -> JobSpec:
-        call = f"check({self.entry_point})" if re.search(r"^def\s+check\s*\(", self.test, re.M) else ""
+        call = f"check({self.entry_point})" if _defines_check(self.test) else ""
         imports = python_imports(self.prompt)
         return python_check(join_python(imports, code), join_python(imports, self.test, call), self.timeout_s)
+
+    def graded_job(self, code: str) -> JobSpec:
+        """One test per assertion (graded.py): of `check` when the test defines it, else of the statements."""
+        imports = python_imports(self.prompt)
+        try:
+            split = split_check(self.test) if _defines_check(self.test) else None
+            module, statements = (split[0], split[2]) if split else split_script(self.test)
+        except SyntaxError:  # the sandbox reports it, as test_job does
+            return self.test_job(code)
+        candidate = (split[1], self.entry_point) if split else None
+        return graded_python_job(join_python(imports, code), join_python(imports, module), statements,
+                                 self.timeout_s, candidate)
 
     def visible_job(self, code: str) -> JobSpec:
         checks = check_program(self.visible, tolerance=True) if self.visible.strip() else ""
         imports = python_imports(self.prompt)
         return python_check(join_python(imports, code), join_python(imports, checks), self.timeout_s)
+
+
+@dataclass(frozen=True)
+class PytestTask(PythonTask):
+    """A task whose test is a pytest file importing the program as `solution` (KodCode's form). The prompt
+    may be prose: its imports are added to the code, and a completion continues it, only when it is Python."""
+
+    def code_from_completion(self, completion: str) -> str:
+        return self.prompt + completion if _is_python(self.prompt) else completion
+
+    def test_job(self, code: str) -> JobSpec:
+        imports = python_imports(self.prompt) if _is_python(self.prompt) else ""
+        return JobSpec(Language.python, {PROGRAM: join_python(imports, code)}, Action.test, self.timeout_s,
+                       {PYTEST_FILE: self.test})
+
+    def graded_job(self, code: str) -> JobSpec:
+        """The test file itself: pytest reports each of its tests."""
+        return self.test_job(code)
+
+    def visible_job(self, code: str) -> JobSpec:
+        imports = python_imports(self.prompt) if _is_python(self.prompt) else ""
+        checks = check_program(self.visible, tolerance=True) if self.visible.strip() else ""
+        return python_check(join_python(imports, code), checks, self.timeout_s)
 
 
 def load(path: Path) -> list[Task]:
@@ -82,6 +127,8 @@ def load(path: Path) -> list[Task]:
 
 
 def make_task(record: Record, dataset: str) -> Task:
+    if "task_id" not in record.row and "question_id" in record.row:
+        record = kodcode_record(record)
     row = record.row
     missing = [name for name in ("task_id", "prompt", "test") if name not in row]
     if missing:
@@ -91,7 +138,8 @@ def make_task(record: Record, dataset: str) -> Task:
     language = LANGUAGES.get(str(row.get("language") or "python").lower())
     if language is None:
         raise DatasetError(f"{record.where}: language {row.get('language')!r} is not one of python, go, cpp")
-    entry_point = str(row.get("entry_point") or _last_definition(prompt, language))
+    entry_point = str(row.get("entry_point") or _last_definition(prompt, language)
+                      or (_imported_from_solution(test) if language is Language.python else ""))
     if not entry_point:
         raise DatasetError(f"{record.where}: no entry_point, and the prompt defines no function to take it from")
     if "reference" in row:
@@ -112,10 +160,70 @@ def make_task(record: Record, dataset: str) -> Task:
     if language is Language.python:
         if visible is None:
             visible = "\n".join(e.assertion for e in parse_examples(prompt, entry_point))
+        if pytest_file(test, record.where):
+            return PytestTask(visible=visible, prompt_opens_function=_is_python(prompt), **common)
         return PythonTask(visible=visible, **common)
     if language is Language.go:
         return GoTask(visible=visible or "", **common)
     return CppTask(visible=visible or "", headers=cpp_headers(prompt), **common)
+
+
+def kodcode_record(record: Record) -> Record:
+    """A KodCode row in this schema's names; its entry point is the first function `test_info` describes."""
+    row = {KODCODE.get(key, key): value for key, value in record.row.items()}
+    info = row.get("test_info")
+    if "entry_point" not in row and isinstance(info, list) and info and isinstance(info[0], dict) \
+            and info[0].get("function_name"):
+        row["entry_point"] = str(info[0]["function_name"])
+    return Record(row, record.where)
+
+
+def pytest_file(test: str, where: str) -> bool:
+    """Whether a Python test is a pytest file: it defines `test_*` functions or `Test*` classes and calls none
+    of them itself (a script that calls its test functions runs as a script). A pytest file must import the
+    program, as the module `solution`: nothing else puts the program's names in its scope."""
+    try:
+        tree = parse(test)
+    except SyntaxError:
+        return False  # the sandbox reports the test's syntax error when it runs
+    if _defines_check(test):
+        return False  # HumanEval's form: check(entry_point) is called after it
+    tests = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and node.name.startswith("test") or isinstance(node, ast.ClassDef) and node.name.startswith("Test")]
+    called = {node.func.id for statement in tree.body if not isinstance(statement, (ast.FunctionDef, ast.ClassDef))
+              for node in ast.walk(statement) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    if not tests or called & set(tests):
+        return False
+    imported = any(isinstance(node, ast.ImportFrom) and node.module == "solution" or isinstance(node, ast.Import)
+                   and any(alias.name == "solution" for alias in node.names) for node in ast.walk(tree))
+    if not imported:
+        raise DatasetError(f"{where}: the test is a pytest file (it defines {tests[0]}) but does not import the "
+                           "solution: add `from solution import <the function>` (the program is the module "
+                           "`solution`)")
+    return True
+
+
+def _imported_from_solution(test: str) -> str:
+    """The first name a pytest file imports from the program (`from solution import f` -> f)."""
+    try:
+        tree = parse(test)
+    except SyntaxError:
+        return ""
+    names = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "solution"
+             for alias in node.names if alias.name != "*"]
+    return names[0] if names else ""
+
+
+def _is_python(text: str) -> bool:
+    try:
+        parse(text)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _defines_check(test: str) -> bool:
+    return re.search(r"^def\s+check\s*\(", test, re.M) is not None
 
 
 def _last_definition(prompt: str, language: Language) -> str:

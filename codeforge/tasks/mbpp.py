@@ -20,6 +20,7 @@ from typing import Optional
 from ..vocabulary import Language
 from .base import DatasetError, JobSpec, Record, Task, load_records, python_check
 from .examples import check_program, join_python, parse
+from .graded import graded_python_job
 
 FULL_FILES = ("mbpp.jsonl", "mbpp.jsonl.gz")
 SANITIZED_FILES = ("sanitized-mbpp.json", "sanitized-mbpp.json.gz", "sanitized-mbpp.jsonl")
@@ -42,6 +43,10 @@ class MbppTask(Task):
 
     def test_job(self, code: str) -> JobSpec:
         return python_check(code, join_python(self.setup, "\n".join(self.tests)), self.timeout_s)
+
+    def graded_job(self, code: str) -> JobSpec:
+        """One test per assert of test_list, each after the setup (graded.py)."""
+        return graded_python_job(code, self.setup, "\n".join(self.tests), self.timeout_s)
 
     def visible_job(self, code: str) -> JobSpec:
         return python_check(code, join_python(self.setup, check_program(self.visible, tolerance=False)),

@@ -16,6 +16,11 @@ the tests finished". The verdict goes to the runner on a pipe the program has no
 Two kinds of tests: scripts (HumanEval's `check(candidate)`, MBPP's asserts: each file runs top to bottom in
 a namespace holding the program's names) and pytest files (`test_*.py` / `*_test.py`, run by pytest here,
 importing the program's modules through references).
+
+A failed test says how it failed (`failure`, decided here, where the program cannot reach): `assertion` (a
+check of the tests did not hold), `program_raised` (the program raised an exception the test did not
+expect), `program_ended` (the program ended while the test needed it) or `error` (the test's own code
+raised, as on a value of the wrong type). A reward tells a wrong answer from a crash by it.
 """
 
 from __future__ import annotations
@@ -93,7 +98,20 @@ def remote_exception(raised: dict) -> BaseException:
     trace = str(raised.get("traceback") or "").strip()
     if trace and hasattr(exc, "add_note"):
         exc.add_note("in the program:\n" + trace)
+    exc._raised_by_program = True  # see failure_kind
     return exc
+
+
+def failure_kind(exc: BaseException) -> str:
+    """How a test failed (see the module's docstring)."""
+    if isinstance(exc, ProgramEnded):
+        return "program_ended"
+    if getattr(exc, "_raised_by_program", False):
+        return "program_raised"
+    # pytest.fail and pytest.raises that saw nothing raise `Failed`: a check that did not hold.
+    if isinstance(exc, AssertionError) or type(exc).__name__ == "Failed":
+        return "assertion"
+    return "error"
 
 
 class Remote:
@@ -240,11 +258,11 @@ def run_scripts(tests_dir: str, files: list, namespace: dict, program: Program) 
         try:
             exec(code, namespace)
         except ProgramEnded as exc:
-            tests.append({"name": name, "outcome": "failed"})
+            tests.append({"name": name, "outcome": "failed", "failure": failure_kind(exc)})
             return {"passed": False, "tests": tests, "reason": str(exc)}
         except BaseException as exc:
             sys.stderr.write(shown_traceback(exc))
-            tests.append({"name": name, "outcome": "failed"})
+            tests.append({"name": name, "outcome": "failed", "failure": failure_kind(exc)})
             reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
             if isinstance(exc, AssertionError) and program.last_type is not None:
                 reason += f" (the program returned an object of type {program.last_type}, not a plain value)"
@@ -257,6 +275,7 @@ def run_pytest(tests_dir: str) -> dict:
     import pytest
 
     outcomes: dict[str, str] = {}
+    failures: dict[str, str] = {}
     ended: list[str] = []
 
     class Outcomes:
@@ -269,10 +288,14 @@ def run_pytest(tests_dir: str) -> dict:
         def pytest_exception_interact(self, node, call, report):
             if call.excinfo is not None and call.excinfo.errisinstance(ProgramEnded):
                 ended.append(str(call.excinfo.value))
+            if call.excinfo is not None:
+                failures.setdefault(node.nodeid, failure_kind(call.excinfo.value))
 
     code = pytest.main([tests_dir, "-q", "-p", "no:cacheprovider", "-p", "no:pastebin", "--rootdir", tests_dir],
                        plugins=[Outcomes()])
-    tests = [{"name": name, "outcome": outcome} for name, outcome in outcomes.items()]
+    tests = [{"name": name, "outcome": outcome, **({"failure": failures[name]} if outcome == "failed"
+                                                   and name in failures else {})}
+             for name, outcome in outcomes.items()]
     if ended:
         return {"passed": False, "tests": tests, "reason": ended[0]}
     if not tests:
@@ -388,6 +411,7 @@ def serve(control) -> int:
                                  "harness_error": True}, requests_fd)
             spec["mode"] = "none"
         if spec.get("mode") == "pytest":
+            _import_pytest()
             _in_fork(spec, fds)
             clean = True
         elif spec.get("mode") != "none":
@@ -402,6 +426,23 @@ def serve(control) -> int:
         control.sendall(b"done\n" if clean else b"done-and-leaving\n")
         if not clean:
             return 0
+
+
+def _import_pytest() -> None:
+    """Import pytest and its own plugins here, once, so that each pytest run's fork finds them loaded: importing
+    them took most of a run's time. Only once a pytest run comes: script runs never pay for it."""
+    import importlib
+
+    try:
+        import _pytest.config
+        import pytest  # noqa: F401
+    except Exception:  # the run's fork reports it, as a harness failure
+        return
+    for name in _pytest.config.default_plugins:
+        try:
+            importlib.import_module(f"_pytest.{name}")
+        except Exception:  # a plugin of another pytest version: pytest itself says so when it runs
+            continue
 
 
 def _in_fork(spec: dict, fds: list) -> None:
