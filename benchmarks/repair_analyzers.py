@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +49,7 @@ from rich.console import Console
 from rich.table import Table
 
 from codeforge.analyzers import analyze
-from codeforge.sandbox import DockerSandbox, SandboxSettings
+from codeforge.sandbox import DockerSandbox, SandboxSettings, Status
 from codeforge.sandbox.images import image_name
 from codeforge.tasks import load_tasks
 
@@ -128,11 +129,16 @@ def composed(task) -> str:
 def memcheck_half(table: Table, sandbox, workers: int, limit: int, where: str, image_prefix: str) -> None:
     sources = [composed(task) for task in load_tasks("humaneval-x-cpp", limit=limit)]
     analyze(CLEAN_CPP, "cpp", ["memcheck"], sandbox)
-    found, took = timed(lambda code: analyze(code, "cpp", ["memcheck"], sandbox), sources, workers)
+    watched = Watched(sandbox)
+    found, took = timed(lambda code: analyze(code, "cpp", ["memcheck"], watched), sources, workers)
     flagged = sum(1 for fs in found if fs)
+    unfinished = sum(count for status, count in watched.statuses.items()
+                     if status in (Status.timeout, Status.oom, Status.output_limit))
     table.add_row("memcheck", "codeforge analyze (sandbox)", "image (Debian)", str(len(sources)),
                   *rate(len(sources), took),
-                  by_rule(Counter(f.rule for fs in found for f in fs)) + f" ({flagged} files)")
+                  by_rule(Counter(f.rule for fs in found for f in fs)) + f" ({flagged} files)"
+                  + (f"; {unfinished} did not finish in the sandbox's limit, which the analyzer reads as no "
+                     "findings" if unfinished else ""))
     on_host = shutil.which("g++") and shutil.which("valgrind")
     if where == "host" and not on_host:
         raise SystemExit("--per-file host: g++ or valgrind is not on this machine")
@@ -153,6 +159,19 @@ def memcheck_half(table: Table, sandbox, workers: int, limit: int, where: str, i
     findings = (f"{contexts} error contexts ({with_errors} files); the exit code flags {exits}"
                 + (f"; {failed_build} did not compile" if failed_build else ""))
     table.add_row("memcheck", label, version, str(len(sources)), *rate(len(sources), took), findings)
+
+
+class Watched:
+    """The sandbox, counting the statuses of the runs the analyzer asks of it (which its findings do not show)."""
+
+    def __init__(self, sandbox):
+        self.sandbox, self.statuses, self.lock = sandbox, Counter(), threading.Lock()
+
+    def run(self, job):
+        result = self.sandbox.run(job)
+        with self.lock:
+            self.statuses[result.status] += 1
+        return result
 
 
 def write(path: Path, text: str) -> Path:
