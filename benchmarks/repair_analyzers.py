@@ -137,8 +137,8 @@ def memcheck_half(table: Table, sandbox, workers: int, limit: int, where: str, i
     table.add_row("memcheck", "codeforge analyze (sandbox)", "image (Debian)", str(len(sources)),
                   *rate(len(sources), took),
                   by_rule(Counter(f.rule for fs in found for f in fs)) + f" ({flagged} files)"
-                  + (f"; {unfinished} did not finish in the sandbox's limit, which the analyzer reads as no "
-                     "findings" if unfinished else ""))
+                  + (f"; {unfinished} stopped before Valgrind's report (time, memory or output limit)"
+                     if unfinished else ""))
     on_host = shutil.which("g++") and shutil.which("valgrind")
     if where == "host" and not on_host:
         raise SystemExit("--per-file host: g++ or valgrind is not on this machine")
@@ -162,7 +162,8 @@ def memcheck_half(table: Table, sandbox, workers: int, limit: int, where: str, i
 
 
 class Watched:
-    """The sandbox, counting the statuses of the runs the analyzer asks of it (which its findings do not show)."""
+    """The sandbox, counting the statuses of the runs the analyzer asks of it: a run stopped by a limit ended
+    before Valgrind's report, and throughput over files not checked to the end would flatter either side."""
 
     def __init__(self, sandbox):
         self.sandbox, self.statuses, self.lock = sandbox, Counter(), threading.Lock()
