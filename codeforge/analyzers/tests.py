@@ -1,21 +1,19 @@
 """The task's own tests, in the sandbox (`task.test_job(code)`): a run that does not pass is one finding
-("test-failed", high) whose message is what went wrong (the failing assertion, the error, the compiler's
-message), as a person would read it; a pass is none. A program that does not compile fails its tests too.
+("test-failed", high) whose message is what went wrong, as a person would read it: the failed assertion or
+the harness's reason first, then the sandbox's account of the failure (codeforge/sandbox/failure.py, the
+same one `bench show` gives: the program's frames, the compiler's message, Valgrind's errors). A pass is
+none. A program that does not compile fails its tests too.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
-from typing import Optional
 
+from ..sandbox.failure import failure_cause, program_line
 from ..sandbox.jobs import Status
 from ..vocabulary import Language
 from .base import Finding, Severity, Tool, code_line, sandbox_file
 
-MAX_LINES = 30
-_WORK_DIR = re.compile(r"/sandbox/[^/\s:]+/(?:gopath/src/job/|\.codeforge/)?")
-_PROGRAM_LINE = re.compile(r'File "(?:[^"]*/)?(?:solution|main)\.py", line (\d+)|\b(?:main|solution)\w*\.\w+:(\d+)')
 _ids = itertools.count(1)
 
 
@@ -35,29 +33,16 @@ def findings(result, code: str, language: Language) -> list[Finding]:
         return []
     if result.status is Status.sandbox_error:
         raise RuntimeError(f"the tests could not run: {result.details.get('sandbox') or result.stderr.strip()}")
-    message = failure_text(result)
-    line = _program_line(message)
+    message = failure_message(result, code)
+    line = program_line(message)
     return [Finding(Tool.tests, "test-failed", Severity.high, None, None, sandbox_file(language), line,
                     message, code_line(code, line))]
 
 
-def failure_text(result) -> str:
-    """What a failing test run says went wrong: the status, the harness's reason, then the failing tests'
-    output or the error streams (the last lines), with sandbox paths cut to file names."""
-    details = result.details or {}
-    failing = [str(t.get("output") or "").strip() for t in details.get("tests") or []
-               if isinstance(t, dict) and t.get("outcome") not in ("passed", "skipped") and t.get("output")]
-    streams = "\n".join(failing) or str(details.get("compiler") or "") or result.stderr.strip() or result.stdout.strip()
-    memory = [f"{e.get('kind')}: {e.get('message')}" for e in details.get("memory_errors") or []]
-    lines = [line for line in _WORK_DIR.sub("", streams).splitlines() if line.strip()
-             and not line.startswith("==")][-MAX_LINES:]
-    head = {Status.timeout: "the tests did not finish within the time limit",
-            Status.compile_error: "the program does not compile",
-            Status.memory_error: "Valgrind found memory errors"}.get(result.status, "the tests failed")
-    reason = str(details.get("error") or "")
-    return "\n".join(part for part in [head + (f": {reason}" if reason else ""), *memory, *lines] if part)
-
-
-def _program_line(text: str) -> Optional[int]:
-    numbers = [int(a or b) for a, b in _PROGRAM_LINE.findall(text)]
-    return numbers[-1] if numbers else None
+def failure_message(result, code: str) -> str:
+    """The harness's reason for a failed run (the failed assertion, the tests that did not pass) on the
+    first line, then the failure as the sandbox's output tells it."""
+    reason = str((result.details or {}).get("error") or "")
+    head = f"the tests failed: {reason}" if reason else ("the tests failed" if result.status is Status.failed else "")
+    cause = failure_cause(result.status, result.model_dump(mode="json"), code) or ""
+    return "\n".join(part for part in (head, cause) if part)

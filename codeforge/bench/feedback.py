@@ -16,9 +16,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Optional
 
+from ..sandbox.failure import clean_paths, failing_tests_output, memory_errors, python_frames
 from ..store import NO_CODE, Execution
 from ..vocabulary import Purpose
-from .failure import clean_paths, python_frames
 
 MAX_CHARS = 2000  # of tool output quoted back to the model: the end of a traceback is what matters
 
@@ -40,22 +40,11 @@ def _tail(text: str, limit: int = MAX_CHARS) -> str:
 
 def _test_output(result: dict, code: Optional[str]) -> str:
     """The useful part of a run's output: failing Go tests' own output, else stderr, else stdout."""
-    failing = [t for t in result.get("details", {}).get("tests", []) or []
-               if isinstance(t, dict) and t.get("outcome") not in ("passed", "skipped")]
-    outputs = [str(t.get("output", "")).strip() for t in failing if t.get("output")]
+    outputs = failing_tests_output(result.get("details") or {})
     if outputs:  # the work dir's name differs in every run: the same failure must read the same
         return clean_paths("\n".join(outputs))
     return clean_paths(python_frames((result.get("stderr") or "").strip() or (result.get("stdout") or "").strip(),
                                      code))
-
-
-def _memory_errors(result: dict) -> str:
-    lines = []
-    for error in result.get("details", {}).get("memory_errors", [])[:5]:
-        frame = error.get("frame") or {}
-        where = f" at {frame.get('file')}:{frame.get('line')}" if frame.get("file") else ""
-        lines.append(f"- {error.get('kind')}: {error.get('message')}{where}")
-    return "\n".join(lines)
 
 
 def describe(execution: Optional[Execution], raw_output: str = "", code: Optional[str] = None) -> str:
@@ -82,7 +71,8 @@ def describe(execution: Optional[Execution], raw_output: str = "", code: Optiona
             return "The code has a syntax error:\n" + _tail(output)
         return "The code does not compile:\n" + _tail(output)
     if status == "memory_error":
-        return "The code has memory errors (Valgrind):\n" + _memory_errors(result)
+        errors = memory_errors(result.get("details") or {}, limit=5, functions=False)
+        return "The code has memory errors (Valgrind):\n" + errors
     output = _test_output(result, code)
     if "SyntaxError" in output or "IndentationError" in output:
         return "The code has a syntax error:\n" + _tail(output)

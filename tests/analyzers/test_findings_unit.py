@@ -114,3 +114,51 @@ def test_a_memcheck_run_stopped_before_its_end_is_a_finding_not_a_clean_program(
     (finding,) = memcheck.findings(stopped, "int main(void) { for (;;); }\n", "main.c")
     assert finding.rule == status.value and finding.severity is Severity.high
     assert "not checked to the end" in finding.message
+
+
+GO_PANIC = ("=== RUN   TestF\n--- FAIL: TestF (0.00s)\npanic: runtime error: index out of range [6] with length 1 "
+            "[recovered]\n\tpanic: runtime error: index out of range [6] with length 1\n\ngoroutine 18 [running]:\n"
+            "testing.tRunner.func1.2({0x5bbc40, 0xc0000de228})\n"
+            "\t/usr/lib/go-1.19/src/testing/testing.go:1396 +0x24e\n"
+            "job.F(...)\n\t/sandbox/1-647faf34a29a/gopath/src/job/main.go:11\n"
+            "job.TestF(0x0?)\n\t/sandbox/1-647faf34a29a/gopath/src/job/main_test.go:10 +0x27\n")
+GO_WRONG = ("=== RUN   TestF\n    main_test.go:10: \n        \tError Trace:\t"
+            "/sandbox/1-bda3b8703cbb/gopath/src/job/main_test.go:10\n        \tError:      \tNot equal: \n"
+            "--- FAIL: TestF (0.00s)\n")
+
+
+def go_failure(output: str) -> Result:
+    return Result(id="t", status=Status.failed, stdout=output + "FAIL\tjob\t0.007s\n",
+                  details={"tests": [{"name": "TestF", "outcome": "failed", "output": output}],
+                           "error": "1 of 1 tests did not pass: TestF"})
+
+
+def test_a_failed_test_points_at_the_programs_line_never_at_the_test_files():
+    from codeforge.analyzers.tests import findings
+
+    code = "\n".join(f"line {n}" for n in range(1, 21))
+    [panic] = findings(go_failure(GO_PANIC), code, Language.go)
+    assert (panic.file, panic.line, panic.code_line) == ("main.go", 11, "line 11")  # not main_test.go:10
+    [wrong] = findings(go_failure(GO_WRONG), code, Language.go)
+    assert (wrong.line, wrong.code_line) == (None, "")  # the test file's line 10 is not main.go's
+
+
+def test_the_tests_finding_tells_the_failure_as_bench_show_does_with_the_reason_first():
+    """One reading of a failed run: the analyzer's message is the harness's reason, then bench show's text."""
+    from codeforge.analyzers.tests import findings
+    from codeforge.bench.failure import failure_cause
+    from codeforge.store import Execution
+
+    code = "def f(xs):\n    return g(xs)\n\ndef g(xs):\n    return xs[5]\n"
+    stderr = ('Traceback (most recent call last):\n  File "check.py", line 27, in <module>\n    check(f)\n'
+              '  File "check.py", line 19, in check\n    assert candidate([1]) == 1\n'
+              '  File "solution.py", line 2, in f\n    return g(xs)\n  File "solution.py", line 5, in g\n'
+              '    return xs[5]\n           ~~^^^\nIndexError: list index out of range\n')
+    result = Result(id="t", status=Status.failed, stderr=stderr,
+                    details={"tests": [{"name": "check.py", "outcome": "failed"}],
+                             "error": "IndexError: list index out of range"})
+    [failed] = findings(result, code, Language.python)
+    shown = failure_cause(Execution("tests", "failed", False, 0.1, json.loads(result.to_json())), code)
+    assert failed.message == "the tests failed: IndexError: list index out of range\n" + shown
+    assert "check(f)" not in failed.message and "(2 frames of the test harness not shown)" in failed.message
+    assert (failed.line, failed.code_line) == (5, "return xs[5]")
