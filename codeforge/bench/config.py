@@ -16,14 +16,15 @@ from ..config import Settings, setting
 from ..graphs.vocabulary import GraphChoice
 from ..models.base import Sampling
 from ..models.options import ModelOptions
+from ..sandbox.config import ProgramLimits
 from ..sandbox.settings import Isolation
 from .feedback import FeedbackSource
 from .scores import DEFAULT_KS
-DATA, SAMPLING, FEEDBACK, SANDBOX, STORE = "Dataset", "Sampling", "Feedback rounds", "Sandbox", "Store"
+DATA, SAMPLING, FEEDBACK, STORE = "Dataset", "Sampling", "Feedback rounds", "Store"
 
 
 @dataclass(frozen=True)
-class BenchConfig(ModelOptions):
+class BenchConfig(ProgramLimits, ModelOptions):
     dataset: Optional[str] = setting(None, "humaneval, humaneval+, mbpp, mbpp-sanitized, humaneval-x-go, "
                                      "humaneval-x-cpp, or jsonl:PATH for your own tasks.", argument=True)
     dataset_path: Optional[Path] = setting(None, "The dataset's file (or a folder holding it) instead of the copy "
@@ -52,15 +53,6 @@ class BenchConfig(ModelOptions):
                                           "text (ast, cfg, cdg, dfg, pdg, or shuffled), as an adapter trained by "
                                           "`codeforge finetune --graph KIND --feedback` learned it.", identity=True,
                                           panel=FEEDBACK)
-
-    timeout_s: Optional[float] = setting(None, "Seconds per program (default: per dataset, generous).",
-                                         flags=("--timeout",), min=0.1, identity=True, panel=SANDBOX)
-    memory_mb: int = setting(1024, "MiB of memory per program.", flags=("--memory",), min=16, identity=True,
-                             panel=SANDBOX)
-    workers: int = setting(2, "Programs run at once.", min=1, env="CODEFORGE_SANDBOX_WORKERS", panel=SANDBOX)
-    isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
-                                   "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
-                                   panel=SANDBOX)
 
     run_name: Optional[str] = setting(None, "The method label (BASE, PDG_CHAIN, ...). The same name again "
                                       "resumes. Default: from the model, adapter and chain.", panel=STORE)

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Callable, Optional, Protocol
 
 from ..graphs.prompt_text import GraphChoice, feedback_with_graph
-from ..models.base import Generator, ModelInfo, PromptMode, Request
+from ..models.base import Generator, LazyGenerator, ModelInfo, PromptMode, Request
 from ..models.prompts import (base_feedback_prompt, chat_feedback_prompt, chat_prompt, extract_code,
                               stop_sequences)
 from ..sandbox.engine import SandboxUnavailable
@@ -70,7 +70,7 @@ class BenchRunner:
     def __init__(self, store: Store, run: RunRecord, tasks: list[Task], settings: BenchConfig,
                  generator: Callable[[], Generator], sandbox, reporter: Optional[Reporter] = None):
         self.store, self.run, self.tasks, self.settings = store, run, tasks, settings
-        self._generator_factory, self._generator = generator, None
+        self._model = LazyGenerator(generator)
         self.sandbox = sandbox
         self.reporter = reporter or SilentReporter()
         self.by_id = {task.task_id: task for task in tasks}
@@ -78,14 +78,10 @@ class BenchRunner:
 
     @property
     def generator(self) -> Generator:
-        if self._generator is None:
-            self._generator = self._generator_factory()
-        return self._generator
+        return self._model.get()
 
     def close(self) -> None:
-        """Free the model, if it was loaded."""
-        if self._generator is not None:
-            self._generator.close()
+        self._model.close()
 
     def execute(self) -> list[RoundSummary]:
         summaries = []

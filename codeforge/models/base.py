@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterator, Optional, Protocol, Sequence
+from typing import Callable, Iterator, Optional, Protocol, Sequence
 
 from ..vocabulary import FinishReason
 
@@ -74,3 +74,20 @@ class Generator(Protocol):
 
     def close(self) -> None:
         ...
+
+
+class LazyGenerator:
+    """A model loaded on first use, and only then (a resumed run with nothing left to generate loads none)."""
+
+    def __init__(self, load: "Callable[[], Generator]"):
+        self._load, self._loaded = load, None
+
+    def get(self) -> Generator:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    def close(self) -> None:
+        """Free the model, if it was loaded."""
+        if self._loaded is not None:
+            self._loaded.close()

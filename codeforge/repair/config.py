@@ -14,15 +14,15 @@ from typing import Optional
 from ..analyzers.base import Tool
 from ..config import setting
 from ..models.options import ModelOptions
-from ..sandbox.settings import Isolation
+from ..sandbox.config import ProgramLimits
 from ..vocabulary import Language
 
-INPUT, LOOP, SAMPLING, SANDBOX, STORE = "Input", "Repair loop", "Sampling", "Sandbox", "Store"
+INPUT, LOOP, SAMPLING, STORE = "Input", "Repair loop", "Sampling", "Store"
 DEFAULT_ANALYZERS = (Tool.bandit, Tool.memcheck, Tool.go_vet, Tool.staticcheck, Tool.tests)
 
 
 @dataclass(frozen=True)
-class RepairConfig(ModelOptions):
+class RepairConfig(ProgramLimits, ModelOptions):
     targets: tuple[str, ...] = setting((), "Program files to repair, or one dataset name (humaneval, mbpp, "
                                        "humaneval-x-go, ..., jsonl:PATH) to generate solutions for first, as "
                                        "bench does, and repair those.", argument=True, repeat=True)
@@ -58,15 +58,6 @@ class RepairConfig(ModelOptions):
                                   panel=SAMPLING)
     seed: int = setting(0, "Seeds every patch (each program and epoch gets its own).", identity=True,
                         panel=SAMPLING)
-
-    timeout_s: Optional[float] = setting(None, "Seconds per run of a task's tests (default: per dataset, "
-                                         "generous).", flags=("--timeout",), min=0.1, identity=True, panel=SANDBOX)
-    memory_mb: int = setting(1024, "MiB of memory per program.", flags=("--memory",), min=16, identity=True,
-                             panel=SANDBOX)
-    workers: int = setting(2, "Programs analysed at once.", min=1, env="CODEFORGE_SANDBOX_WORKERS", panel=SANDBOX)
-    isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
-                                   "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
-                                   panel=SANDBOX)
 
     run_name: Optional[str] = setting(None, "The repair run's name. The same name again resumes. Default: the "
                                       "source run's name (or the model's) + REPAIR.", panel=STORE)

@@ -27,7 +27,7 @@ from ..analyzers import memcheck as memcheck_analyzer
 from ..analyzers import tests as tests_analyzer
 from ..analyzers.base import Severity, Tool, sandbox_file
 from ..bench.runner import sample_seed
-from ..models.base import Generator, PromptMode, Request
+from ..models.base import Generator, LazyGenerator, PromptMode, Request
 from ..models.prompts import extract_code
 from ..sandbox.engine import SandboxUnavailable
 from ..sandbox.jobs import Result, Status
@@ -122,20 +122,17 @@ class RepairRunner:
         """`prechecked`: (key, sample) -> Check of starting code already checked (not checked again)."""
         self.store, self.run, self.programs, self.config = store, run, list(programs), config
         self.prechecked = dict(prechecked or {})
-        self._generator_factory, self._generator = generator, None
+        self._model = LazyGenerator(generator)
         self.sandbox = sandbox
         self.reporter = reporter or SilentReporter()
         self.unchecked: list[str] = []
 
     @property
     def generator(self) -> Generator:
-        if self._generator is None:
-            self._generator = self._generator_factory()
-        return self._generator
+        return self._model.get()
 
     def close(self) -> None:
-        if self._generator is not None:
-            self._generator.close()
+        self._model.close()
 
     def execute(self) -> None:
         with ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="codeforge-repair") as pool:

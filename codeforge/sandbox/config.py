@@ -22,6 +22,21 @@ def check_limits(timeout: float, memory: int) -> None:
 
 
 @dataclass(frozen=True)
+class ProgramLimits(Settings):
+    """The limits of a task's test runs and how many run at once: what every command that checks model-written
+    programs shares (bench, repair). A command's settings class inherits them, as it inherits the model's."""
+
+    timeout_s: Optional[float] = setting(None, "Seconds per run of a task's tests (default: per dataset, "
+                                         "generous).", flags=("--timeout",), min=0.1, identity=True,
+                                         panel="Sandbox")
+    memory_mb: int = setting(1024, "MiB of memory per program.", flags=("--memory",), min=16, identity=True,
+                             panel="Sandbox")
+    workers: int = setting(2, "Programs run at once.", min=1, env="CODEFORGE_SANDBOX_WORKERS", panel="Sandbox")
+    isolation: Isolation = setting(Isolation.worker, ISOLATION_HELP, env="CODEFORGE_SANDBOX_ISOLATION",
+                                   panel="Sandbox")
+
+
+@dataclass(frozen=True)
 class BuildConfig(Settings):
     """`codeforge sandbox build [KINDS]`."""
 
