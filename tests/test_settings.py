@@ -136,3 +136,13 @@ def test_a_setting_without_help_is_refused_when_declared():
 
     with pytest.raises(TypeError, match="help"):
         setting(1)
+
+
+def test_help_texts_are_reflowed_not_wrapped_as_in_the_source():
+    from codeforge.commands._settings import reflow
+
+    doc = "First line\ngoes on.\n\nA list:\n- one\n- two\n  continued\n\nExample: codeforge x"
+    assert reflow(doc) == "First line goes on.\n\nA list:\n- one\n- two continued\n\nExample: codeforge x"
+    for words, callback in COMMANDS:  # what typer shows: one line per paragraph, wrapped to the terminal
+        for paragraph in callback.__doc__.split("\n\n"):
+            assert all(line.startswith("- ") for line in paragraph.splitlines()[1:]), (words, paragraph)

@@ -105,6 +105,7 @@ def settings_command(app, name: str, cls: type[Settings], *, config_file: bool =
             return body(ctx, config) if context else body(config)
 
         del command.__wrapped__  # typer reads the signature below, not the body's
+        command.__doc__ = reflow(inspect.getdoc(body) or "")
         context_parameter = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                               annotation=typer.Context)
         command.__signature__ = inspect.Signature([context_parameter, *parameters])
@@ -116,6 +117,21 @@ def settings_command(app, name: str, cls: type[Settings], *, config_file: bool =
         return app.command(name, **command_kwargs)(command)
 
     return decorate
+
+
+def reflow(doc: str) -> str:
+    """A docstring's paragraphs each on one line: typer keeps a docstring's line breaks, so `--help` would show
+    the source's wrapping inside the terminal's. List items ("- ...") keep their own lines."""
+    paragraphs = []
+    for paragraph in doc.split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.splitlines():
+            if lines and not line.lstrip().startswith("- "):
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line.strip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 def merge(cls: type[Settings], given: dict[str, Any], ctx) -> Settings:
