@@ -15,12 +15,12 @@ from typing import Sequence
 from ..bench.scores import INTERVAL_LABEL
 from ..repair.scores import SEVERITIES
 from .data import MethodResult, RepairResult
+from .fmt import ORACLE_MARK
 from .stats import Comparison
 
 DPI = 110
 PASS, FAIL, MISSING = "#2e9e5b", "#e4e4e4", "#ffffff"
 BEFORE, AFTER = "#9aa7b8", "#1f6fb2"
-ORACLE_MARK = "†"  # oracle feedback: the run's later rounds saw the benchmark's own tests
 
 
 UNFINISHED = "(unfinished)"
@@ -201,6 +201,8 @@ SEVERITY_COLOR = {"high": "#c0392b", "medium": "#e67e22", "low": "#f1c40f"}
 def repair_label(repair: RepairResult) -> str:
     """A repair run's name as its table and chart show it: with its dataset, and marked when unfinished."""
     name = f"{repair.name} ({repair.run.dataset})"
+    if repair.run.oracle_feedback:
+        name += f" {ORACLE_MARK}"
     return name if repair.finished else f"{name} {UNFINISHED}"
 
 

@@ -99,8 +99,13 @@ def sentences(*parts: str) -> str:
     return " ".join(f"{p[0].upper()}{p[1:]}." for p in parts if p)
 
 
+ORACLE_MARK = "†"  # oracle feedback: the run's later rounds saw the benchmark's own tests
+
+
 def repair_name(repair) -> str:
-    return repair.name if repair.finished else f"{repair.name} (unfinished)"
+    """Marked when the model was shown the tests' failures (oracle feedback) and when unfinished."""
+    name = f"{repair.name} {ORACLE_MARK}" if repair.run.oracle_feedback else repair.name
+    return name if repair.finished else f"{name} (unfinished)"
 
 
 def repair_change(repair) -> str:

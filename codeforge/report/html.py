@@ -159,6 +159,10 @@ def _repair_section(report: Report) -> str:
         return ""
     headers, rows = fmt.repair_rows(report.repairs)
     note = fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"], DEFINITIONS["repair_runs"])
+    oracle = [r.name for r in report.repairs if r.run.oracle_feedback]
+    if oracle:
+        note += (f" {fmt.ORACLE_MARK} oracle feedback ({', '.join(oracle)}): the tests analyzer showed the model the "
+                 "failed assertions of the benchmark's own tests.")
     return (f"<h2>Repair runs</h2><p class=\"note\">{escape(note)}</p>"
             f"{_table(headers, rows, text_columns=(0, 1))}"
             f"{_image(report.files.get('repair'), 'EFR per epoch and findings before and after of each repair run')}"

@@ -112,6 +112,10 @@ def footnotes(report: Report) -> list[Text]:
     if oracle:
         notes.append(Text(f"{ORACLE_MARK} oracle feedback ({', '.join(oracle)}): rounds after 0 were told the "
                           "benchmark's own tests; not comparable with plain pass@k.", style="yellow"))
+    oracle_repairs = [r.name for r in report.repairs if r.run.oracle_feedback]
+    if oracle_repairs:
+        notes.append(Text(f"{ORACLE_MARK} oracle feedback ({', '.join(oracle_repairs)}): the tests analyzer showed "
+                          "the model the failed assertions of the benchmark's own tests.", style="yellow"))
     if any(not m.finished for m in [*report.methods, *report.repairs]):
         notes.append(Text("(unfinished): the run's command did not run to the end; its numbers may change.",
                           style="yellow"))

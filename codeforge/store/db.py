@@ -141,7 +141,10 @@ class RunRecord:
 
     @property
     def oracle_feedback(self) -> bool:
-        """Feedback built from the benchmark's own tests: marked in every table and export."""
+        """Feedback built from the benchmark's own tests (bench `--feedback hidden`; a repair run whose analyzers
+        include the tests, whose failures the model is shown): marked in every table and export."""
+        if self.workflow is Workflow.repair:
+            return self.chain > 0 and "tests" in (self.config.get("analyzers") or [])
         return self.chain > 0 and self.feedback == "hidden"
 
 

@@ -93,8 +93,10 @@ def test_the_terminal_shows_each_epoch_and_the_change(mixed):
     assert holds(repair.column("rejected (why)"), "1 (fails_tests 1)")
     assert holds(repair.column("findings (high/medium/low)"), "4 (2/1/1)")
     said = " ".join(result.stdout.split())
-    assert (f"{REPAIR}: EFR 25.0% → 75.0%, pass@1 75.0% → 100.0%, findings 4 (2/1/1) → 1 (0/1/0) "
+    assert (f"{REPAIR} †: EFR 25.0% → 75.0%, pass@1 75.0% → 100.0%, findings 4 (2/1/1) → 1 (0/1/0) "
             "(high/medium/low), first try → after epoch 2") in said
+    # its analyzers include the tests: the model saw the benchmark's own assertions, and the report says so
+    assert f"† oracle feedback ({REPAIR}): the tests analyzer showed the model the failed assertions" in said
     assert "EFR, the error-free rate of a repair run after an epoch" in said
     # the bench part is as it was: two methods, the repair run not among them
     methods = next(t for t in tables if t.title.startswith("pass@k"))
@@ -201,7 +203,7 @@ def test_an_unfinished_repair_run_is_left_out_unless_asked_for(tmp_path):
     asked = codeforge("report", "--db", db, "--out", str(tmp_path / "b"), "--json", "--include-unfinished")
     assert asked.returncode == 0, asked.stderr
     [repair] = json.loads(asked.stdout)["repair"]
-    assert repair["finished"] is False and "HALF+REPAIR (unfinished)" in asked.stderr
+    assert repair["finished"] is False and "HALF+REPAIR † (unfinished)" in asked.stderr
     named = codeforge("report", "--db", db, "--out", str(tmp_path / "c"), "--runs", "HALF+REPAIR")
     assert named.returncode == 2
     assert "run 'HALF+REPAIR' on humaneval is unfinished: run its repair command again" in named.stderr
