@@ -143,7 +143,10 @@ def test_kill_9_mid_run_loses_nothing_and_repeats_nothing(tmp_path, docker_clien
             time.sleep(0.2)
             if db.exists():
                 with sqlite3.connect(db) as connection:
-                    executed = connection.execute("SELECT COUNT(*) FROM executions").fetchone()[0]
+                    try:
+                        executed = connection.execute("SELECT COUNT(*) FROM executions").fetchone()[0]
+                    except sqlite3.OperationalError:  # the file exists, its tables are still being made
+                        continue
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         with sqlite3.connect(db) as connection:
