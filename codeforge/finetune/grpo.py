@@ -17,6 +17,7 @@ fails with a message that says so, and the checkpoints saved so far stay in OUT 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -69,6 +70,8 @@ def grpo_config(config: FinetuneConfig, out: Path, device: str):
         num_generations=config.num_generations, max_completion_length=config.max_completion_length,
         temperature=config.temperature, beta=config.kl_beta,
         remove_unused_columns=False,  # the reward reads each answer's task_id
+        # trl counts the prompt and sampled tokens itself; transformers' count finds no input_ids and warns each step
+        include_num_input_tokens_seen=False,
         log_completions=False)  # the answers are in rewards.jsonl; trl's table would interleave the progress
     return GRPOConfig(**arguments)
 
@@ -95,15 +98,19 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
     device = device_of(config)
     check_quantization(config, device)
     set_seed(config.seed)
+    sandbox = None
     try:  # before the model loads: no engine or a stale image is said at once
         sandbox = _sandbox(config)
         for language in sorted({task.language.value for task in prepared.tasks.values()}):
             sandbox.check(language)
     except SandboxUnavailable as exc:
+        if sandbox is not None:
+            sandbox.close()
         raise TrainError(f"--method grpo rewards answers in the sandbox: {exc}") from None
     out.mkdir(parents=True, exist_ok=True)
     chat = prepared.prompt_mode == "chat"
-    with sandbox:
+    failed = None
+    try:
         reward = SandboxReward(
             prepared.tasks, sandbox, kind=config.reward, shape=config.reward_shape,
             group_size=config.num_generations, prompt_mode=PromptMode.chat if chat else PromptMode.base,
@@ -118,10 +125,18 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
         try:
             trained = fit(trainer, config, out, tokenizer, progress)
         except SandboxUnavailable as exc:
-            checkpoint = last_checkpoint(out)
-            kept = f"the last checkpoint, {checkpoint}, stays" if checkpoint else "no checkpoint was saved yet"
-            raise TrainError(f"step {trainer.state.global_step + 1} failed: {exc}. {kept}; start the Docker "
-                             f"engine, then run the same command with --resume") from None
+            failed = exc
+    finally:
+        if failed is None:
+            sandbox.close()
+        else:  # the engine is gone, and its containers with it: removing them could only fail again
+            with contextlib.suppress(Exception):
+                sandbox.close()
+    if failed is not None:
+        checkpoint = last_checkpoint(out)
+        kept = f"The last checkpoint, {checkpoint}, stays" if checkpoint else "No checkpoint was saved yet"
+        raise TrainError(f"step {trainer.state.global_step + 1} failed: {failed}. {kept}; start the Docker engine, "
+                         f"then run the same command with --resume")
     trained.details = {"reward": summary(config, reward, steps.records, trained.seconds)}
     return trained
 
