@@ -81,7 +81,8 @@ class FinetuneConfig(Settings):
                                         "feedback bench showed); dpo: the runs the preference pairs are mined "
                                         "from.", panel=DATA)
     mutants: int = setting(3, "Mutants tried per reference solution.", min=0, panel=FEEDBACK)
-    workers: int = setting(2, "Sandbox programs run at once (mutants; grpo: rewards).", min=1, env="CODEFORGE_SANDBOX_WORKERS",
+    workers: int = setting(2, "Sandbox programs run at once (mutants; grpo: rewards).", min=1,
+                           env="CODEFORGE_SANDBOX_WORKERS",
                            panel=FEEDBACK)
     isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
                                    "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
