@@ -42,10 +42,14 @@ def invoke(*args: str):
 
 # Settings that are valid only together with another one, and values of a given form.
 _DPO = ("--method", "dpo", "--from-run", "X")  # finetune's preference options belong to --method dpo
+_GRPO = ("--method", "grpo")  # and its reward options to --method grpo
 COMPANIONS = {"--depth": ("--kind", "ast"), "--types": ("--kind", "ast"), "--method": ("--from-run", "X"),
               **{flag: _DPO for flag in ("--beta", "--sft-weight", "--max-pairs-per-task", "--held-back",
-                                         "--pairs-out")}}
-FORMS = {"--pair": "A:B"}
+                                         "--pairs-out")},
+              **{flag: _GRPO for flag in ("--reward", "--reward-shape", "--num-generations",
+                                          "--max-completion-length")},
+              ("finetune", "--temperature"): _GRPO}  # (command, flag): a flag other commands have too
+FORMS = {"--pair": "A:B", "--num-generations": "4"}  # a group size that divides a step's 16 answers
 
 
 def required_arguments(cls, tmp_path: Path) -> list[str]:
@@ -109,8 +113,9 @@ def test_print_config_fed_back_through_config_gives_the_same_settings(words, cal
                       if f.metadata["stored"] and not f.metadata["argument"] and f.default is not dataclasses.MISSING]
     for change in changes:
         given = change[:1] if change and is_flag(cls, change[0]) else change  # a flag takes no value
-        if change and change[0] in COMPANIONS:
-            given = (*given, *COMPANIONS[change[0]])
+        companions = change and (COMPANIONS.get((words[0], change[0])) or COMPANIONS.get(change[0]))
+        if companions:
+            given = (*given, *companions)
         args = [*words, *arguments, *given]
         printed = invoke(*args, "--print-config")
         assert printed.exit_code == 0, (change, printed.output)

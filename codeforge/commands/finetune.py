@@ -1,5 +1,5 @@
 """`codeforge finetune`: LoRA / QLoRA fine-tuning with trl on graph-augmented code and on execution feedback (sft),
-or on preference pairs mined from stored runs (dpo).
+or on preference pairs mined from stored runs (dpo), or on its own answers rewarded in the sandbox (grpo).
 
 Every option comes from codeforge/finetune/config.py (FinetuneConfig).
 """
@@ -37,23 +37,27 @@ class _FinetuneGroup(TyperGroup):
 app = typer.Typer(
     cls=_FinetuneGroup, no_args_is_help=True,
     help="Fine-tune a model with LoRA / QLoRA (trl + peft) on code, program graphs and execution feedback, or on "
-         "passing vs failing answers from stored runs (--method dpo).\n\n"
+         "passing vs failing answers from stored runs (--method dpo), or on its own answers rewarded by running "
+         "them in the sandbox (--method grpo).\n\n"
          "Train: codeforge finetune [OPTIONS] (the same as codeforge finetune train [OPTIONS]); all options: "
          "codeforge finetune train --help. Stored training runs: codeforge finetune list, codeforge finetune "
          "show NAME.\n\n"
          "Example: codeforge finetune --model Qwen/Qwen2.5-Coder-0.5B-Instruct --data mbpp --graph pdg --feedback "
          "--out adapters/pdg\n\n"
-         "Example: codeforge finetune --method dpo --model M --from-run BASE_SAMPLES --out adapters/dpo")
+         "Example: codeforge finetune --method dpo --model M --from-run BASE_SAMPLES --out adapters/dpo\n\n"
+         "Example: codeforge finetune --method grpo --model M --data mbpp --reward tests --out adapters/grpo")
 
 
 @settings_command(app, "train", FinetuneConfig)
 def finetune(config: FinetuneConfig) -> None:
     """Train a LoRA adapter (trl + peft): sft on code, its program graphs and execution feedback, or dpo on
-    passing vs failing answers to one prompt, mined from stored bench runs (--method dpo --from-run NAME).
+    passing vs failing answers to one prompt, mined from stored bench runs (--method dpo --from-run NAME), or grpo
+    on its own answers to the prompts of --data, each run in the sandbox against its task's tests (--method grpo).
 
     Prompts are built as `codeforge bench` builds them for the same model; sft's loss is on the answer only;
     dpo's reference is the base model (the adapter disabled) and it reports preference accuracy on held-back
-    pairs. Rows matching a benchmark are dropped and counted, and OUT gets the adapter and its manifest
+    pairs; grpo logs every answer's reward (OUT/rewards.jsonl) and each step's (OUT/grpo-steps.jsonl). Rows
+    matching a benchmark are dropped and counted, and OUT gets the adapter and its manifest
     (codeforge-adapter.json). Then: codeforge bench humaneval --model M --adapter OUT. Ctrl-C saves a
     checkpoint; the same command with --resume continues. Exit 0: trained; 2: bad input (nothing trained);
     130: interrupted (checkpoint saved). Under `accelerate launch` or `torchrun` (DDP) every process runs it and
@@ -62,6 +66,8 @@ def finetune(config: FinetuneConfig) -> None:
     Example: codeforge finetune --model Qwen/Qwen2.5-Coder-0.5B-Instruct --data mbpp --graph pdg --feedback --out adapters/pdg
 
     Example: codeforge finetune --method dpo --model M --from-run BASE_SAMPLES --out adapters/dpo
+
+    Example: codeforge finetune --method grpo --model M --data mbpp --reward tests --num-generations 8 --out adapters/grpo
     """
     from rich.console import Console
 
@@ -94,6 +100,7 @@ def finetune(config: FinetuneConfig) -> None:
               f"{trained.final_loss if trained.final_loss is None else round(trained.final_loss, 4)}, "
               f"{trained.seconds:.1f} s)", markup=False, highlight=False)
     _print_held_back(out, outcome.manifest)
+    _print_rewards(out, outcome.manifest)
     if outcome.merged:
         out.print(f"merged model saved in {outcome.merged}", markup=False, highlight=False)
     out.print(f"next: codeforge bench humaneval --model {config.model} --adapter {config.out}", markup=False,
@@ -160,7 +167,26 @@ def _print_rows(out, rows: list[dict], shown: int = 2) -> None:
             continue
         out.print(Rule(f"{row['kind']} row ({title})"))
         out.print(row["prompt"], markup=False, highlight=False, end="", soft_wrap=True)
-        out.print(row["completion"], markup=False, highlight=False, style="green", soft_wrap=True)
+        if "completion" in row:  # grpo's rows are prompts only: the model writes the answers
+            out.print(row["completion"], markup=False, highlight=False, style="green", soft_wrap=True)
+        else:
+            out.print()
+
+
+def _print_rewards(out, manifest) -> None:
+    reward = manifest.preference.get("reward") if manifest is not None else None
+    if not reward:
+        return
+
+    def mean(value) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    share = reward["zero_variance_share"]
+    out.print(f"rewards ({reward['kind']}, {reward['shape']}): mean {mean(reward['mean_first_step'])} in the first "
+              f"step, {mean(reward['mean_last_step'])} in the last; {reward['completions']} answers, "
+              f"{reward['masked']} without a reward (the sandbox failed); groups with all rewards equal: "
+              f"{'-' if share is None else f'{share:.0%}'}; waiting on rewards: {reward['reward_seconds']:.1f} s "
+              f"({reward['wait_share']:.0%} of training)", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_held_back(out, manifest) -> None:

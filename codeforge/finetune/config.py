@@ -17,20 +17,28 @@ from ..bench.config import StoredRunsConfig
 from ..config import Settings, setting
 from ..graphs.vocabulary import GraphChoice
 from ..models.options import DEFAULT_MODEL, Device
+from ..rewards.groups import check_group_size
+from ..rewards.rules import RewardKind, RewardShape
 from ..sandbox.settings import Isolation
 
-DATA, GRAPHS, FEEDBACK, PAIRS, LORA, TRAIN, OUT = ("Data", "Graphs", "Execution feedback",
-                                                   "Preference pairs (--method dpo)", "LoRA", "Training", "Output")
+DATA, GRAPHS, FEEDBACK, PAIRS, GRPO, LORA, TRAIN, OUT = (
+    "Data", "Graphs", "Execution feedback", "Preference pairs (--method dpo)", "Rewards (--method grpo)", "LoRA",
+    "Training", "Output")
 
 
 class Method(str, Enum):
-    """How the adapter learns; each is one module of codeforge.finetune (sft.py, dpo.py) with trl's trainer."""
+    """How the adapter learns; each is one module of codeforge.finetune (sft.py, dpo.py, grpo.py) with trl's
+    trainer."""
 
     sft = "sft"  # supervised: the loss is on the answer of prompt/completion rows
     dpo = "dpo"  # direct preference optimisation on (prompt, passing answer, failing answer) from stored runs
+    grpo = "grpo"  # group relative policy optimisation: the model's own answers, rewarded by the sandbox
 
 
-DEFAULT_LR = {Method.sft: 2e-4, Method.dpo: 5e-6}
+DEFAULT_LR = {Method.sft: 2e-4, Method.dpo: 5e-6, Method.grpo: 1e-5}
+# DPO's beta keeps the adapter near the base model; GRPO's is the weight of its KL term, 0 in trl (no reference
+# model is run at all).
+DEFAULT_BETA = {Method.dpo: 0.1, Method.grpo: 0.0}
 DEFAULT_DATA = ("mbpp",)
 
 
@@ -43,11 +51,13 @@ class GraphFormat(str, Enum):
 class FinetuneConfig(Settings):
     method: Method = setting(Method.sft, "sft: supervised on programs (--data) and feedback rows; dpo: preference "
                              "pairs mined from stored bench runs (--from-run), passing vs failing answers to one "
-                             "prompt.")
+                             "prompt; grpo: the model answers the prompts of --data and the sandbox rewards each "
+                             "answer.")
     model: str = setting(DEFAULT_MODEL, "The base model: hub id or local directory.", flags=("--model", "-m"))
-    data: tuple[str, ...] = setting(DEFAULT_DATA, "sft's training data, comma-separated: mbpp (its prompt, train "
-                                    "and validation splits; never the test split), jsonl:PATH, run:NAME (the passing "
-                                    "samples of a stored bench run).", panel=DATA)
+    data: tuple[str, ...] = setting(DEFAULT_DATA, "sft's training data (grpo: its tasks' prompts and tests), "
+                                    "comma-separated: mbpp (its prompt, train and validation splits; never the test "
+                                    "split), jsonl:PATH, run:NAME (the passing samples of a stored bench run).",
+                                    panel=DATA)
     out: Optional[Path] = setting(None, "The adapter's folder (checkpoints, adapter, manifest).", panel=OUT)
     base_only: bool = setting(False, "Build prompts as for a base model even when the model has a chat template "
                               "(bench --base-only must then be used too).", panel=DATA)
@@ -71,14 +81,16 @@ class FinetuneConfig(Settings):
                                         "feedback bench showed); dpo: the runs the preference pairs are mined "
                                         "from.", panel=DATA)
     mutants: int = setting(3, "Mutants tried per reference solution.", min=0, panel=FEEDBACK)
-    workers: int = setting(2, "Sandbox programs run at once (mutants).", min=1, env="CODEFORGE_SANDBOX_WORKERS",
+    workers: int = setting(2, "Sandbox programs run at once (mutants; grpo: rewards).", min=1,
+                           env="CODEFORGE_SANDBOX_WORKERS",
                            panel=FEEDBACK)
     isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
                                    "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
                                    panel=FEEDBACK)
 
-    beta: float = setting(0.1, "DPO's beta: how far the adapter may move from the base model (higher: less).",
-                          min=0.0, panel=PAIRS)
+    beta: Optional[float] = setting(None, "dpo: how far the adapter may move from the base model (higher: less; "
+                                    "default 0.1); grpo: the weight of the KL term to the base model (default 0: "
+                                    "none, as in trl).", min=0.0, panel=PAIRS)
     sft_weight: float = setting(0.0, "Weight of an added SFT loss on the chosen answers (0: none); it keeps their "
                                 "likelihood from falling with the rejected ones'.", min=0.0, panel=PAIRS)
     max_pairs_per_task: int = setting(8, "At most this many pairs per task, spread over its prompts, passing and "
@@ -88,6 +100,19 @@ class FinetuneConfig(Settings):
     pairs_out: Optional[Path] = setting(None, "Also write the pairs to this JSON-lines file (prompt, chosen, "
                                         "rejected, task, run, round, split) to inspect them.", panel=PAIRS)
 
+    reward: RewardKind = setting(RewardKind.tests, "tests: from the task's tests (shaped by --reward-shape); "
+                                 "graded: accepted 1, wrong answer or timeout -0.3, runtime error -0.6, compile "
+                                 "error -1 (go-coverage is not available yet).", panel=GRPO)
+    reward_shape: RewardShape = setting(RewardShape.fraction, "How --reward tests scores a program that fails: "
+                                        "binary (0), fraction (the share of tests passed), weighted (0.1 x that "
+                                        "share; a pass is 1.1).", panel=GRPO)
+    num_generations: int = setting(8, "Answers sampled per prompt (the group GRPO compares); it must divide "
+                                   "--batch-size x --grad-accum, the answers of one step.", min=2, panel=GRPO)
+    max_completion_length: int = setting(256, "Tokens per sampled answer (longer ones are cut).", min=1,
+                                         panel=GRPO)
+    temperature: float = setting(1.0, "Sampling temperature of the answers (higher: more varied).", min=0.0,
+                                 panel=GRPO)
+
     rank: int = setting(16, "LoRA rank.", min=1, panel=LORA)
     alpha: int = setting(32, "LoRA alpha.", min=1, panel=LORA)
     dropout: float = setting(0.05, "LoRA dropout.", min=0.0, max=1.0, panel=LORA)
@@ -95,7 +120,8 @@ class FinetuneConfig(Settings):
                                   "(q_proj,v_proj).", panel=LORA)
 
     epochs: float = setting(3.0, "Passes over the data.", min=0.0, panel=TRAIN)
-    lr: Optional[float] = setting(None, "Learning rate (default: 2e-4 for sft, 5e-6 for dpo).", min=0.0,
+    lr: Optional[float] = setting(None, "Learning rate (default: 2e-4 for sft, 5e-6 for dpo, 1e-5 for grpo).",
+                                  min=0.0,
                                   panel=TRAIN)
     batch_size: int = setting(4, "Rows per device per step.", min=1, panel=TRAIN)
     grad_accum: int = setting(4, "Steps whose gradients are summed before an update.", min=1, panel=TRAIN)
@@ -129,17 +155,33 @@ class FinetuneConfig(Settings):
         super().__post_init__()
         if self.four_bit and self.eight_bit:
             raise ValueError("choose one of --4bit and --8bit")
+        for name, methods in METHOD_OPTIONS.items():
+            if self.method not in methods and getattr(self, name) != _DEFAULTS[name]:
+                raise ValueError(f"--{name.replace('_', '-')} is an option of --method "
+                                 f"{' and '.join(m.value for m in methods)}")
         if self.method is Method.dpo:
             self._check_dpo()
-        else:
-            self._check_sft()
-
-    def _check_sft(self) -> None:
-        if not self.data and not self.from_run:
+        elif self.method is Method.grpo:
+            self._check_grpo()
+        elif not self.data and not self.from_run:
             raise ValueError("name the training data: --data mbpp, jsonl:PATH or run:NAME (or --from-run NAME)")
-        for name in ("beta", "sft_weight", "max_pairs_per_task", "held_back", "pairs_out"):
-            if getattr(self, name) != _DEFAULTS[name]:
-                raise ValueError(f"--{name.replace('_', '-')} is an option of --method dpo")
+
+    def _check_grpo(self) -> None:
+        if not self.data:
+            raise ValueError("--method grpo samples answers to the prompts of --data: name it (mbpp or jsonl:PATH)")
+        if self.from_run or self.graph is not GraphChoice.none or self.feedback:
+            raise ValueError("--from-run, --graph and --feedback make sft rows; --method grpo trains on the model's "
+                             "own answers to the prompts of --data")
+        if self.reward is RewardKind.go_coverage:
+            raise ValueError("--reward go-coverage is not available yet: use --reward tests or graded")
+        per_step = self.batch_size * self.grad_accum
+        try:
+            check_group_size(per_step, self.num_generations)
+        except ValueError:
+            sizes = ", ".join(str(n) for n in range(2, per_step + 1) if per_step % n == 0) or "none: raise them"
+            raise ValueError(f"--num-generations {self.num_generations} does not divide the {per_step} answers a "
+                             f"step samples (--batch-size x --grad-accum) into whole groups: use one of {sizes}") \
+                from None
 
     def _check_dpo(self) -> None:
         if not self.from_run:
@@ -156,6 +198,11 @@ class FinetuneConfig(Settings):
         return self.name or (self.out.resolve().name if self.out is not None else "adapter")
 
     @property
+    def kl_beta(self) -> float:
+        """--beta, or the method's default."""
+        return DEFAULT_BETA.get(self.method, 0.0) if self.beta is None else self.beta
+
+    @property
     def learning_rate(self) -> float:
         return DEFAULT_LR[self.method] if self.lr is None else self.lr
 
@@ -170,6 +217,13 @@ class FinetuneConfig(Settings):
 
 
 _DEFAULTS = {f.name: f.default for f in FinetuneConfig.settings_fields()}
+# Options that only some methods read: given with another method they are refused, never silently unused.
+METHOD_OPTIONS = {
+    **{name: (Method.dpo,) for name in ("sft_weight", "max_pairs_per_task", "held_back", "pairs_out")},
+    "beta": (Method.dpo, Method.grpo),
+    **{name: (Method.grpo,) for name in ("reward", "reward_shape", "num_generations", "max_completion_length",
+                                         "temperature")},
+}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -51,7 +51,8 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
     counts.update(total=len(train), held_back=len(held))
     details = {"pairs": mined.counts(), "tasks": len({r["task_id"] for r in rows}),
                "held_back": {"pairs": len(held), "tasks": sorted({r["task_id"] for r in held})},
-               "max_pairs_per_task": config.max_pairs_per_task, "beta": config.beta, "sft_weight": config.sft_weight}
+               "max_pairs_per_task": config.max_pairs_per_task, "beta": config.kl_beta,
+               "sft_weight": config.sft_weight}
     prepared = Prepared(train, mined.hashes, counts, dropped, "chat" if fmt.chat else "base", held_back=held,
                         details=details)
     if config.pairs_out is not None:
@@ -100,7 +101,7 @@ def dpo_config(config: FinetuneConfig, out: Path, device: str, held_back: int):
     losses, weights = (["sigmoid", "sft"], [1.0, config.sft_weight]) if config.sft_weight else (["sigmoid"], None)
     # the mean over evaluation batches is the mean over pairs only when the batches are of one size
     eval_batch = max((d for d in range(1, config.batch_size + 1) if held_back % d == 0), default=1)
-    return DPOConfig(**trainer_arguments(config, out, device), beta=config.beta, loss_type=losses,
+    return DPOConfig(**trainer_arguments(config, out, device), beta=config.kl_beta, loss_type=losses,
                      loss_weights=weights, per_device_eval_batch_size=eval_batch,
                      eval_strategy="steps" if held_back else "no", eval_steps=config.save_steps)
 

@@ -29,8 +29,12 @@ def world_size() -> int:
     return _first(WORLD_SIZE, 1)
 
 
+def rank() -> int:
+    return _first(RANK, 0)
+
+
 def is_main() -> bool:
-    return _first(RANK, 0) == 0
+    return rank() == 0
 
 
 def agree(error: Optional[str], rows: Optional[list[dict]], cpu: bool) -> Optional[str]:

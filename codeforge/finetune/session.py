@@ -1,6 +1,7 @@
 """`codeforge finetune` end to end, for every method: the method prepares its rows in bench's prompt format
-(sft: programs and feedback rows from the sources; dpo: preference pairs mined from stored runs) and drops what
-matches a benchmark, then trains with its trl trainer; the manifest and the store record the outcome.
+(sft: programs and feedback rows from the sources; dpo: preference pairs mined from stored runs; grpo: the
+prompts of the sources' tasks) and drops what matches a benchmark, then trains with its trl trainer; the manifest
+and the store record the outcome.
 
 Everything that can be wrong with the input is found before the model loads: unknown sources, bad jsonl rows
 (with their line), runs that give no pairs, an --out that holds another adapter, --4bit on CPU, no rows left
@@ -16,7 +17,7 @@ from typing import Callable, Optional
 
 from ..bench.runs import versions
 from ..models.manifest import Manifest
-from . import dpo, sft
+from . import dpo, grpo, sft
 from .config import FinetuneConfig, Method
 from .ranks import agree, is_main
 from .training import (FinetuneError, Prepared, Progress, TrainError, Trained, check_out, check_quantization,
@@ -25,7 +26,7 @@ from .training import (FinetuneError, Prepared, Progress, TrainError, Trained, c
 # Each method is one module with `prepare(config, tokenizer, **hooks) -> Prepared` (its rows, found before any
 # model loads) and `train(config, prepared, tokenizer, out, progress) -> Trained` (its trl trainer, run by
 # codeforge.finetune.training.fit). A new method is a module, a Method member, its options and a line here.
-METHODS = {Method.sft: sft, Method.dpo: dpo}
+METHODS = {Method.sft: sft, Method.dpo: dpo, Method.grpo: grpo}
 
 
 def prepare(config: FinetuneConfig, tokenizer, *, sandbox_factory: Optional[Callable] = None,
@@ -52,6 +53,8 @@ def manifest_for(config: FinetuneConfig, prepared: Prepared, trained: Optional[T
     preference = dict(prepared.details)
     if trained is not None and trained.evaluation:
         preference["held_back"] = {**preference.get("held_back", {}), **trained.evaluation}
+    if trained is not None:
+        preference.update(trained.details)
     return Manifest(
         base_model=config.model, data=prepared.data, graph=config.graph.value,
         graph_format=config.graph_format.value, feedback=prepared.feedback_sources, rows=prepared.counts,

@@ -43,6 +43,7 @@ class Prepared:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # programs whose graph could not be built
     held_back: list[dict] = field(default_factory=list)  # rows kept out of training to evaluate on
     details: dict = field(default_factory=dict)  # what the method adds to the manifest about its data
+    tasks: dict = field(default_factory=dict)  # task id -> Task, for a method that runs them (grpo's reward)
 
     @property
     def all_rows(self) -> list[dict]:
@@ -95,6 +96,7 @@ class Trained:
     checkpoint: Optional[Path]
     world_size: int = 1  # processes that trained (DDP), each on its share of every step's rows
     evaluation: dict = field(default_factory=dict)  # what the method measured on held-back rows
+    details: dict = field(default_factory=dict)  # what the method measured while training (grpo: its rewards)
 
 
 def device_of(config: FinetuneConfig) -> str:

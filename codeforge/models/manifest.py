@@ -1,7 +1,7 @@
 """The manifest every adapter folder holds (`codeforge-adapter.json`): what the adapter was trained from and how,
 so a run that uses it can say which method it measures.
 
-    {"format": 1, "method": "sft" | "dpo", "base_model", "data": {source: sha256}, "graph", "graph_format",
+    {"format": 1, "method": "sft" | "dpo" | "grpo", "base_model", "data": {source: sha256}, "graph", "graph_format",
      "feedback": [sources], "rows": {"code", "plan", "qa", "feedback", "pair", "preference", "feedback_preference",
      "held_back", "total"}, "contamination": {"dropped", "kept", "contaminated"}, "prompt_mode", "settings": {...},
      "seed", "versions": {...}, "train": {"steps", "final_loss", "seconds", "tokens", "world_size",
@@ -10,7 +10,11 @@ so a run that uses it can say which method it measures.
 `preference` is empty for sft. For dpo: "pairs" (run:NAME -> {"first_round", "chain"} pair counts), "tasks",
 "held_back" ({"pairs", "tasks", "before": the base model's mean log-probabilities of the chosen and rejected
 answers, "after": "accuracy", "margin", rewards, log-probabilities and loss of the trained adapter}),
-"max_pairs_per_task", "beta", "sft_weight". Manifests written before `method` existed read as sft.
+"max_pairs_per_task", "beta", "sft_weight". For grpo: "reward" ({"kind", "shape", "name", "num_generations",
+"beta", "temperature", "max_completion_length", "mean_first_step", "mean_last_step", "completions", "masked"
+(answers without a reward: the sandbox failed), "groups", "zero_variance_groups", "zero_variance_share",
+"reward_seconds", "wait_share" (of the training's wall time)}). Manifests written before `method` existed read
+as sft.
 """
 
 from __future__ import annotations
@@ -54,7 +58,14 @@ class Manifest:
     def label(self) -> str:
         """A short description for tables: the method (graph and format for sft), feedback, contamination."""
         parts = [f"graph {self.graph}" + (f" ({self.graph_format})" if self.graph != "none" else "")]
-        if self.method != "sft":
+        reward = self.preference.get("reward")
+        if self.method == "grpo" and reward:
+            parts = [f"grpo on {', '.join(self.data) or '-'} with the {reward.get('kind')} reward "
+                     f"({reward.get('shape')})"]
+            if reward.get("mean_last_step") is not None:
+                parts.append(f"mean reward {reward['mean_first_step']:.2f} in the first step, "
+                             f"{reward['mean_last_step']:.2f} in the last")
+        elif self.method != "sft":
             parts = [f"{self.method} on pairs from {', '.join(self.preference.get('pairs', {})) or '-'}"]
             accuracy = self.preference.get("held_back", {}).get("after", {}).get("accuracy")
             if accuracy is not None:
