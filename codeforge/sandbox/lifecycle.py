@@ -98,8 +98,11 @@ def prune(client, everything: bool = False) -> PruneReport:
 
 
 def remove_container(api, container_id: str) -> bool:
-    """Force-remove by id. True if it is gone (also when it was already gone or being removed)."""
+    """Force-remove by id. True if it is gone (also when it was already gone or being removed); False when it
+    may remain, for `codeforge sandbox prune` (the engine refused, or cannot be reached: closing a sandbox whose
+    engine went away must not raise)."""
     import docker.errors
+    import requests
 
     try:
         api.remove_container(container_id, force=True)
@@ -108,4 +111,6 @@ def remove_container(api, container_id: str) -> bool:
     except docker.errors.APIError as exc:
         # 409: removal already in progress (auto-remove raced us); it will be gone in a moment.
         return exc.status_code == 409
+    except requests.exceptions.ConnectionError:
+        return False
     return True

@@ -36,3 +36,12 @@ def test_a_host_without_proc_cannot_tell_and_says_why(tmp_path, monkeypatch):
     alive, why = lifecycle.judge_owner(f"{socket.gethostname()}:1:1")
     assert alive is None and "no" in why and "no-proc" in why
     assert owner_alive("garbage") is False  # not a codeforge owner at all
+
+
+def test_removing_a_container_of_an_engine_that_went_away_says_it_may_remain(tmp_path):
+    import docker
+
+    from codeforge.sandbox.lifecycle import remove_container
+
+    gone = docker.APIClient(base_url=f"unix://{tmp_path / 'no-engine.sock'}", version="1.41")
+    assert remove_container(gone, "0123456789ab") is False  # not an exception: closing a sandbox must not raise
