@@ -103,10 +103,13 @@ def _plain(value: Any) -> Any:
 
 
 def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config: BenchConfig,
-             load_generator: Callable[[], Generator]) -> tuple[RunRecord, Callable[[], Generator], bool]:
+             load_generator: Callable[[], Generator], labels: Optional[dict] = None
+             ) -> tuple[RunRecord, Callable[[], Generator], bool]:
     """The run to work on, a way to get its model (loaded at most once, only if needed), and whether it
-    was resumed. A new run loads the model at once: its prompt mode (chat or base) is part of the record."""
-    settings = config.to_dict()
+    was resumed. A new run loads the model at once: its prompt mode (chat or base) is part of the record.
+    `labels` are stored beside the settings (what made the run, e.g. a curriculum round); not settings, so
+    never compared on resume."""
+    settings = {**config.to_dict(), **(labels or {})}
     run = store.run(name, dataset)
     if run is not None and run.workflow is not Workflow.bench:
         raise StoreError(f"{name!r} on {dataset} is a {run.workflow.value} run, not a bench run: pass another "
@@ -131,7 +134,7 @@ def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config:
             config={**settings, "model_info": info.details, "prompt_mode": info.mode.value,
                     "adapter_manifest": adapter_manifest(config.adapter)}, versions=versions())
     else:
-        changed = differences(stored_settings(run), settings)
+        changed = differences(stored_settings(run), config.to_dict())
         if changed:
             raise StoreError(
                 f"run {name!r} on {dataset} is stored with other settings ({'; '.join(changed)}). Use another "

@@ -77,8 +77,10 @@ class _Collecting:
             self.inner.model_loaded(seconds)
 
 
-def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=None) -> BenchOutcome:
-    """Run (or resume) the benchmark `config` describes; BenchError says why it stopped and what to do."""
+def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=None,
+              labels: Optional[dict] = None) -> BenchOutcome:
+    """Run (or resume) the benchmark `config` describes; BenchError says why it stopped and what to do.
+    `labels` are stored with the run beside its settings (bench/runs.open_run)."""
     from ..sandbox.docker_sandbox import DockerSandbox
     from ..sandbox.settings import SandboxSettings
 
@@ -116,7 +118,7 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
                     sandbox.check(language)
                 name = config.run_name or default_run_name(config)
                 run, generator, resumed = open_run(store, name, dataset_name, [t.task_id for t in tasks], config,
-                                                   load)
+                                                   load, labels)
                 log.info("%s run %r in %s", "resuming" if resumed else "new", name, path)
                 runner = BenchRunner(store, run, tasks, config, generator, sandbox, collecting)
                 try:

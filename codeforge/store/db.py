@@ -140,6 +140,13 @@ class RunRecord:
         return Workflow(self.config.get("workflow", Workflow.bench.value))
 
     @property
+    def curriculum(self) -> Optional[dict]:
+        """For a bench run of one round of `codeforge finetune --curriculum`: {"name", "round" (from 1), "rounds",
+        "new", "revisited" (task ids), "finetune" (the round's training run), "adapter"}; else None."""
+        found = self.config.get("curriculum")
+        return found if isinstance(found, dict) else None
+
+    @property
     def oracle_feedback(self) -> bool:
         """Feedback built from the benchmark's own tests (bench `--feedback hidden`; a repair run whose analyzers
         include the tests, whose failures the model is shown): marked in every table and export."""
