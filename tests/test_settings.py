@@ -48,7 +48,9 @@ COMPANIONS = {"--depth": ("--kind", "ast"), "--types": ("--kind", "ast"), "--met
                                          "--pairs-out")},
               **{flag: _GRPO for flag in ("--reward", "--reward-shape", "--num-generations",
                                           "--max-completion-length")},
-              ("finetune", "--temperature"): _GRPO}  # (command, flag): a flag other commands have too
+              ("finetune", "--temperature"): _GRPO,  # (command, flag): a flag other commands have too
+              "--revisit-ratio": ("--curriculum", "2"), ("finetune", "--samples"): ("--curriculum", "2"),
+              "--then-dpo": ("--curriculum", "2", "--samples", "2")}
 FORMS = {"--pair": "A:B", "--num-generations": "4"}  # a group size that divides a step's 16 answers
 
 

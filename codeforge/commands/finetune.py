@@ -78,6 +78,9 @@ def finetune(config: FinetuneConfig) -> None:
 
     main = is_main()
     out = _console(stderr=config.json) if main else Console(quiet=True)
+    if config.curriculum:
+        _curriculum(config, out)
+        return
     with _TrainProgress(out) as progress:
         try:
             outcome = run_finetune(config, progress, on_data=lambda prepared: _print_data(out, prepared, config))
@@ -109,6 +112,66 @@ def finetune(config: FinetuneConfig) -> None:
         from dataclasses import asdict
 
         typer.echo(json.dumps({"out": str(config.out), "manifest": asdict(outcome.manifest)}, indent=2))
+
+
+def _curriculum(config: FinetuneConfig, out) -> None:
+    from ..finetune.curriculum import Interrupted, run_curriculum
+    from ..finetune.session import FinetuneError
+
+    with _TrainProgress(out) as progress:
+        try:
+            outcome = run_curriculum(config, progress, _CurriculumSay(out, progress),
+                                     on_data=lambda prepared: _print_data(out, prepared, config))
+        except FinetuneError as exc:
+            _fail(str(exc))
+        except Interrupted as exc:
+            _fail(f"{exc}. Continue with the same command and --resume", 130)
+        except KeyboardInterrupt:
+            _fail("interrupted; what finished is stored. Continue with the same command and --resume", 130)
+    if config.dry_run:
+        _print_rows(out, outcome.dry_run_rows.prepared.rows)
+        return
+    _print_curriculum(out, outcome)
+    out.print(f"next: codeforge report (pass@1 per round); codeforge bench humaneval --model {config.model} "
+              f"--adapter {outcome.adapter}", markup=False, highlight=False, soft_wrap=True)
+    if config.json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps({"out": str(outcome.out), "adapter": outcome.adapter,
+                               "rounds": [asdict(r) for r in outcome.rounds]}, indent=2))
+
+
+class _CurriculumSay:
+    """Prints the curriculum's steps; a round's bench run gets bench's own progress bars, once training's bar is
+    put away (rich shows one live display at a time)."""
+
+    def __init__(self, console, progress: "_TrainProgress"):
+        self.console, self.progress = console, progress
+
+    def line(self, text: str) -> None:
+        self.progress.close()
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def bench_reporter(self):
+        from .bench_view import ProgressReporter
+
+        self.progress.close()
+        return ProgressReporter(self.console)
+
+
+def _print_curriculum(out, outcome) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"curriculum rounds ({outcome.out})", title_justify="left")
+    for column in ("round", "new", "revisited", "pass@1 [95% CI]", "failed", "adapter measured", "dpo"):
+        table.add_column(column, overflow="fold")
+    for r in outcome.rounds:
+        score = r.pass_at_1
+        shown = "-" if score is None else f"{score['value']:.3f} [{score['low']:.3f}, {score['high']:.3f}]"
+        dpo = r.dpo or (r.dpo_skipped or "-")
+        table.add_row(str(r.round), str(len(r.new)), str(len(r.revisited)), shown,
+                      f"{len(r.failed)}/{len(r.tasks)}", r.adapter, dpo)
+    out.print(table)
 
 
 def _end(main: bool, message: str, code: int = 2) -> None:
@@ -219,12 +282,18 @@ class _TrainProgress:
         return self
 
     def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
     def started(self, total_steps: int, start_step: int) -> None:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+        self.close()  # a curriculum trains several times in one command
+        self.evaluated_at = None
         self.bar = Progress(TextColumn("training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
                             TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=self.console,
                             transient=False)

@@ -21,9 +21,9 @@ from ..rewards.groups import check_group_size
 from ..rewards.rules import RewardKind, RewardShape
 from ..sandbox.settings import Isolation
 
-DATA, GRAPHS, FEEDBACK, PAIRS, GRPO, LORA, TRAIN, OUT = (
-    "Data", "Graphs", "Execution feedback", "Preference pairs (--method dpo)", "Rewards (--method grpo)", "LoRA",
-    "Training", "Output")
+DATA, GRAPHS, FEEDBACK, PAIRS, GRPO, CURRICULUM, LORA, TRAIN, OUT = (
+    "Data", "Graphs", "Execution feedback", "Preference pairs (--method dpo)", "Rewards (--method grpo)",
+    "Curriculum (--curriculum ROUNDS)", "LoRA", "Training", "Output")
 
 
 class Method(str, Enum):
@@ -108,16 +108,32 @@ class FinetuneConfig(Settings):
                                         "share; a pass is 1.1).", panel=GRPO)
     num_generations: int = setting(8, "Answers sampled per prompt (the group GRPO compares); it must divide "
                                    "--batch-size x --grad-accum, the answers of one step.", min=2, panel=GRPO)
-    max_completion_length: int = setting(256, "Tokens per sampled answer (longer ones are cut).", min=1,
-                                         panel=GRPO)
-    temperature: float = setting(1.0, "Sampling temperature of the answers (higher: more varied).", min=0.0,
-                                 panel=GRPO)
+    max_completion_length: int = setting(256, "Tokens per sampled answer (longer ones are cut); also per "
+                                         "answer of the curriculum's bench runs.", min=1, panel=GRPO)
+    temperature: float = setting(1.0, "Sampling temperature of the answers (higher: more varied); also of the "
+                                 "curriculum's bench runs when --samples is above 1.", min=0.0, panel=GRPO)
+
+    curriculum: int = setting(0, "Train in this many rounds (0: one ordinary run): each round trains (sft) on its "
+                              "share of the tasks of --data plus the tasks the previous round's adapter failed, "
+                              "then runs bench on the round's tasks; every round is a training run and a bench "
+                              "run in the store, OUT/round-N its adapter.", min=0, panel=CURRICULUM)
+    revisit_ratio: float = setting(1.0, "Share of the previous round's failed tasks trained on again (1: all; 0: "
+                                   "none, the control arm).", min=0.0, max=1.0, panel=CURRICULUM)
+    samples: int = setting(1, "Answers per task in each round's bench run (one is greedy; more are sampled at "
+                           "--temperature); a task is failed when any of its answers fails.", min=1,
+                           panel=CURRICULUM)
+    then_dpo: bool = setting(False, "After each round's bench run, train the round's adapter further with dpo on "
+                             "the pairs its answers give (passing vs failing answers to one task: needs --samples "
+                             "2 or more); the next round starts from that adapter.", panel=CURRICULUM)
 
     rank: int = setting(16, "LoRA rank.", min=1, panel=LORA)
     alpha: int = setting(32, "LoRA alpha.", min=1, panel=LORA)
     dropout: float = setting(0.05, "LoRA dropout.", min=0.0, max=1.0, panel=LORA)
     target_modules: str = setting("all-linear", "The modules LoRA adapts: all-linear, or comma-separated names "
                                   "(q_proj,v_proj).", panel=LORA)
+    from_adapter: Optional[Path] = setting(None, "Continue training this LoRA adapter (a folder; trained on the "
+                                           "same --model) instead of a new one; it keeps its own rank and modules. "
+                                           "dpo: a frozen copy of it is the reference.", panel=LORA)
 
     epochs: float = setting(3.0, "Passes over the data.", min=0.0, panel=TRAIN)
     lr: Optional[float] = setting(None, "Learning rate (default: 2e-4 for sft, 5e-6 for dpo, 1e-5 for grpo).",
@@ -156,9 +172,22 @@ class FinetuneConfig(Settings):
         if self.four_bit and self.eight_bit:
             raise ValueError("choose one of --4bit and --8bit")
         for name, methods in METHOD_OPTIONS.items():
+            if self.curriculum and (name in CURRICULUM_SAMPLING or self.then_dpo and Method.dpo in methods):
+                continue
             if self.method not in methods and getattr(self, name) != _DEFAULTS[name]:
                 raise ValueError(f"--{name.replace('_', '-')} is an option of --method "
                                  f"{' and '.join(m.value for m in methods)}")
+        if self.from_adapter is not None:
+            shaping = [f"--{n.replace('_', '-')}" for n in LORA_SHAPE if getattr(self, n) != _DEFAULTS[n]]
+            if shaping:
+                raise ValueError(f"{', '.join(shaping)}: these set the shape of a new adapter, and --from-adapter "
+                                 f"continues one with its own; leave them out")
+        if self.curriculum:
+            self._check_curriculum()
+        else:
+            given = [f"--{n.replace('_', '-')}" for n in CURRICULUM_OPTIONS if getattr(self, n) != _DEFAULTS[n]]
+            if given:
+                raise ValueError(f"{', '.join(given)}: an option of --curriculum ROUNDS")
         if self.method is Method.dpo:
             self._check_dpo()
         elif self.method is Method.grpo:
@@ -182,6 +211,21 @@ class FinetuneConfig(Settings):
             raise ValueError(f"--num-generations {self.num_generations} does not divide the {per_step} answers a "
                              f"step samples (--batch-size x --grad-accum) into whole groups: use one of {sizes}") \
                 from None
+
+    def _check_curriculum(self) -> None:
+        if self.method is not Method.sft:
+            raise ValueError("--curriculum trains each round with sft (and dpo after it with --then-dpo): leave out "
+                             "--method")
+        if len(self.data) != 1 or self.data[0].startswith("run:"):
+            raise ValueError("--curriculum takes one task set in --data (mbpp, jsonl:PATH of tasks, or "
+                             "hub:OWNER/NAME): its tasks are split over the rounds and benchmarked")
+        if self.from_run:
+            raise ValueError("--curriculum makes its own bench runs; --from-run does not apply")
+        if self.merge:
+            raise ValueError("--merge applies to one adapter; merge a round's adapter with a run of its own")
+        if self.then_dpo and self.samples < 2:
+            raise ValueError("--then-dpo pairs passing and failing answers to one task: pass --samples 2 or more "
+                             "(e.g. --samples 4)")
 
     def _check_dpo(self) -> None:
         if not self.from_run:
@@ -224,6 +268,10 @@ METHOD_OPTIONS = {
     **{name: (Method.grpo,) for name in ("reward", "reward_shape", "num_generations", "max_completion_length",
                                          "temperature")},
 }
+# A curriculum samples its bench runs' answers with these, and its --then-dpo steps read dpo's options.
+CURRICULUM_SAMPLING = ("max_completion_length", "temperature")
+CURRICULUM_OPTIONS = ("revisit_ratio", "samples", "then_dpo")
+LORA_SHAPE = ("rank", "alpha", "dropout", "target_modules")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 from pathlib import Path
 
 from .config import FinetuneConfig
@@ -112,12 +113,13 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
     from transformers import set_seed
     from trl import DPOTrainer
 
-    from .training import check_quantization, device_of, fit, load_model, lora_config, quiet_other_processes
+    from .ranks import is_main
+    from .training import adapted_model, check_quantization, device_of, fit, quiet_other_processes
 
     device = device_of(config)
     check_quantization(config, device)
     set_seed(config.seed)
-    model = load_model(config, device)
+    model, lora = adapted_model(config, device)
 
     def dataset(rows: list[dict]):
         return Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
@@ -126,11 +128,16 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
     held = prepared.held_back
     trainer = DPOTrainer(model=model, args=dpo_config(config, out, device, len(held)),
                          train_dataset=dataset(prepared.rows), eval_dataset=dataset(held) if held else None,
-                         processing_class=tokenizer, peft_config=lora_config(config))
+                         processing_class=tokenizer, peft_config=lora)
 
     def evaluate(trainer, when: str) -> dict:
         metrics = trainer.evaluate()
         names = BEFORE if when == "before" else METRICS
         return {name: round(float(metrics[METRICS[name]]), 6) for name in names if METRICS[name] in metrics}
 
-    return fit(trainer, config, out, tokenizer, progress, evaluate if held else None)
+    trained = fit(trainer, config, out, tokenizer, progress, evaluate if held else None)
+    if config.from_adapter is not None and is_main():
+        # trl trains against a frozen copy of --from-adapter (the adapter "ref"), and peft saves it beside the
+        # trained one: it is --from-adapter itself, so OUT keeps only what was trained
+        shutil.rmtree(out / "ref", ignore_errors=True)
+    return trained

@@ -92,7 +92,7 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
     from ..rewards import SandboxReward
     from ..sandbox import SandboxUnavailable
     from .ranks import is_main, rank
-    from .training import (check_quantization, device_of, fit, last_checkpoint, load_model, lora_config,
+    from .training import (adapted_model, check_quantization, device_of, fit, last_checkpoint,
                            quiet_other_processes)
 
     device = device_of(config)
@@ -115,11 +115,11 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
             prepared.tasks, sandbox, kind=config.reward, shape=config.reward_shape,
             group_size=config.num_generations, prompt_mode=PromptMode.chat if chat else PromptMode.base,
             prefilled=chat, log_file=out / (REWARDS_LOG if is_main() else f"rewards-rank{rank()}.jsonl"))
-        model = load_model(config, device)
+        model, lora = adapted_model(config, device)
         dataset = Dataset.from_list([{"prompt": r["prompt"], "task_id": r["task_id"]} for r in prepared.rows])
         quiet_other_processes()
         trainer = GRPOTrainer(model=model, reward_funcs=[reward], args=grpo_config(config, out, device),
-                              train_dataset=dataset, processing_class=tokenizer, peft_config=lora_config(config))
+                              train_dataset=dataset, processing_class=tokenizer, peft_config=lora)
         steps = StepLog(reward, out / STEPS_LOG if is_main() else None)
         trainer.add_callback(steps)
         try:

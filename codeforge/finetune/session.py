@@ -13,15 +13,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Collection, Optional
 
 from ..bench.runs import versions
 from ..models.manifest import Manifest
 from . import dpo, grpo, sft
 from .config import FinetuneConfig, Method
 from .ranks import agree, is_main
-from .training import (FinetuneError, Prepared, Progress, TrainError, Trained, check_out, check_quantization,
-                       device_of, load_tokenizer, on_cpu)
+from .training import (FinetuneError, Prepared, Progress, TrainError, Trained, check_from_adapter, check_out,
+                       check_quantization, device_of, load_tokenizer, on_cpu)
 
 # Each method is one module with `prepare(config, tokenizer, **hooks) -> Prepared` (its rows, found before any
 # model loads) and `train(config, prepared, tokenizer, out, progress) -> Trained` (its trl trainer, run by
@@ -30,10 +30,12 @@ METHODS = {Method.sft: sft, Method.dpo: dpo, Method.grpo: grpo}
 
 
 def prepare(config: FinetuneConfig, tokenizer, *, sandbox_factory: Optional[Callable] = None,
-            on_progress: Optional[Callable] = None) -> Prepared:
-    """The method's training rows, decontaminated (unless --allow-contamination)."""
+            on_progress: Optional[Callable] = None, tasks: Optional[Collection[str]] = None) -> Prepared:
+    """The method's training rows, decontaminated (unless --allow-contamination); sft: only the programs of
+    `tasks` when given (a curriculum round)."""
+    hooks = {"tasks": tasks} if tasks is not None else {}
     return METHODS[config.method].prepare(config, tokenizer, sandbox_factory=sandbox_factory,
-                                          on_progress=on_progress)
+                                          on_progress=on_progress, **hooks)
 
 
 def _record(config: FinetuneConfig, write: Callable) -> None:
@@ -46,7 +48,8 @@ def _record(config: FinetuneConfig, write: Callable) -> None:
         raise FinetuneError(f"{exc} (the adapter in {config.out} is kept)") from None
 
 
-def manifest_for(config: FinetuneConfig, prepared: Prepared, trained: Optional[Trained]) -> Manifest:
+def manifest_for(config: FinetuneConfig, prepared: Prepared, trained: Optional[Trained],
+                 curriculum: Optional[dict] = None) -> Manifest:
     train = {} if trained is None else {"steps": trained.steps, "final_loss": trained.final_loss,
                                         "seconds": round(trained.seconds, 2), "tokens": trained.tokens,
                                         "world_size": trained.world_size, "learning_rate": config.learning_rate}
@@ -62,7 +65,7 @@ def manifest_for(config: FinetuneConfig, prepared: Prepared, trained: Optional[T
                        "matched": len(prepared.dropped),
                        "contaminated": bool(config.allow_contamination and prepared.dropped)},
         prompt_mode=prepared.prompt_mode, settings=config.to_dict(), seed=config.seed, versions=versions(),
-        train=train, method=config.method.value, preference=preference)
+        train=train, method=config.method.value, preference=preference, curriculum=curriculum or {})
 
 
 @dataclass
@@ -75,7 +78,10 @@ class Outcome:
 
 
 def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optional[Callable] = None,
-                 sandbox_factory: Optional[Callable] = None) -> Outcome:
+                 sandbox_factory: Optional[Callable] = None, tasks: Optional[Collection[str]] = None,
+                 curriculum: Optional[dict] = None) -> Outcome:
+    """Train one adapter as `config` says (`tasks`: only these tasks' programs; `curriculum`: the round this
+    adapter is, for its manifest)."""
     from .training import merge
 
     prepared, error = None, None
@@ -85,8 +91,9 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
                 raise FinetuneError("name the adapter's folder: --out DIR")
             check_out(config, config.out)
             check_quantization(config, device_of(config))
+        check_from_adapter(config)
         tokenizer = load_tokenizer(config.model)
-        prepared = prepare(config, tokenizer, sandbox_factory=sandbox_factory)
+        prepared = prepare(config, tokenizer, sandbox_factory=sandbox_factory, tasks=tasks)
     except (TrainError, FinetuneError) as exc:
         error = str(exc)
     if not config.dry_run:
@@ -105,7 +112,7 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
         raise FinetuneError(str(exc)) from None
     if trained.interrupted:
         return Outcome(prepared, trained, None, config.out)
-    manifest = manifest_for(config, prepared, trained)
+    manifest = manifest_for(config, prepared, trained, curriculum)
     if not is_main():  # the main process writes the manifest and merges; the trainer saved the adapter
         return Outcome(prepared, trained, manifest, config.out)
     manifest.save(config.out)

@@ -10,7 +10,8 @@ the trainer (progress, checkpoints, Ctrl-C, saving) is codeforge.finetune.traini
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from dataclasses import replace
+from typing import Callable, Collection, Optional
 
 from .config import FinetuneConfig
 from .rows import build_rows
@@ -19,10 +20,14 @@ from .training import FinetuneError, Prepared, Progress, Trained, decontaminated
 
 
 def prepare(config: FinetuneConfig, tokenizer, *, sandbox_factory: Optional[Callable] = None,
-            on_progress: Optional[Callable] = None) -> Prepared:
-    """The training rows, decontaminated (unless --allow-contamination)."""
+            on_progress: Optional[Callable] = None, tasks: Optional[Collection[str]] = None) -> Prepared:
+    """The training rows, decontaminated (unless --allow-contamination); only the programs of `tasks` when
+    given."""
     try:
         loaded = load(config.data, limit=config.limit, db=config.db)
+        if tasks is not None:
+            wanted = set(tasks)
+            loaded = replace(loaded, programs=[p for p in loaded.programs if p.task.task_id in wanted])
         repairs, feedback_sources = [], []
         for name in config.from_run:
             repairs.extend(repairs_from_run(name, config.db))
@@ -86,14 +91,14 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
     from transformers import set_seed
     from trl import SFTTrainer
 
-    from .training import check_quantization, device_of, fit, load_model, lora_config, quiet_other_processes
+    from .training import adapted_model, check_quantization, device_of, fit, quiet_other_processes
 
     device = device_of(config)
     check_quantization(config, device)
     set_seed(config.seed)
-    model = load_model(config, device)
+    model, lora = adapted_model(config, device)
     dataset = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in prepared.rows])
     quiet_other_processes()
     trainer = SFTTrainer(model=model, args=sft_config(config, out, device), train_dataset=dataset,
-                         processing_class=tokenizer, peft_config=lora_config(config))
+                         processing_class=tokenizer, peft_config=lora)
     return fit(trainer, config, out, tokenizer, progress)

@@ -152,6 +152,20 @@ def check_out(config: FinetuneConfig, out: Path) -> None:
                          f"choose another --out (nothing was changed)")
 
 
+def check_from_adapter(config: FinetuneConfig) -> None:
+    """--from-adapter names a LoRA adapter of the same base model."""
+    folder = config.from_adapter
+    if folder is None:
+        return
+    if not (folder / "adapter_config.json").is_file():
+        raise TrainError(f"--from-adapter {folder}: no LoRA adapter there (adapter_config.json is missing); name "
+                         f"the folder codeforge finetune --out wrote")
+    held = _base_model_in(folder)
+    if held is not None and held != config.model:
+        raise TrainError(f"--from-adapter {folder} was trained on {held}, not on --model {config.model}: pass "
+                         f"--model {held}")
+
+
 def _base_model_in(out: Path) -> Optional[str]:
     for path in [out / "codeforge-adapter.json", out / "adapter_config.json",
                  *sorted((out / CHECKPOINTS).glob("checkpoint-*/adapter_config.json"))]:
@@ -201,6 +215,17 @@ def load_model(config: FinetuneConfig, device: str):
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
     return model
+
+
+def adapted_model(config: FinetuneConfig, device: str):
+    """(the model to train, the peft config its trainer gets): the base model and a new LoRA adapter's config,
+    or with --from-adapter the base model wearing that adapter, trainable, and no config."""
+    model = load_model(config, device)
+    if config.from_adapter is None:
+        return model, lora_config(config)
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(config.from_adapter), is_trainable=True), None
 
 
 def lora_config(config: FinetuneConfig):

@@ -14,7 +14,9 @@ answers, "after": "accuracy", "margin", rewards, log-probabilities and loss of t
 "beta", "temperature", "max_completion_length", "mean_first_step", "mean_last_step", "completions", "masked"
 (answers without a reward: the sandbox failed), "groups", "zero_variance_groups", "zero_variance_share",
 "reward_seconds", "wait_share" (of the training's wall time)}). Manifests written before `method` existed read
-as sft.
+as sft. `curriculum` is empty unless the adapter is a round of `finetune --curriculum`: "name", "round" (from
+1), "rounds", "step" ("sft", or "dpo" after the round's bench run), "new" and "revisited" (task ids),
+"started_from" (the adapter it continued, or null).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Manifest:
     format: int = FORMAT
     method: str = "sft"
     preference: dict = field(default_factory=dict)  # dpo: where the pairs came from, held-back measurements
+    curriculum: dict = field(default_factory=dict)  # a round of finetune --curriculum: its name, round, tasks
 
     @property
     def contaminated(self) -> bool:
@@ -70,6 +73,10 @@ class Manifest:
             accuracy = self.preference.get("held_back", {}).get("after", {}).get("accuracy")
             if accuracy is not None:
                 parts.append(f"held-back preference accuracy {accuracy:.2f}")
+        if self.curriculum:
+            parts.append(f"curriculum {self.curriculum.get('name')} round {self.curriculum.get('round')} of "
+                         f"{self.curriculum.get('rounds')} ({len(self.curriculum.get('new', []))} new, "
+                         f"{len(self.curriculum.get('revisited', []))} revisited tasks)")
         if self.feedback:
             parts.append("feedback from " + ", ".join(self.feedback))
         parts.append(f"{self.contamination.get('dropped', 0)} contaminated rows dropped")

@@ -88,6 +88,13 @@ def test_bad_input_is_one_line_that_says_what_to_do(tmp_path, tiny):
     (other / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "someone/else"}))
     assert "another model (someone/else)" in error_of("--model", str(model), "--data", data, "--out", str(other))
     assert (other / "adapter_config.json").read_text()  # untouched
+    assert "no LoRA adapter there" in error_of("--model", str(model), "--data", data, "--out", str(tmp_path / "f"),
+                                               "--from-adapter", str(tmp_path))
+    assert "trained on someone/else, not on --model" in error_of("--model", str(model), "--data", data, "--out",
+                                                                 str(tmp_path / "g"), "--from-adapter", str(other))
+    assert "--rank: these set the shape of a new adapter" in error_of("--model", str(model), "--data", data,
+                                                                      "--out", str(tmp_path / "h"), "--from-adapter",
+                                                                      str(other), "--rank", "8")
     # a benchmark's prompt pasted as training data is all there is: nothing is left to train on
     leak = tmp_path / "leak.jsonl"
     task = load_tasks("humaneval")[0]
