@@ -45,7 +45,8 @@ app = typer.Typer(
          "Example: codeforge finetune --model Qwen/Qwen2.5-Coder-0.5B-Instruct --data mbpp --graph pdg --feedback "
          "--out adapters/pdg\n\n"
          "Example: codeforge finetune --method dpo --model M --from-run BASE_SAMPLES --out adapters/dpo\n\n"
-         "Example: codeforge finetune --method grpo --model M --data mbpp --reward tests --out adapters/grpo")
+         "Example: codeforge finetune --method grpo --model M --data mbpp --reward tests --out adapters/grpo\n\n"
+         "Example: codeforge finetune --curriculum 3 --model M --data jsonl:kodcode.jsonl --out adapters/kod")
 
 
 @settings_command(app, "train", FinetuneConfig)
@@ -68,6 +69,12 @@ def finetune(config: FinetuneConfig) -> None:
     Example: codeforge finetune --method dpo --model M --from-run BASE_SAMPLES --out adapters/dpo
 
     Example: codeforge finetune --method grpo --model M --data mbpp --reward tests --num-generations 8 --out adapters/grpo
+
+    With --curriculum ROUNDS the tasks of --data are split over the rounds; each round trains on its new tasks
+    and the ones the previous round's adapter failed, then benchmarks them (OUT/round-N, training and bench runs
+    NAME-round-N; codeforge report shows pass@1 per round).
+
+    Example: codeforge finetune --curriculum 3 --model M --data jsonl:kodcode.jsonl --samples 4 --then-dpo --out adapters/kod
     """
     from rich.console import Console
 
