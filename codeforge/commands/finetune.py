@@ -372,6 +372,9 @@ def list_finetunes(config: StoredRunsConfig) -> None:
         m = r.manifest or {}
         settings = r.settings
         method = settings.get("method", "sft")
+        step = m.get("curriculum") or {}
+        shown_method = f"{method} (curriculum {step['name']}, round {step['round']}/{step['rounds']})" if step \
+            else method
         graph = settings.get("graph", "none")
         if graph != "none":
             graph += f" ({settings.get('graph_format')})"
@@ -379,7 +382,7 @@ def list_finetunes(config: StoredRunsConfig) -> None:
         loss = train.get("final_loss")
         rows = f"{m['rows'].get('total')} ({m['contamination'].get('dropped', 0)})" if m else "-"
         data = [f"run:{name}" for name in settings.get("from_run", [])] if method == "dpo" else settings.get("data", [])
-        table.add_row(r.name, method, r.base_model, ", ".join(data), graph,
+        table.add_row(r.name, shown_method, r.base_model, ", ".join(data), graph,
                       ", ".join(m.get("feedback", [])) or "-", rows, str(train.get("steps", "-")),
                       "-" if loss is None else f"{loss:.4f}",
                       r.out if r.finished_at else f"{r.out} (not finished)")

@@ -54,7 +54,7 @@ def test_round_two_trains_on_its_new_tasks_and_on_what_round_one_failed(curricul
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_each_round_is_a_finetune_run_and_a_labelled_bench_run_in_the_store(curriculum):
+def test_each_round_is_a_finetune_run_and_a_labelled_bench_run_in_the_store(curriculum, monkeypatch):
     rounds = curriculum["json"]["rounds"]
     with Store.open(curriculum["db"], create=False) as store:
         finetunes = {r.name: r for r in store.finetunes()}
@@ -72,6 +72,9 @@ def test_each_round_is_a_finetune_run_and_a_labelled_bench_run_in_the_store(curr
         assert sorted(tasks[run.name]) == sorted(r["new"] + r["revisited"])
         assert len(samples[run.name]) == len(tasks[run.name])  # --samples 1
         assert r["pass_at_1"]["value"] == 0.0 and r["pass_at_1"]["tasks"] == len(tasks[run.name])
+    monkeypatch.setenv("COLUMNS", "250")
+    listed = codeforge("finetune", "list", "--db", str(curriculum["db"])).stdout
+    assert "sft (curriculum kod, round 2/2)" in listed
 
 
 @pytest.mark.docker
