@@ -15,7 +15,7 @@ from importlib import import_module
 _HOMES = {
     "Action": "jobs", "Job": "jobs", "Language": "jobs", "Result": "jobs", "Status": "jobs",
     "DockerSandbox": "docker_sandbox", "SandboxUnavailable": "engine", "connect": "engine",
-    "SandboxSettings": "settings",
+    "SandboxSettings": "settings", "EnginePool": "pool", "open_sandbox": "pool",
 }
 __all__ = sorted(_HOMES)
 

@@ -42,6 +42,7 @@ class SandboxSettings:
     runner_overhead_mb: int = 64  # added to a job's memory_mb for the runner and the tmpfs pages
     image_prefix: str = "codeforge-sandbox"
     watchdog_grace_s: float = 20.0  # how long past a job's timeout the host waits for the runner
+    hosts: tuple = ()  # Docker engines to spread the jobs over (`workers` each); none: the environment's engine
 
     def __post_init__(self) -> None:
         try:
@@ -51,6 +52,7 @@ class SandboxSettings:
                              f"not {self.isolation!r}") from None
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        object.__setattr__(self, "hosts", tuple(h.strip() for h in self.hosts if h and h.strip()))
         if self.max_output_bytes < 1024:
             raise ValueError("max_output_bytes must be at least 1024")
 

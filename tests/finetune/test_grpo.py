@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from tiny_tasks import codeforge, write_tasks
@@ -160,47 +159,6 @@ def test_without_an_engine_grpo_says_so_before_the_model_loads(tmp_path):
     assert "--method grpo rewards answers in the sandbox: The Docker engine does not answer" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "a" / "adapter_model.safetensors").exists()
-
-
-@pytest.fixture
-def own_engine(tmp_path, docker_client):
-    """A Docker engine of this test's own, with the Python sandbox image copied from the default engine (never
-    rebuilt there), which the test may stop: others use the default one. Skipped where dockerd cannot start."""
-    import shutil
-    import signal
-    import subprocess
-    import time
-
-    if os.geteuid() != 0 or shutil.which("dockerd") is None:
-        pytest.skip("needs root and dockerd to start an engine of its own")
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="cfe-", dir="/tmp"))  # short: containerd's socket path has a length limit
-    socket = f"unix://{root}/docker.sock"
-    engine = subprocess.Popen(
-        ["dockerd", "--host", socket, "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-         "--pidfile", str(root / "docker.pid"), "--bridge=none", "--iptables=false", "--ip-masq=false"],
-        stdout=subprocess.DEVNULL, stderr=open(root / "dockerd.log", "w"), start_new_session=True)
-    try:
-        for _ in range(60):
-            if subprocess.run(["docker", "-H", socket, "info"], capture_output=True).returncode == 0:
-                break
-            time.sleep(0.5)
-        else:
-            pytest.skip(f"dockerd did not start: {(root / 'dockerd.log').read_text()[-500:]}")
-        from codeforge.sandbox import images
-
-        image = images.image_name(images.IMAGE_OF_LANGUAGE["python"])
-        saved = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "-H", socket, "load"], stdin=saved.stdout, check=True, capture_output=True)
-        saved.wait()
-        yield {"socket": socket, "process": engine}
-    finally:
-        if engine.poll() is None:
-            engine.send_signal(signal.SIGTERM)
-            engine.wait(timeout=60)
-        subprocess.run(["umount", "-R", str(root / "data")], capture_output=True)  # dockerd's own, if left
-        subprocess.run(["rm", "-rf", str(root)], check=False)
 
 
 @pytest.mark.docker
