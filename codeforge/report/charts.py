@@ -273,7 +273,7 @@ def curriculum_chart(curricula: Sequence[CurriculumResult], path: Path) -> Path:
                                                                 f"of {r.tasks}" for r in c.rounds))
         for r, at, height in zip(c.rounds, x, y):
             ax.annotate(f"{r.new}+{r.revisited}" + ("" if r.finished else f" {UNFINISHED}"), (at, height),
-                        textcoords="offset points", xytext=(6, 4), fontsize=7, color=color)
+                        textcoords="offset points", xytext=(6, 4 + 10 * i), fontsize=7, color=color)  # stacked
     ax.set_xticks(range(1, last + 1))
     ax.set_xlim(0.5, last + 0.5)
     ax.set_ylim(0, 105)

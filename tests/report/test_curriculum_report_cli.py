@@ -172,3 +172,12 @@ def test_a_round_as_pair_is_refused_in_one_line(tmp_path):
     result = codeforge("report", "--db", str(db), "--out", str(tmp_path / "o"), "--pair", "BASE:KOD-round-1")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "'KOD-round-1' is a curriculum round: --pair takes bench runs" in result.stderr
+
+
+def test_curriculum_chart_and_json_are_the_same_bytes_every_time(mixed, tmp_path):
+    db, out, _ = mixed
+    again = codeforge("report", "--db", str(db), "--out", str(tmp_path), "--html", "--heatmap", "--resamples", "200")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "curriculum.png").read_bytes() == (out / "curriculum.png").read_bytes()
+    first, second = (json.loads((d / "report.json").read_text()) for d in (out, tmp_path))
+    assert first["curricula"] == second["curricula"]
