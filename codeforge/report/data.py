@@ -185,7 +185,7 @@ class CurriculumResult:
 
 @dataclass(frozen=True)
 class Selection:
-    methods: list[MethodResult]  # least to most successful, each on the compared tasks (none: only repair runs)
+    methods: list[MethodResult]  # least to most successful, on the compared tasks (none: only repair runs, curricula)
     left_out: list[LeftOut]
     covered: int  # tasks at least one compared run covers; len(methods[0].task_ids) of them are compared
     repairs: list[RepairResult] = field(default_factory=list)  # in the order named (else the store's)
