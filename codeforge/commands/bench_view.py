@@ -196,7 +196,16 @@ def _bench_row(store: Store, run: RunRecord) -> dict:
             "stored_samples": sum(r.samples for r in rounds),
             "pass_at_1": final[1].value if 1 in final else None,
             "pass_at_k": {str(k): s.value for k, s in final.items()},
-            "finished": finished(run, rounds)}
+            "finished": finished(run, rounds), "curriculum": _curriculum_mark(run)}
+
+
+def _curriculum_mark(run: RunRecord) -> Optional[dict]:
+    """Which curriculum round the run is (codeforge finetune --curriculum), when it is one: its tasks are that
+    round's own, so its scores are not comparable with the other runs'."""
+    label = run.curriculum
+    if label is None:
+        return None
+    return {key: label.get(key) for key in ("name", "round", "rounds", "finetune")}
 
 
 def _repair_row(store: Store, run: RunRecord) -> dict:
@@ -211,7 +220,7 @@ def _repair_row(store: Store, run: RunRecord) -> dict:
             "oracle_feedback": False, "samples_per_task": run.samples_per_task, "ks": [1],
             "tasks": len(store.task_ids(run.id)), "stored_samples": len(samples),
             "pass_at_1": after.value if after else None, "pass_at_k": {"1": after.value} if after else {},
-            "finished": repair_finished(run, epochs),
+            "finished": repair_finished(run, epochs), "curriculum": None,
             "repair": {"epochs": last.epoch, "programs": first.programs,
                        "efr_first": first.efr.value, "efr_final": last.efr.value,
                        "pass_at_1_before": first.pass_at_1.value if first.pass_at_1 else None,
@@ -240,9 +249,13 @@ def print_runs(console: Console, store: Store) -> None:
             chain = str(row["chain"]) if not row["chain"] else \
                 f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
             scores = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in row["pass_at_k"].items()) or "-"
-            made.add_row(Text(row["run"]), Text(row["dataset"]), Text(row["model"]), Text(chain),
+            made.add_row(_run_text(row), Text(row["dataset"]), Text(row["model"]), Text(chain),
                          f"{row['tasks']} × {row['samples_per_task']}", scores, _state_text(row))
         console.print(made)
+        if any(row["curriculum"] for row in bench):
+            console.print(Text("curriculum round: a round of codeforge finetune --curriculum, scored on that round's "
+                               "own tasks (new ones plus those the previous round failed): not comparable with the "
+                               "other runs; `codeforge report` shows each curriculum apart, round by round."))
     if repair:
         made = table(f"repair runs in {store.path} (codeforge repair; EFR: error-free rate)", [
             ("run", "left"), ("dataset", "left"), ("model", "left"), ("epochs", "right"),
@@ -256,6 +269,15 @@ def print_runs(console: Console, store: Store) -> None:
                          f"{_percent(done['pass_at_1_before'])} → {_percent(done['pass_at_1_after'])}",
                          f"{done['findings_before']} → {done['findings_after']}", _state_text(row))
         console.print(made)
+
+
+def _run_text(row: dict) -> Text:
+    """The run's name, marked when it is a curriculum round."""
+    mark = row["curriculum"]
+    if not mark:
+        return Text(row["run"])
+    rounds = f" of {mark['rounds']}" if mark.get("rounds") is not None else ""
+    return Text.assemble(row["run"], (f" (curriculum {mark.get('name')}, round {mark.get('round')}{rounds})", "cyan"))
 
 
 def _percent(value: Optional[float]) -> str:

@@ -31,13 +31,15 @@ def report(config: ReportConfig) -> None:
     Charts: passed tasks per method, chain impact, pass@1 per round, pairwise differences (--heatmap: all tasks).
     Runs are compared on the tasks all of them cover; unfinished runs are left out unless --include-unfinished.
     Repair runs (codeforge repair) are shown apart: EFR per epoch, pass@1 and findings before and after.
+    Curriculum rounds (codeforge finetune --curriculum) are shown apart too, round by round, each on its own tasks;
+    --runs takes a round's run name or a curriculum's name (all its rounds).
 
     Example: codeforge report --heatmap --html --baseline BASE
     """
     from ..report.build import build_report, report_json, write_report
     from ..report.data import ReportError
-    from ..report.terminal import (chain_table, files_note, footnotes, methods_table, no_methods_note, repair_lines,
-                                   repair_table, significance_table)
+    from ..report.terminal import (chain_table, curriculum_tables, files_note, footnotes, methods_table,
+                                   no_methods_note, repair_lines, repair_table, significance_table)
     from ..store import db_path
 
     try:
@@ -57,6 +59,8 @@ def report(config: ReportConfig) -> None:
         console.print(repair_table(made))
         for line in repair_lines(made):
             console.print(line, soft_wrap=True)
+    for table in curriculum_tables(made):
+        console.print(table)
     for note in footnotes(made):
         console.print(note)
     console.print(files_note(made), highlight=False, soft_wrap=True)

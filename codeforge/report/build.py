@@ -15,7 +15,7 @@ from ..bench.scores import INTERVAL_TEXT, Score
 from ..repair.scores import repair_dict
 from ..store import Store, StoreError
 from . import charts
-from .data import MethodResult, RepairResult, ReportError, chain_pairs, select_methods
+from .data import CurriculumResult, MethodResult, RepairResult, ReportError, chain_pairs, select_methods
 from .document import DEFINITIONS, Report
 from .html import render_html
 from .stats import RESAMPLES, SEED, Comparison, compare, compare_all
@@ -34,16 +34,21 @@ def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optio
     methods = selection.methods
     by_name = {m.name: m for m in methods}
     repaired = {r.name for r in selection.repairs}
+    rounds = {r.name for c in selection.curricula for r in c.rounds}
     for option, name in [("--baseline", baseline), *(("--pair", n) for pair in pairs for n in pair)]:
         if name in repaired and name not in by_name:
             raise ReportError(f"{option} {name!r} is a repair run: {option} takes bench runs (repair runs are shown "
                               "apart, epoch by epoch)")
+        if name in rounds and name not in by_name:
+            raise ReportError(f"{option} {name!r} is a curriculum round: {option} takes bench runs compared as "
+                              "methods (a curriculum's rounds cover their own tasks and are shown apart)")
     if baseline is not None and baseline not in by_name:
         raise ReportError(f"--baseline {baseline!r} is not one of the runs in this report "
                           f"({', '.join(sorted(by_name))})")
     base = by_name.get(baseline) if baseline else None
     chosen_pairs = chain_pairs(methods, pairs)
-    dataset = methods[0].run.dataset if methods else ", ".join(dict.fromkeys(r.run.dataset for r in selection.repairs))
+    dataset = methods[0].run.dataset if methods else ", ".join(dict.fromkeys(
+        [*(r.run.dataset for r in selection.repairs), *(c.dataset for c in selection.curricula)]))
     return Report(
         db=Path(db), dataset=dataset, methods=methods,
         comparisons=compare_all(methods, resamples, seed), pairs=chosen_pairs,
@@ -68,6 +73,8 @@ def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
         files["significance"] = charts.significance_chart(report.comparisons, out / "significance.png")
     if report.repairs:
         files["repair"] = charts.repair_chart(report.repairs, out / "repair.png")
+    if report.curricula:
+        files["curriculum"] = charts.curriculum_chart(report.curricula, out / "curriculum.png")
     return files
 
 
@@ -142,6 +149,15 @@ def _repair(r: RepairResult) -> dict:
     return {**repair_dict(r.run, r.epochs), "config": r.run.config, "versions": r.run.versions}
 
 
+def _curriculum(c: CurriculumResult) -> dict:
+    return {"name": c.name, "dataset": c.dataset, "rounds_planned": c.planned, "finished": c.finished,
+            "rounds": [{"round": r.round, "run": r.name, "finished": r.finished, "tasks": r.tasks, "new": r.new,
+                        "revisited": r.revisited, "samples": r.samples, "pass_at_1": _score(r.pass_at_1),
+                        "solved": r.solved, "failed": len(r.failed), "failed_tasks": list(r.failed),
+                        "revisited_next": r.revisited_next, "finetune": r.finetune, "adapter": r.adapter,
+                        "config": r.run.config, "versions": r.run.versions} for r in c.rounds]}
+
+
 def report_json(report: Report) -> dict:
     tasks, cells = charts.heatmap_order(report.methods)
     return {
@@ -163,5 +179,6 @@ def report_json(report: Report) -> dict:
         "heatmap": {"methods": [m.name for m in report.methods], "tasks": tasks,
                     "cells": [[None if math.isnan(v) else int(v) for v in row] for row in cells]},
         "repair": [_repair(r) for r in report.repairs],
+        "curricula": [_curriculum(c) for c in report.curricula],
         "files": {name: path.name for name, path in report.files.items()},
     }

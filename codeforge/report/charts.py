@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..bench.scores import INTERVAL_LABEL
 from ..repair.scores import SEVERITIES
-from .data import MethodResult, RepairResult
+from .data import CurriculumResult, MethodResult, RepairResult
 from .fmt import ORACLE_MARK
 from .stats import Comparison
 
@@ -247,4 +247,40 @@ def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
     found.legend(handles=[Patch(color=SEVERITY_COLOR[s], label=s) for s in SEVERITIES],
                  title="severity", fontsize=8, loc="upper right")
     found.spines[["top", "right"]].set_visible(False)
+    return _save(figure, path)
+
+
+def curriculum_label(curriculum: CurriculumResult) -> str:
+    """A curriculum as its chart and tables name it: with its dataset, and marked when a round is unfinished."""
+    name = f"{curriculum.name} ({curriculum.dataset})"
+    return name if curriculum.finished else f"{name} {UNFINISHED}"
+
+
+def curriculum_chart(curricula: Sequence[CurriculumResult], path: Path) -> Path:
+    """pass@1 of each round of every curriculum over that round's own tasks, with its 95% interval. The rounds
+    cover different tasks, so the points are drawn apart (markers with error bars), not as one curve's band."""
+    last = max(r.round for c in curricula for r in c.rounds)
+    figure = _figure(7 + 0.4 * last, 4.8)
+    ax = figure.add_subplot()
+    shift = 0.08 * (len(curricula) - 1)  # curricula side by side at each round, so their bars do not overlap
+    for i, (c, color) in enumerate(zip(curricula, _colors(len(curricula)))):
+        x = [r.round - shift / 2 + (shift * i / (len(curricula) - 1) if len(curricula) > 1 else 0) for r in c.rounds]
+        y = [100 * r.pass_at_1.value for r in c.rounds]
+        errors = [[100 * (r.pass_at_1.value - r.pass_at_1.low) for r in c.rounds],
+                  [100 * (r.pass_at_1.high - r.pass_at_1.value) for r in c.rounds]]
+        ax.errorbar(x, y, yerr=errors, marker="o", color=color, capsize=3, linestyle=":",
+                    label=f"{curriculum_label(c)}: " + ", ".join(f"round {r.round} {100 * r.pass_at_1.value:.1f}% "
+                                                                f"of {r.tasks}" for r in c.rounds))
+        for r, at, height in zip(c.rounds, x, y):
+            ax.annotate(f"{r.new}+{r.revisited}" + ("" if r.finished else f" {UNFINISHED}"), (at, height),
+                        textcoords="offset points", xytext=(6, 4 + 10 * i), fontsize=7, color=color)  # stacked
+    ax.set_xticks(range(1, last + 1))
+    ax.set_xlim(0.5, last + 0.5)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("round (labels: new + revisited tasks)")
+    kinds = dict.fromkeys(INTERVAL_LABEL[r.pass_at_1.interval] for c in curricula for r in c.rounds)
+    ax.set_ylabel(f"pass@1 (%) on the round's tasks; bars: 95% ({', '.join(kinds)})")
+    ax.set_title("Curriculum: pass@1 per round, each on its own tasks (not comparable across rounds)", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
     return _save(figure, path)

@@ -20,7 +20,8 @@ def _pair(text: str) -> tuple[str, str]:
 class ReportConfig(Settings):
     """`codeforge report`."""
 
-    runs: Optional[tuple[str, ...]] = setting(None, "Only these runs, comma-separated (default: all).")
+    runs: Optional[tuple[str, ...]] = setting(None, "Only these runs, comma-separated (default: all); a curriculum's "
+                                                    "name stands for all its rounds.")
     dataset: Optional[str] = setting(None, "The dataset, when runs cover several.")
     baseline: Optional[str] = setting(None, "Add each method's difference from this run (pass@1, with interval "
                                             "and McNemar p).")

@@ -20,6 +20,16 @@ Definitions (also written on the HTML page):
   on its own, epoch by epoch, as repair.scores scores it. `--runs` and `--dataset` choose among them too, and
   they may come from several datasets (each is shown with its own). Unfinished ones are left out as bench
   runs are.
+- Curriculum rounds (the bench run of one round of `codeforge finetune --curriculum`, labelled so in its
+  config) are not methods either: each round covers its own tasks (new ones plus those the previous round's
+  model failed), so rounds are never compared with each other or with the methods. Each curriculum is shown
+  apart, round by round: pass@1 over the round's own tasks, as the methods' pass@1 (every sample, the interval
+  bench.scores gives). A task of a round is *failed* when not every checked sample of it passed after the
+  round's final round (a task with no checked sample counts as failed); the next round's count is how many of
+  them it revisited. `--runs` chooses rounds by their run names (`NAME-round-R`: that round alone) or a whole
+  curriculum by its name (every stored round of it); `--dataset` applies, and, as for repair runs, curricula
+  may come from datasets other than the methods'. Unfinished rounds are left out as bench runs are (and
+  marked when asked for).
 
 Only the store, bench.scores and repair.scores are read here; nothing is executed or generated.
 """
@@ -121,11 +131,65 @@ class RepairResult:
 
 
 @dataclass(frozen=True)
+class CurriculumRound:
+    """One round of a curriculum: its bench run, scored on its own tasks."""
+
+    run: RunRecord
+    round: int  # from 1
+    task_ids: tuple[str, ...]  # the round's tasks (new + revisited)
+    new: int
+    revisited: int
+    samples: int  # the samples pass@1 averages over (task, sample index), every round of the run together
+    pass_at_1: Score  # over every sample after the run's final round, with the interval bench.scores gives it
+    failed: tuple[str, ...]  # tasks not every checked sample of which passed (none checked: failed too)
+    revisited_next: Optional[int]  # how many of `failed` the next round revisited (None: no next round stored)
+    finished: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.run.name
+
+    @property
+    def tasks(self) -> int:
+        return len(self.task_ids)
+
+    @property
+    def solved(self) -> int:
+        return self.tasks - len(self.failed)
+
+    @property
+    def finetune(self) -> Optional[str]:
+        """The round's training run (in the finetunes table)."""
+        found = (self.run.curriculum or {}).get("finetune")
+        return found if isinstance(found, str) else None
+
+    @property
+    def adapter(self) -> Optional[str]:
+        found = (self.run.curriculum or {}).get("adapter")
+        return found if isinstance(found, str) else self.run.adapter
+
+
+@dataclass(frozen=True)
+class CurriculumResult:
+    """The chosen rounds of one curriculum (`codeforge finetune --curriculum`), in round order."""
+
+    name: str
+    dataset: str
+    planned: int  # the rounds the curriculum was asked for
+    rounds: tuple[CurriculumRound, ...]
+
+    @property
+    def finished(self) -> bool:
+        return all(r.finished for r in self.rounds)
+
+
+@dataclass(frozen=True)
 class Selection:
-    methods: list[MethodResult]  # least to most successful, each on the compared tasks (none: only repair runs)
+    methods: list[MethodResult]  # least to most successful, on the compared tasks (none: only repair runs, curricula)
     left_out: list[LeftOut]
     covered: int  # tasks at least one compared run covers; len(methods[0].task_ids) of them are compared
     repairs: list[RepairResult] = field(default_factory=list)  # in the order named (else the store's)
+    curricula: list[CurriculumResult] = field(default_factory=list)  # in the order first named (else the store's)
 
     @property
     def compared(self) -> int:
@@ -186,6 +250,7 @@ def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], datas
             raise ReportError(f"no runs on dataset {dataset!r} in {where} (datasets: {', '.join(datasets)})")
     chosen = [r for r in runs if dataset is None or r.dataset == dataset]
     if names:
+        names = _curricula_named(chosen, names)
         known = {r.name for r in chosen}
         unknown = [n for n in names if n not in known]
         if unknown:
@@ -193,11 +258,92 @@ def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], datas
             raise ReportError(f"no run named {', '.join(map(repr, unknown))}{on} in {where}. "
                               f"Known runs{on}: {', '.join(sorted(known))}")
         chosen = [r for name in dict.fromkeys(names) for r in chosen if r.name == name]
-    datasets = sorted({r.dataset for r in chosen if not is_repair(r)})  # repair runs are not compared
+    datasets = sorted({r.dataset for r in chosen if not is_repair(r) and not is_curriculum(r)})  # never compared
     if len(datasets) > 1:
         raise ReportError(f"the runs are on several datasets ({', '.join(datasets)}): pass --dataset to "
                           "compare runs on one of them")
     return chosen
+
+
+def is_curriculum(run: RunRecord) -> bool:
+    """A bench run of one round of `codeforge finetune --curriculum`."""
+    return run.curriculum is not None and not is_repair(run)
+
+
+def _curriculum_name(run: RunRecord) -> str:
+    found = run.curriculum.get("name")
+    return found if isinstance(found, str) and found else run.name
+
+
+def _number(run: RunRecord, key: str) -> int:
+    found = run.curriculum.get(key)
+    return found if isinstance(found, int) and not isinstance(found, bool) else 0
+
+
+def _ids(run: RunRecord, key: str) -> Optional[list[str]]:
+    found = run.curriculum.get(key)
+    return [str(t) for t in found] if isinstance(found, (list, tuple)) else None
+
+
+def _curricula_named(runs: Sequence[RunRecord], names: Sequence[str]) -> list[str]:
+    """`names` with each curriculum's name (one no run bears) replaced by its rounds' run names, in round order."""
+    run_names = {r.name for r in runs}
+    expanded = []
+    for name in names:
+        rounds = [] if name in run_names else sorted(
+            (r for r in runs if is_curriculum(r) and _curriculum_name(r) == name), key=lambda r: _number(r, "round"))
+        expanded.extend([r.name for r in rounds] or [name])
+    return expanded
+
+
+def curriculum_round(store: Store, run: RunRecord, samples: Optional[list[SampleRecord]] = None,
+                     following: Optional[RunRecord] = None) -> CurriculumRound:
+    """The round's pass@1 over its own tasks and the tasks it failed; `following` is the curriculum's next round
+    (what it revisited of them), when stored."""
+    samples = store.samples(run.id) if samples is None else samples
+    task_ids = store.task_ids(run.id)
+    last = max([run.chain, *(s.round for s in samples)])
+    scores = summarize(samples, task_ids, run.samples_per_task, last, (1,)).scores
+    first = first_passing_round(samples)  # every round of the run: a sample passed by the last one
+    checked: dict[str, list[bool]] = {}
+    for key in dict.fromkeys((s.task_id, s.sample) for s in samples if s.tested is not None):
+        checked.setdefault(key[0], []).append(first.get(key) is not None)
+    failed = tuple(t for t in task_ids if not checked.get(t) or not all(checked[t]))
+    revisited = _ids(run, "revisited")
+    new = _ids(run, "new")
+    revisited_next = None
+    if following is not None:
+        again = _ids(following, "revisited")
+        again = set(store.task_ids(following.id) if again is None else again)
+        revisited_next = sum(t in again for t in failed)
+    wanted = set(task_ids)
+    return CurriculumRound(
+        run=run, round=_number(run, "round"), task_ids=tuple(task_ids),
+        new=len(new) if new is not None else len(task_ids) - len(revisited or ()),
+        revisited=len(revisited) if revisited is not None else len(task_ids) - len(new or ()),
+        samples=len({(s.task_id, s.sample) for s in samples if s.task_id in wanted}),
+        pass_at_1=scores.get(1, share(0, len(task_ids))), failed=failed, revisited_next=revisited_next,
+        finished=run.finished_at is not None and bool(samples))
+
+
+def curricula(store: Store, rounds: Sequence[tuple[RunRecord, list[SampleRecord]]],
+              everything: Sequence[RunRecord]) -> list[CurriculumResult]:
+    """The chosen rounds grouped by curriculum (in the order each first comes), each in round order; the next
+    round of each is looked up among `everything` stored, chosen or not."""
+    def key(run: RunRecord) -> tuple[str, str]:
+        return _curriculum_name(run), run.dataset
+
+    stored = {(key(r), _number(r, "round")): r for r in everything if is_curriculum(r)}
+    grouped: dict[tuple[str, str], list[CurriculumRound]] = {}
+    for run, samples in rounds:
+        following = stored.get((key(run), _number(run, "round") + 1))
+        grouped.setdefault(key(run), []).append(curriculum_round(store, run, samples, following))
+    made = []
+    for (name, dataset), found in grouped.items():
+        found.sort(key=lambda r: (r.round, r.name))
+        planned = max(max(_number(r.run, "rounds"), r.round) for r in found)
+        made.append(CurriculumResult(name, dataset, planned, tuple(found)))
+    return made
 
 
 def _tasks(count: int) -> str:
@@ -211,18 +357,20 @@ def repair_result(store: Store, run: RunRecord, samples: Optional[list[SampleRec
 
 
 def _workflow_command(run: RunRecord) -> str:
-    return "repair" if is_repair(run) else "bench"
+    return "repair" if is_repair(run) else "finetune --curriculum" if is_curriculum(run) else "bench"
 
 
 def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,
                    include_unfinished: bool = False) -> Selection:
-    """The chosen bench runs that can be compared, on the tasks all of them cover, the chosen repair runs, and
-    the ones left out."""
+    """The chosen bench runs that can be compared, on the tasks all of them cover, the chosen repair runs and
+    curricula, and the ones left out."""
     where = str(store.path)
     kept: list[tuple[RunRecord, list[str], list[SampleRecord]]] = []
     repairs: list[RepairResult] = []
+    rounds: list[tuple[RunRecord, list[SampleRecord]]] = []
     left_out: list[LeftOut] = []
-    for run in select_runs(store.runs(), names, dataset, where):
+    everything = store.runs()
+    for run in select_runs(everything, names, dataset, where):
         samples, task_ids = store.samples(run.id), store.task_ids(run.id)
         repair = repair_result(store, run, samples) if is_repair(run) and samples and task_ids else None
         done = repair.finished if repair else run.finished_at is not None
@@ -231,6 +379,8 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
         if reason is None:
             if repair:
                 repairs.append(repair)
+            elif is_curriculum(run):
+                rounds.append((run, samples))
             else:
                 kept.append((run, task_ids, samples))
             continue
@@ -243,13 +393,14 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
                               f"nothing to report: leave it out of --runs, or remove it with `codeforge bench "
                               f"delete {run.name} --dataset {run.dataset}`")
         left_out.append(LeftOut(run, len(task_ids), len(samples), reason))
-    if not kept and not repairs:
+    chosen_curricula = curricula(store, rounds, everything)
+    if not kept and not repairs and not chosen_curricula:
         found = "; ".join(f"{x.run.name} ({x.reason})" for x in left_out)
         commands = " or ".join(dict.fromkeys(_workflow_command(x.run) for x in left_out))
         raise ReportError(f"no finished run to report on in {where}: {found}. Run their {commands} command again to "
                           "finish them; --include-unfinished reports on unfinished runs that stored samples")
     if not kept:
-        return Selection([], left_out, 0, repairs)
+        return Selection([], left_out, 0, repairs, chosen_curricula)
     covered = list(dict.fromkeys(t for _, task_ids, _ in kept for t in task_ids))
     every = set.intersection(*(set(task_ids) for _, task_ids, _ in kept))
     shared = [t for t in covered if t in every]
@@ -259,7 +410,7 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
                           "same tasks with --runs")
     methods = [method_result(store, run, shared, samples) for run, _, samples in kept]
     methods.sort(key=lambda m: (m.solved_count, m.scores[1].value, m.name))
-    return Selection(methods, left_out, len(covered), repairs)
+    return Selection(methods, left_out, len(covered), repairs, chosen_curricula)
 
 
 def load_methods(store: Store, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,

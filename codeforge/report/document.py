@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..bench.scores import INTERVAL_TEXT, Interval
-from .data import LeftOut, MethodResult, RepairResult, Selection
+from .data import CurriculumResult, LeftOut, MethodResult, RepairResult, Selection
 from .stats import Comparison
 
 DEFINITIONS = {
@@ -39,6 +39,12 @@ DEFINITIONS = {
     "efr": "EFR, the error-free rate of a repair run after an epoch, is the share of its programs whose code then "
            "was analysed, has no finding and passed its tests where it has tests (epoch 0: the first try), with the "
            "Wilson 95% interval",
+    "curriculum": "the rounds of codeforge finetune --curriculum are shown apart, round by round, and never "
+                  "compared as methods or with each other: each round's bench run covers its own tasks (new ones "
+                  "plus those the previous round's model failed); a round's pass@1 is over its own tasks and every "
+                  "sample, with the interval pass@k has; a task of a round is failed when not every checked sample "
+                  "of it passed after the run's final round (no checked sample: failed), and the next round says "
+                  "how many of those it revisited",
     "repair_pass_at_1": "a repair run's pass@1 after an epoch is the share of its programs whose code then passed "
                         "its tests, of those with tests, with the Wilson 95% interval",
 }
@@ -47,8 +53,8 @@ DEFINITIONS = {
 @dataclass
 class Report:
     db: Path
-    dataset: str  # the bench runs' dataset (only repair runs: theirs, comma-separated)
-    methods: list[MethodResult]  # least to most successful (none: only repair runs)
+    dataset: str  # the methods' dataset (no method: the repair runs' and curricula's, comma-separated)
+    methods: list[MethodResult]  # least to most successful (none: only repair runs or curricula)
     comparisons: list[Comparison]  # every pair, A weaker or equal
     pairs: list[tuple[MethodResult, MethodResult]]  # (method, chained version)
     pair_tests: list[Comparison]  # one per pair, A = the method, B = its chained version
@@ -67,6 +73,10 @@ class Report:
     @property
     def repairs(self) -> list[RepairResult]:
         return self.selection.repairs
+
+    @property
+    def curricula(self) -> list[CurriculumResult]:
+        return self.selection.curricula
 
     @property
     def tasks(self) -> int:
@@ -94,7 +104,8 @@ class Report:
     def intervals(self) -> list[Interval]:
         """The interval methods the report's scores use, in a fixed order (the solved share: Wilson)."""
         used = {Interval.wilson} | {s.interval for m in self.methods for s in m.scores.values()} | \
-            {s.interval for r in self.repairs for e in r.epochs for s in (e.efr, e.pass_at_1) if s is not None}
+            {s.interval for r in self.repairs for e in r.epochs for s in (e.efr, e.pass_at_1) if s is not None} | \
+            {r.pass_at_1.interval for c in self.curricula for r in c.rounds}
         return [m for m in Interval if m in used and m is not Interval.none]
 
     def coverage_note(self) -> Optional[str]:

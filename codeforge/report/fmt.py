@@ -94,6 +94,29 @@ def repair_rows(repairs) -> tuple[list[str], list[list[str]]]:
     return headers, rows
 
 
+def curriculum_rows(curriculum) -> tuple[list[str], list[list[str]]]:
+    """One curriculum's table, the same in the terminal and on the page: (headers, rows), one row per round."""
+    marked = score_header(1, [r.pass_at_1 for r in curriculum.rounds])
+    headers = ["round", "bench run", "tasks (new + revisited)", "samples", marked[0], "failed",
+               "revisited next round", "training run"]
+    rows = []
+    for r in curriculum.rounds:
+        following = str(r.revisited_next) if r.revisited_next is not None else \
+            "- (last round)" if r.round >= curriculum.planned else "- (next round not stored)"
+        rows.append([f"{r.round} of {curriculum.planned}", r.name if r.finished else f"{r.name} (unfinished)",
+                     f"{r.tasks} ({r.new} + {r.revisited})", str(r.samples), score_cell(r.pass_at_1, marked[1]),
+                     f"{len(r.failed)} of {r.tasks}", following, r.finetune or "-"])
+    return headers, rows
+
+
+def no_methods(report) -> str:
+    """What the methods' part says when the report has none: which runs it holds instead."""
+    kinds = [kind for kind, found in (("repair runs", report.repairs), ("curriculum rounds", report.curricula))
+             if found]
+    return (f"no bench run in this report: only {' and '.join(kinds)}, shown below (they are not compared as "
+            "methods)")
+
+
 def sentences(*parts: str) -> str:
     """Definitions written as clauses, read as sentences."""
     return " ".join(f"{p[0].upper()}{p[1:]}." for p in parts if p)

@@ -12,7 +12,7 @@ from typing import Iterable, Optional, Sequence
 from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
 from ..repair.scores import SEVERITIES
 from . import fmt
-from .charts import ORACLE_MARK, label
+from .charts import ORACLE_MARK, curriculum_label, label
 from .data import RepairResult
 from .document import DEFINITIONS, Report
 
@@ -169,6 +169,22 @@ def _repair_section(report: Report) -> str:
             + "".join(_repair_findings(r) for r in report.repairs))
 
 
+def _curriculum_section(report: Report) -> str:
+    if not report.curricula:
+        return ""
+    parts = [f"<h2>Curriculum</h2><p class=\"note\">{escape(fmt.sentences(DEFINITIONS['curriculum']))}</p>",
+             _image(report.files.get("curriculum"), "pass@1 per round of each curriculum")]
+    for c in report.curricula:
+        headers, rows = fmt.curriculum_rows(c)
+        config = json.dumps({r.name: {"config": r.run.config, "versions": r.run.versions} for r in c.rounds},
+                            indent=2, sort_keys=True)
+        parts.append(f"<h3>{escape(curriculum_label(c))}: {len(c.rounds)} of {c.planned} rounds</h3>"
+                     + _table(headers, rows, text_columns=(0, 1, 7))
+                     + f"<details><summary>{escape(c.name)}: each round's configuration and library versions"
+                     f"</summary><pre>{escape(config)}</pre></details>")
+    return "".join(parts)
+
+
 def render_html(report: Report) -> str:
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]
     heatmap = report.files.get("heatmap")
@@ -182,10 +198,10 @@ def render_html(report: Report) -> str:
         "<h2>Definitions</h2><ul>" + "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>"
                                               for k, v in DEFINITIONS.items()) + "</ul>",
         _methods_section(report) if report.methods else
-        "<h2>Passed tasks and pass@k</h2><p class=\"note\">No bench run in this report: only repair runs.</p>",
+        f"<h2>Passed tasks and pass@k</h2><p class=\"note\">{escape(fmt.sentences(fmt.no_methods(report)))}</p>",
         f"<h2>Tasks by method</h2>{_image(heatmap, 'heatmap of tasks by method')}" if heatmap else "",
         _chain_section(report), _rounds_section(report), _significance_section(report),
-        _runs_section(report) if report.methods else "", _repair_section(report),
+        _runs_section(report) if report.methods else "", _repair_section(report), _curriculum_section(report),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>codeforge report: {escape(report.dataset)}, {escape(report.scope)}</title>"

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
 from . import fmt
-from .charts import ORACLE_MARK, label
+from .charts import ORACLE_MARK, UNFINISHED, label
 from .document import DEFINITIONS, Report
 
 
@@ -69,9 +69,8 @@ def significance_table(report: Report) -> Table:
 
 
 def no_methods_note(report: Report) -> Text:
-    """What the bench part says when the report holds only repair runs."""
-    return Text("no bench run in this report: only repair runs, shown below (they are not compared as methods).",
-                style="yellow")
+    """What the bench part says when the report holds only repair runs or curricula."""
+    return Text(fmt.no_methods(report) + ".", style="yellow")
 
 
 def repair_table(report: Report) -> Table:
@@ -96,6 +95,21 @@ def repair_lines(report: Report) -> list[Text]:
     return [Text(f"{fmt.repair_name(r)}: {fmt.repair_change(r)}") for r in report.repairs]
 
 
+def curriculum_tables(report: Report) -> list[Table]:
+    """One table per curriculum, round by round (each round on its own tasks: never compared)."""
+    made = []
+    for c in report.curricula:
+        headers, rows = fmt.curriculum_rows(c)
+        unfinished = "" if c.finished else f" {UNFINISHED}"
+        table = _table(f"curriculum {c.name} on {c.dataset}{unfinished}: {len(c.rounds)} of {c.planned} rounds, each "
+                       "on its own tasks (codeforge finetune --curriculum)",
+                       [(h, "left" if i in (0, 1, 2, 7) else "right") for i, h in enumerate(headers)])
+        for r, row in zip(c.rounds, rows):
+            table.add_row(*map(Text, row), style=None if r.finished else "dim")
+        made.append(table)
+    return made
+
+
 def footnotes(report: Report) -> list[Text]:
     notes = []
     if report.methods:
@@ -103,6 +117,8 @@ def footnotes(report: Report) -> list[Text]:
                           "McNemar p < 0.05."))
     if report.repairs:
         notes.append(Text(fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"])))
+    if report.curricula:
+        notes.append(Text(fmt.sentences(DEFINITIONS["curriculum"])))
     notes.append(Text("95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
                                                     for m in report.intervals) + "."))
     for note, style in ((report.coverage_note(), "yellow"), (report.left_out_note(), "yellow")):
@@ -116,7 +132,7 @@ def footnotes(report: Report) -> list[Text]:
     if oracle_repairs:
         notes.append(Text(f"{ORACLE_MARK} oracle feedback ({', '.join(oracle_repairs)}): the tests analyzer showed "
                           "the model the failed assertions of the benchmark's own tests.", style="yellow"))
-    if any(not m.finished for m in [*report.methods, *report.repairs]):
+    if any(not m.finished for m in [*report.methods, *report.repairs, *report.curricula]):
         notes.append(Text("(unfinished): the run's command did not run to the end; its numbers may change.",
                           style="yellow"))
     return notes

@@ -23,9 +23,10 @@ HUMANEVAL = [f"HumanEval/{i}" for i in range(164)]
 
 def make_run(store: Store, name: str, *, dataset: str = "humaneval", chain: int = 0, feedback: str = "visible",
              n: int = 1, tasks: Iterable[str] = (), adapter: Optional[str] = None, ks: Optional[list[int]] = None,
-             model: str = "Qwen/Qwen2.5-Coder-0.5B-Instruct"):
-    """A run as bench stores it; `ks` goes into its config as bench stores it (None: a run stored before)."""
-    config = {"temperature": 0.0, "chain": chain, "feedback": feedback, "adapter": adapter}
+             model: str = "Qwen/Qwen2.5-Coder-0.5B-Instruct", labels: Optional[dict] = None):
+    """A run as bench stores it; `ks` goes into its config as bench stores it (None: a run stored before);
+    `labels` beside its settings, as bench.runs.open_run stores them."""
+    config = {"temperature": 0.0, "chain": chain, "feedback": feedback, "adapter": adapter, **(labels or {})}
     if ks is not None:
         config["ks"] = ks
     run = store.create_run(name, dataset, model=model, backend="hf", adapter=adapter, prompt_mode="chat",
@@ -35,11 +36,14 @@ def make_run(store: Store, name: str, *, dataset: str = "humaneval", chain: int 
     return run
 
 
-def add(store: Store, run, task: str, sample: int, round: int, passed: bool) -> None:
+def add(store: Store, run, task: str, sample: int, round: int, passed: bool, checked: bool = True) -> None:
+    """One stored answer; `checked` False: the sandbox gave no verdict (no tests execution is stored)."""
     sample_id = store.add_sample(
         run.id, task, sample, round, prompt="{}", raw_output="...", code="def f():\n    pass\n",
         finish_reason="stop", prompt_tokens=10, completion_tokens=20, gen_seconds=0.1,
         feedback="the tests said no" if round else None, feedback_source=run.feedback if round else None)
+    if not checked:
+        return
     status = "passed" if passed else "failed"
     store.add_execution(sample_id, "tests", status, passed, 0.05, {"status": status})
 
@@ -162,3 +166,16 @@ def record_repair(store: Store, run, finish: bool = True) -> None:
     add_epoch(store, run, t3, 1, [], tests=True)
     if finish:
         store.finish_run(run.id)
+
+
+# Curriculum rounds -------------------------------------------------------------------------------------------
+
+def make_round(store: Store, curriculum: str, round: int, rounds: int, *, new: list[str], revisited: list[str],
+               dataset: str = "humaneval", chain: int = 0, n: int = 1, out: str = "/adapters/out"):
+    """The bench run of one round of `codeforge finetune --curriculum`, named and labelled as finetune makes it:
+    its tasks are the new ones then the revisited ones."""
+    name = f"{curriculum}-round-{round}"
+    label = {"name": curriculum, "round": round, "rounds": rounds, "new": new, "revisited": revisited,
+             "finetune": name, "adapter": f"{out}/round-{round}"}
+    return make_run(store, name, dataset=dataset, chain=chain, n=n, tasks=[*new, *revisited],
+                    adapter=f"{out}/round-{round}", labels={"curriculum": label})

@@ -188,3 +188,21 @@ def test_tables_fold_names_and_numbers_at_80_columns(tmp_path):
     rounds = parse_tables(shown)[0]
     assert holds(rounds.columns[1], "0.0% [0.0, 16.1]45.0% [25.8, 65.8]45.0% [25.8, 65.8]")
     assert names[0] in " ".join(shown.split())  # the title wraps, whole
+
+
+def test_list_marks_curriculum_rounds(tmp_path):
+    """A round of finetune --curriculum is scored on its own tasks: the list says which round of which curriculum
+    it is (in the table, literally, and in --json) so that it is not read as one more comparable run."""
+    from report_store import make_round
+
+    db = tmp_path / "c.db"
+    with Store.open(db) as store:
+        record(store, make_run(store, "BASE", tasks=TASKS[:4]), {TASKS[0]: 0})
+        record(store, make_round(store, "[red]K", 2, 3, new=TASKS[:2], revisited=[TASKS[5]]), {TASKS[0]: 0})
+    listed = codeforge("bench", "list", "--db", str(db))
+    [runs] = parse_tables(listed.stdout)
+    assert holds(runs.column("run"), "BASE[red]K-round-2 (curriculum [red]K, round 2 of 3)")
+    assert "not comparable with the other runs" in " ".join(listed.stdout.split())
+    rows = json.loads(codeforge("bench", "list", "--db", str(db), "--json").stdout)
+    assert [row["curriculum"] for row in rows] == [
+        None, {"name": "[red]K", "round": 2, "rounds": 3, "finetune": "[red]K-round-2"}]
