@@ -25,7 +25,8 @@ Definitions (also written on the HTML page):
   model failed), so rounds are never compared with each other or with the methods. Each curriculum is shown
   apart, round by round: pass@1 over the round's own tasks, as the methods' pass@1 (every sample, the interval
   bench.scores gives). A task of a round is *failed* when not every checked sample of it passed after the
-  round's final round (a task with no checked sample counts as failed); the next round's count is how many of
+  round's final round (a task none of whose samples the sandbox could check is neither failed nor solved, as
+  the curriculum itself counts it when it chooses what to revisit); the next round's count is how many of
   them it revisited. `--runs` chooses rounds by their run names (`NAME-round-R`: that round alone) or a whole
   curriculum by its name (every stored round of it); `--dataset` applies, and, as for repair runs, curricula
   may come from datasets other than the methods'. Unfinished rounds are left out as bench runs are (and
@@ -141,9 +142,10 @@ class CurriculumRound:
     revisited: int
     samples: int  # the samples pass@1 averages over (task, sample index), every round of the run together
     pass_at_1: Score  # over every sample after the run's final round, with the interval bench.scores gives it
-    failed: tuple[str, ...]  # tasks not every checked sample of which passed (none checked: failed too)
+    failed: tuple[str, ...]  # tasks not every checked sample of which passed (none checked: not failed)
     revisited_next: Optional[int]  # how many of `failed` the next round revisited (None: no next round stored)
     finished: bool = True
+    unchecked: int = 0  # tasks none of whose samples the sandbox could check
 
     @property
     def name(self) -> str:
@@ -155,7 +157,8 @@ class CurriculumRound:
 
     @property
     def solved(self) -> int:
-        return self.tasks - len(self.failed)
+        """Tasks every checked sample of which passed."""
+        return self.tasks - len(self.failed) - self.unchecked
 
     @property
     def finetune(self) -> Optional[str]:
@@ -308,7 +311,8 @@ def curriculum_round(store: Store, run: RunRecord, samples: Optional[list[Sample
     checked: dict[str, list[bool]] = {}
     for key in dict.fromkeys((s.task_id, s.sample) for s in samples if s.tested is not None):
         checked.setdefault(key[0], []).append(first.get(key) is not None)
-    failed = tuple(t for t in task_ids if not checked.get(t) or not all(checked[t]))
+    failed = tuple(t for t in task_ids if checked.get(t) and not all(checked[t]))
+    unchecked = sum(1 for t in task_ids if not checked.get(t))
     revisited = _ids(run, "revisited")
     new = _ids(run, "new")
     revisited_next = None
@@ -322,7 +326,8 @@ def curriculum_round(store: Store, run: RunRecord, samples: Optional[list[Sample
         new=len(new) if new is not None else len(task_ids) - len(revisited or ()),
         revisited=len(revisited) if revisited is not None else len(task_ids) - len(new or ()),
         samples=len({(s.task_id, s.sample) for s in samples if s.task_id in wanted}),
-        pass_at_1=scores.get(1, share(0, len(task_ids))), failed=failed, revisited_next=revisited_next,
+        pass_at_1=scores.get(1, share(0, len(task_ids))), failed=failed, unchecked=unchecked,
+        revisited_next=revisited_next,
         finished=run.finished_at is not None and bool(samples))
 
 

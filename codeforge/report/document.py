@@ -43,7 +43,8 @@ DEFINITIONS = {
                   "compared as methods or with each other: each round's bench run covers its own tasks (new ones "
                   "plus those the previous round's model failed); a round's pass@1 is over its own tasks and every "
                   "sample, with the interval pass@k has; a task of a round is failed when not every checked sample "
-                  "of it passed after the run's final round (no checked sample: failed), and the next round says "
+                  "of it passed after the run's final round (a task with no checked sample is neither failed nor "
+                  "solved), and the next round says "
                   "how many of those it revisited",
     "repair_pass_at_1": "a repair run's pass@1 after an epoch is the share of its programs whose code then passed "
                         "its tests, of those with tests, with the Wilson 95% interval",
