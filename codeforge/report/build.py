@@ -153,7 +153,8 @@ def _curriculum(c: CurriculumResult) -> dict:
     return {"name": c.name, "dataset": c.dataset, "rounds_planned": c.planned, "finished": c.finished,
             "rounds": [{"round": r.round, "run": r.name, "finished": r.finished, "tasks": r.tasks, "new": r.new,
                         "revisited": r.revisited, "samples": r.samples, "pass_at_1": _score(r.pass_at_1),
-                        "solved": r.solved, "failed": len(r.failed), "failed_tasks": list(r.failed), "unchecked": r.unchecked,
+                        "solved": r.solved, "failed": len(r.failed), "failed_tasks": list(r.failed),
+                        "unchecked": r.unchecked,
                         "revisited_next": r.revisited_next, "finetune": r.finetune, "adapter": r.adapter,
                         "config": r.run.config, "versions": r.run.versions} for r in c.rounds]}
 

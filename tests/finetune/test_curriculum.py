@@ -75,6 +75,13 @@ def test_each_round_is_a_finetune_run_and_a_labelled_bench_run_in_the_store(curr
     monkeypatch.setenv("COLUMNS", "250")
     listed = codeforge("finetune", "list", "--db", str(curriculum["db"])).stdout
     assert "sft (curriculum kod, round 2/2)" in listed
+    # the report shows pass@1 round by round (the rounds are not compared as methods)
+    report = curriculum["out"].parent / "report"
+    codeforge("report", "--db", str(curriculum["db"]), "--out", str(report))
+    data = json.loads((report / "report.json").read_text())
+    [kod] = data["curricula"]
+    assert [(r["round"], r["tasks"], r["failed"]) for r in kod["rounds"]] == [(1, 3, 3), (2, 5, 5)]
+    assert (report / "curriculum.png").is_file() and data["methods"] == []
 
 
 @pytest.mark.docker
