@@ -39,6 +39,7 @@ class BenchOutcome:
     export: Optional[Path] = None
     exported: int = 0
     sandbox_errors: list[str] = field(default_factory=list)
+    engines_lost: dict[str, str] = field(default_factory=dict)  # --docker-host engines left out, and why
 
     @property
     def unchecked(self) -> int:
@@ -81,7 +82,7 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
               labels: Optional[dict] = None) -> BenchOutcome:
     """Run (or resume) the benchmark `config` describes; BenchError says why it stopped and what to do.
     `labels` are stored with the run beside its settings (bench/runs.open_run)."""
-    from ..sandbox.docker_sandbox import DockerSandbox
+    from ..sandbox.pool import open_sandbox
     from ..sandbox.settings import SandboxSettings
 
     if not config.dataset:
@@ -112,7 +113,8 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
     try:
         with Store.open(path) as store:
             if sandbox is None:
-                sandbox = DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation))
+                sandbox = open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
+                                                       hosts=config.docker_hosts))
             try:
                 for language in sorted({t.language.value for t in tasks}):
                     sandbox.check(language)
@@ -128,7 +130,8 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
                 if not any(r.unchecked for r in rounds):
                     store.finish_run(run.id)
                 run = store.run(run.name, run.dataset)
-                outcome = BenchOutcome(run, path, rounds, resumed, sandbox_errors=collecting.errors)
+                outcome = BenchOutcome(run, path, rounds, resumed, sandbox_errors=collecting.errors,
+                                       engines_lost=dict(getattr(sandbox, "lost", {})))
                 if config.export is not None:
                     prompts = {t.task_id: t.prompt for t in tasks}
                     outcome.export = config.export

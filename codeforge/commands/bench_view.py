@@ -142,6 +142,9 @@ def print_summary(console: Console, outcome: BenchOutcome) -> None:
                                 " (resumed)" if outcome.resumed else ""))
     if outcome.export is not None:
         console.print(Text(f"exported {outcome.exported} samples to {outcome.export}"))
+    for host, why in outcome.engines_lost.items():
+        console.print(Text.assemble(("Docker engine left out: ", "yellow"), host, f" ({why}); its programs ran on "
+                                    "the other engines"), soft_wrap=True)
     if outcome.unchecked:
         console.print(f"[bold red]{outcome.unchecked} samples could not be checked (sandbox errors). Run the same "
                       "command again to check them; nothing else is repeated.[/]")
@@ -168,7 +171,7 @@ def summary_json(outcome: BenchOutcome) -> dict:
         "oracle_feedback": run.oracle_feedback, "db": str(outcome.db), "resumed": outcome.resumed,
         "export": str(outcome.export) if outcome.export else None,
         "finished": finished(run, outcome.rounds), "intervals": _intervals_json(outcome.rounds),
-        "rounds": [round_json(r) for r in outcome.rounds],
+        "rounds": [round_json(r) for r in outcome.rounds], "engines_lost": outcome.engines_lost,
     }
 
 

@@ -6,6 +6,7 @@ What a program, a file or the engine says is printed as it is, never read as ric
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from typing import Optional
@@ -33,11 +34,11 @@ def _say(console, message: str, style: str = "") -> None:
     console.print(Text(message, style=style), soft_wrap=True)
 
 
-def _client():
+def _client(host: Optional[str] = None):
     from ..sandbox.engine import SandboxUnavailable, connect
 
     try:
-        return connect()
+        return connect(host=host)
     except SandboxUnavailable as exc:
         _fail(str(exc))
 
@@ -73,7 +74,9 @@ def build(config: BuildConfig) -> None:
 
     from ..sandbox import images
 
-    client = _client()
+    client = _client(config.docker_host)
+    if config.docker_host:  # a base image made here with debootstrap goes to that engine through the docker CLI
+        os.environ["DOCKER_HOST"] = config.docker_host
     wanted = images.kinds_named(config.kinds)
     console = _console(stderr=config.json)  # with --json, stdout holds only the JSON
     done: list[dict] = []
@@ -377,7 +380,7 @@ def doctor(config: DoctorConfig) -> None:
     from ..sandbox.lifecycle import LABEL
 
     try:
-        client = connect()
+        client = connect(host=config.docker_host)
     except SandboxUnavailable as exc:
         if config.json:
             typer.echo(json.dumps({"ok": False, "engine": None, "error": str(exc)}))
@@ -401,7 +404,9 @@ def doctor(config: DoctorConfig) -> None:
         console.print(table)
         console.print(f"{containers} sandbox container(s) exist right now")
     if fixes:
-        _fail(f"image(s) {', '.join(fixes)} missing or out of date. Fix: codeforge sandbox build {','.join(fixes)}")
+        where = f" --docker-host {config.docker_host}" if config.docker_host else ""
+        _fail(f"image(s) {', '.join(fixes)} missing or out of date. Fix: codeforge sandbox build {','.join(fixes)}"
+              f"{where}")
 
 
 @settings_command(app, "prune", PruneConfig)
@@ -416,7 +421,7 @@ def prune(config: PruneConfig) -> None:
     from ..sandbox.lifecycle import UNKNOWN_OWNER
     from ..sandbox.lifecycle import prune as prune_containers
 
-    report = prune_containers(_client(), everything=config.everything)
+    report = prune_containers(_client(config.docker_host), everything=config.everything)
     if config.json:
         typer.echo(json.dumps(report.as_dict()))
         return

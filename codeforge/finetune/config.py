@@ -19,6 +19,7 @@ from ..graphs.vocabulary import GraphChoice
 from ..models.options import DEFAULT_MODEL, Device
 from ..rewards.groups import check_group_size
 from ..rewards.rules import RewardKind, RewardShape
+from ..sandbox.config import DOCKER_HOSTS_HELP
 from ..sandbox.settings import Isolation
 
 DATA, GRAPHS, FEEDBACK, PAIRS, GRPO, CURRICULUM, LORA, TRAIN, OUT = (
@@ -87,6 +88,8 @@ class FinetuneConfig(Settings):
     isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
                                    "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION",
                                    panel=FEEDBACK)
+    docker_hosts: tuple[str, ...] = setting((), DOCKER_HOSTS_HELP, flags=("--docker-host",), repeat=True,
+                                            env="CODEFORGE_DOCKER_HOSTS", panel=FEEDBACK)
 
     beta: Optional[float] = setting(None, "dpo: how far the adapter may move from the base model (higher: less; "
                                     "default 0.1); grpo: the weight of the KL term to the base model (default 0: "

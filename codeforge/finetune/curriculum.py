@@ -140,11 +140,15 @@ def run_curriculum(config: FinetuneConfig, progress: Progress, say: Say, *,
     if not done:
         _save_plan(config, results)  # from now on OUT is this curriculum's, for --resume
     failed: list[str] = []
-    from ..sandbox import DockerSandbox, SandboxSettings, SandboxUnavailable
+    from ..sandbox import SandboxSettings, SandboxUnavailable, open_sandbox
 
-    sandbox = DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation))
+    try:  # before any training: every round ends with a bench run
+        sandbox = open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
+                                               hosts=config.docker_hosts))
+    except SandboxUnavailable as exc:
+        raise FinetuneError(f"--curriculum runs bench after each round: {exc}") from None
     try:
-        try:  # before any training: every round ends with a bench run
+        try:
             for language in sorted({p.task.language.value for p in programs}):
                 sandbox.check(language)
         except SandboxUnavailable as exc:

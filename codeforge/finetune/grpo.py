@@ -77,9 +77,10 @@ def grpo_config(config: FinetuneConfig, out: Path, device: str):
 
 
 def _sandbox(config: FinetuneConfig):
-    from ..sandbox import DockerSandbox, SandboxSettings
+    from ..sandbox import SandboxSettings, open_sandbox
 
-    return DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation))
+    return open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
+                                        hosts=config.docker_hosts))
 
 
 def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, progress: Progress) -> Trained:

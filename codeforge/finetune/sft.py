@@ -72,9 +72,10 @@ def _mutant_repairs(config: FinetuneConfig, loaded: Loaded, sandbox_factory, on_
 def _sandbox(config: FinetuneConfig, factory):
     if factory is not None:
         return factory()
-    from ..sandbox import DockerSandbox, SandboxSettings
+    from ..sandbox import SandboxSettings, open_sandbox
 
-    return DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation))
+    return open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
+                                        hosts=config.docker_hosts))
 
 
 def sft_config(config: FinetuneConfig, out: Path, device: str):

@@ -130,7 +130,7 @@ def dataset_references(config: RepairConfig, dataset: str) -> list[Program]:
 def run_repair(config: RepairConfig, reporter: Optional[Reporter] = None, sandbox=None,
                bench_reporter=None) -> RepairOutcome:
     """Run (or resume) the repair `config` describes; RepairError says why it stopped and what to do."""
-    from ..sandbox.docker_sandbox import DockerSandbox
+    from ..sandbox.pool import open_sandbox
     from ..sandbox.settings import SandboxSettings
 
     if not config.run and not config.targets:
@@ -153,7 +153,8 @@ def run_repair(config: RepairConfig, reporter: Optional[Reporter] = None, sandbo
                 except BenchError as exc:
                     raise RepairError(str(exc)) from exc
         if sandbox is None:
-            sandbox = DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation))
+            sandbox = open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
+                                                   hosts=config.docker_hosts))
         if config.dry_run and not config.run:  # files or a dataset's references: no store is read or written
             if source is None and not (config.targets and is_dataset(config.targets[0])):
                 programs = file_programs(config.targets, config.lang)

@@ -11,6 +11,12 @@ from ..vocabulary import Action, Language
 from .settings import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, ImageKind, Isolation
 
 ISOLATION_HELP = "worker: warm containers, a fresh uid per program; program: one container per program."
+DOCKER_HOSTS_HELP = ("A Docker engine to run the programs on: unix://PATH, tcp://HOST:PORT (TLS from DOCKER_TLS_VERIFY "
+                     "and DOCKER_CERT_PATH) or ssh://USER@HOST; give it several times to spread the programs over "
+                     "several engines, --workers on each, the others carrying on if one fails (default: DOCKER_HOST "
+                     "or the local engine).")
+DOCKER_HOST_HELP = ("The Docker engine to use: unix://PATH, tcp://HOST:PORT or ssh://USER@HOST (default: DOCKER_HOST "
+                    "or the local engine).")
 
 
 def check_limits(timeout: float, memory: int) -> None:
@@ -34,6 +40,8 @@ class ProgramLimits(Settings):
     workers: int = setting(2, "Programs run at once.", min=1, env="CODEFORGE_SANDBOX_WORKERS", panel="Sandbox")
     isolation: Isolation = setting(Isolation.worker, ISOLATION_HELP, env="CODEFORGE_SANDBOX_ISOLATION",
                                    panel="Sandbox")
+    docker_hosts: tuple[str, ...] = setting((), DOCKER_HOSTS_HELP, flags=("--docker-host",), repeat=True,
+                                            env="CODEFORGE_DOCKER_HOSTS", panel="Sandbox")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class BuildConfig(Settings):
     kinds: tuple[ImageKind, ...] = setting((ImageKind.all,), "Images to build, comma-separated: python, go, "
                                            "valgrind, or all of them.", argument=True)
     force: bool = setting(False, "Rebuild even when the image is up to date.")
+    docker_host: Optional[str] = setting(None, DOCKER_HOST_HELP)
     base: Optional[str] = setting(None, "Base image (default: debian:bookworm-slim if it can be had, else one "
                                         "made here with debootstrap).", env="CODEFORGE_SANDBOX_BASE")
     json: bool = setting(False, "Print what was built as JSON.", stored=False)
@@ -98,6 +107,7 @@ class DoctorConfig(Settings):
     """`codeforge sandbox doctor`."""
 
     command: ClassVar[str] = "codeforge sandbox doctor"
+    docker_host: Optional[str] = setting(None, DOCKER_HOST_HELP)
     json: bool = setting(False, "Print the engine, each image's state and the container count as JSON.",
                          stored=False)
 
@@ -109,4 +119,5 @@ class PruneConfig(Settings):
     command: ClassVar[str] = "codeforge sandbox prune"
     everything: bool = setting(False, "Also remove containers of runs that are alive or whose state cannot be "
                                       "told.", flags=("--all",))
+    docker_host: Optional[str] = setting(None, DOCKER_HOST_HELP)
     json: bool = setting(False, "Print what was removed and kept as JSON.", stored=False)

@@ -78,3 +78,21 @@ def test_one_host_is_a_plain_sandbox_on_that_engine(docker_client):
     with open_sandbox(SandboxSettings(workers=1, hosts=(DEFAULT,))) as sandbox:
         assert isinstance(sandbox, DockerSandbox)
         assert sandbox.run(Job(id="a", language="python", source="print(7)")).stdout.strip() == "7"
+
+
+@pytest.mark.docker
+def test_bench_over_two_hosts_names_the_one_that_does_not_answer_and_scores_on_the_other(docker_client, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    gone = f"unix://{tmp_path}/no-engine.sock"
+    result = subprocess.run(
+        [sys.executable, "-m", "codeforge", "bench", "humaneval", "--model", "reference", "--limit", "3", "--db",
+         str(tmp_path / "db"), "--docker-host", DEFAULT, "--docker-host", gone, "--json"],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert list(summary["engines_lost"]) == [gone] and summary["rounds"][0]["solved"] == 3
+    assert f"Docker engine left out: {gone}" in " ".join(result.stderr.split())
