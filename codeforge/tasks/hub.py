@@ -72,14 +72,14 @@ def _records(splits, spec: str) -> Iterator[Record]:
 def _wanted(splits, task_ids: Sequence[str], spec: str) -> Iterator[Record]:
     """The rows whose id is one of `task_ids`, in dataset order: the id columns are scanned until every id is
     found, then only those rows are read. An id that no row has is an error naming some that exist."""
+    if any(not _id_columns(dataset) for _, dataset in splits):  # no ids to scan: make_task names the field
+        yield from _records(splits, spec)
+        return
     wanted, found, examples, total = set(map(str, task_ids)), set(), [], 0
     located: list[tuple[str, object, int]] = []
     for name, dataset in splits:
         total += len(dataset)
-        columns = [column for column in ID_FIELDS if column in dataset.column_names]
-        if not columns:  # make_task names the missing field
-            yield from (_record(row, spec, name, index) for index, row in enumerate(dataset))
-            return
+        columns = _id_columns(dataset)
         index = 0
         for batch in dataset.select_columns(columns).iter(batch_size=SCAN_BATCH):
             for values in zip(*(batch[column] for column in columns)):
@@ -100,6 +100,10 @@ def _wanted(splits, task_ids: Sequence[str], spec: str) -> Iterator[Record]:
                            f"{', '.join(examples)} ({total} rows)")
     for name, dataset, index in located:
         yield _record(dataset[index], spec, name, index)
+
+
+def _id_columns(dataset) -> list[str]:
+    return [column for column in ID_FIELDS if column in dataset.column_names]
 
 
 def _record(row: dict, spec: str, split: str, index: int) -> Record:
