@@ -164,3 +164,9 @@ def test_bench_runs_a_hub_dataset_and_its_stored_run_loads_it_again(tmp_path, do
         run, = store.runs()
     assert run.dataset == spec
     assert [t.task_id for t in load_tasks(run.dataset, limit=2)] == ["Prefill_1_I", "Leetcode_7_I"]
+
+
+def test_task_ids_of_rows_without_an_id_column_name_the_missing_field(tmp_path):
+    rows = [{"prompt": "def inc(x):\n", "test": "assert inc(1) == 2\n"}] * 2
+    with pytest.raises(DatasetError, match=r"2 bad row\(s\).*\ntrain row 1: missing required field\(s\) task_id"):
+        load_tasks(f"hub:{hub_folder(tmp_path, *rows)}", task_ids=["t/0"])
