@@ -26,7 +26,8 @@ DATA, SAMPLING, FEEDBACK, STORE = "Dataset", "Sampling", "Feedback rounds", "Sto
 @dataclass(frozen=True)
 class BenchConfig(ProgramLimits, ModelOptions):
     dataset: Optional[str] = setting(None, "humaneval, humaneval+, mbpp, mbpp-sanitized, humaneval-x-go, "
-                                     "humaneval-x-cpp, or jsonl:PATH for your own tasks.", argument=True)
+                                     "humaneval-x-cpp, jsonl:PATH for your own tasks, or hub:OWNER/NAME for a "
+                                     "Hugging Face dataset of them (e.g. hub:KodCode/KodCode-V1).", argument=True)
     dataset_path: Optional[Path] = setting(None, "The dataset's file (or a folder holding it) instead of the copy "
                                            "shipped with codeforge.", identity=True, panel=DATA)
     from_hub: bool = setting(False, "Load the dataset from the Hugging Face hub (its usual name) instead of the "

@@ -87,7 +87,7 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
 
     if not config.dataset:
         raise BenchError("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASET_NAMES[1:]) +
-                         ", jsonl:PATH)")
+                         ", jsonl:PATH, hub:OWNER/NAME)")
     try:
         tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit,
                            task_ids=list(config.tasks) or None, from_hub=config.from_hub)

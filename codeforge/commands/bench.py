@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..bench.config import BenchConfig, DeleteConfig, ListConfig, RerunConfig, RescoreConfig, ShowConfig
-from ..tasks import DATASET_NAMES, JSONL_PREFIX
+from ..tasks import DATASET_NAMES, HUB_PREFIX, JSONL_PREFIX
 from ..vocabulary import Workflow
 from ._output import console as _console
 from ._output import fail as _fail
@@ -28,10 +28,11 @@ class _BenchGroup(TyperGroup):
     """`codeforge bench DATASET [OPTIONS]` is `codeforge bench run DATASET [OPTIONS]`."""
 
     def resolve_command(self, ctx, args):
-        if args and (args[0] in DATASET_NAMES or args[0].startswith(JSONL_PREFIX)):
+        if args and (args[0] in DATASET_NAMES or args[0].startswith((JSONL_PREFIX, HUB_PREFIX))):
             return "run", self.commands["run"], args
         if args and not args[0].startswith("-") and args[0] not in self.commands:
-            _fail(f"no dataset or command {args[0]!r}. Datasets: {', '.join(DATASET_NAMES)}, jsonl:PATH. "
+            _fail(f"no dataset or command {args[0]!r}. Datasets: {', '.join(DATASET_NAMES)}, jsonl:PATH, "
+                  "hub:OWNER/NAME. "
                   f"Commands: {', '.join(COMMANDS)}. Example: codeforge bench humaneval --chain 3")
         return super().resolve_command(ctx, args)
 
@@ -40,7 +41,8 @@ app = typer.Typer(
     cls=_BenchGroup, no_args_is_help=True,
     help="Benchmark a model: generate, run every program in the sandbox, feed errors back, score pass@k.\n\n"
          "Run a benchmark: codeforge bench DATASET [OPTIONS] (the same as codeforge bench run DATASET [OPTIONS]),"
-         f" DATASET one of {', '.join(DATASET_NAMES)}, or jsonl:PATH for your own tasks. The options most used: "
+         f" DATASET one of {', '.join(DATASET_NAMES)}, jsonl:PATH for your own tasks, or hub:OWNER/NAME for a "
+         "Hugging Face dataset of them (e.g. hub:KodCode/KodCode-V1). The options most used: "
          "--model, --chain, --samples, --temperature, --feedback, --run-name, --config FILE; all of them: "
          "codeforge bench run --help.\n\n"
          "Example: codeforge bench humaneval --chain 3")
@@ -56,7 +58,8 @@ def run(config: BenchConfig) -> None:
     Example: codeforge bench humaneval --chain 3
     """
     if not config.dataset:
-        _fail("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASET_NAMES[1:]) + ", jsonl:PATH)")
+        _fail("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASET_NAMES[1:]) + ", jsonl:PATH, "
+              "hub:OWNER/NAME)")
     _run(config)
 
 

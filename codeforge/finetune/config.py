@@ -57,7 +57,8 @@ class FinetuneConfig(Settings):
     model: str = setting(DEFAULT_MODEL, "The base model: hub id or local directory.", flags=("--model", "-m"))
     data: tuple[str, ...] = setting(DEFAULT_DATA, "sft's training data (grpo: its tasks' prompts and tests), "
                                     "comma-separated: mbpp (its prompt, train and validation splits; never the test "
-                                    "split), jsonl:PATH, run:NAME (the passing samples of a stored bench run).",
+                                    "split), jsonl:PATH, hub:OWNER/NAME (e.g. hub:KodCode/KodCode-V1), run:NAME "
+                                    "(the passing samples of a stored bench run).",
                                     panel=DATA)
     out: Optional[Path] = setting(None, "The adapter's folder (checkpoints, adapter, manifest).", panel=OUT)
     base_only: bool = setting(False, "Build prompts as for a base model even when the model has a chat template "

@@ -59,6 +59,8 @@ class Loaded:
 
 
 def load(names, *, limit: Optional[int] = None, db: Optional[Path] = None) -> Loaded:
+    from ..tasks import HUB_PREFIX
+
     programs: list[Program] = []
     pairs: list[Pair] = []
     hashes: dict[str, str] = {}
@@ -72,8 +74,20 @@ def load(names, *, limit: Optional[int] = None, db: Optional[Path] = None) -> Lo
         elif name.startswith(RUN_PREFIX):
             got = passing_samples(name[len(RUN_PREFIX):], db)
             hashes[name] = _hash_programs(got)
+        elif name.startswith(HUB_PREFIX):
+            try:  # only the rows `limit` needs are read (KodCode-V1 has ~480k)
+                tasks = load_tasks(name, limit=limit)
+            except DatasetError as exc:
+                raise SourceError(str(exc)) from None
+            missing = [t.task_id for t in tasks if not t.reference.strip()]
+            if missing:
+                raise SourceError(f"{name}: task {missing[0]} has no solution to train on: give its row `reference` "
+                                  f"(the whole program), `canonical_solution` (what follows the prompt) or, as "
+                                  f"KodCode's rows do, `solution`")
+            got = [Program(t, t.reference, name) for t in tasks]
+            hashes[name] = _hash_programs(got)
         else:
-            raise SourceError(f"unknown training data {name!r}: use mbpp, jsonl:PATH or run:NAME")
+            raise SourceError(f"unknown training data {name!r}: use mbpp, jsonl:PATH, hub:OWNER/NAME or run:NAME")
         programs.extend(got[:limit] if limit else got)
     return Loaded(programs, pairs, hashes)
 

@@ -5,7 +5,8 @@
     tasks = load_tasks("humaneval+", limit=10)
     job = tasks[0].test_job(tasks[0].reference)   # a JobSpec for codeforge.sandbox
 
-Names: DATASET_NAMES, and `jsonl:PATH` for one's own tasks (schema in jsonl.py). This package is the only
+Names: DATASET_NAMES, `jsonl:PATH` for one's own tasks (schema in jsonl.py), and `hub:OWNER/NAME` for a Hugging
+Face hub dataset of such rows, KodCode/KodCode-V1's included (hub.py). This package is the only
 reader of datasets (bench and graphs build both load through it). The data comes from `dataset_path` (a file,
 or a directory holding the dataset's usual file name), else $CODEFORGE_DATA_DIR, else the Hugging Face hub
 with `from_hub`, else the copy shipped in the package (data/README.md lists them with their licences).
@@ -32,14 +33,17 @@ _LOADERS = {  # name -> (module, function)
     "humaneval-x-cpp": ("humaneval_x", "load_cpp"),
 }
 JSONL_PREFIX = "jsonl:"
+HUB_PREFIX = "hub:"  # hub.PREFIX, without importing hub.py
 
-__all__ = ["DATASET_NAMES", "DatasetError", "JobSpec", "Task", "load_tasks"]
+__all__ = ["DATASET_NAMES", "HUB_PREFIX", "JSONL_PREFIX", "DatasetError", "JobSpec", "Task", "load_tasks"]
 
 
 def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[int] = None,
                task_ids: Optional[Sequence[str]] = None, from_hub: bool = False) -> list[Task]:
     """The tasks of dataset `name`, in dataset order; only `task_ids` (kept in dataset order) when given,
     then only the first `limit`."""
+    if limit is not None and limit < 0:
+        raise DatasetError(f"limit must be 0 or more, not {limit}")
     if name.startswith(JSONL_PREFIX):
         path = name[len(JSONL_PREFIX):] or dataset_path
         if not path:
@@ -47,18 +51,24 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
         if from_hub:
             raise DatasetError("--from-hub applies to the named datasets, not to jsonl:PATH")
         tasks = import_module(f"{__name__}.jsonl").load(Path(path))
+    elif name.startswith(HUB_PREFIX):
+        if from_hub:
+            raise DatasetError(f"--from-hub applies to the named datasets: {name} is read from the hub already")
+        if dataset_path is not None:
+            raise DatasetError(f"--dataset-path does not apply to {name}: for a local copy of its rows use "
+                               f"jsonl:PATH")
+        # the loader stops reading at `limit` tasks (or once every task id is found): KodCode-V1 has ~480k rows
+        tasks = import_module(f"{__name__}.hub").load(name, limit, task_ids)
     elif name in _LOADERS:
         module, function = _LOADERS[name]
         tasks = getattr(import_module(f"{__name__}.{module}"), function)(
             Path(dataset_path) if dataset_path is not None else None, from_hub)
     else:
         raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(DATASET_NAMES)}, "
-                           f"or jsonl:PATH for your own tasks")
+                           f"jsonl:PATH for your own tasks, or hub:OWNER/NAME for a hub dataset of them")
     if task_ids is not None:
         tasks = _select(tasks, task_ids, name)
     if limit is not None:
-        if limit < 0:
-            raise DatasetError(f"limit must be 0 or more, not {limit}")
         tasks = tasks[:limit]
     return tasks
 

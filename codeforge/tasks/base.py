@@ -148,11 +148,12 @@ class Record:
 MAX_REPORTED_ERRORS = 10
 
 
-def bad_lines_error(path: Path, errors: list[str]) -> DatasetError:
-    """One error naming every bad line (up to ten, then a count), so one fix-and-rerun fixes them all."""
+def bad_lines_error(path: Path | str, errors: list[str], unit: str = "line") -> DatasetError:
+    """One error naming every bad line (or hub row: `unit`), up to ten, then a count, so one fix-and-rerun fixes
+    them all."""
     shown = errors[:MAX_REPORTED_ERRORS]
     more = f"\n... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
-    return DatasetError(f"{path}: {len(errors)} bad line(s), nothing was run:\n" + "\n".join(shown) + more)
+    return DatasetError(f"{path}: {len(errors)} bad {unit}(s), nothing was run:\n" + "\n".join(shown) + more)
 
 
 def read_records(path: Path) -> list[Record]:
@@ -231,35 +232,37 @@ def load_records(dataset_path: Optional[Path], names: tuple[str, ...], dataset: 
             raise DatasetError("--dataset-path and --from-hub name two sources: choose one")
         return read_records(path)
     if from_hub:
-        rows = hub_rows(repo, config, dataset, names[0])
+        hint = (f"leave out --from-hub to use the copy shipped with codeforge, or pass --dataset-path with "
+                f"{names[0]} (or a directory holding it)")
+        rows = [dict(row) for _, split in hub_splits(repo, config, dataset, hint) for row in split]
+        # MBPP's splits hold ranges of task ids; put them back in dataset order.
+        if rows and all(isinstance(row.get("task_id"), int) for row in rows):
+            rows.sort(key=lambda row: row["task_id"])
         return [Record(row, f"{repo} row {number}") for number, row in enumerate(rows, 1)]
     return read_records(packaged_file(names, dataset))
 
 
-def hub_rows(repo: str, config: Optional[str], dataset: str, expected_file: str) -> list[dict]:
-    """Every row of every split of a Hugging Face hub dataset (MBPP spreads its tasks over four splits)."""
+def hub_splits(repo: str, config: Optional[str], dataset: str, hint: str, split: Optional[str] = None,
+               needed_by: str = "--from-hub") -> list[tuple[str, object]]:
+    """The splits of a Hugging Face hub dataset in the dataset's own order (only `split` when given), as Arrow
+    datasets whose rows are read when iterated. A copy in the local cache loads offline. Every failure is one
+    DatasetError: the repo, why, and `hint` (what to do instead); `needed_by` is what asked for the hub."""
     import os
 
-    hint = (f"leave out --from-hub to use the copy shipped with codeforge, or pass --dataset-path with "
-            f"{expected_file} (or a directory holding it)")
     try:
         import datasets
     except ImportError as exc:
-        raise DatasetError(f"--from-hub needs the `datasets` package (pip install 'codeforge[train]', or "
+        raise DatasetError(f"{needed_by} needs the `datasets` package (pip install 'codeforge[train]', or "
                            f"pip install datasets); or {hint}") from exc
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
     try:
         with _offline_mode(offline):
-            splits = datasets.load_dataset(repo, config)
-    except Exception as exc:  # the hub raises many kinds (connection, offline mode, missing files)
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            loaded = datasets.load_dataset(repo, config, split=split)
+    except Exception as exc:  # the hub raises many kinds (connection, offline mode, missing files, a bad split)
+        why = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
         raise DatasetError(f"{dataset} could not be loaded from the Hugging Face hub ({repo}"
-                           f"{', ' + config if config else ''}): {why}\nFix: {hint}") from exc
-    rows = [dict(row) for name in sorted(splits) for row in splits[name]]
-    # MBPP's splits hold ranges of task ids; put them back in dataset order.
-    if rows and all(isinstance(row.get("task_id"), int) for row in rows):
-        rows.sort(key=lambda row: row["task_id"])
-    return rows
+                           f"{', ' + config if config else ''}): {why}. Fix: {hint}") from exc
+    return [(split, loaded)] if split is not None else list(loaded.items())
 
 
 @contextmanager
