@@ -16,7 +16,7 @@ from ..config import Settings, setting
 from ..graphs.vocabulary import GraphChoice
 from ..models.base import Sampling
 from ..models.options import ModelOptions
-from ..sandbox.config import ProgramLimits
+from ..sandbox.config import DOCKER_HOSTS_HELP, ProgramLimits
 from ..sandbox.settings import Isolation
 from .feedback import FeedbackSource
 from .scores import DEFAULT_KS
@@ -137,3 +137,5 @@ class RescoreConfig(RunNameConfig):
     workers: int = setting(2, "Programs run at once.", min=1, env="CODEFORGE_SANDBOX_WORKERS")
     isolation: Isolation = setting(Isolation.worker, "worker: warm containers, a fresh uid per program; program: "
                                    "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION")
+    docker_hosts: tuple[str, ...] = setting((), DOCKER_HOSTS_HELP, flags=("--docker-host",), repeat=True,
+                                            env="CODEFORGE_DOCKER_HOSTS")

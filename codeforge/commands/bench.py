@@ -227,7 +227,8 @@ def rescore(config: RescoreConfig) -> None:
     """
     from ..bench.rescore import rescore as rescore_run
     from ..bench.runs import stored_settings
-    from ..sandbox.docker_sandbox import DockerSandbox, SandboxUnavailable
+    from ..sandbox.engine import SandboxUnavailable
+    from ..sandbox.pool import open_sandbox
     from ..sandbox.settings import SandboxSettings
     from ..tasks import DatasetError
     from .bench_view import print_rescored, rescored_json
@@ -238,7 +239,8 @@ def rescore(config: RescoreConfig) -> None:
         _refuse_repair(found, "rescore", "`codeforge repair` tests every patch it keeps; to check its programs "
                                          "again, run the `codeforge repair` command again under a new run name")
         try:
-            with DockerSandbox(SandboxSettings(workers=config.workers, isolation=config.isolation)) as sandbox:
+            with open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
+                                              hosts=config.docker_hosts)) as sandbox:
                 outcome = rescore_run(store, found, stored_settings(found), sandbox, save=config.save)
         except (DatasetError, SandboxUnavailable) as exc:
             _fail(str(exc))
