@@ -4,29 +4,35 @@
     context = context_for(package.units, package.functions[0], max_tokens=2048)
     context.text                                           # one Go file: package, imports, types, ..., target
 
-A package is read file by file with the Go grammar of codeforge.syntax. Files go does not build with the rest
-are skipped, each with its reason: `_test.go` files; names starting with `_` or `.`; a build constraint, in a
+A package is read file by file with the Go grammar of codeforge.syntax. Some files are no source of tasks,
+each reported with its reason: `_test.go` files; names starting with `_` or `.`; a build constraint, in a
 `//go:build` or `// +build` line before the package clause or in the name (`_linux.go`, `_arm64.go`);
 generated files (`// Code generated ... DO NOT EDIT.` before the package clause); `main`-only files (package
-main holding nothing but func main); files that do not parse; files of another package than most files.
+main holding nothing but func main); files that do not parse; files of another package than most files. The
+declarations of generated and build-tagged files go builds on linux/amd64 (codeforge.tasks.go_build) still
+serve as context (`SkippedFile.in_context`): the function under test compiles with them.
 
 Each top-level declaration becomes a Unit: a function, a method (its receiver type noted), a type, a const or a
 var. Grouped declarations are split per spec (`type (A int; B string)` gives two units); a const group stays
 whole where a spec has no value of its own or uses iota, since its specs repeat the one before. A spec that
 names several (`var a, b = f()`) stays one unit. A unit's references are the package units it uses, in the
 order first met (codeforge.tasks.go_names says how locals are told from package names, and what is
-approximate); a method's references include its receiver type, and a type's its Error and String methods.
+approximate); a method's references include its receiver type, and a type's its methods that make it one of
+the standard library's common interfaces (OWN_METHODS). An interface type notes the methods it names
+(`requires`).
 
-context_for walks the references breadth-first from the target, so the nearest dependencies come first, and
-keeps the longest prefix of that order whose file fits the budget; the target is always kept. The file holds the
-package clause, the imports the kept units use (each unit's own file's imports; blank imports other than
-`embed` for `//go:embed` are dropped, as are the imports of units cut), the types, the consts and vars, the
-functions and methods, each group in source order, and the target last.
+context_for walks the references breadth-first from the target, so the nearest dependencies come first (with
+every kept interface come the methods of that name of every kept type, which the type needs to be used as it),
+and keeps the longest prefix of that order whose file fits the budget; the target is always kept. The file
+holds the package clause, the imports the kept units use (each unit's own file's imports; blank imports other
+than `embed` for `//go:embed` are dropped, as are the imports of units cut), the types, the consts and vars,
+the functions and methods, each group in source order, and the target last.
 
 Known limits: a method is pulled in by its name after a dot, not by its receiver's type; other methods of a
-package type come only when called by name, so a type that satisfies an interface through a method the kept
-code never calls (other than Error and String) loses it; declarations in skipped files (another build tag) are missing; cgo's `import "C"`
-keeps no preamble; two files importing different paths under one name keep the first (`clashes` names the rest).
+package type come only when called by name, named by a kept interface or in OWN_METHODS, so a type used as an
+interface of another package through other methods the kept code never calls loses them; a function
+implemented in assembly (no body) does not compile in one file; cgo's `import "C"` keeps no preamble; two
+files importing different paths under one name keep the first (`clashes` names the rest).
 """
 
 from __future__ import annotations
@@ -42,19 +48,18 @@ from ..syntax import parser
 from ..vocabulary import Language
 from .base import DatasetError, Task
 from .humaneval_x import go_file
+from . import go_build
 from .go_names import NameScan
 
 _GENERATED = re.compile(r"^// Code generated .* DO NOT EDIT\.$")
 _BUILD_TAG = re.compile(r"^//(?:go:build\s|\s*\+build\s)")
-GOOS = frozenset("aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd openbsd plan9 "
-                 "solaris wasip1 windows zos".split())
-GOARCH = frozenset("386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips mipsle mips64 mips64le mips64p32 "
-                   "mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc sparc64 wasm".split())
 
 
-# The methods a type always brings: without Error it is no `error` where code returns it as one (the file does
-# not compile); String decides what fmt prints of it, which a test's expected text depends on.
-OWN_METHODS = ("Error", "String")
+# The methods a type always brings, those of error, fmt.Stringer, sort.Interface, heap.Interface and io's
+# Reader, Writer and Closer: code hands a type to the standard library as one of these without calling the
+# methods itself, and the file does not compile without them (String decides what fmt prints of it, which a
+# test's expected text depends on).
+OWN_METHODS = ("Error", "String", "Len", "Less", "Swap", "Push", "Pop", "Read", "Write", "Close")
 
 
 class UnitKind(str, Enum):
@@ -89,6 +94,7 @@ class Unit:
     imports: Tuple[GoImport, ...] = ()  # the imports of its file it uses
     receiver: str = ""              # a method's receiver type
     has_body: bool = False          # a function or method with a body (one without is implemented in assembly)
+    requires: Tuple[str, ...] = ()  # an interface type: the methods it names
 
     @property
     def name(self) -> str:
@@ -99,6 +105,7 @@ class Unit:
 class SkippedFile:
     file: str
     reason: str
+    in_context: bool = False   # its declarations are part of the package built on linux/amd64 (go_build)
 
 
 @dataclass(frozen=True)
@@ -109,9 +116,11 @@ class GoPackage:
 
     @property
     def functions(self) -> Tuple[Unit, ...]:
-        """The functions and methods with a body, each one task; init, which nothing may call, is none."""
-        return tuple(unit for unit in self.units
-                     if unit.kind in (UnitKind.func, UnitKind.method) and unit.has_body and unit.name != "init")
+        """The functions and methods with a body in the files not skipped, each one task; init, which nothing
+        may call, is none."""
+        skipped = {file.file for file in self.skipped}
+        return tuple(unit for unit in self.units if unit.file not in skipped and unit.has_body and
+                     unit.kind in (UnitKind.func, UnitKind.method) and unit.name != "init")
 
 
 @dataclass(frozen=True)
@@ -158,61 +167,59 @@ def functions_under_test(folder: Union[str, Path]) -> GoPackage:
 def package_from_files(files: Mapping[str, Union[str, bytes]]) -> GoPackage:
     """The package of `files` ({file name: text}), with the skip rules of the module docstring."""
     skipped: List[SkippedFile] = []
-    kept: List[Tuple[str, bytes, object, str]] = []   # name, text, tree, package
+    kept: List[Tuple[str, bytes, object, str]] = []   # name, text, tree, package: files that give units
     for name in sorted(files):
         text = files[name]
         data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
-        reason = _name_reason(name)
-        tree = None
-        if reason is None:
-            tree = parser(Language.go).parse(data)
-            reason = _content_reason(tree.root_node)
+        tree, reason, in_context = _classify(name, data)
         if reason is not None:
-            skipped.append(SkippedFile(name, reason))
-            continue
-        kept.append((name, data, tree, _package_name(tree.root_node)))
+            skipped.append(SkippedFile(name, reason, in_context))
+        if tree is not None and (reason is None or in_context):
+            kept.append((name, data, tree, _package_name(tree.root_node)))
     package = Counter(p for *_, p in kept).most_common(1)[0][0] if kept else ""
-    skipped += [SkippedFile(name, f"package {p}, not {package} as most files")
-                for name, _, _, p in kept if p != package]
-    kept = [entry for entry in kept if entry[3] == package]
+    strays = {name for name, _, _, p in kept if p != package}
+    skipped = [s for s in skipped if s.file not in strays]
+    skipped += [SkippedFile(name, f"package {p}, not {package} as most files") for name, _, _, p in kept
+                if name in strays]
+    kept = [entry for entry in kept if entry[0] not in strays]
     units = _units(package, [(name, data, tree) for name, data, tree, _ in kept])
     return GoPackage(package, tuple(units), tuple(sorted(skipped, key=lambda s: s.file)))
 
 
-def _name_reason(name: str) -> Optional[str]:
+def _classify(name: str, data: bytes) -> Tuple[Optional[object], Optional[str], bool]:
+    """(tree, why the file is no source of tasks or None, whether its declarations still serve as context)."""
     if name.endswith("_test.go"):
-        return "a test file (_test.go)"
+        return None, "a test file (_test.go)", False
     if name.startswith(("_", ".")):
-        return "go ignores files whose name starts with _ or ."
-    parts = name[:-len(".go")].split("_")[1:]   # go reads the constraint after the first _
-    if len(parts) >= 2 and parts[-2] in GOOS and parts[-1] in GOARCH:
-        return f"a build constraint in the file name (_{parts[-2]}_{parts[-1]})"
-    if parts and (parts[-1] in GOOS or parts[-1] in GOARCH):
-        return f"a build constraint in the file name (_{parts[-1]})"
-    return None
-
-
-def _content_reason(root) -> Optional[str]:
+        return None, "go ignores files whose name starts with _ or .", False
+    reasons, holds = [], True
+    constraint = go_build.name_constraint(name)
+    if constraint is not None:
+        reasons.append(f"a build constraint in the file name ({constraint})")
+        holds = go_build.name_holds(constraint)
+    tree = parser(Language.go).parse(data)
+    root = tree.root_node
     clause = next((child for child in root.named_children if child.type == "package_clause"), None)
     if clause is None:
-        return "no package clause"
-    for child in root.named_children:
-        if child == clause:
-            break
-        for line in child.text.decode("utf-8", "replace").splitlines() if child.type == "comment" else []:
-            if _GENERATED.match(line.strip()):
-                return "generated (Code generated ... DO NOT EDIT.)"
-            if _BUILD_TAG.match(line.strip()):
-                return f"a build constraint ({line.strip()})"
+        return None, "no package clause", False
+    header = []
+    for child in root.named_children[:root.named_children.index(clause)]:
+        if child.type == "comment":
+            header += [line.strip() for line in child.text.decode("utf-8", "replace").splitlines()]
+    if any(_GENERATED.match(line) for line in header):
+        reasons.append("generated (Code generated ... DO NOT EDIT.)")
+    tags = [line for line in header if _BUILD_TAG.match(line)]
+    if tags:
+        reasons.append(f"a build constraint ({tags[0]})")
+        holds = holds and go_build.lines_hold(tags)
     if root.has_error:
-        bad = _first_error(root)
-        return f"does not parse (syntax error at line {bad.start_point[0] + 1})"
+        return None, f"does not parse (syntax error at line {_first_error(root).start_point[0] + 1})", False
     declarations = [child for child in root.named_children
                     if child.type not in ("comment", "package_clause", "import_declaration")]
-    if _package_name(root) == "main" and len(declarations) == 1 and \
+    if not reasons and _package_name(root) == "main" and len(declarations) == 1 and \
             declarations[0].type == "function_declaration" and _name_of(declarations[0]) == "main":
-        return "package main holding only func main"
-    return None
+        return None, "package main holding only func main", False
+    return tree, "; ".join(reasons) or None, bool(reasons) and holds
 
 
 def _first_error(node):
@@ -345,7 +352,8 @@ def _declarations(package: str, file: str, data: bytes, root) -> Iterable[Tuple[
             if not specs:
                 continue
             if len(specs) == 1 and not _grouped(node):
-                yield unit(_key(specs[0], file), kind, _spec_names(specs[0]), text), specs
+                yield unit(_key(specs[0], file), kind, _spec_names(specs[0]), text,
+                           requires=_required_methods(specs[0])), specs
             elif kind is UnitKind.const and not _splittable(specs):
                 names = [n for spec in specs for n in _spec_names(spec)]
                 yield unit(names[0] if names else f"_@{file}:{line}", kind, names, text), specs
@@ -354,7 +362,17 @@ def _declarations(package: str, file: str, data: bytes, root) -> Iterable[Tuple[
                 for spec in specs:
                     spec_start = _doc_start(siblings, siblings.index(spec))
                     source = _spec_source(data, spec_start, spec, kind.value)
-                    yield unit(_key(spec, file), kind, _spec_names(spec), source, spec.start_point[0] + 1), [spec]
+                    yield unit(_key(spec, file), kind, _spec_names(spec), source, spec.start_point[0] + 1,
+                               requires=_required_methods(spec)), [spec]
+
+
+def _required_methods(spec) -> Tuple[str, ...]:
+    """The methods an interface type names (embedded interfaces are references of their own)."""
+    body = spec.child_by_field_name("type") if spec.type in ("type_spec", "type_alias") else None
+    if body is None or body.type != "interface_type":
+        return ()
+    return tuple(element.child_by_field_name("name").text.decode() for element in body.named_children
+                 if element.type == "method_elem")
 
 
 def _var_children(node) -> List[object]:
@@ -454,14 +472,34 @@ def context_for(units: Sequence[Unit], target: Union[Unit, str], max_tokens: Opt
 
 
 def _nearest_first(by_key: Mapping[str, Unit], target: Unit) -> List[Unit]:
+    """Breadth-first from the target. A kept interface's methods are wanted of every kept type: a type used as
+    the interface must have them (the file does not compile otherwise), whether or not the code calls them."""
+    methods: Dict[str, List[Unit]] = {}
+    for unit in by_key.values():
+        if unit.kind is UnitKind.method:
+            methods.setdefault(unit.receiver, []).append(unit)
     order, seen, queue = [target], {target.key}, deque([target])
+    wanted: Dict[str, None] = {}
+    types: List[str] = []
     while queue:
-        for key in queue.popleft().references:
+        unit = queue.popleft()
+        follow = list(unit.references)
+        if unit.kind is UnitKind.type:
+            new = [name for name in unit.requires if name not in wanted]
+            wanted.update(dict.fromkeys(new))
+            types += unit.names
+            follow += [m.key for name in unit.names for m in methods.get(name, []) if _method(m) in wanted]
+            follow += [m.key for name in types for m in methods.get(name, []) if _method(m) in new]
+        for key in follow:
             if key in by_key and key not in seen:
                 seen.add(key)
                 order.append(by_key[key])
                 queue.append(by_key[key])
     return order
+
+
+def _method(unit: Unit) -> str:
+    return unit.key.split(".", 1)[1]
 
 
 _SECTION = {UnitKind.type: 0, UnitKind.const: 1, UnitKind.var: 1, UnitKind.func: 2, UnitKind.method: 2}
