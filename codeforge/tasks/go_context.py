@@ -223,11 +223,11 @@ def _classify(name: str, data: bytes) -> Tuple[Optional[object], Optional[str], 
 
 
 def _first_error(node):
-    if node.type == "ERROR" or node.is_missing:
-        return node
-    for child in node.children:
-        if child.has_error:
-            return _first_error(child)
+    while not (node.type == "ERROR" or node.is_missing):
+        inner = next((child for child in node.children if child.has_error), None)
+        if inner is None:
+            return node
+        node = inner
     return node
 
 

@@ -34,7 +34,10 @@ _SCOPES = frozenset({"block", "if_statement", "for_statement", "expression_switc
 
 class NameScan:
     """What one declaration uses: `uses` holds ("name", n) for package-level names and ("selector", s) for names
-    after a dot, in the order first met; `packages` the import names; `free` whether an unknown name was met."""
+    after a dot, in the order first met; `packages` the import names; `free` whether an unknown name was met.
+
+    The walk keeps its own stack of steps instead of recursing: generated tables nest deeper than Python's
+    recursion limit (a long `"..." + "..."` chain is a tree as deep as it is long)."""
 
     def __init__(self, package_names: Set[str], import_names: Mapping[str, object]):
         self.package_names = package_names
@@ -43,87 +46,98 @@ class NameScan:
         self.uses: Dict[tuple, None] = {}
         self.packages: Dict[str, None] = {}
         self.free = False
+        self._steps: List[tuple] = []
 
     # -- entry points: one per kind of top-level declaration ---------------------------------------------
 
     def function(self, node) -> None:
-        """A function or method declaration, or a function literal: its signature and body in one scope."""
-        self.scopes.append(set())
-        receiver = node.child_by_field_name("receiver")
-        if receiver is not None:
-            self._declare_receiver_type_parameters(receiver)
-        for name in ("type_parameters", "receiver", "parameters", "result", "body"):
-            child = node.child_by_field_name(name)
-            if child is not None:
-                self.visit(child)
-        self.scopes.pop()
+        """A function or method declaration: its signature and body in one scope."""
+        self._run(self._function(node))
 
     def type_spec(self, node) -> None:
         """A type_spec or type_alias: its type parameters are its own."""
-        self.scopes.append(set())
-        for name in ("type_parameters", "type"):
-            child = node.child_by_field_name(name)
-            if child is not None:
-                self.visit(child)
-        self.scopes.pop()
+        self._run(self._type_spec(node))
 
     def value_spec(self, node) -> None:
         """A const_spec or var_spec: its type and value (its names are the declaration's own)."""
-        for name in ("type", "value"):
-            child = node.child_by_field_name(name)
-            if child is not None:
-                self.visit(child)
+        self._run(self._fields(node, "type", "value"))
 
-    # -- the walk ----------------------------------------------------------------------------------------
+    # -- the steps ---------------------------------------------------------------------------------------
 
-    def visit(self, node) -> None:
+    def _run(self, steps: List[tuple]) -> None:
+        self._steps.extend(reversed(steps))
+        while self._steps:
+            step = self._steps.pop()
+            kind, argument = step[0], step[1] if len(step) > 1 else None
+            if kind == "node":
+                more = self._visit(argument)
+                self._steps.extend(reversed(more))
+            elif kind == "open":
+                self.scopes.append(set())
+            elif kind == "close":
+                self.scopes.pop()
+            elif kind == "declare":
+                self.scopes[-1].add(argument)
+            elif kind == "declare_all":
+                self._declare_all(argument)
+            elif kind == "declare_names":
+                self._declare_names(argument)
+            elif kind == "selector":
+                self.uses.setdefault(("selector", argument))
+
+    def _function(self, node) -> List[tuple]:
+        steps: List[tuple] = [("open",)]
+        receiver = node.child_by_field_name("receiver")
+        if receiver is not None:   # `func (s *Stack[T]) Push(v T)`: T is a type parameter
+            steps += [("declare", name) for name in _receiver_type_parameters(receiver)]
+        steps += self._fields(node, "type_parameters", "receiver", "parameters", "result", "body")
+        return steps + [("close",)]
+
+    def _type_spec(self, node) -> List[tuple]:
+        return [("open",), *self._fields(node, "type_parameters", "type"), ("close",)]
+
+    @staticmethod
+    def _fields(node, *names: str) -> List[tuple]:
+        children = [node.child_by_field_name(name) for name in names]
+        return [("node", child) for child in children if child is not None]
+
+    def _visit(self, node) -> List[tuple]:
+        """The steps that read `node`, after what this step did at once."""
         kind = node.type
         if kind in ("identifier", "type_identifier"):
             self._use(node.text.decode())
         elif kind == "package_identifier":
             self._package(node.text.decode())
         elif kind in ("field_identifier", "comment", "label_name"):
-            return
+            pass
         elif kind == "qualified_type":  # pkg.Type: the name belongs to the other package
             self._package(node.child_by_field_name("package").text.decode())
         elif kind == "selector_expression":
-            self._selector(node)
+            return self._selector(node)
         elif kind in ("function_declaration", "method_declaration", "func_literal"):
-            self.function(node)
+            return self._function(node)
         elif kind in ("parameter_declaration", "variadic_parameter_declaration", "type_parameter_declaration"):
-            self._visit_field(node, "type")
-            self._declare_names(node)
+            return self._fields(node, "type") + [("declare_names", node)]
         elif kind in ("short_var_declaration", "range_clause", "receive_statement"):
-            self._assignment(node)
+            return self._assignment(node)
         elif kind in ("var_spec", "const_spec"):  # inside a function: its names are local
-            self.value_spec(node)
-            self._declare_names(node)
+            return self._fields(node, "type", "value") + [("declare_names", node)]
         elif kind in ("type_spec", "type_alias"):  # a local type, declared first: it may refer to itself
-            self._declare(node.child_by_field_name("name").text.decode())
-            self.type_spec(node)
+            return [("declare", node.child_by_field_name("name").text.decode()), *self._type_spec(node)]
         elif kind == "type_switch_statement":
-            self.scopes.append(set())
+            alias, value = node.child_by_field_name("alias"), node.child_by_field_name("value")
+            steps: List[tuple] = [("open",)]
             for child in node.named_children:
-                if child != node.child_by_field_name("alias"):
-                    self.visit(child)
-                    if child == node.child_by_field_name("value"):
-                        self._declare_all(node.child_by_field_name("alias"))
-            self.scopes.pop()
+                if child != alias:
+                    steps.append(("node", child))
+                if child == value:
+                    steps.append(("declare_all", alias))
+            return steps + [("close",)]
         elif kind in _SCOPES:
-            self.scopes.append(set())
-            self._children(node)
-            self.scopes.pop()
+            return [("open",), *[("node", child) for child in node.named_children], ("close",)]
         else:
-            self._children(node)
-
-    def _children(self, node) -> None:
-        for child in node.named_children:
-            self.visit(child)
-
-    def _visit_field(self, node, name: str) -> None:
-        child = node.child_by_field_name(name)
-        if child is not None:
-            self.visit(child)
+            return [("node", child) for child in node.named_children]
+        return []
 
     def _use(self, name: str) -> None:
         if any(name in scope for scope in self.scopes):
@@ -139,51 +153,43 @@ class NameScan:
         if name in self.import_names:
             self.packages.setdefault(name)
 
-    def _selector(self, node) -> None:
+    def _selector(self, node) -> List[tuple]:
         operand, field = node.child_by_field_name("operand"), node.child_by_field_name("field")
         name = operand.text.decode() if operand.type == "identifier" else ""
         if name and name in self.import_names and name not in self.package_names and \
                 not any(name in scope for scope in self.scopes):
             self.packages.setdefault(name)  # pkg.Name: a name of the other package
-            return
-        self.visit(operand)
-        if field is not None:
-            self.uses.setdefault(("selector", field.text.decode()))
+            return []
+        return [("node", operand)] + ([("selector", field.text.decode())] if field is not None else [])
 
-    def _assignment(self, node) -> None:
+    def _assignment(self, node) -> List[tuple]:
         """`left := right`: the right side is read first; `left = right` (range) declares nothing."""
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if right is not None:
-            self.visit(right)
-        if left is None:
-            return
-        if any(child.type == ":=" for child in node.children):
-            self._declare_all(left)
-        else:
-            self.visit(left)
-
-    def _declare(self, name: str) -> None:
-        self.scopes[-1].add(name)
+        steps = [("node", right)] if right is not None else []
+        if left is not None:
+            declares = any(child.type == ":=" for child in node.children)
+            steps.append(("declare_all", left) if declares else ("node", left))
+        return steps
 
     def _declare_all(self, node) -> None:
         if node is None:
             return
         for child in [node] if node.type == "identifier" else node.named_children:
             if child.type == "identifier":
-                self._declare(child.text.decode())
+                self.scopes[-1].add(child.text.decode())
 
     def _declare_names(self, node) -> None:
         for index, child in enumerate(node.children):
             if node.field_name_for_child(index) == "name":
-                self._declare(child.text.decode())
+                self.scopes[-1].add(child.text.decode())
 
-    def _declare_receiver_type_parameters(self, receiver) -> None:
-        """`func (s *Stack[T]) Push(v T)`: the T in the receiver's type is a type parameter."""
-        stack = [receiver]
-        while stack:
-            node = stack.pop()
-            if node.type == "type_arguments":
-                for name in node.named_children:
-                    self._declare(name.text.decode())
-            else:
-                stack.extend(node.named_children)
+
+def _receiver_type_parameters(receiver) -> List[str]:
+    names, stack = [], [receiver]
+    while stack:
+        node = stack.pop()
+        if node.type == "type_arguments":
+            names += [name.text.decode() for name in node.named_children]
+        else:
+            stack.extend(node.named_children)
+    return names

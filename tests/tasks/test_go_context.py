@@ -263,6 +263,12 @@ def test_locals_params_and_shadowing_are_no_package_references():
     assert refs["Switch"] == ()
 
 
+def test_a_table_nested_deeper_than_pythons_recursion_limit_is_read():
+    chain = " + ".join(f'"{n}"' for n in range(3000))   # generated data: a tree as deep as the chain is long
+    units = package(**{"z__go": f"package p\n\nconst sep = \"/\"\n\nvar data = {chain} + sep\n"}).units
+    assert unit(units, "data").references == ("sep",)
+
+
 def test_groups_split_per_spec_unless_a_const_counts_with_iota():
     units = package(**{"a__go": """
         package p
