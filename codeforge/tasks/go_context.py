@@ -46,10 +46,10 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 
 from ..syntax import parser
 from ..vocabulary import Language
-from .base import DatasetError, Task
-from .humaneval_x import go_file
 from . import go_build
+from .base import DatasetError, Task
 from .go_names import NameScan
+from .humaneval_x import go_file
 
 _GENERATED = re.compile(r"^// Code generated .* DO NOT EDIT\.$")
 _BUILD_TAG = re.compile(r"^//(?:go:build\s|\s*\+build\s)")
@@ -247,7 +247,7 @@ class _Raw:
     unit: Unit
     nodes: List[object]     # what the scan walks: a declaration, or the specs of a group
     imports: Dict[str, GoImport]
-    dot_imports: List[GoImport]
+    unnamed: List[GoImport]   # imports no name in the code shows: dot imports, and embed for //go:embed
 
 
 def _units(package: str, files: Sequence[Tuple[str, bytes, object]]) -> List[Unit]:
@@ -268,9 +268,10 @@ def _units(package: str, files: Sequence[Tuple[str, bytes, object]]) -> List[Uni
         if raw.unit.kind is UnitKind.method:
             methods.setdefault(raw.unit.name.split(".", 1)[1], []).append(raw.unit.key)
     method_keys = {key for keys in methods.values() for key in keys}
+    names = set(declared)
     units = []
     for raw in raws:
-        scan = NameScan(set(declared), raw.imports)
+        scan = NameScan(names, raw.imports)
         for node in raw.nodes:
             if node.type in ("function_declaration", "method_declaration"):
                 scan.function(node)
@@ -289,7 +290,7 @@ def _units(package: str, files: Sequence[Tuple[str, bytes, object]]) -> List[Uni
                     if key in method_keys:
                         references.setdefault(key)
         used_imports = [raw.imports[name] for name in scan.packages]
-        used_imports += [i for i in raw.dot_imports if i.name != "." or scan.free]
+        used_imports += [i for i in raw.unnamed if i.name != "." or scan.free]
         units.append(replace(raw.unit, references=tuple(references), imports=tuple(used_imports)))
     return units
 

@@ -205,6 +205,20 @@ def test_imports_are_kept_only_where_the_kept_code_uses_them(tmp_path):
     assert "import" not in context_for(package_units(write(tmp_path / "chain", CHAIN)), "Check").text
 
 
+def test_a_dot_import_is_kept_where_a_name_no_declaration_explains_is_used():
+    units = package(**{"a__go": """
+        package p
+
+        import . "math"
+
+        func Area(r float64) float64 { return Pi * r * r }
+
+        func Twice(x int) int { return 2 * x }
+    """}).units
+    assert [i.spec for i in unit(units, "Area").imports] == ['. "math"']
+    assert unit(units, "Twice").imports == ()
+
+
 def test_two_kept_imports_with_one_name_keep_the_nearer_one(tmp_path):
     units = package_units(write(tmp_path / "r", {
         "a.go": 'package r\n\nimport "math/rand"\n\nfunc A() int { return rand.Int() + B() }\n',
