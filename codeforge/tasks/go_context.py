@@ -454,7 +454,7 @@ def context_for(units: Sequence[Unit], target: Union[Unit, str], max_tokens: Opt
     by_key = {unit.key: unit for unit in units}
     key = target.key if isinstance(target, Unit) else target
     if key not in by_key:
-        raise KeyError(f"no unit {key!r} in the package")
+        raise DatasetError(f"no declaration {key} in the package: name a function, or Type.Method for a method")
     order = _nearest_first(by_key, by_key[key])
 
     def fits(n: int) -> bool:

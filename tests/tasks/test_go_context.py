@@ -380,11 +380,13 @@ def test_functions_without_a_body_init_and_other_packages_are_no_tasks(tmp_path)
     assert len([u for u in found.units if u.name == "init"]) == 2  # kept apart, each its own key
 
 
-def test_a_folder_that_is_not_there_is_a_plain_error(tmp_path):
+def test_a_folder_or_target_that_is_not_there_is_a_plain_error(tmp_path):
     from codeforge.tasks import DatasetError
 
     with pytest.raises(DatasetError, match="not a folder"):
         read_package(tmp_path / "missing")
+    with pytest.raises(DatasetError, match="no declaration Full in the package: name a function, or Type.Method"):
+        context_for(package_units(write(tmp_path / "chain", CHAIN)), "Full")
 
 
 def test_every_humaneval_x_go_solution_gives_a_context_holding_its_function():
