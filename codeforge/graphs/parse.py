@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
+from ..syntax import grammar, parser as _parser  # noqa: F401  (grammar: graphs.lang reads it here)
 from .vocabulary import Language
 
 SUFFIX_LANGUAGE = {".py": Language.python, ".pyi": Language.python, ".go": Language.go, ".c": Language.c,
@@ -66,26 +66,6 @@ class ParsedSource:
     @property
     def top_level(self) -> List[object]:
         return list(self.recovered) if self.recovered is not None else self.root.named_children
-
-
-@lru_cache(maxsize=None)
-def _parser(language: Language):
-    import tree_sitter
-
-    if language is Language.python:
-        import tree_sitter_python as grammar
-    elif language is Language.go:
-        import tree_sitter_go as grammar
-    elif language is Language.cpp:
-        import tree_sitter_cpp as grammar
-    else:
-        import tree_sitter_c as grammar
-    return tree_sitter.Parser(tree_sitter.Language(grammar.language()))
-
-
-def grammar(language: Language):
-    """The tree_sitter.Language of a grammar (node kind ids and names, field ids)."""
-    return _parser(language).language
 
 
 def language_for_path(path: Union[str, Path]) -> Language:
