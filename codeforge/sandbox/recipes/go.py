@@ -1,5 +1,6 @@
 """Go: `test` builds the package's tests on the tests' side and runs them as the program, with coverage;
-`run` builds the package and runs the binary.
+`run` builds the package and runs the binary; `unittest` scores a candidate test against trusted code
+(gounit.py).
 
 `test`: the package (the program's files and its `_test.go` files, from `files` and `tests`) is compiled by
 `go test -c` under the tests' uid, in their folder, into an execute-only binary; the binary then runs under
@@ -50,6 +51,10 @@ def is_test_file(path: str) -> bool:
 
 
 def plan(job: Job) -> dict:
+    if job.action is Action.unittest:
+        from . import gounit
+
+        return gounit.plan(job)
     if job.action is Action.test:
         return plan_test(job)
     if job.action is Action.analyze:
@@ -91,6 +96,10 @@ def plan_test(job: Job) -> dict:
 
 
 def interpret(job: Job, response: dict) -> Result:
+    if job.action is Action.unittest:
+        from . import gounit
+
+        return gounit.interpret(job, response)
     if job.action is Action.analyze:
         return interpret_analyze(job, response, ANALYZERS)
     if job.action is Action.run:
