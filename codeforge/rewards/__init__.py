@@ -10,9 +10,10 @@ scoring programs (`score`).
 Kinds (rules.py): `tests` (1 when the tests pass, else shaped from the share of tests passed: binary, fraction,
 weighted), `graded` (accepted 1, wrong answer or timeout -0.3, runtime error -0.6, compile error -1) and
 `go-coverage` (a model-written Go unit test: runs, succeeds, all pass, coverage of the function under test;
-`go_coverage_reward(details)` for anyone holding a sandbox Result). The tests are the task's own, split one outcome per test (Task.graded_job), and the
-verdict is the sandbox's, decided outside the program: a program that exits early, prints a fake report or
-reads the tests does not pass here either. A sandbox failure is no reward (None), never a zero.
+`go_coverage_reward(details)` for anyone holding a sandbox Result). The tests are the task's own, split one
+outcome per test (Task.graded_job), and the verdict is the sandbox's, decided outside the program: a program
+that exits early, prints a fake report or reads the tests does not pass here either. A sandbox failure is no
+reward (None), never a zero.
 """
 
 from .function import RewardStats, SandboxReward

@@ -129,7 +129,8 @@ def test_what_cannot_run_is_not_runnable(report, status):
 
 
 @pytest.mark.parametrize("line", [
-    'import "unsafe"', 'import r "reflect"', "var _ = reflect.ValueOf(os.Stdout).Elem()", 'import "syscall"', 'import "os/exec"', 'import "flag"',
+    'import "unsafe"', 'import r "reflect"', "var _ = reflect.ValueOf(os.Stdout).Elem()", 'import "syscall"',
+    'import "os/exec"', 'import "flag"',
     'import "golang.org/x/sys/unix"', "var f = os.NewFile(3, \"p\")", "func init() { *os.Stdout = *os.Stderr }",
     "func TestMain(m *testing.M) { m.Run() }", "var _ = GoCover_0_313233.Count", "//go:linkname x runtime.x",
     "var _ = testing.RegisterCover",

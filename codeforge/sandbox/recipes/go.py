@@ -51,10 +51,6 @@ def is_test_file(path: str) -> bool:
 
 
 def plan(job: Job) -> dict:
-    if job.action is Action.unittest:
-        from . import gounit
-
-        return gounit.plan(job)
     if job.action is Action.test:
         return plan_test(job)
     if job.action is Action.analyze:
@@ -96,10 +92,6 @@ def plan_test(job: Job) -> dict:
 
 
 def interpret(job: Job, response: dict) -> Result:
-    if job.action is Action.unittest:
-        from . import gounit
-
-        return gounit.interpret(job, response)
     if job.action is Action.analyze:
         return interpret_analyze(job, response, ANALYZERS)
     if job.action is Action.run:
