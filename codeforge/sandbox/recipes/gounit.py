@@ -58,22 +58,17 @@ from ..jobs import Job, Result, Status
 from . import go
 from .common import exit_status, find_step, make_result, sandbox_limits_status, step
 
-CANDIDATE_FORBIDDEN = (
-    (re.compile(r'"(unsafe|syscall|os/exec|flag|plugin|runtime/coverage|runtime/debug|internal/[^"]*|'
-                r'golang\.org/x/sys/[^"]*)"'),
-     "imports a package that reaches descriptors, flags, memory or other programs"),
+# On top of what go.py forbids any Go code under test (unsafe, go:linkname, the coverage counters and hooks).
+CANDIDATE_FORBIDDEN = go.FORBIDDEN + (
+    (re.compile(r'"(syscall|os/exec|flag|plugin|runtime/debug|golang\.org/x/sys/[^"]*)"'),
+     "imports a package that reaches descriptors, flags or other programs"),
     (re.compile(r'^\s*(?:import\s+)?(?!import\b)(?:\w+|\.)\s+"(?:os|reflect|testing)"', re.M),
      "renames an import of os, reflect or testing"),
     (re.compile(r"\breflect\.(?!DeepEqual\b|TypeOf\b)\w+"), "uses reflect beyond DeepEqual and TypeOf"),
     (re.compile(r"\bos\.NewFile\b"), "wraps a raw file descriptor (os.NewFile)"),
     (re.compile(r"\*\s*os\.Std(?:in|out|err)\s*=[^=]"), "overwrites the standard streams in place"),
     (re.compile(r"^func\s+TestMain\s*\(", re.M), "declares TestMain (it would decide how the binary ends)"),
-    (re.compile(r"\bGoCover\w*"), "touches the coverage counters that go test adds"),
-    (re.compile(r"\btesting\.(RegisterCover|MainStart|Cover|CoverBlock|CoverMode|Init)\b"),
-     "reaches the testing package's coverage machinery"),
-    (re.compile(r"//\s*go:linkname"), "links to runtime internals (go:linkname)"),
 )
-LIMIT_STATUSES = (Status.timeout, Status.oom, Status.output_limit, Status.sandbox_error)
 
 
 def candidate(job: Job) -> tuple[str, str]:
