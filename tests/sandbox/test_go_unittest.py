@@ -103,7 +103,7 @@ def test_goimports_repairs_a_missing_and_an_unused_import(sandbox):
     uses_fmt = ('func TestAbsText(t *testing.T) {\n\tif fmt.Sprint(Abs(-2)) != "2" {\n\t\tt.Fatal()\n\t}\n}')
     result, reward = score(sandbox, go_test_file(uses_fmt, POSITIVE, imports=("strings", "testing")))
     assert result.status is Status.passed, (result.stderr, result.details.get("test_source"))
-    assert result.details["imports_changed"] and '"fmt"' in result.details["test_source"]
+    assert result.details["goimports_changed"] and '"fmt"' in result.details["test_source"]
     assert '"strings"' not in result.details["test_source"] and '+\t"fmt"' in result.details["goimports_diff"]
     assert reward == 1.0
 

@@ -67,13 +67,13 @@ def test_a_passing_test_succeeds_with_the_function_coverage():
     assert (details["runnable"], details["succeeded"], details["all_passed"]) == (True, True, True)
     assert (details["tests_declared"], details["tests_passed"], details["tests_failed"]) == (2, 2, 0)
     assert details["function_coverage"] == pytest.approx(0.667) and details["total_coverage"] == 0.8
-    assert details["vet"] == {"exit_code": 0, "output": "# job\n{}\n"} and not details["imports_changed"]
+    assert details["vet"] == {"exit_code": 0, "output": "# job\n{}\n"} and not details["goimports_changed"]
 
 
 def test_goimports_text_is_what_counts_and_its_diff_is_kept():
     fixed = TEST.replace('import "testing"', 'import (\n\t"fmt"\n\t"testing"\n)')
     details = recipes.interpret(job(), run(rewritten=fixed)).details
-    assert details["test_source"] == fixed and details["imports_changed"]
+    assert details["test_source"] == fixed and details["goimports_changed"]
     assert '+\t"fmt"' in details["goimports_diff"]
 
 

@@ -45,7 +45,9 @@ What the result says (details), from which `codeforge.rewards.go_coverage_reward
 - function_coverage: the share (0..1) of the function under test's statements the run covered; None when
   there is no trustworthy profile or the function is not in the package. total_coverage: the same for the
   package. coverage: `go tool cover -func` as go.py reports it (percent).
-- test_source, imports_changed, goimports_diff; vet: go vet's exit code and output (JSON after `# job`).
+- test_source: the test as goimports left it (imports fixed, laid out as gofmt does: the compiler's and
+  vet's line numbers are this text's), goimports_changed (it differs from the candidate), goimports_diff;
+  vet: go vet's exit code and output (JSON after `# job`).
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ def interpret(job: Job, response: dict) -> Result:
         "function": job.function, "runnable": False, "succeeded": False, "all_passed": False,
         "tests_declared": 0, "tests_passed": 0, "tests_failed": 0, "tests_skipped": 0,
         "function_coverage": None, "total_coverage": None, "tests": [],
-        "test_source": source, "imports_changed": rewritten is not None and rewritten != original,
+        "test_source": source, "goimports_changed": rewritten is not None and rewritten != original,
         "goimports_diff": "".join(difflib.unified_diff(original.splitlines(keepends=True),
                                                        source.splitlines(keepends=True), name, name)),
         "vet": {"exit_code": vet.get("exit_code"), "output": vet.get("stderr", "") + vet.get("stdout", "")}
@@ -154,7 +156,8 @@ def interpret(job: Job, response: dict) -> Result:
     coverage = find_step(response, "coverage")
     if finished and coverage and coverage.get("exit_code") == 0:
         details["coverage"] = go.parse_cover_func(coverage.get("stdout", ""))
-        details["function_coverage"] = function_share(details["coverage"], job.function or "", job.file_map("main.go"))
+        details["function_coverage"] = function_share(details["coverage"], job.function or "",
+                                                      job.file_map("main.go"))
         total = details["coverage"].get("total")
         details["total_coverage"] = total / 100.0 if isinstance(total, (int, float)) else None
     reported = [test for test in declared if outcome.get(test) in ("passed", "failed", "skipped")]
