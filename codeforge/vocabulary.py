@@ -20,6 +20,7 @@ class Action(str, Enum):
     test = "test"  # run its tests (pytest, go test)
     memcheck = "memcheck"  # compile and run under Valgrind memcheck
     analyze = "analyze"  # run the language's static analyzers on it (python: bandit; go: go vet, staticcheck)
+    unittest = "unittest"  # score a candidate unit test against trusted code (go: goimports, vet, go test + coverage)
 
 
 class Status(str, Enum):

@@ -2,9 +2,9 @@
 
 A rule is a `RewardRule`: `job(task, code)` is the sandbox job a completion's code runs as, `reward(result)`
 turns the scored completion into a float (or None: no reward). `tests` and `graded` run the task's graded job
-(its tests, one outcome per test: Task.graded_job). `go-coverage` is the place for the Go unit-test work's
-coverage reward: the sandbox's go `test` action reports coverage in details["coverage"] (`coverage_of`);
-`register` plugs a rule in under a kind.
+(its tests, one outcome per test: Task.graded_job). `go-coverage` scores a model-written Go unit test
+(gocoverage.py: the sandbox's go `unittest` action, a task's `unittest_job`); the go `test` action reports
+coverage in details["coverage"] too (`coverage_of`). `register` plugs a rule in under a kind.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from enum import Enum
 from typing import Callable, Optional, Protocol
 
 from ..tasks.base import JobSpec, Task
+from .gocoverage import GoCoverageRule
 from .outcomes import RewardResult, Verdict
 
 
 class RewardKind(str, Enum):
     """tests: 1 when the task's tests pass, else shaped by RewardShape from the share of tests passed;
     graded: accepted 1, wrong answer or timeout -0.3, runtime error -0.6, compile or syntax error -1;
-    go-coverage: the Go unit-test work's coverage reward (not available yet)."""
+    go-coverage: a model-written Go unit test: 0 when it cannot run, 0.5 when it runs, +0.25 when it succeeds,
+    +0.05 when every test passes, +0.2 x the function under test's coverage."""
 
     tests = "tests"
     graded = "graded"
@@ -108,14 +110,12 @@ class NotAvailable:
 RULES: dict[RewardKind, Callable[[RewardShape], RewardRule]] = {
     RewardKind.tests: TestsRule,
     RewardKind.graded: lambda shape: GradedRule(),
-    RewardKind.go_coverage: NotAvailable(
-        "the go-coverage reward comes with the Go unit-test tasks, which are not in codeforge yet: use --reward "
-        "tests or graded"),
+    RewardKind.go_coverage: lambda shape: GoCoverageRule(),
 }
 
 
 def register(kind: RewardKind, make: Callable[[RewardShape], RewardRule]) -> None:
-    """Plug a rule in under `kind` (the Go unit-test work registers go-coverage here)."""
+    """Plug a rule in under `kind` (another rule for a kind, or one for a kind still `NotAvailable`)."""
     RULES[RewardKind(kind)] = make
 
 

@@ -6,6 +6,7 @@ finetune rewards build Jobs in Python. Both sides rely on these names and defaul
 
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,6 +16,7 @@ from .settings import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB
 
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MEMORY_MB = 512
+FUNCTION_NAME = re.compile(r"^(?:\(?\*?[A-Za-z_]\w*\)?\.)?[A-Za-z_]\w*$")  # Name, Type.Method, (*Type).Method
 
 
 DEFAULT_ACTION = {
@@ -30,7 +32,11 @@ class Job(BaseModel):
 
     `tests`: test files the program never sees. Python's run in a harness process of their own that calls
     into the program and decides the verdict (recipes/python.py); Go's, C's and C++'s are compiled on the
-    tests' side with the program and must report that they finished (recipes/go.py, recipes/c.py)."""
+    tests' side with the program and must report that they finished (recipes/go.py, recipes/c.py).
+
+    `unittest` (Go) turns the roles round: `files` is trusted reference code, `tests` the one candidate
+    `_test.go` file being scored, and `function` the function under test whose coverage counts (`Name`, or
+    `Type.Method` for a method); see recipes/gounit.py."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
@@ -39,6 +45,7 @@ class Job(BaseModel):
     source: Optional[str] = None
     files: Optional[dict[str, str]] = None
     tests: Optional[dict[str, str]] = None
+    function: Optional[str] = None
     action: Optional[Action] = None
     stdin: Optional[str] = None
     timeout_s: float = Field(default=DEFAULT_TIMEOUT_S, gt=0, le=MAX_TIMEOUT_S)
@@ -54,7 +61,9 @@ class Job(BaseModel):
             parts = path.replace("\\", "/").split("/")
             if path.startswith("/") or ".." in parts or not path.strip() or parts[0] == ".codeforge":
                 raise ValueError(f"file path {path!r} must be relative and stay inside the work dir")
-        if self.tests is not None:
+        if self.action is Action.unittest or self.function is not None:
+            self._check_unittest()
+        elif self.tests is not None:
             if self.language in (Language.python, Language.go):
                 if self.action not in (None, Action.test):
                     raise ValueError("python and go `tests` are run by the `test` action")
@@ -63,7 +72,7 @@ class Job(BaseModel):
             self.action = DEFAULT_ACTION[self.language]
         allowed = {
             Language.python: {Action.run, Action.test, Action.analyze},
-            Language.go: {Action.run, Action.test, Action.analyze},
+            Language.go: {Action.run, Action.test, Action.analyze, Action.unittest},
             Language.c: {Action.run, Action.memcheck},
             Language.cpp: {Action.run, Action.memcheck},
         }[self.language]
@@ -74,6 +83,19 @@ class Job(BaseModel):
             if "main.py" not in self.files:
                 raise ValueError("a python `run` job with `files` needs a `main.py` to run")
         return self
+
+    def _check_unittest(self) -> None:
+        if self.action is not Action.unittest:
+            raise ValueError("`function` names the function under test of a `unittest` job: add action unittest")
+        if self.language is not Language.go:
+            raise ValueError(f"action 'unittest' does not apply to {self.language.value}: only go")
+        candidates = list(self.tests or ())
+        if len(candidates) != 1 or not candidates[0].endswith("_test.go"):
+            raise ValueError("a `unittest` job's `tests` is the one candidate test file, named *_test.go")
+        if any(path.endswith("_test.go") for path in self.file_map("main.go")):
+            raise ValueError("a `unittest` job's `files` is the code under test: its only test is the candidate")
+        if not self.function or not FUNCTION_NAME.match(self.function):
+            raise ValueError("a `unittest` job needs `function`: the function under test, as Name or Type.Method")
 
     def file_map(self, default_name: str) -> dict[str, str]:
         """The job's files; a `source` job is one file named `default_name`."""

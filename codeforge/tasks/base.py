@@ -28,13 +28,15 @@ class DatasetError(Exception):
 @dataclass(frozen=True)
 class JobSpec:
     """A program to run, short of the job id and limits (the runner adds those). `tests`: test files the
-    program never sees (Python: they run in the sandbox's harness process and call into the program)."""
+    program never sees (Python: they run in the sandbox's harness process and call into the program).
+    `function`: the function under test of a Go `unittest` job (whose one test file is the candidate)."""
 
     language: Language
     files: dict[str, str]
     action: Action
     timeout_s: float
     tests: dict[str, str] = field(default_factory=dict)
+    function: Optional[str] = None
 
     def job(self, id: str, timeout_s: Optional[float] = None, memory_mb: Optional[int] = None):
         """The sandbox Job for this program (`timeout_s` and `memory_mb` override the spec's limits)."""
@@ -42,7 +44,7 @@ class JobSpec:
 
         limits = {"memory_mb": memory_mb} if memory_mb is not None else {}
         return Job(id=id, language=self.language, files=self.files, tests=self.tests or None, action=self.action,
-                   timeout_s=timeout_s or self.timeout_s, **limits)
+                   function=self.function, timeout_s=timeout_s or self.timeout_s, **limits)
 
 
 PROGRAM = "solution.py"  # the module a Python task's tests see the program as (`import solution` works too)

@@ -7,11 +7,14 @@ import asyncio
 import pytest
 
 from codeforge.rewards import (RewardKind, RewardResult, RewardShape, SandboxReward, TestOutcome, Verdict,
-                               check_group_size, coverage_of, register, rule_for, zero_variance_share)
+                               check_group_size, coverage_of, go_coverage_reward, register, rule_for,
+                               zero_variance_share)
 from codeforge.rewards.outcomes import outcomes_of, verdict_of
 from codeforge.rewards.rules import RULES
 from codeforge.sandbox.jobs import Result, Status
 from codeforge.tasks import load_tasks
+from codeforge.tasks.base import JobSpec
+from codeforge.vocabulary import Action, Language
 
 
 def result(status: Status, tests=(), error: str = "") -> Result:
@@ -80,9 +83,7 @@ def test_the_graded_scale():
         Verdict.compile_error: -1.0, Verdict.no_code: -1.0, Verdict.no_verdict: None}
 
 
-def test_go_coverage_is_a_hook_a_rule_plugs_into():
-    with pytest.raises(ValueError, match="go-coverage reward comes with the Go unit-test tasks"):
-        rule_for(RewardKind.go_coverage)
+def test_a_rule_plugs_into_a_kind():
     saved = RULES[RewardKind.go_coverage]
 
     class Coverage:
@@ -99,6 +100,50 @@ def test_go_coverage_is_a_hook_a_rule_plugs_into():
         assert rule.reward(covered) == 0.875 and rule.reward(scored(Verdict.accepted)) is None
     finally:
         RULES[RewardKind.go_coverage] = saved
+
+
+def unit(runnable=True, succeeded=False, all_passed=False, coverage=None) -> dict:
+    return {"runnable": runnable, "succeeded": succeeded, "all_passed": all_passed, "function_coverage": coverage}
+
+
+@pytest.mark.parametrize("details, reward", [
+    (None, 0.0),
+    ({}, 0.0),
+    (unit(runnable=False, succeeded=True, all_passed=True, coverage=1.0), 0.0),  # never runs: nothing counts
+    (unit(), 0.5),
+    (unit(coverage=0.5), 0.6),
+    (unit(succeeded=True), 0.75),
+    (unit(succeeded=True, coverage=2 / 3), 0.75 + 0.2 * 2 / 3),
+    (unit(succeeded=True, all_passed=True), 0.8),
+    (unit(succeeded=True, all_passed=True, coverage=0.25), 0.85),
+    (unit(succeeded=True, all_passed=True, coverage=1.0), 1.0),
+    (unit(all_passed=True, coverage=1.0), 0.7),  # all_passed without succeeding cannot be: it adds nothing
+    (unit(coverage=7.0), 0.7),  # a share is clamped to 0..1
+    (unit(coverage=True), 0.5),  # and must be a number
+    (unit(runnable="yes", succeeded=True), 0.0),
+])
+def test_the_go_coverage_formula(details, reward):
+    assert go_coverage_reward(details) == pytest.approx(reward)
+
+
+def test_the_go_coverage_rule_scores_a_unit_test_task_and_refuses_other_tasks():
+    rule = rule_for(RewardKind.go_coverage)
+    full = RewardResult("g", Verdict.accepted, None, details=unit(True, True, True, 1.0))
+    assert rule.reward(full) == 1.0 and rule.reward(scored(Verdict.no_verdict)) is None
+    assert rule.reward(scored(Verdict.no_code)) == 0.0
+
+    class UnitTestTask:
+        task_id = "go-unit/1"
+
+        def unittest_job(self, code):
+            return JobSpec(Language.go, {"calc.go": "package calc\n"}, Action.unittest, 10.0,
+                           {"calc_test.go": code}, function="Abs")
+
+    job = rule.job(UnitTestTask(), "package calc\n").job("j")
+    assert (job.action, job.function, job.tests) == (Action.unittest, "Abs", {"calc_test.go": "package calc\n"})
+    he0, = load_tasks("humaneval", task_ids=["HumanEval/0"])
+    with pytest.raises(ValueError, match="not a Go unit-test task"):
+        rule.job(he0, "x = 1")
 
 
 def test_the_zero_variance_share_counts_groups_whose_rewards_are_all_equal():

@@ -351,6 +351,20 @@ GO_EVIL = {
             return a + b
         }
     """),
+    # `go test -cover` declares the counters in the package it rewrites: GoCover_0_<hex of sha256("job")[:6] as hex>
+    "sets its own coverage counters": textwrap.dedent("""
+        package main
+
+        func init() {
+            for i := range GoCover_0_356538633939303232303761.Count {
+                GoCover_0_356538633939303232303761.Count[i] = 1
+            }
+        }
+
+        func Add(a, b int) int {
+            return a + b
+        }
+    """),
 }
 # Tests a model wrote (Go unit-test generation): they are the program, and may be written to fake a pass.
 GO_EVIL_TESTS = {

@@ -13,9 +13,11 @@ from typing import Optional
 from ..images import IMAGE_OF_LANGUAGE
 from ..jobs import DEFAULT_ACTION, Action, Job, Language, Result
 
-def recipe_for(language: Language):
-    from . import c, go, python
+def recipe_for(language: Language, action: Optional[Action] = None):
+    from . import c, go, gounit, python
 
+    if action is Action.unittest:
+        return gounit
     return {Language.python: python, Language.go: go, Language.c: c, Language.cpp: c}[language]
 
 
@@ -39,11 +41,11 @@ def one_file(language: Language, action: Optional[Action], name: str, source: st
 
 
 def plan(job: Job, max_output_bytes: int) -> dict:
-    request = recipe_for(job.language).plan(job)
+    request = recipe_for(job.language, job.action).plan(job)
     request["timeout_s"] = job.timeout_s
     request["max_output_bytes"] = max_output_bytes
     return request
 
 
 def interpret(job: Job, response: dict) -> Result:
-    return recipe_for(job.language).interpret(job, response)
+    return recipe_for(job.language, job.action).interpret(job, response)

@@ -1,5 +1,6 @@
 """Go: `test` builds the package's tests on the tests' side and runs them as the program, with coverage;
-`run` builds the package and runs the binary.
+`run` builds the package and runs the binary; `unittest` scores a candidate test against trusted code
+(gounit.py).
 
 `test`: the package (the program's files and its `_test.go` files, from `files` and `tests`) is compiled by
 `go test -c` under the tests' uid, in their folder, into an execute-only binary; the binary then runs under
@@ -9,8 +10,8 @@ rewrite. It passes only on positive evidence: exit status 0, every `TestXxx` the
 reported as passed, the binary's closing `PASS`, and a well-formed profile (written by the testing package
 only after every test ran). A binary that ends early, a `TestMain` that exits before `m.Run`, fake
 `--- PASS` lines without the real end: `failed`. Code that reaches the testing or coverage machinery itself
-(`testing.RegisterCover`, `unsafe`, `go:linkname`, `testing` imported outside the tests) fails, and its
-coverage is not counted.
+(`testing.RegisterCover`, `unsafe`, `go:linkname`, the `GoCover_...` counters `go test -cover` adds to the
+package, `testing` imported outside the tests) fails, and its coverage is not counted.
 
 The package lives in $GOPATH/src/job. The image's build cache is read-only: Go reuses what it holds (std,
 testing, testify) and cannot store anything a program could leave for the next one.
@@ -42,7 +43,9 @@ RUN_LINE = re.compile(r"^=== RUN\s+(\S+)")
 FORBIDDEN = ((re.compile(r"\btesting\.(RegisterCover|MainStart|Cover|CoverBlock|CoverMode)\b"),
               "reaches the testing package's coverage machinery"),
              (re.compile(r'"(unsafe|runtime/coverage|internal/[^"]*)"'), "imports a package that can rewrite memory"),
-             (re.compile(r"//go:linkname"), "links to runtime internals (go:linkname)"))
+             (re.compile(r"//go:linkname"), "links to runtime internals (go:linkname)"),
+             # the counters `go test -cover` adds to the package: GoCover_<n>_<hash of the import path>
+             (re.compile(r"\bGoCover_\d"), "touches the coverage counters that go test adds"))
 
 
 def is_test_file(path: str) -> bool:
