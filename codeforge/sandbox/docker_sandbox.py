@@ -108,28 +108,7 @@ class DockerSandbox:
         """Run jobs `workers` at a time; yield results as they finish (any order, same ids).
 
         Jobs are taken from the iterable only as workers free up, so it may be a lazy generator."""
-        window = 2 * self.settings.workers
-        pending: set[Future] = set()
-        source = iter(jobs)
-        try:
-            exhausted = False
-            while True:
-                while not exhausted and len(pending) < window:
-                    job = next(source, None)
-                    if job is None:
-                        exhausted = True
-                        break
-                    pending.add(self.submit(job))
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
-            if pending:  # interrupted: stop the running jobs by removing their containers
-                self.close()
+        return run_windowed(self, jobs, 2 * self.settings.workers)
 
     def close(self) -> None:
         """Remove every container this sandbox started, in parallel. Safe to call more than once."""
@@ -253,3 +232,31 @@ class DockerSandbox:
             self._housekeeping.submit(retire)
         except RuntimeError:  # housekeeping already shut down
             container.remove()
+
+
+def run_windowed(sandbox, jobs: Iterable[Job], window: int) -> Iterator[Result]:
+    """`sandbox.submit` every job, at most `window` queued at once, yielding results as they finish; stopped
+    early (Ctrl-C, the caller leaving the loop), the queued jobs are cancelled and the sandbox closed, which stops
+    the running ones."""
+    pending: set[Future] = set()
+    source = iter(jobs)
+    try:
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                job = next(source, None)
+                if job is None:
+                    exhausted = True
+                    break
+                pending.add(sandbox.submit(job))
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    finally:
+        for future in pending:
+            future.cancel()
+        if pending:  # interrupted: stop the running jobs by removing their containers
+            sandbox.close()
+

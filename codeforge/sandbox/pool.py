@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
-from .docker_sandbox import DockerSandbox
+from .docker_sandbox import DockerSandbox, run_windowed
 from .engine import SandboxUnavailable, connect
 from .jobs import Job, Result, Status
 from .settings import SandboxSettings
@@ -135,28 +135,7 @@ class EnginePool:
 
     def run_many(self, jobs: Iterable[Job]) -> Iterator[Result]:
         """As DockerSandbox.run_many: results as they finish, jobs taken from the iterable as workers free up."""
-        window = 2 * self.settings.workers * len(self._engines)
-        pending: set[Future] = set()
-        source = iter(jobs)
-        try:
-            exhausted = False
-            while True:
-                while not exhausted and len(pending) < window:
-                    job = next(source, None)
-                    if job is None:
-                        exhausted = True
-                        break
-                    pending.add(self.submit(job))
-                if not pending:
-                    return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        finally:
-            for future in pending:
-                future.cancel()
-            if pending:
-                self.close()
+        return run_windowed(self, jobs, 2 * self.settings.workers * len(self._engines))
 
     def close(self) -> None:
         """Remove every container of every engine (those that still answer)."""

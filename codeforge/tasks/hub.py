@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Iterator, Optional, Sequence
 
-from .base import DatasetError, Record, Task, bad_lines_error, hub_splits
-from .jsonl import make_task
+from .base import DatasetError, Record, Task, hub_splits
+from .jsonl import make_tasks
 
 PREFIX = "hub:"
 HINT = ("on a machine with the hub, export the rows to JSON lines (e.g. datasets' to_json) and use jsonl:PATH; "
@@ -26,27 +26,7 @@ def load(spec: str, limit: Optional[int] = None, task_ids: Optional[Sequence[str
     repo, split = parse(spec)
     splits = hub_splits(repo, None, spec, HINT, split, needed_by=spec)
     records = _wanted(splits, task_ids, spec) if task_ids is not None else _records(splits, spec)
-    tasks: list[Task] = []
-    seen: dict[str, str] = {}
-    errors: list[str] = []
-    for record in records:
-        if task_ids is None and limit is not None and len(tasks) >= limit:
-            break
-        try:
-            task = make_task(record, dataset=spec)
-        except DatasetError as exc:
-            errors.append(str(exc))
-            continue
-        if task.task_id in seen:
-            errors.append(f"{record.where}: task_id {task.task_id!r} already used at {seen[task.task_id]}")
-            continue
-        seen[task.task_id] = record.where
-        tasks.append(task)
-    if len(errors) == 1:
-        raise DatasetError(errors[0])
-    if errors:
-        raise bad_lines_error(spec, [e.removeprefix(f"{spec} ") for e in errors], unit="row")
-    return tasks
+    return make_tasks(records, spec, spec, limit=None if task_ids is not None else limit, unit="row")
 
 
 def parse(spec: str) -> tuple[str, Optional[str]]:

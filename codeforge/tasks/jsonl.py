@@ -32,6 +32,7 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Optional
 
 from ..vocabulary import Action, Language
 from .base import (PROGRAM, DatasetError, JobSpec, Record, Task, bad_lines_error, python_check, python_imports,
@@ -105,12 +106,21 @@ def load(path: Path) -> list[Task]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"jsonl:{path}: no such file")
+    return make_tasks(read_records(path), f"jsonl:{path.name}", path)
+
+
+def make_tasks(records: Iterable[Record], dataset: str, source, limit: Optional[int] = None,
+               unit: str = "line") -> list[Task]:
+    """Every record made into a task of `dataset` (up to `limit` tasks), or one DatasetError naming every bad
+    record and every task id used twice (`source`: the file or spec the records came from)."""
     tasks: list[Task] = []
     seen: dict[str, str] = {}
     errors: list[str] = []
-    for record in read_records(path):
+    for record in records:
+        if limit is not None and len(tasks) >= limit:
+            break
         try:
-            task = make_task(record, dataset=f"jsonl:{path.name}")
+            task = make_task(record, dataset=dataset)
         except DatasetError as exc:
             errors.append(str(exc))
             continue
@@ -122,7 +132,7 @@ def load(path: Path) -> list[Task]:
     if len(errors) == 1:
         raise DatasetError(errors[0])
     if errors:
-        raise bad_lines_error(path, [e.removeprefix(f"{path} ") for e in errors])
+        raise bad_lines_error(source, [e.removeprefix(f"{source} ") for e in errors], unit=unit)
     return tasks
 
 
