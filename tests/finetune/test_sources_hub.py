@@ -65,3 +65,23 @@ def test_dry_run_shows_the_rows_of_a_hub_dataset(tmp_path):
     result = codeforge("finetune", "--model", str(model), "--data", f"hub:{folder}", "--dry-run", "--json")
     assert json.loads(result.stdout) == {"rows": {"code": 3, "total": 3}, "dropped": 0}
     assert "code row (Prefill_1_I)" in result.stderr and "return out + a[i:] + b[j:]" in result.stderr
+
+
+def test_a_stored_run_on_a_hub_dataset_reads_only_its_own_tasks(tmp_path):
+    """What a curriculum's --then-dpo and run:NAME do: a run's tasks are found by id, so a large hub dataset is
+    not read whole (here its third row is bad: reading it would fail)."""
+    from codeforge.finetune.sources import passing_samples
+    from codeforge.store import Store
+
+    bad = {key: value for key, value in COUNT_WORDS.items() if key != "test"}
+    spec = f"hub:{hub_folder(tmp_path, kodcode_row(), PALINDROME, bad)}"
+    with Store.open(tmp_path / "db") as store:
+        run = store.create_run("R", spec, model="m", backend="hf", adapter=None, prompt_mode="base",
+                               feedback="visible", chain=0, samples_per_task=1, seed=0, config={}, versions={})
+        store.set_tasks(run.id, ["Leetcode_7_I"])
+        sample = store.add_sample(run.id, "Leetcode_7_I", 0, 0, prompt="{}", raw_output="x",
+                                  code=PALINDROME["solution"], finish_reason="stop", prompt_tokens=1,
+                                  completion_tokens=1, gen_seconds=0.0)
+        store.add_execution(sample, "tests", "passed", True, 0.1, {})
+    [program] = passing_samples("R", tmp_path / "db")
+    assert program.task.task_id == "Leetcode_7_I" and program.code == PALINDROME["solution"]
