@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from ..sandbox.jobs import Status
 from ..store import RunRecord, SampleRecord, Store
-from ..tasks import load_tasks
+from ..tasks import load_stored
 from ..vocabulary import Purpose, SampleStatus
 from .scores import first_passing_round
 
@@ -50,9 +50,9 @@ def rescore(store: Store, run: RunRecord, settings: dict, sandbox, save: bool = 
             progress: Optional[Callable[[int, int], None]] = None) -> Rescored:
     """Check every stored program of `run` again; `settings` are its stored bench settings (dataset, data
     source). Raises DatasetError when the run's dataset cannot be loaded."""
-    tasks = {t.task_id: t for t in load_tasks(settings.get("dataset") or run.dataset,
-                                              dataset_path=settings.get("dataset_path"),
-                                              from_hub=bool(settings.get("from_hub")))}
+    tasks = {t.task_id: t for t in load_stored(settings.get("dataset") or run.dataset, store.task_ids(run.id),
+                                               dataset_path=settings.get("dataset_path"),
+                                               from_hub=bool(settings.get("from_hub")))}
     samples = [s for s in store.samples(run.id) if s.task_id in tasks]
     outcome = Rescored(run, checked=0, solved_before=_solved(samples))
     pending: list[tuple[SampleRecord, Future]] = []

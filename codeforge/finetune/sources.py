@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..store import Store, db_path
-from ..tasks import JSONL_PREFIX, DatasetError, load_tasks
+from ..tasks import JSONL_PREFIX, DatasetError, load_stored, load_tasks
 from ..tasks.base import Task
 from ..vocabulary import Workflow
 
@@ -170,12 +170,9 @@ def _run_tasks(store: Store, name: str):
         bench = ", ".join(sorted({r.name for r in store.runs() if r.workflow is Workflow.bench})) or "none"
         raise SourceError(f"run {name!r} is a {run.workflow.value} run: run:NAME takes bench runs only (bench runs: "
                           f"{bench}); see `codeforge bench list`")
-    where = {"dataset_path": run.config.get("dataset_path"), "from_hub": bool(run.config.get("from_hub"))}
-    try:
-        try:  # the run's own tasks: a large dataset (hub:KodCode/KodCode-V1) is then not read whole
-            tasks = load_tasks(run.dataset, task_ids=store.task_ids(run.id) or None, **where)
-        except DatasetError:  # a task the dataset no longer holds: its samples are left out
-            tasks = load_tasks(run.dataset, **where)
+    try:  # a task the dataset no longer holds: its samples are left out
+        tasks = load_stored(run.dataset, store.task_ids(run.id), dataset_path=run.config.get("dataset_path"),
+                            from_hub=bool(run.config.get("from_hub")))
     except DatasetError as exc:
         raise SourceError(f"run {name!r} was made on {run.dataset}, which cannot be read now: {exc}") from None
     return run, {t.task_id: t for t in tasks}

@@ -23,7 +23,7 @@ from ..models.base import Generator, ModelError
 from ..models.options import ModelOptions
 from ..sandbox.engine import SandboxUnavailable
 from ..store import RunRecord, Store, StoreError, db_path
-from ..tasks import DATASET_NAMES, JSONL_PREFIX, DatasetError, load_tasks
+from ..tasks import DATASET_NAMES, JSONL_PREFIX, DatasetError, load_stored, load_tasks
 from ..vocabulary import Language, Workflow
 from .config import RepairConfig
 from .loop import Check, Program, RepairRunner, Reporter, check_code
@@ -83,8 +83,8 @@ def run_programs(store: Store, source: RunRecord, config: RepairConfig) -> list[
     """Every sample of a stored bench run, with its final code (its last round's)."""
     settings = stored_settings(source)
     try:
-        tasks = load_tasks(settings["dataset"], dataset_path=settings.get("dataset_path"),
-                           from_hub=bool(settings.get("from_hub")))
+        tasks = load_stored(settings["dataset"], store.task_ids(source.id), dataset_path=settings.get("dataset_path"),
+                            from_hub=bool(settings.get("from_hub")))
     except DatasetError as exc:
         raise RepairError(f"the tasks of run {source.name!r} cannot be loaded: {exc}") from exc
     by_id = {t.task_id: t for t in tasks}

@@ -73,6 +73,19 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
     return tasks
 
 
+def load_stored(name: str, task_ids: Sequence[str], dataset_path: Optional[Path] = None,
+                from_hub: bool = False) -> list[Task]:
+    """The tasks of a stored run (`task_ids`, of dataset `name`) that the dataset holds: found by id, so that a
+    large dataset (hub:KodCode/KodCode-V1) is not read whole; when the dataset no longer holds one of them, all
+    its tasks (the caller sees which are missing)."""
+    if task_ids:
+        try:
+            return load_tasks(name, dataset_path=dataset_path, task_ids=task_ids, from_hub=from_hub)
+        except DatasetError:  # an id the dataset lost, or a dataset that cannot be read: the full load says which
+            pass
+    return load_tasks(name, dataset_path=dataset_path, from_hub=from_hub)
+
+
 def _select(tasks: list[Task], task_ids: Sequence[str], name: str) -> list[Task]:
     wanted = set(task_ids)
     known = {task.task_id for task in tasks}
