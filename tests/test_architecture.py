@@ -28,7 +28,8 @@ LAYERS = {
     "analyzers": {"config", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
     # a part: programs run in the sandbox against their tasks' tests; code comes out of answers as bench takes it
     "rewards": {"config", "vocabulary", "sandbox", "tasks", "models"},
-    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs"},  # graphs: --feedback-graph
+    # graphs: --feedback-graph; rewards: the go-coverage reward is the headline of a go-unittest run
+    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "rewards"},
     # analyse -> prompt -> regenerate -> verify; a dataset is generated first by bench, as bench does it
     "repair": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
     # models: only the adapter manifest; repair: its per-epoch scores

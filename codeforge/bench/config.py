@@ -26,10 +26,16 @@ DATA, SAMPLING, FEEDBACK, STORE = "Dataset", "Sampling", "Feedback rounds", "Sto
 @dataclass(frozen=True)
 class BenchConfig(ProgramLimits, ModelOptions):
     dataset: Optional[str] = setting(None, "humaneval, humaneval+, mbpp, mbpp-sanitized, humaneval-x-go, "
-                                     "humaneval-x-cpp, jsonl:PATH for your own tasks, or hub:OWNER/NAME for a "
-                                     "Hugging Face dataset of them (e.g. hub:KodCode/KodCode-V1).", argument=True)
+                                     "humaneval-x-cpp, go-unittest (write a Go function's unit tests), jsonl:PATH "
+                                     "for your own tasks, or hub:OWNER/NAME for a Hugging Face dataset of them "
+                                     "(e.g. hub:KodCode/KodCode-V1).", argument=True)
     dataset_path: Optional[Path] = setting(None, "The dataset's file (or a folder holding it) instead of the copy "
-                                           "shipped with codeforge.", identity=True, panel=DATA)
+                                           "shipped with codeforge; for go-unittest, also a Go package's folder "
+                                           "(each function a task).", identity=True, panel=DATA)
+    max_prompt_tokens: Optional[int] = setting(None, "go-unittest: cut the context around the function under "
+                                               "test to this many tokens (words and punctuation marks), nearest "
+                                               "dependencies kept; the function always stays. Default 2048.",
+                                               min=1, identity=True, panel=DATA)
     from_hub: bool = setting(False, "Load the dataset from the Hugging Face hub (its usual name) instead of the "
                              "copy shipped with codeforge.", identity=True, panel=DATA)
     limit: Optional[int] = setting(None, "Only the first N tasks.", min=1, panel=DATA)

@@ -141,14 +141,16 @@ class BenchRunner:
         feedback = self._feedback(task, previous)
         if previous is not None:
             attempt = previous.code if previous.code is not None else previous.raw_output
+        ask = task.ask()
         if self.mode is PromptMode.base:
             text = task.prompt if previous is None else base_feedback_prompt(task.prompt, language, attempt, feedback)
-            stop = stop_sequences(language, prompt_opens_function=task.prompt_opens_function)
+            stop = stop_sequences(language, prompt_opens_function=task.prompt_opens_function,
+                                  answer=ask.answer if ask else "program")
             return Request(key=key, seed=seed, task_id=task.task_id, text=text, stop=stop)
         if previous is None:
-            messages, prefill = chat_prompt(task.prompt, language)
+            messages, prefill = chat_prompt(task.prompt, language, ask)
         else:
-            messages, prefill = chat_feedback_prompt(task.prompt, language, attempt, feedback)
+            messages, prefill = chat_feedback_prompt(task.prompt, language, attempt, feedback, ask)
         return Request(key=key, seed=seed, task_id=task.task_id, messages=tuple(messages), prefill=prefill)
 
     def _feedback(self, task: Task, previous: Optional[SampleRecord]) -> Optional[str]:
@@ -170,7 +172,9 @@ class BenchRunner:
         elif self.mode is PromptMode.base:
             code = task.code_from_completion(generation.text)
         else:
-            code = extract_code(generation.text, task.language.value, task.entry_point, prefilled=info.prefills)
+            ask = task.ask()
+            code = extract_code(generation.text, task.language.value, task.entry_point, prefilled=info.prefills,
+                                answer=ask.answer if ask else "program")
         prompt = json.dumps({"text": request.text} if self.mode is PromptMode.base
                             else {"messages": list(request.messages), "prefill": request.prefill},
                             ensure_ascii=False)

@@ -150,6 +150,71 @@ def sample_status(sample: SampleRecord) -> SampleStatus:
     return SampleStatus(sample.tested.status) if sample.tested else SampleStatus.unchecked
 
 
+@dataclass(frozen=True)
+class RewardScore:
+    """A run of Go unit-test tasks (go-unittest) after a round: the mean go-coverage reward and its parts.
+
+    Each sample counts with its best round so far (as a pass counts once any round passed); `mean` is the mean
+    over tasks of each task's mean sample reward, with its 95% interval. The parts are over those samples:
+    `runnable` the share whose test ran, `tests_passed` / `tests_declared` the TestXxx functions that passed,
+    `coverage` the mean share of the function under test covered (none measured counts 0)."""
+
+    mean: Score
+    samples: int
+    runnable: float
+    tests_passed: int
+    tests_declared: int
+    coverage: float
+
+    @property
+    def tests_share(self) -> float:
+        return self.tests_passed / self.tests_declared if self.tests_declared else 0.0
+
+    def to_json(self) -> dict:
+        return {"mean": self.mean.value, "low": self.mean.low, "high": self.mean.high,
+                "interval": self.mean.interval.value, "tasks": self.mean.tasks, "samples": self.samples,
+                "runnable": self.runnable, "tests_passed": self.tests_passed, "tests_declared": self.tests_declared,
+                "coverage": self.coverage}
+
+
+def details_of(sample: SampleRecord) -> dict:
+    return (sample.tested.result.get("details") or {}) if sample.tested is not None else {}
+
+
+def is_unit_test(sample: SampleRecord) -> bool:
+    """Whether the sample is a model-written unit test scored by the sandbox's `unittest` action."""
+    details = details_of(sample)
+    return "runnable" in details and "function_coverage" in details
+
+
+def sample_reward(sample: SampleRecord) -> float:
+    """The go-coverage reward of a unit-test sample's stored result (no code, or nothing stored: 0)."""
+    from ..rewards.gocoverage import go_coverage_reward
+
+    return go_coverage_reward(details_of(sample))
+
+
+def reward_score(samples: Sequence[SampleRecord], task_ids: Sequence[str], n: int, round: int) -> RewardScore:
+    """The RewardScore after `round` of unit-test samples (see RewardScore)."""
+    best: dict[tuple[str, int], tuple[float, SampleRecord]] = {}
+    for s in sorted(samples, key=lambda s: s.round):
+        if s.round > round:
+            continue
+        reward = sample_reward(s)
+        key = (s.task_id, s.sample)
+        if key not in best or reward > best[key][0]:
+            best[key] = (reward, s)
+    per_task = [sum(best[(t, i)][0] for i in range(n) if (t, i) in best) / n for t in task_ids]
+    chosen = [details_of(s) for _, s in best.values()]
+    count = len(chosen)
+    return RewardScore(
+        mean=score_values(per_task, 1), samples=count,
+        runnable=sum(d.get("runnable") is True for d in chosen) / count if count else 0.0,
+        tests_passed=sum(int(d.get("tests_passed") or 0) for d in chosen),
+        tests_declared=sum(int(d.get("tests_declared") or 0) for d in chosen),
+        coverage=sum(float(d.get("function_coverage") or 0.0) for d in chosen) / count if count else 0.0)
+
+
 @dataclass
 class RoundSummary:
     round: int
@@ -161,6 +226,7 @@ class RoundSummary:
     completion_tokens: int
     gen_seconds: float
     statuses: dict[SampleStatus, int] = field(default_factory=dict)
+    reward: Optional[RewardScore] = None  # a run of Go unit-test tasks: its headline, pass@k beside it
 
     @property
     def tokens_per_s(self) -> float:
@@ -203,7 +269,8 @@ def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: i
         solved=sum(1 for _, c in counts if c > 0) if stored else None, tasks=len(task_ids),
         samples=len(this_round), unchecked=sum(1 for s in this_round if s.tested is None),
         completion_tokens=sum(s.completion_tokens for s in this_round),
-        gen_seconds=sum(s.gen_seconds for s in this_round), statuses=statuses)
+        gen_seconds=sum(s.gen_seconds for s in this_round), statuses=statuses,
+        reward=reward_score(samples, task_ids, n, round) if any(is_unit_test(s) for s in samples) else None)
 
 
 def stored_rounds(store: Store, run: RunRecord, ks: Optional[Iterable[int]] = None) -> list[RoundSummary]:

@@ -90,7 +90,8 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
                          ", jsonl:PATH, hub:OWNER/NAME)")
     try:
         tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit,
-                           task_ids=list(config.tasks) or None, from_hub=config.from_hub)
+                           task_ids=list(config.tasks) or None, from_hub=config.from_hub,
+                           max_prompt_tokens=config.max_prompt_tokens)
     except DatasetError as exc:
         raise BenchError(str(exc)) from exc
     if not tasks:

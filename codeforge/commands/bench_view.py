@@ -114,7 +114,10 @@ def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
     state = "" if finished(run, rounds) else " (unfinished)" if any(r.samples for r in rounds) else \
         " (unfinished: no sample stored)"
     used = {k: _intervals_used(rounds, k) for k in ks}
+    rewarded = any(r.reward is not None for r in rounds)
     columns = [("round", "right")]
+    if rewarded:  # Go unit tests: the mean go-coverage reward is the headline, its parts beside it
+        columns += [(name, "right") for name in ("reward [95%]", "runnable", "tests passed", "coverage")]
     for k in ks:
         columns.append((f"pass@{k} [95% {INTERVAL_LABEL[used[k][0]]}]" if len(used[k]) == 1 else f"pass@{k} [95% CI]",
                         "right"))
@@ -123,10 +126,20 @@ def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
                  f"{_feedback_label(run)}){state}", columns,
                  caption=interval_note(m for k in ks for m in used[k]))
     for r in rounds:
-        made.add_row(str(r.round), *[_score_cell(r, k, len(used[k]) > 1) for k in ks],
+        made.add_row(str(r.round), *(_reward_cells(r) if rewarded else []),
+                     *[_score_cell(r, k, len(used[k]) > 1) for k in ks],
                      "-" if r.solved is None else f"{r.solved}/{r.tasks}", str(r.samples), str(r.unchecked),
                      f"{r.tokens_per_s:.1f}" if r.completion_tokens else "-")
     return made
+
+
+def _reward_cells(summary: RoundSummary) -> list[str]:
+    reward = summary.reward
+    if reward is None:
+        return ["-"] * 4
+    mean = reward.mean
+    return [f"{mean.value:.3f} [{mean.low:.3f}, {mean.high:.3f}]", f"{100 * reward.runnable:.1f}%",
+            f"{reward.tests_passed}/{reward.tests_declared}", f"{100 * reward.coverage:.1f}%"]
 
 
 def print_summary(console: Console, outcome: BenchOutcome) -> None:
@@ -181,7 +194,8 @@ def round_json(r: RoundSummary) -> dict:
             "tokens_per_s": round(r.tokens_per_s, 2),
             "statuses": {status.value: count for status, count in r.statuses.items()},
             "pass_at_k": {str(k): {"value": s.value, "low": s.low, "high": s.high, "interval": s.interval.value}
-                          for k, s in r.scores.items()}}
+                          for k, s in r.scores.items()},
+            "reward": r.reward.to_json() if r.reward is not None else None}
 
 
 def runs_json(store: Store) -> list[dict]:
@@ -199,6 +213,7 @@ def _bench_row(store: Store, run: RunRecord) -> dict:
             "stored_samples": sum(r.samples for r in rounds),
             "pass_at_1": final[1].value if 1 in final else None,
             "pass_at_k": {str(k): s.value for k, s in final.items()},
+            "mean_reward": rounds[-1].reward.mean.value if rounds and rounds[-1].reward is not None else None,
             "finished": finished(run, rounds), "curriculum": _curriculum_mark(run)}
 
 
@@ -223,7 +238,7 @@ def _repair_row(store: Store, run: RunRecord) -> dict:
             "oracle_feedback": False, "samples_per_task": run.samples_per_task, "ks": [1],
             "tasks": len(store.task_ids(run.id)), "stored_samples": len(samples),
             "pass_at_1": after.value if after else None, "pass_at_k": {"1": after.value} if after else {},
-            "finished": repair_finished(run, epochs), "curriculum": None,
+            "mean_reward": None, "finished": repair_finished(run, epochs), "curriculum": None,
             "repair": {"epochs": last.epoch, "programs": first.programs,
                        "efr_first": first.efr.value, "efr_final": last.efr.value,
                        "pass_at_1_before": first.pass_at_1.value if first.pass_at_1 else None,
@@ -252,6 +267,8 @@ def print_runs(console: Console, store: Store) -> None:
             chain = str(row["chain"]) if not row["chain"] else \
                 f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
             scores = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in row["pass_at_k"].items()) or "-"
+            if row.get("mean_reward") is not None:
+                scores = f"mean reward {row['mean_reward']:.3f}, {scores}"
             made.add_row(_run_text(row), Text(row["dataset"]), Text(row["model"]), Text(chain),
                          f"{row['tasks']} × {row['samples_per_task']}", scores, _state_text(row))
         console.print(made)

@@ -22,6 +22,7 @@ import json
 import time
 from pathlib import Path
 
+from ..rewards.rules import RewardKind
 from .config import FinetuneConfig
 from .rows import code_row
 from .sources import SourceError, load
@@ -43,6 +44,12 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
                             "prompt, test, entry_point)")
     fmt = prompt_format(tokenizer, config.base_only)
     programs = list({p.task.task_id: p for p in reversed(loaded.programs)}.values())[::-1]  # first of each task
+    if config.reward is RewardKind.go_coverage:
+        others = [p.task.task_id for p in programs if getattr(p.task, "unittest_job", None) is None]
+        if others:
+            raise FinetuneError(f"--reward go-coverage scores Go unit tests, and {others[0]} (with {len(others) - 1} "
+                                f"more) is no Go unit-test task: use --data go-unittest[:FOLDER] (or jsonl rows of "
+                                f"kind go-unittest), or --reward tests")
     rows = []
     for program in programs:
         row = code_row(program, fmt)

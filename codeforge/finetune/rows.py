@@ -82,6 +82,9 @@ def _base_completion(task, code: str) -> tuple[str, bool]:
         at = code.find(task.prompt)
         if at >= 0:
             return code[at + len(task.prompt):], True
+    opened = task.code_from_completion("")  # the start of the code that the prompt gives (a test file's header)
+    if not task.prompt_opens_function and opened and code.startswith(opened):
+        return code[len(opened):], True
     return code, False
 
 
@@ -96,7 +99,7 @@ def code_row(program: Program, fmt: Format, plan: str = "") -> dict:
     task, lang = program.task, _lang(program.task)
     mark = COMMENT[lang]
     if fmt.chat:
-        messages, prefill = chat_prompt(task.prompt, lang)
+        messages, prefill = chat_prompt(task.prompt, lang, task.ask())
         prompt = fmt.render(list(messages)) + prefill
         completion = _commented(plan, mark) + _with_newline(program.code) + "```" + fmt.eos
     else:
@@ -136,7 +139,7 @@ def feedback_row(repair: Repair, fmt: Format, choice: GraphChoice, seed: int) ->
     task, lang = repair.task, _lang(repair.task)
     feedback = feedback_with_graph(repair.feedback, repair.failed, lang, choice, seed)
     if fmt.chat:
-        messages, prefill = chat_feedback_prompt(task.prompt, lang, repair.failed, feedback)
+        messages, prefill = chat_feedback_prompt(task.prompt, lang, repair.failed, feedback, task.ask())
         prompt = fmt.render(list(messages)) + prefill
         completion = _with_newline(repair.fixed) + "```" + fmt.eos
     else:

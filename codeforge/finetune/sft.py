@@ -34,6 +34,11 @@ def prepare(config: FinetuneConfig, tokenizer, *, sandbox_factory: Optional[Call
             feedback_sources.append(f"run:{name}")
     except SourceError as exc:
         raise FinetuneError(str(exc)) from None
+    unanswered = [p for p in loaded.programs if not p.code.strip()]
+    if unanswered:  # a Go package's functions (go-unittest:FOLDER) come with no test to learn from
+        raise FinetuneError(f"{unanswered[0].source}: task {unanswered[0].task.task_id} and {len(unanswered) - 1} "
+                            f"more have no reference answer to train on: sft needs one; --method grpo learns "
+                            f"from rewards instead")
     if config.feedback and config.mutants and loaded.programs:
         from ..sandbox import SandboxUnavailable
 

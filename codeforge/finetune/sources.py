@@ -27,6 +27,7 @@ from ..tasks.base import Task
 from ..vocabulary import Workflow
 
 RUN_PREFIX = "run:"
+GO_UNITTEST = "go-unittest"  # the dataset, or go-unittest:FOLDER for the functions of a Go package
 # MBPP's own split (Austin et al. 2021): tasks 11-510 are the test split, a benchmark; the rest is training data.
 MBPP_TEST = range(11, 511)
 
@@ -71,6 +72,13 @@ def load(names, *, limit: Optional[int] = None, db: Optional[Path] = None) -> Lo
         elif name.startswith(JSONL_PREFIX):
             got, more, hashes[name] = _jsonl(Path(name[len(JSONL_PREFIX):]), name)
             pairs.extend(more[:limit] if limit else more)
+        elif name == GO_UNITTEST or name.startswith(GO_UNITTEST + ":"):
+            folder = name[len(GO_UNITTEST) + 1:] or None
+            try:  # HumanEval-X's Go functions (their tests are the references), or a Go package's functions
+                got = [Program(t, t.reference, name) for t in load_tasks(GO_UNITTEST, dataset_path=folder)]
+            except DatasetError as exc:
+                raise SourceError(str(exc)) from None
+            hashes[name] = _hash_programs(got)
         elif name.startswith(RUN_PREFIX):
             got = passing_samples(name[len(RUN_PREFIX):], db)
             hashes[name] = _hash_programs(got)
@@ -87,7 +95,8 @@ def load(names, *, limit: Optional[int] = None, db: Optional[Path] = None) -> Lo
             got = [Program(t, t.reference, name) for t in tasks]
             hashes[name] = _hash_programs(got)
         else:
-            raise SourceError(f"unknown training data {name!r}: use mbpp, jsonl:PATH, hub:OWNER/NAME or run:NAME")
+            raise SourceError(f"unknown training data {name!r}: use mbpp, go-unittest[:FOLDER], jsonl:PATH, "
+                              f"hub:OWNER/NAME or run:NAME")
         programs.extend(got[:limit] if limit else got)
     return Loaded(programs, pairs, hashes)
 

@@ -78,23 +78,27 @@ def _prefill(lang: str) -> str:
             f"and passes corresponding tests:\n```{FENCE_TAGS[lang]}\n")
 
 
-def chat_prompt(prompt: str, language) -> tuple[tuple[dict, ...], str]:
-    """(messages, prefill) for an instruct model: the evalplus instruction, and an answer opened for it."""
+def chat_prompt(prompt: str, language, ask=None) -> tuple[tuple[dict, ...], str]:
+    """(messages, prefill) for an instruct model: the evalplus instruction, and an answer opened for it; or the
+    task's own wording, `ask` (a codeforge.tasks.Ask: its request and prefill)."""
     lang = _lang(language)
+    if ask is not None:
+        return ({"role": "user", "content": ask.request},), ask.prefill
     return ({"role": "user", "content": _instruction(prompt, lang)},), _prefill(lang)
 
 
-def chat_feedback_prompt(prompt: str, language, code: str, feedback: str) -> tuple[tuple[dict, ...], str]:
+def chat_feedback_prompt(prompt: str, language, code: str, feedback: str, ask=None) -> tuple[tuple[dict, ...], str]:
     """The conversation for another round: the request, the previous answer, and what went wrong with it."""
     lang = _lang(language)
     fence = FENCE_TAGS[lang]
+    fix = ask.fix if ask is not None else (f"Fix the program. Return the complete corrected {LANGUAGE_NAMES[lang]} "
+                                           f"program in one markdown code block.")
     messages = (
-        {"role": "user", "content": _instruction(prompt, lang)},
+        chat_prompt(prompt, lang, ask)[0][0],
         {"role": "assistant", "content": f"```{fence}\n{_with_newline(code)}```"},
-        {"role": "user", "content": f"{feedback.strip()}\n\nFix the program. Return the complete corrected "
-                                    f"{LANGUAGE_NAMES[lang]} program in one markdown code block."},
+        {"role": "user", "content": f"{feedback.strip()}\n\n{fix}"},
     )
-    return messages, _prefill(lang)
+    return messages, (ask.prefill if ask is not None else _prefill(lang))
 
 
 def base_feedback_prompt(prompt: str, language, code: str, feedback: str) -> str:
@@ -111,7 +115,16 @@ def base_feedback_prompt(prompt: str, language, code: str, feedback: str) -> str
             f"{mark} A corrected version:\n\n{prompt}")
 
 
-def stop_sequences(language, *, prompt_opens_function: bool = True) -> tuple[str, ...]:
+# For prompts after which the model writes a test file (go-unittest): it ends where another file would start.
+_TEST_STOPS = {
+    "python": ("\nif __name__", "\n```"),
+    "go": ("\npackage ", "\nfunc main", "\n```"),
+    "cpp": ("\nint main", "\n```"),
+    "c": ("\nint main", "\n```"),
+}
+
+
+def stop_sequences(language, *, prompt_opens_function: bool = True, answer: str = "program") -> tuple[str, ...]:
     """Stops for base mode.
 
     For prompts that open the function (HumanEval: signature + docstring), Python stops at column-0 code that
@@ -121,9 +134,12 @@ def stop_sequences(language, *, prompt_opens_function: bool = True) -> tuple[str
 
     prompt_opens_function=False is for prompts after which the model writes the whole program (MBPP: a
     docstring and a test): imports, helpers and comments at column 0 are then part of the answer, so only
-    what follows a program (a main, tests, a closing fence) stops it.
+    what follows a program (a main, tests, a closing fence) stops it. answer="test": the model writes a test
+    file (go-unittest), which only another file, a main or a closing fence ends.
     """
     lang = _lang(language)
+    if answer == "test":  # a test file: its Test functions are the answer, so "\nfunc Test" must not stop it
+        return _TEST_STOPS[lang]
     return _STOPS[lang] if prompt_opens_function else _PROGRAM_STOPS[lang]
 
 
@@ -180,7 +196,17 @@ def _fenced_blocks(text: str) -> list[tuple[str, str]]:
     return [(tag, body) for tag, body in blocks if body.strip()]
 
 
-def _defines(code: str, lang: str, entry_point: str) -> bool:
+_DECLARES_TESTS = {
+    "python": re.compile(r"^\s*def\s+test\w*\s*\(", re.M),
+    "go": re.compile(r"^func\s+Test\w*\s*\(\s*\w+\s+\*testing\.T\s*\)", re.M),
+    "cpp": re.compile(r"\bTEST(?:_F)?\s*\("),
+    "c": re.compile(r"\bTEST(?:_F)?\s*\("),
+}
+
+
+def _defines(code: str, lang: str, entry_point: str, answer: str = "program") -> bool:
+    if answer == "test":
+        return _DECLARES_TESTS[lang].search(code) is not None
     if not entry_point:
         return False
     name = re.escape(entry_point)
@@ -192,7 +218,9 @@ def _defines(code: str, lang: str, entry_point: str) -> bool:
     return re.search(rf"\b{name}\s*\([^;{{}}]*\)\s*(?:const\s*)?\{{", code) is not None
 
 
-def _looks_like_code(text: str, lang: str, entry_point: str) -> bool:
+def _looks_like_code(text: str, lang: str, entry_point: str, answer: str = "program") -> bool:
+    if answer == "test":
+        return _defines(text, lang, entry_point, answer)
     if lang == "python":
         try:
             tree = ast.parse(text)
@@ -204,12 +232,15 @@ def _looks_like_code(text: str, lang: str, entry_point: str) -> bool:
     return bool(entry_point) and re.search(rf"\b{re.escape(entry_point)}\b", text) is not None
 
 
-def extract_code(raw: str, language, entry_point: str = "", prefilled: bool = False) -> Optional[str]:
+def extract_code(raw: str, language, entry_point: str = "", prefilled: bool = False,
+                 answer: str = "program") -> Optional[str]:
     """The program in a model's answer, with its trailing newline; None when the answer holds no code.
 
     prefilled: the answer continues a prefill that opened a code block, so it is code up to the first
     closing fence. When that text does not look like code (a server that ignored the prefill and wrote
     its own fences), the answer is read as a plain answer instead.
+    answer="test": the answer is a test file (a task's Ask says so): of several blocks, the longest that
+    declares tests is taken, not one that repeats the function under test.
     """
     lang = _lang(language)
     text = clean_output(raw)
@@ -223,13 +254,13 @@ def extract_code(raw: str, language, entry_point: str = "", prefilled: bool = Fa
         # ignored the prefill), so read it as a plain answer. Code that does not parse is still code:
         # its indented lines give it away, and the sandbox reports its syntax error.
         indented = any(line[:1] in (" ", "\t") for line in code.splitlines() if line.strip())
-        if first.group(1) == "" and code.strip() and (indented or _looks_like_code(code, lang, entry_point)):
+        if first.group(1) == "" and code.strip() and (indented or _looks_like_code(code, lang, entry_point, answer)):
             return _with_newline(code)
     blocks = _fenced_blocks(text)
     if blocks:
         ours = [body for tag, body in blocks if tag in ACCEPTED_TAGS[lang]] or [body for _, body in blocks]
-        defining = [body for body in ours if _defines(body, lang, entry_point)]
+        defining = [body for body in ours if _defines(body, lang, entry_point, answer)]
         return _with_newline(max(defining or ours, key=len))
-    if text.strip() and _looks_like_code(text, lang, entry_point):
+    if text.strip() and _looks_like_code(text, lang, entry_point, answer):
         return _with_newline(text)
     return None

@@ -21,9 +21,10 @@ from importlib import import_module
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .base import DatasetError, JobSpec, Task
+from .base import Ask, DatasetError, JobSpec, Task
 
-DATASET_NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "humaneval-x-go", "humaneval-x-cpp")
+DATASET_NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "humaneval-x-go", "humaneval-x-cpp",
+                 "go-unittest")
 _LOADERS = {  # name -> (module, function)
     "humaneval": ("humaneval", "load"),
     "humaneval+": ("humaneval_plus", "load"),
@@ -31,26 +32,34 @@ _LOADERS = {  # name -> (module, function)
     "mbpp-sanitized": ("mbpp", "load_sanitized"),
     "humaneval-x-go": ("humaneval_x", "load_go"),
     "humaneval-x-cpp": ("humaneval_x", "load_cpp"),
+    "go-unittest": ("go_unittest", "load"),
 }
+PROMPT_BUDGETED = ("go-unittest",)  # the datasets whose prompts are cut to max_prompt_tokens
 JSONL_PREFIX = "jsonl:"
 HUB_PREFIX = "hub:"  # hub.PREFIX, without importing hub.py
 
-__all__ = ["DATASET_NAMES", "HUB_PREFIX", "JSONL_PREFIX", "DatasetError", "JobSpec", "Task", "load_tasks"]
+__all__ = ["DATASET_NAMES", "Ask", "HUB_PREFIX", "JSONL_PREFIX", "DatasetError", "JobSpec", "Task", "load_tasks"]
 
 
 def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[int] = None,
-               task_ids: Optional[Sequence[str]] = None, from_hub: bool = False) -> list[Task]:
+               task_ids: Optional[Sequence[str]] = None, from_hub: bool = False,
+               max_prompt_tokens: Optional[int] = None) -> list[Task]:
     """The tasks of dataset `name`, in dataset order; only `task_ids` (kept in dataset order) when given,
-    then only the first `limit`."""
+    then only the first `limit`. `max_prompt_tokens` cuts the prompts of go-unittest tasks (go_unittest.py;
+    default 2048), of the dataset or of jsonl rows of that kind."""
     if limit is not None and limit < 0:
         raise DatasetError(f"limit must be 0 or more, not {limit}")
+    budget = {"max_prompt_tokens": max_prompt_tokens} if max_prompt_tokens is not None else {}
+    if budget and not (name in PROMPT_BUDGETED or name.startswith(JSONL_PREFIX)):
+        raise DatasetError(f"--max-prompt-tokens cuts the prompts of {', '.join(PROMPT_BUDGETED)} tasks (and of jsonl "
+                           f"rows of that kind), not of {name}: leave it out")
     if name.startswith(JSONL_PREFIX):
         path = name[len(JSONL_PREFIX):] or dataset_path
         if not path:
             raise DatasetError("jsonl: needs a file: jsonl:PATH")
         if from_hub:
             raise DatasetError("--from-hub applies to the named datasets, not to jsonl:PATH")
-        tasks = import_module(f"{__name__}.jsonl").load(Path(path))
+        tasks = import_module(f"{__name__}.jsonl").load(Path(path), **budget)
     elif name.startswith(HUB_PREFIX):
         if from_hub:
             raise DatasetError(f"--from-hub applies to the named datasets: {name} is read from the hub already")
@@ -62,7 +71,7 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
     elif name in _LOADERS:
         module, function = _LOADERS[name]
         tasks = getattr(import_module(f"{__name__}.{module}"), function)(
-            Path(dataset_path) if dataset_path is not None else None, from_hub)
+            Path(dataset_path) if dataset_path is not None else None, from_hub, **budget)
     else:
         raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(DATASET_NAMES)}, "
                            f"jsonl:PATH for your own tasks, or hub:OWNER/NAME for a hub dataset of them")

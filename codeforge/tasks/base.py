@@ -47,6 +47,19 @@ class JobSpec:
                    function=self.function, timeout_s=timeout_s or self.timeout_s, **limits)
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What a chat model is asked for when it is not "solve this problem" (the evalplus wording, which every
+    other task gets): `request` is the whole first message, `prefill` opens the answer, `fix` asks again after
+    feedback. `answer`: what the code block holds, "program" or "test" (a test file: the block that declares
+    tests is the answer, whatever else the model wrote)."""
+
+    request: str
+    prefill: str
+    fix: str
+    answer: str = "program"
+
+
 PROGRAM = "solution.py"  # the module a Python task's tests see the program as (`import solution` works too)
 CHECK = "check.py"
 
@@ -82,6 +95,10 @@ class Task(ABC):
     def code_from_completion(self, completion: str) -> str:
         """A base model's continuation of `prompt` turned into `code` (default: prompt + completion)."""
         return self.prompt + completion
+
+    def ask(self) -> Optional[Ask]:
+        """The chat wording of this task; None: the evalplus instruction built from `prompt`."""
+        return None
 
     def program_file(self, code: str) -> str:
         """`code` as the one complete file its tests compile it as, so an analyser's line numbers are those of the

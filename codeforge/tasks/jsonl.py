@@ -20,6 +20,9 @@ Optional:
     visible_test    the examples a model may see, in the test's form (Python: assert statements); Python
                     default: the examples of the entry point's docstring
     timeout_s       seconds per run (default 20; 60 for go and cpp)
+    kind            program (the default), or go-unittest: the model writes a Go test file for a function of
+                    a package the row gives ({"kind": "go-unittest", "task_id", "files", "function"};
+                    go_unittest.make_row_task has the fields)
 Other fields are kept in Task.extra.
 
 KodCode's own rows (KodCode/KodCode-V1) load as they are: `question_id`, `question` and `solution` stand for
@@ -38,11 +41,12 @@ from ..vocabulary import Action, Language
 from .base import (PROGRAM, DatasetError, JobSpec, Record, Task, bad_lines_error, python_check, python_imports,
                    read_records)
 from .examples import check_program, join_python, parse, parse_examples
+from . import go_unittest
 from .graded import graded_python_job, split_check, split_script
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
 
 KNOWN = {"task_id", "prompt", "test", "language", "entry_point", "canonical_solution", "reference",
-         "visible_test", "timeout_s"}
+         "visible_test", "timeout_s", "kind"}
 KODCODE = {"question_id": "task_id", "question": "prompt", "solution": "reference"}  # their names -> ours
 PYTEST_FILE = "test_solution.py"  # a pytest task's test file, beside the program's solution.py
 LANGUAGES = {"python": Language.python, "go": Language.go, "cpp": Language.cpp, "c++": Language.cpp}
@@ -102,15 +106,15 @@ class PytestTask(PythonTask):
         return python_check(join_python(imports, code), checks, self.timeout_s)
 
 
-def load(path: Path) -> list[Task]:
+def load(path: Path, max_prompt_tokens: Optional[int] = None) -> list[Task]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"jsonl:{path}: no such file")
-    return make_tasks(read_records(path), f"jsonl:{path.name}", path)
+    return make_tasks(read_records(path), f"jsonl:{path.name}", path, max_prompt_tokens=max_prompt_tokens)
 
 
 def make_tasks(records: Iterable[Record], dataset: str, source, limit: Optional[int] = None,
-               unit: str = "line") -> list[Task]:
+               unit: str = "line", max_prompt_tokens: Optional[int] = None) -> list[Task]:
     """Every record made into a task of `dataset` (up to `limit` tasks), or one DatasetError naming every bad
     record and every task id used twice (`source`: the file or spec the records came from)."""
     tasks: list[Task] = []
@@ -120,7 +124,7 @@ def make_tasks(records: Iterable[Record], dataset: str, source, limit: Optional[
         if limit is not None and len(tasks) >= limit:
             break
         try:
-            task = make_task(record, dataset=dataset)
+            task = make_task(record, dataset=dataset, max_prompt_tokens=max_prompt_tokens)
         except DatasetError as exc:
             errors.append(str(exc))
             continue
@@ -136,7 +140,12 @@ def make_tasks(records: Iterable[Record], dataset: str, source, limit: Optional[
     return tasks
 
 
-def make_task(record: Record, dataset: str) -> Task:
+def make_task(record: Record, dataset: str, max_prompt_tokens: Optional[int] = None) -> Task:
+    if record.row.get("kind") == go_unittest.KIND:
+        return go_unittest.make_row_task(record, dataset, max_prompt_tokens)
+    if "kind" in record.row and record.row["kind"] not in (None, "", "program"):
+        raise DatasetError(f"{record.where}: kind {record.row['kind']!r} is not one of program (the default) or "
+                           f"{go_unittest.KIND}")
     if "task_id" not in record.row and "question_id" in record.row:
         record = kodcode_record(record)
     row = record.row

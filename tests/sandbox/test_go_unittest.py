@@ -93,6 +93,14 @@ def test_a_skipped_test_succeeds_without_the_all_pass_bonus(sandbox):
     assert reward == pytest.approx(0.75 + 0.2)
 
 
+def test_a_passing_test_that_never_calls_the_function_is_no_pass(sandbox):
+    other = 'func TestDistance(t *testing.T) {\n\tif Distance(1, 1) != 0 {\n\t\tt.Fatal()\n\t}\n}'
+    result, reward = score(sandbox, go_test_file(other), function="Counter.Add")
+    assert result.details["all_passed"] and result.details["function_coverage"] == 0.0
+    assert result.status is Status.failed and "never run Counter.Add" in result.details["error"]
+    assert reward == pytest.approx(0.8)
+
+
 def test_a_method_under_test_is_found_by_its_type(sandbox):
     add = 'func TestAdd(t *testing.T) {\n\tc := &Counter{}\n\tif c.Add(2) != 2 {\n\t\tt.Fatal()\n\t}\n}'
     result, reward = score(sandbox, go_test_file(add), function="Counter.Add")

@@ -15,7 +15,7 @@ from codeforge.sandbox.jobs import Action, Language
 from codeforge.tasks import DATASET_NAMES, DatasetError, load_tasks
 
 COUNTS = {"humaneval": 164, "humaneval+": 164, "mbpp": 974, "mbpp-sanitized": 427, "humaneval-x-go": 164,
-          "humaneval-x-cpp": 164}
+          "humaneval-x-cpp": 164, "go-unittest": 164}
 
 
 @pytest.mark.parametrize("name", DATASET_NAMES)

@@ -31,6 +31,10 @@ The test cannot forge its score:
   writes is never read.
 - Passing needs positive evidence from the testing package itself, not the test: see `succeeded`.
 
+The result passes (Status.passed) when the test is a good one: it succeeded, every test passed (none skipped)
+and it ran some of the function under test (function_coverage > 0); a test that passes without calling the
+function fails, its error says so.
+
 What the result says (details), from which `codeforge.rewards.go_coverage_reward` computes the reward:
 - runnable: the test went through goimports and the build, passed the check above, and its binary ran to an
   end of its own (a test that panics or fails is runnable; a timeout, memory or output limit is not).
@@ -178,7 +182,10 @@ def interpret(job: Job, response: dict) -> Result:
         details["error"] = f"{len(failing)} of {len(declared)} tests did not pass: {', '.join(failing)}"
     if details["function_coverage"] is None and "coverage" in details:
         details.setdefault("error", f"no function {job.function} in the package's coverage")
-    return make_result(job, response, Status.passed if succeeded else Status.failed, shown, details)
+    elif details["all_passed"] and not details["function_coverage"]:
+        details["error"] = f"the tests pass but never run {job.function}"
+    good = details["all_passed"] and bool(details["function_coverage"])
+    return make_result(job, response, Status.passed if good else Status.failed, shown, details)
 
 
 def forbidden_test(text: str) -> str:
