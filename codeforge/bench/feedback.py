@@ -76,6 +76,9 @@ def describe(execution: Optional[Execution], raw_output: str = "", code: Optiona
     output = _test_output(result, code)
     if "SyntaxError" in output or "IndentationError" in output:
         return "The code has a syntax error:\n" + _tail(output)
+    error = (result.get("details") or {}).get("error")
+    if "function_coverage" in (result.get("details") or {}) and error:  # a unit test: the scorer says what is wrong
+        return f"The tests are not good yet: {error}." + (f"\n{_tail(output)}" if output else "")
     return "The code fails:\n" + _tail(output) if output else "The code fails (no output)."
 
 

@@ -124,7 +124,8 @@ def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
     columns += [(name, "right") for name in ("solved", "samples", "unchecked", "tokens/s")]
     made = table(f"{run.name} on {run.dataset} ({run.model}, {run.prompt_mode} prompts, feedback: "
                  f"{_feedback_label(run)}){state}", columns,
-                 caption=interval_note(m for k in ks for m in used[k]))
+                 caption=interval_note([*(m for k in ks for m in used[k]),
+                                        *(r.reward.mean.interval for r in rounds if r.reward is not None)]))
     for r in rounds:
         made.add_row(str(r.round), *(_reward_cells(r) if rewarded else []),
                      *[_score_cell(r, k, len(used[k]) > 1) for k in ks],
@@ -171,7 +172,9 @@ def adapter_label(run) -> str:
 
 
 def _intervals_json(rounds: Iterable[RoundSummary]) -> dict:
-    used = dict.fromkeys(s.interval for r in rounds for s in r.scores.values())
+    rounds = list(rounds)
+    used = dict.fromkeys([*(s.interval for r in rounds for s in r.scores.values()),
+                          *(r.reward.mean.interval for r in rounds if r.reward is not None)])
     return {m.value: INTERVAL_TEXT[m] for m in used}
 
 

@@ -45,13 +45,13 @@ def count_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
-def test_header(package: str, key: str) -> str:
+def go_test_header(package: str, key: str) -> str:
     """The start of the test file a base model continues: the package clause, the testing import and the first
     test's opening line."""
-    return f"package {package}\n\nimport (\n\t\"testing\"\n)\n\nfunc {test_name(key)}(t *testing.T) {{\n"
+    return f"package {package}\n\nimport (\n\t\"testing\"\n)\n\nfunc {go_test_name(key)}(t *testing.T) {{\n"
 
 
-def test_name(key: str) -> str:
+def go_test_name(key: str) -> str:
     """The name of a test of `key` (Name or Type.Method) that `go test` runs: TestName, TestType_Method."""
     name = key.replace(".", "_")
     return "Test" + name[:1].upper() + name[1:]
@@ -70,7 +70,7 @@ class GoUnitTestTask(Task):
 
     @property
     def header(self) -> str:
-        return test_header(self.package, self.entry_point)
+        return go_test_header(self.package, self.entry_point)
 
     def code_from_completion(self, completion: str) -> str:
         return self.header + completion
@@ -107,7 +107,7 @@ def make_task(task_id: str, dataset: str, files: dict[str, str], target: Unit, u
     context: Context = context_for(units, target, budget, count_tokens)
     test_file = f"{Path(target.file).stem}_test.go"
     prompt = (f"{context.text.rstrip()}\n\n// {test_file}: unit tests of {target.key}\n"
-              f"{test_header(target.package, target.key)}")
+              f"{go_test_header(target.package, target.key)}")
     return GoUnitTestTask(task_id=task_id, dataset=dataset, language=Language.go, prompt=prompt,
                           entry_point=target.key, reference=reference, timeout_s=timeout_s, files=dict(files),
                           test_file=test_file, package=target.package, context=context.text,
