@@ -42,7 +42,6 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
         raise FinetuneError("--method grpo rewards answers with their task's tests, and text pairs (prompt/"
                             "completion or messages rows) have none: use mbpp or a jsonl of tasks (task_id, "
                             "prompt, test, entry_point)")
-    fmt = prompt_format(tokenizer, config.base_only)
     programs = list({p.task.task_id: p for p in reversed(loaded.programs)}.values())[::-1]  # first of each task
     if config.reward is RewardKind.go_coverage:
         others = [p.task.task_id for p in programs if getattr(p.task, "unittest_job", None) is None]
@@ -50,6 +49,7 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
             raise FinetuneError(f"--reward go-coverage scores Go unit tests, and {others[0]} (with {len(others) - 1} "
                                 f"more) is no Go unit-test task: use --data go-unittest[:FOLDER] (or jsonl rows of "
                                 f"kind go-unittest), or --reward tests")
+    fmt = prompt_format(tokenizer, config.base_only)
     rows = []
     for program in programs:
         row = code_row(program, fmt)

@@ -120,11 +120,19 @@ def test_a_group_size_that_does_not_divide_a_step_is_refused_with_the_sizes_that
     ({"method": "dpo", "from_run": ("R",), "temperature": 0.5}, "--temperature is an option of --method grpo"),
     ({"method": "grpo", "from_run": ("R",)}, "--method grpo trains on the model's own answers"),
     ({"method": "grpo", "data": ()}, "--method grpo samples answers to the prompts of --data"),
-    ({"method": "grpo", "reward": "go-coverage"}, "--reward go-coverage is not available yet"),
 ])
 def test_options_of_other_methods_are_refused(options, said):
     with pytest.raises(ValueError, match=said):
         FinetuneConfig(**options)
+
+
+def test_the_go_coverage_reward_needs_go_unit_test_tasks():
+    from codeforge.finetune import grpo
+    from codeforge.finetune.training import FinetuneError
+
+    config = FinetuneConfig(method="grpo", data=("mbpp",), reward="go-coverage", limit=3)
+    with pytest.raises(FinetuneError, match="--reward go-coverage scores Go unit tests.*--data go-unittest"):
+        grpo.prepare(config, tokenizer=None)
 
 
 def test_beta_defaults_per_method():

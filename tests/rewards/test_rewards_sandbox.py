@@ -230,3 +230,26 @@ def test_a_go_coverage_rule_reads_the_coverage_the_sandbox_reports(reward_sandbo
     result, = score([(task, task.reference)], reward_sandbox, rule=Coverage())
     assert result.status is Status.passed
     assert result.reward == pytest.approx(result.details["coverage"]["total"] / 100) and result.reward > 0.5
+
+
+def test_go_coverage_scores_a_model_written_unit_test_of_a_package_function(reward_sandbox, tmp_path):
+    """The hook `finetune --method grpo --reward go-coverage` uses: chat answers holding a test file."""
+    import sys
+    from pathlib import Path
+
+    from codeforge.models.base import PromptMode
+    from codeforge.tasks import load_tasks
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
+    from test_go_unittest_tasks import write_package
+
+    area = load_tasks("go-unittest", dataset_path=write_package(tmp_path / "shapes"), task_ids=["shapes/Area"])[0]
+    good = ("package shapes\n\nfunc TestArea(t *testing.T) {\n\tif Area(-1) != 0 || Area(1.5) != 9 {\n"
+            "\t\tt.Fatal()\n\t}\n}\n")
+    one_branch = "package shapes\n\nimport \"testing\"\n\nfunc TestArea(t *testing.T) {\n\tif Area(-1) != 0 {\n\t\tt.Fatal()\n\t}\n}\n"
+    broken = "package shapes\n\nfunc TestArea(t *testing.T) { Areaa() }\n"
+    reward = SandboxReward([area], reward_sandbox, kind=RewardKind.go_coverage, prompt_mode=PromptMode.chat)
+    answers = [[{"role": "assistant", "content": f"```go\n{test}```"}] for test in (good, one_branch, broken)]
+    rewards = reward.score_completions(["p"] * 3, answers, task_id=[area.task_id] * 3)
+    # all pass and the function covered whole; one branch of the if (2 of its 3 statements); no build
+    assert rewards == [1.0, pytest.approx(0.8 + 0.2 * 2 / 3, abs=1e-3), 0.0]
