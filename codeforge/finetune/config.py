@@ -58,7 +58,8 @@ class FinetuneConfig(Settings):
     data: tuple[str, ...] = setting(DEFAULT_DATA, "sft's training data (grpo: its tasks' prompts and tests), "
                                     "comma-separated: mbpp (its prompt, train and validation splits; never the test "
                                     "split), jsonl:PATH, hub:OWNER/NAME (e.g. hub:KodCode/KodCode-V1), run:NAME "
-                                    "(the passing samples of a stored bench run).",
+                                    "(the passing samples of a stored bench run), go-unittest[:FOLDER] (Go unit "
+                                    "tests of HumanEval-X's functions, or of a Go package's).",
                                     panel=DATA)
     out: Optional[Path] = setting(None, "The adapter's folder (checkpoints, adapter, manifest).", panel=OUT)
     base_only: bool = setting(False, "Build prompts as for a base model even when the model has a chat template "
@@ -202,7 +203,8 @@ class FinetuneConfig(Settings):
 
     def _check_grpo(self) -> None:
         if not self.data:
-            raise ValueError("--method grpo samples answers to the prompts of --data: name it (mbpp or jsonl:PATH)")
+            raise ValueError("--method grpo samples answers to the prompts of --data: name it (mbpp, jsonl:PATH or "
+                             "go-unittest)")
         if self.from_run or self.graph is not GraphChoice.none or self.feedback:
             raise ValueError("--from-run, --graph and --feedback make sft rows; --method grpo trains on the model's "
                              "own answers to the prompts of --data")
