@@ -3,6 +3,7 @@ canonical solution (the sandbox's `unittest` action and the go-coverage reward),
 work scores them (a fresh `go test -cover` per sample in a temporary folder, no warm build cache), same run.
 
     python benchmarks/go_unittest_throughput.py [--limit 164] [--workers 2] [--second-engine unix:///run/b.sock]
+                                                [--anchor-limit 40]
 
 Rows: the sandbox on the default engine (`--workers` at a time); with `--second-engine`, the same spread over the
 default engine and that one (`--workers` on each: an EnginePool; on one machine the second engine shares its
@@ -30,18 +31,13 @@ from rich.table import Table
 from codeforge.rewards import go_coverage_reward
 from codeforge.sandbox import Job, SandboxSettings, open_sandbox
 from codeforge.tasks import load_tasks
-from codeforge.tasks.go_context import humaneval_x_package
-from codeforge.tasks.humaneval_x import go_file, go_imports
 
 
 def cases(limit: int) -> list[tuple[str, dict, str, str]]:
-    """(task id, package files, the test file, function under test) per HumanEval-X Go task."""
-    found = []
-    for task in load_tasks("humaneval-x-go", limit=limit):
-        package = humaneval_x_package(task)
-        test = go_file(task.test, declared=go_imports(task.test_setup))
-        found.append((task.task_id, package.files, test, task.entry_point))
-    return found
+    """(task id, package files, the test file, function under test) per task of `codeforge bench go-unittest`:
+    a HumanEval-X Go solution, and its dataset's own test as the answer."""
+    return [(task.task_id, task.files, task.reference, task.entry_point)
+            for task in load_tasks("go-unittest", limit=limit)]
 
 
 def sandbox_row(items, hosts: tuple, workers: int) -> dict:
@@ -85,6 +81,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=164)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--second-engine", default=None, help="another engine's URL, for the two-engine row")
+    parser.add_argument("--anchor-limit", type=int, default=None,
+                        help="time the anchor on the first N tasks only (it runs ~0.1 samples/s here)")
     args = parser.parse_args()
     items = cases(args.limit)
     rows = {"sandbox, one engine (go-coverage reward)": sandbox_row(items, (), args.workers)}
@@ -94,7 +92,8 @@ def main() -> None:
                                                                    args.workers)
     anchor = None
     if shutil.which("go"):
-        anchor = rows["anchor: fresh `go test -cover` per sample, empty GOCACHE"] = anchor_row(items, args.workers)
+        anchor = rows["anchor: fresh `go test -cover` per sample, empty GOCACHE"] = anchor_row(
+            items[:args.anchor_limit], args.workers)
     table = Table(title=f"HumanEval-X Go tests scored as unit tests: {len(items)}, {args.workers} workers")
     for column in ("what", "succeeded", "mean reward", "wall s", "samples/s", "vs anchor"):
         table.add_column(column, justify="left" if column == "what" else "right")

@@ -34,7 +34,8 @@ from typing import Callable, ContextManager, Optional
 
 from ..bench.scores import Score
 from ..models.manifest import FILE as MANIFEST
-from .config import _DEFAULTS, CURRICULUM_OPTIONS, CURRICULUM_SAMPLING, METHOD_OPTIONS, FinetuneConfig, Method
+from .config import (_DEFAULTS, CURRICULUM_OPTIONS, CURRICULUM_SAMPLING, LORA_SHAPE, METHOD_OPTIONS, FinetuneConfig,
+                     Method)
 from .session import Outcome, run_finetune
 from .sources import SourceError, load
 from .training import FinetuneError, Progress
@@ -264,15 +265,13 @@ def _bench(config: FinetuneConfig, result: RoundResult, sandbox, say: Say) -> No
 
 
 def _dpo(config: FinetuneConfig, result: RoundResult, progress: Progress, say: Say) -> None:
-    from ..store import Store, db_path
+    from .pairs import mine
 
-    with Store.open(db_path(config.db), create=False) as store:
-        run = store.run(result.bench)
-        answers: dict[str, set] = {}
-        for s in store.samples(run.id):
-            if s.tested is not None and s.code:
-                answers.setdefault(s.task_id, set()).add(s.passed)
-    paired = [task for task, verdicts in answers.items() if verdicts == {True, False}]
+    try:  # the pairs dpo would train on: the same question, asked the same way (identical programs are no pair)
+        paired = {p.task.task_id for p in mine((result.bench,), config.db,
+                                                max_per_task=config.max_pairs_per_task).pairs}
+    except SourceError:
+        paired = set()
     if not paired:
         result.dpo_skipped = "no task had both a passing and a failing answer"
         then = f"; round {result.round + 1} continues the sft adapter" if result.round < config.curriculum else ""
@@ -289,12 +288,10 @@ def _sft_config(config: FinetuneConfig, number: int, started_from: Optional[str]
     """Round `number`'s training: sft on the round's tasks (chosen by run_finetune's `tasks`), no curriculum."""
     resets = {name: _DEFAULTS[name] for name in ("curriculum", *CURRICULUM_OPTIONS, *CURRICULUM_SAMPLING)}
     resets.update({name: _DEFAULTS[name] for name, methods in METHOD_OPTIONS.items() if Method.sft not in methods})
+    if started_from:  # the adapter continued brings its own shape
+        resets.update({name: _DEFAULTS[name] for name in LORA_SHAPE})
     return replace(config, **resets, out=config.out / f"round-{number}" if config.out else None,
-                   name=round_name(config, number), from_adapter=Path(started_from) if started_from else None,
-                   rank=config.rank if not started_from else _DEFAULTS["rank"],
-                   alpha=config.alpha if not started_from else _DEFAULTS["alpha"],
-                   dropout=config.dropout if not started_from else _DEFAULTS["dropout"],
-                   target_modules=config.target_modules if not started_from else _DEFAULTS["target_modules"])
+                   name=round_name(config, number), from_adapter=Path(started_from) if started_from else None)
 
 
 def _dpo_config(config: FinetuneConfig, result: RoundResult) -> FinetuneConfig:
@@ -310,8 +307,7 @@ def _dpo_config(config: FinetuneConfig, result: RoundResult) -> FinetuneConfig:
                    graph_ratio=_DEFAULTS["graph_ratio"], feedback=False, mutants=_DEFAULTS["mutants"],
                    limit=None, lr=None, pairs_out=pairs_out, out=config.out / f"round-{result.round}-dpo",
                    name=f"{round_name(config, result.round)}-dpo", from_adapter=Path(result.adapter),
-                   rank=_DEFAULTS["rank"], alpha=_DEFAULTS["alpha"], dropout=_DEFAULTS["dropout"],
-                   target_modules=_DEFAULTS["target_modules"])
+                   **{name: _DEFAULTS[name] for name in LORA_SHAPE})
 
 
 def _compared(config: FinetuneConfig) -> dict:

@@ -173,3 +173,21 @@ def test_then_dpo_continues_the_rounds_adapter_on_the_pairs_of_its_bench_run(tmp
     assert not (out / "ref").exists()  # trl's frozen copy of the starting adapter is not kept
     with Store.open(db, create=False) as store:
         assert store.finetune("kod-round-1-dpo").finished_at is not None
+
+
+def test_then_dpo_skips_a_round_whose_only_pair_is_one_program_that_both_passed_and_failed(tmp_path):
+    """A flaky program (the same code passed once and failed once) is no pair for dpo: the step is skipped,
+    the curriculum does not stop on dpo's "no pairs"."""
+    from preference_store import Answer, add_run, right
+
+    from codeforge.finetune.config import FinetuneConfig
+    from codeforge.finetune.curriculum import RoundResult, Say, _dpo
+
+    tasks = write_tasks(tmp_path / "tasks.jsonl")
+    db = tmp_path / "codeforge.db"
+    add_run(db, "kod-round-1", tasks, {0: [Answer(0, right(0), True), Answer(1, right(0), False)]}, task_count=1)
+    config = FinetuneConfig(curriculum=2, samples=2, then_dpo=True, data=(f"jsonl:{tasks}",), out=tmp_path / "kod",
+                            db=db)
+    result = RoundResult(1, ["tiny/0"], [], "kod-round-1", str(tmp_path / "kod" / "round-1"), "kod-round-1")
+    _dpo(config, result, _Quiet(), Say())
+    assert result.dpo is None and result.dpo_skipped == "no task had both a passing and a failing answer"
