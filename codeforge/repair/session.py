@@ -23,7 +23,7 @@ from ..models.base import Generator, ModelError
 from ..models.options import ModelOptions
 from ..sandbox.engine import SandboxUnavailable
 from ..store import RunRecord, Store, StoreError, db_path
-from ..tasks import DATASET_NAMES, JSONL_PREFIX, DatasetError, load_stored, load_tasks
+from ..tasks import DATASET_NAMES, HUB_PREFIX, JSONL_PREFIX, DatasetError, load_stored, load_tasks
 from ..vocabulary import Language, Workflow
 from .config import RepairConfig
 from .loop import Check, Program, RepairRunner, Reporter, check_code
@@ -57,7 +57,7 @@ class RepairOutcome:
 
 
 def is_dataset(target: str) -> bool:
-    return (target in DATASET_NAMES or target.startswith(JSONL_PREFIX)) and not Path(target).is_file()
+    return (target in DATASET_NAMES or target.startswith((JSONL_PREFIX, HUB_PREFIX))) and not Path(target).is_file()
 
 
 def file_programs(paths: Sequence[str], lang: Optional[Language]) -> list[Program]:
@@ -66,7 +66,7 @@ def file_programs(paths: Sequence[str], lang: Optional[Language]) -> list[Progra
         path = Path(given)
         if not path.is_file():
             raise RepairError(f"{given}: no such file. Name program files, a dataset ({', '.join(DATASET_NAMES)}, "
-                              "jsonl:PATH), or --run NAME")
+                              "jsonl:PATH, hub:OWNER/NAME), or --run NAME")
         language = lang or SUFFIXES.get(path.suffix.lower())
         if language is None:
             raise RepairError(f"{given}: cannot tell its language from the suffix {path.suffix or '(none)'}; "

@@ -100,3 +100,13 @@ def test_the_settings_say_what_is_wrong_with_the_input():
         RepairConfig(targets=("a.py",), run="BASE")
     config = RepairConfig(targets=("a.py",), analyzers=("tests", "bandit", "tests"))
     assert config.analyzers == (Tool.tests, Tool.bandit) and config.static_analyzers == (Tool.bandit,)
+
+
+def test_a_target_is_a_dataset_by_its_name_or_prefix_unless_a_file_has_that_name(tmp_path, monkeypatch):
+    from codeforge.repair.session import is_dataset
+
+    assert is_dataset("humaneval") and is_dataset("jsonl:tasks.jsonl") and is_dataset("hub:KodCode/KodCode-V1")
+    assert not is_dataset("prog.py")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mbpp").write_text("print(1)\n")
+    assert not is_dataset("mbpp")
