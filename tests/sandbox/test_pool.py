@@ -96,3 +96,27 @@ def test_bench_over_two_hosts_names_the_one_that_does_not_answer_and_scores_on_t
     summary = json.loads(result.stdout)
     assert list(summary["engines_lost"]) == [gone] and summary["rounds"][0]["solved"] == 3
     assert f"Docker engine left out: {gone}" in " ".join(result.stderr.split())
+
+
+@pytest.mark.docker
+def test_doctor_prune_and_build_work_on_the_engine_named(own_engine, tmp_path):
+    """`sandbox doctor|prune|build --docker-host`: each looks at that engine only (the test's own holds the Python
+    image alone), and an engine that does not answer is named with what to do."""
+    import json
+    import subprocess
+    import sys
+
+    def codeforge(*args: str):
+        return subprocess.run([sys.executable, "-m", "codeforge", "sandbox", *args], capture_output=True, text=True,
+                              timeout=300)
+
+    doctor = codeforge("doctor", "--docker-host", own_engine["socket"], "--json")
+    states = {row["image"].split(":")[0]: row["state"] for row in json.loads(doctor.stdout)["images"]}
+    assert states["codeforge-sandbox-python"] == "ok" and states["codeforge-sandbox-go"] != "ok", doctor.stdout
+    assert doctor.returncode != 0  # images are missing there, not on the default engine
+    assert codeforge("doctor", "--json").returncode == 0
+    pruned = codeforge("prune", "--docker-host", own_engine["socket"], "--json")
+    assert pruned.returncode == 0 and json.loads(pruned.stdout)["removed"] == [], pruned.stdout
+    gone = f"unix://{tmp_path}/no-engine.sock"
+    built = codeforge("build", "python", "--docker-host", gone)
+    assert built.returncode == 2 and gone in built.stderr and "Traceback" not in built.stderr
