@@ -106,10 +106,16 @@ def _rounds_section(report: Report) -> str:
     if not chained:
         return ""
     last = max(len(m.rounds) for m in chained)
-    rows = [[label(m), *[fmt.pct(m.rounds[r].pass_at_1.value) + f" ({m.rounds[r].solved})" if r < len(m.rounds)
-                         else "-" for r in range(last)]] for m in chained]
+
+    def cell(point) -> str:
+        shown = fmt.pct(point.pass_at_1.value) + f" ({point.solved})"
+        return shown if point.reward is None else f"{shown}; mean reward {point.reward:.3f}"
+
+    rows = [[label(m), *[cell(m.rounds[r]) if r < len(m.rounds) else "-" for r in range(last)]] for m in chained]
     headers = ["method", *[f"after round {r}" for r in range(last)]]
-    return (f"<h2>pass@1 after each round</h2><p class=\"note\">pass@1 (tasks solved by sample 0)</p>"
+    rewarded = any(p.reward is not None for m in chained for p in m.rounds)
+    note = "pass@1 (tasks solved by sample 0)" + ("; mean reward, for runs of Go unit-test tasks" if rewarded else "")
+    return (f"<h2>pass@1 after each round</h2><p class=\"note\">{escape(note)}</p>"
             f"{_table(headers, rows)}{_image(report.files.get('rounds'), 'pass@1 per round')}")
 
 

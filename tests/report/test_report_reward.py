@@ -138,6 +138,7 @@ def test_a_reward_run_writes_the_chart_its_section_and_its_json(tmp_path):
            "<th>coverage of the function</th><th>solved</th>" in page
     assert "<td>0.670 [" in page and "<td>6/8 (75.0%)</td><td>45.0%</td>" in page
     assert "reward.png" in files_note(report).plain
+    assert "<td>20.0% (1); mean reward 0.530</td><td>40.0% (2); mean reward 0.670</td>" in page  # U's rounds
 
 
 def test_a_plain_run_has_no_reward_chart_section_or_columns(tmp_path):
