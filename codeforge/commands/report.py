@@ -29,6 +29,7 @@ def report(config: ReportConfig) -> None:
     """Charts, pass@k tables and significance tests from the stored runs, as PNG, JSON and one HTML page.
 
     Charts: passed tasks per method, chain impact, pass@1 per round, pairwise differences (--heatmap: all tasks).
+    Runs of Go unit-test tasks (bench go-unittest) lead with their mean go-coverage reward and its parts (reward.png).
     Runs are compared on the tasks all of them cover; unfinished runs are left out unless --include-unfinished.
     Repair runs (codeforge repair) are shown apart: EFR per epoch, pass@1 and findings before and after.
     Curriculum rounds (codeforge finetune --curriculum) are shown apart too, round by round, each on its own tasks;

@@ -63,6 +63,8 @@ def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
     if report.methods:
         files["passed"] = charts.passed_chart(report.methods, report.dataset, out / "passed.png",
                                               report.scope if report.shared_only else "")
+    if report.rewarded:
+        files["reward"] = charts.reward_chart(report.methods, out / "reward.png")
     if heatmap and report.methods:
         files["heatmap"] = charts.heatmap_chart(report.methods, out / "heatmap.png")
     if report.pairs:
@@ -137,7 +139,9 @@ def _method(m: MethodResult, delta: Optional[Comparison]) -> dict:
         "tasks": m.tasks, "run_tasks": m.run_tasks, "solved": m.solved_count, "solved_pct": 100 * m.solved_share,
         "solved_interval": _score(m.solved_interval),
         "pass_at_k": {str(k): _score(s) for k, s in sorted(m.scores.items())},
-        "rounds": [{"round": p.round, "solved": p.solved, "pass_at_1": _score(p.pass_at_1)} for p in m.rounds],
+        "reward": m.reward.to_json() if m.reward is not None else None,
+        "rounds": [{"round": p.round, "solved": p.solved, "pass_at_1": _score(p.pass_at_1), "reward": p.reward}
+                   for p in m.rounds],
         "vs_baseline": None if delta is None else {
             "baseline": delta.a, "diff": delta.diff, "diff_low": delta.diff_low, "diff_high": delta.diff_high,
             "p_value": delta.p_value, "only_baseline": delta.only_a, "only_method": delta.only_b},

@@ -86,6 +86,54 @@ def passed_chart(methods: Sequence[MethodResult], dataset: str, path: Path, scop
     return _save(figure, path)
 
 
+PARTS = (("runnable: share of samples whose test ran", "#9aa7b8"),
+         ("tests passed: of the TestXxx functions declared", "#2e9e5b"),
+         ("coverage of the function under test: mean over samples", "#e67e22"))
+
+
+def reward_chart(methods: Sequence[MethodResult], path: Path) -> Path:
+    """Left: the mean go-coverage reward of each run of Go unit-test tasks, with its 95% interval. Right: its
+    parts side by side (runnable share, tests passed of those declared, coverage of the function under test)."""
+    from matplotlib.transforms import offset_copy
+
+    rewarded = [m for m in methods if m.reward is not None]
+    figure = _figure(12, 1.6 + 0.75 * len(rewarded))
+    mean, parts = figure.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.08})
+    y = range(len(rewarded))
+    values = [m.reward.mean.value for m in rewarded]
+    errors = [[m.reward.mean.value - m.reward.mean.low for m in rewarded],
+              [m.reward.mean.high - m.reward.mean.value for m in rewarded]]
+    mean.barh(y, values, color=_colors(len(rewarded)), xerr=errors, capsize=3, error_kw={"elinewidth": 1})
+    for i, m in enumerate(rewarded):
+        mean.text(m.reward.mean.high + 0.01, i, f"{m.reward.mean.value:.3f}", va="center", fontsize=9)
+    mean.set_yticks(list(y), [label(m) for m in rewarded])
+    mean.invert_yaxis()
+    mean.set_xlim(0, 1.15)
+    kinds = dict.fromkeys(INTERVAL_LABEL[m.reward.mean.interval] for m in rewarded)
+    mean.set_xlabel(f"mean reward (0 to 1); whiskers: 95% interval ({', '.join(kinds)})")
+    mean.set_title("Mean go-coverage reward per method")
+    mean.spines[["top", "right"]].set_visible(False)
+    height = 0.8 / len(PARTS)
+    for j, (name, color) in enumerate(PARTS):
+        at = [i - 0.4 + height * (j + 0.5) for i in y]
+        shares = [(m.reward.runnable, m.reward.tests_share, m.reward.coverage)[j] for m in rewarded]
+        parts.barh(at, [100 * v for v in shares], height, color=color, label=name)
+        for position, share, m in zip(at, shares, rewarded):
+            text = f"{100 * share:.1f}%"
+            if j == 1:
+                text += f" ({m.reward.tests_passed}/{m.reward.tests_declared})"
+            parts.text(100 * share + 1, position, text, va="center", fontsize=7)
+    parts.set_xlim(0, 125)  # room for the labels beside a full bar
+    parts.set_xlabel("%")
+    parts.set_title("Its parts")
+    below = offset_copy(parts.transAxes, fig=figure, y=-30, units="points")  # under the x label: never over a bar
+    parts.legend(loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, fontsize=8, frameon=False)
+    parts.tick_params(axis="y", left=False)
+    parts.spines[["top", "right"]].set_visible(False)
+    _oracle_note(mean, rewarded)
+    return _save(figure, path)
+
+
 def heatmap_order(methods: Sequence[MethodResult]) -> tuple[list[str], list[list[float]]]:
     """Every task, most-solved first (ties in dataset order), and per task one cell per method: 1, 0 or NaN."""
     tasks = list(dict.fromkeys(t for m in methods for t in m.task_ids))

@@ -15,6 +15,9 @@ Definitions (also written on the HTML page):
   answer per task even when runs drew different numbers of samples. Its interval is Wilson's.
 - pass@k uses every sample (the unbiased estimator) for pass@1 and each k the run stored, with the interval
   bench.scores gives it (Wilson for a proportion of tasks, else a seeded bootstrap over tasks).
+- A run of Go unit-test tasks (go-unittest: samples the sandbox's `unittest` action scored) also has its mean
+  go-coverage reward on the compared tasks, after each round and after the final one, with its parts
+  (`bench.scores.reward_score`); other runs have none.
 - Repair runs (made by `codeforge repair`) are not methods: their rounds are epochs of analyser findings, not
   feedback rounds. They never enter the methods, the heatmap, significance or the round curves; each is shown
   on its own, epoch by epoch, as repair.scores scores it. `--runs` and `--dataset` choose among them too, and
@@ -41,7 +44,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from ..bench.scores import Score, first_passing_round, pass_at_k, run_ks, share, summarize
+from ..bench.scores import RewardScore, Score, first_passing_round, pass_at_k, run_ks, share, summarize
 from ..repair.scores import EpochSummary, is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, SampleRecord, Store
 
@@ -55,6 +58,7 @@ class RoundPoint:
     round: int
     pass_at_1: Score
     solved: int  # tasks whose sample 0 passed in this round or before
+    reward: Optional[float] = None  # the mean go-coverage reward after this round (None: no unit-test samples)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class MethodResult:
     rounds: tuple[RoundPoint, ...]
     run_tasks: int = 0  # the tasks the run itself covers (some may not be compared)
     finished: bool = True
+    reward: Optional[RewardScore] = None  # after the final round, on the compared tasks (None: no unit-test samples)
 
     @property
     def name(self) -> str:
@@ -232,14 +237,15 @@ def method_result(store: Store, run: RunRecord, task_ids: Optional[Sequence[str]
 
     ks = sorted({1, *run_ks(run)})  # pass@1 always: the report's rounds and order rest on it
     summaries = [summarize(samples, task_ids, n, r, ks) for r in range(last + 1)]
-    rounds = [RoundPoint(r, summaries[r].scores[1], sum(passed_by(t, 0, r) for t in task_ids))
+    rounds = [RoundPoint(r, summaries[r].scores[1], sum(passed_by(t, 0, r) for t in task_ids),
+                         summaries[r].reward.mean.value if summaries[r].reward is not None else None)
               for r in range(last + 1)]
     return MethodResult(
         run=run, task_ids=tuple(task_ids),
         solved=tuple(passed_by(t, 0, last) for t in task_ids),
         pass1=tuple(pass_at_k(n, sum(passed_by(t, s, last) for s in range(n)), 1) for t in task_ids),
         scores=summaries[-1].scores, rounds=tuple(rounds), run_tasks=len(own),
-        finished=run.finished_at is not None and bool(samples))
+        finished=run.finished_at is not None and bool(samples), reward=summaries[-1].reward)
 
 
 def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], dataset: Optional[str],

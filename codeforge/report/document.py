@@ -25,6 +25,13 @@ DEFINITIONS = {
                  "when every task's value is 0 or 1, else a percentile bootstrap over tasks",
     "wilson": INTERVAL_TEXT[Interval.wilson] + ": right at 0% and 100%, where a normal approximation has no width",
     "bootstrap_interval": INTERVAL_TEXT[Interval.bootstrap],
+    "mean_reward": "a run of Go unit-test tasks (go-unittest) is scored by the go-coverage reward of each "
+                   "model-written test: 0 when it cannot run, 0.5 when it runs, +0.25 when it succeeds, +0.05 when all its tests "
+                   "pass, +0.2 x the share of the function under test it covers; each sample counts with its best "
+                   "round so far, and the mean reward is the mean over tasks of each task's mean sample reward, with "
+                   "the 95% interval pass@k has; its parts, over those samples: runnable, the share whose test ran; "
+                   "tests passed, the TestXxx functions that passed of those declared; coverage of the function, "
+                   "the mean share of the function under test covered (none measured counts 0)",
     "mcnemar": "exact two-sided McNemar test on the tasks only one of the two methods solved",
     "holm": "Holm step-down correction over all pairs; significant means Holm-adjusted p < 0.05",
     "bootstrap": "paired bootstrap over tasks of the difference in pass@1 (B - A), 95% percentile interval",
@@ -70,6 +77,11 @@ class Report:
     @property
     def chained(self) -> list[MethodResult]:
         return [m for m in self.methods if m.chained]
+
+    @property
+    def rewarded(self) -> list[MethodResult]:
+        """The methods that are runs of Go unit-test tasks, scored by the go-coverage reward."""
+        return [m for m in self.methods if m.reward is not None]
 
     @property
     def repairs(self) -> list[RepairResult]:

@@ -26,6 +26,28 @@ def score_header(k: int, scores: Iterable[Score]) -> tuple[str, bool]:
     return f"pass@{k} % [95% CI]", True
 
 
+REWARD_HEADERS = ("runnable", "tests passed", "coverage of the function")
+
+
+def reward_headers(rewards: Iterable) -> tuple[list[str], bool]:
+    """The reward's four columns, the mean's naming its interval as pass@k's does (the second value: each mean
+    cell names its own)."""
+    used = sorted({INTERVAL_LABEL[r.mean.interval] for r in rewards if r is not None})
+    mean = f"mean reward [95% {used[0]}]" if len(used) == 1 else "mean reward [95% CI]"
+    return [mean, *REWARD_HEADERS], len(used) > 1
+
+
+def reward_cells(reward, marked: bool = False) -> list[str]:
+    """A RewardScore as its four cells: the mean (0 to 1) with its interval, then its parts; "-" for a run
+    without one."""
+    if reward is None:
+        return ["-"] * 4
+    mean = reward.mean
+    cell = f"{mean.value:.3f} [{mean.low:.3f}, {mean.high:.3f}]"
+    return [f"{cell} {INTERVAL_LABEL[mean.interval]}" if marked else cell, pct(reward.runnable),
+            f"{reward.tests_passed}/{reward.tests_declared} ({pct(reward.tests_share)})", pct(reward.coverage)]
+
+
 def points(diff: float) -> str:
     return f"{100 * diff:+.1f} pp"
 

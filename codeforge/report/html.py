@@ -54,13 +54,16 @@ def _image(path: Optional[Path], alt: str) -> str:
 def _methods_section(report: Report) -> str:
     ks = sorted({k for m in report.methods for k in m.scores})
     score_headers = {k: fmt.score_header(k, [m.scores[k] for m in report.methods if k in m.scores]) for k in ks}
-    headers = ["method", "solved", "%", *[score_headers[k][0] for k in ks]]
+    rewarded = report.rewarded  # Go unit tests: the mean reward is the headline, so it comes first
+    rewards, marked = fmt.reward_headers(m.reward for m in rewarded) if rewarded else ([], False)
+    headers = ["method", *rewards, "solved", "%", *[score_headers[k][0] for k in ks]]
     if report.baseline:
         headers.append(f"Δ pass@1 vs {report.baseline.name}, pp [95% CI]")
         headers.append("McNemar p")
     rows = []
     for m in report.methods:
-        row = [label(m), f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
+        row = [label(m), *(fmt.reward_cells(m.reward, marked) if rewarded else []),
+               f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
                *[fmt.score_cell(m.scores[k], score_headers[k][1]) if k in m.scores else "-" for k in ks]]
         if report.baseline:
             d = report.deltas.get(m.name)
@@ -70,9 +73,20 @@ def _methods_section(report: Report) -> str:
     classes = ["oracle" if m.run.oracle_feedback else "" for m in report.methods]
     intervals = "95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
                                               for m in report.intervals) + "."
-    return (f"<h2>Passed tasks and pass@k</h2><p class=\"note\">{escape(intervals)}</p>"
+    title = "Mean reward, passed tasks and pass@k" if rewarded else "Passed tasks and pass@k"
+    return (f"<h2>{title}</h2><p class=\"note\">{escape(intervals)}</p>"
             f"{_table(headers, rows, classes)}"
+            f"{_reward_section(report)}"
             f"{_image(report.files.get('passed'), 'passed tasks per method')}")
+
+
+def _reward_section(report: Report) -> str:
+    """The mean go-coverage reward of the runs of Go unit-test tasks, and its parts, charted."""
+    if not report.rewarded:
+        return ""
+    return (f"<h3 id=\"reward\">Mean reward and its parts</h3>"
+            f"<p class=\"note\">{escape(fmt.sentences(DEFINITIONS['mean_reward']))}</p>"
+            f"{_image(report.files.get('reward'), 'mean reward per method with its parts')}")
 
 
 def _chain_section(report: Report) -> str:
@@ -92,10 +106,16 @@ def _rounds_section(report: Report) -> str:
     if not chained:
         return ""
     last = max(len(m.rounds) for m in chained)
-    rows = [[label(m), *[fmt.pct(m.rounds[r].pass_at_1.value) + f" ({m.rounds[r].solved})" if r < len(m.rounds)
-                         else "-" for r in range(last)]] for m in chained]
+
+    def cell(point) -> str:
+        shown = fmt.pct(point.pass_at_1.value) + f" ({point.solved})"
+        return shown if point.reward is None else f"{shown}; mean reward {point.reward:.3f}"
+
+    rows = [[label(m), *[cell(m.rounds[r]) if r < len(m.rounds) else "-" for r in range(last)]] for m in chained]
     headers = ["method", *[f"after round {r}" for r in range(last)]]
-    return (f"<h2>pass@1 after each round</h2><p class=\"note\">pass@1 (tasks solved by sample 0)</p>"
+    rewarded = any(p.reward is not None for m in chained for p in m.rounds)
+    note = "pass@1 (tasks solved by sample 0)" + ("; mean reward, for runs of Go unit-test tasks" if rewarded else "")
+    return (f"<h2>pass@1 after each round</h2><p class=\"note\">{escape(note)}</p>"
             f"{_table(headers, rows)}{_image(report.files.get('rounds'), 'pass@1 per round')}")
 
 

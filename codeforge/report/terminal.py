@@ -28,12 +28,17 @@ def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
 def methods_table(report: Report) -> Table:
     ks = sorted({k for m in report.methods for k in m.scores})
     headers = {k: fmt.score_header(k, [m.scores[k] for m in report.methods if k in m.scores]) for k in ks}
-    columns = [("method", "left"), ("solved", "right"), ("%", "right"), *[(headers[k][0], "right") for k in ks]]
+    rewarded = report.rewarded  # Go unit tests: the mean reward is the headline, so it comes first
+    rewards, marked = fmt.reward_headers(m.reward for m in rewarded) if rewarded else ([], False)
+    columns = [("method", "left"), *[(h, "right") for h in rewards], ("solved", "right"), ("%", "right"),
+               *[(headers[k][0], "right") for k in ks]]
     if report.baseline:
         columns += [(f"Δ pass@1 vs {report.baseline.name}, pp [95% CI]", "right"), ("McNemar p", "right")]
-    table = _table(f"pass@k on {report.dataset}: {report.scope}, least to most successful", columns)
+    what = "mean reward and pass@k" if rewarded else "pass@k"
+    table = _table(f"{what} on {report.dataset}: {report.scope}, least to most successful", columns)
     for m in report.methods:
-        row = [Text(label(m)), f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
+        row = [Text(label(m)), *(fmt.reward_cells(m.reward, marked) if rewarded else []),
+               f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
                *[fmt.score_cell(m.scores[k], headers[k][1]) if k in m.scores else "-" for k in ks]]
         if report.baseline:
             d = report.deltas.get(m.name)
@@ -115,6 +120,8 @@ def footnotes(report: Report) -> list[Text]:
     if report.methods:
         notes.append(Text("solved: sample 0 passed after the run's final round. * significant: Holm-adjusted "
                           "McNemar p < 0.05."))
+    if report.rewarded:
+        notes.append(Text(fmt.sentences(DEFINITIONS["mean_reward"])))
     if report.repairs:
         notes.append(Text(fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"])))
     if report.curricula:

@@ -179,3 +179,25 @@ def make_round(store: Store, curriculum: str, round: int, rounds: int, *, new: l
              "finetune": name, "adapter": f"{out}/round-{round}"}
     return make_run(store, name, dataset=dataset, chain=chain, n=n, tasks=[*new, *revisited],
                     adapter=f"{out}/round-{round}", labels={"curriculum": label})
+
+
+# Go unit-test runs (go-unittest) ------------------------------------------------------------------------------
+
+def unit_test_details(*, runnable: bool = True, succeeded: bool = False, all_passed: bool = False,
+                      declared: int = 2, passed: int = 0, coverage: Optional[float] = None) -> dict:
+    """A scored test's details, with the keys the sandbox's unittest recipe writes (sandbox/recipes/gounit.py)."""
+    return {"function": "Add", "runnable": runnable, "succeeded": succeeded, "all_passed": all_passed,
+            "tests_declared": declared, "tests_passed": passed, "tests_failed": declared - passed,
+            "tests_skipped": 0, "function_coverage": coverage, "total_coverage": coverage, "tests": []}
+
+
+def add_unit_test(store: Store, run, task: str, sample: int, round: int, details: dict) -> None:
+    """One model-written Go test and its stored `unittest` result; it passes, as the recipe says, when all its
+    tests pass and it covers the function under test."""
+    sample_id = store.add_sample(
+        run.id, task, sample, round, prompt="{}", raw_output="...", code="func TestAdd(t *testing.T) {}\n",
+        finish_reason="stop", prompt_tokens=10, completion_tokens=20, gen_seconds=0.1,
+        feedback="a test failed" if round else None, feedback_source=run.feedback if round else None)
+    passed = bool(details["all_passed"] and details["function_coverage"])
+    status = "passed" if passed else "failed" if details["runnable"] else "compile_error"
+    store.add_execution(sample_id, "tests", status, passed, 0.5, {"status": status, "details": details})
