@@ -118,7 +118,8 @@ class Report:
         """The interval methods the report's scores use, in a fixed order (the solved share: Wilson)."""
         used = {Interval.wilson} | {s.interval for m in self.methods for s in m.scores.values()} | \
             {s.interval for r in self.repairs for e in r.epochs for s in (e.efr, e.pass_at_1) if s is not None} | \
-            {r.pass_at_1.interval for c in self.curricula for r in c.rounds}
+            {r.pass_at_1.interval for c in self.curricula for r in c.rounds} | \
+            {m.reward.mean.interval for m in self.methods if m.reward is not None}
         return [m for m in Interval if m in used and m is not Interval.none]
 
     def coverage_note(self) -> Optional[str]:

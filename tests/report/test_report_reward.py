@@ -94,6 +94,8 @@ def test_mean_reward_and_its_parts_after_each_round(tmp_path):
     # pass@k stays beside it: U's tests pass and cover the function on go/0 (round 0) and go/3 (round 1)
     assert methods["U"].solved_count == 2 and [p.solved for p in methods["U"].rounds] == [1, 2]
     assert report.rewarded == report.methods
+    only_u = build_report(tmp_path / "r.db", names=["U"], resamples=200)  # pass@1 is Wilson, the reward bootstrap
+    assert Interval.bootstrap in only_u.intervals and Interval.wilson in only_u.intervals
 
 
 def test_the_reward_is_over_the_compared_tasks_only(tmp_path):
