@@ -289,9 +289,13 @@ def finished(run: RunRecord, rounds: Sequence[RoundSummary]) -> bool:
 
 
 def task_rows(store: Store, run: RunRecord) -> list[dict]:
+    """Per task: passed samples, the first round one passed, the last status; for a run of unit tests also the
+    task's mean reward (each sample's best round)."""
     by_task: dict[str, list] = {}
-    for s in store.samples(run.id):
+    samples = store.samples(run.id)
+    for s in samples:
         by_task.setdefault(s.task_id, []).append(s)
+    rewarded = any(is_unit_test(s) for s in samples)
     rows = []
     for task_id in store.task_ids(run.id):
         samples = by_task.get(task_id, [])
@@ -303,5 +307,7 @@ def task_rows(store: Store, run: RunRecord) -> list[dict]:
         rows.append({"task_id": task_id, "passed_samples": len(firsts), "samples": run.samples_per_task,
                      "stored_samples": len({s.sample for s in samples}),
                      "first_pass_round": min(firsts.values()) if firsts else None,
-                     "last_status": sample_status(last) if last else None})
+                     "last_status": sample_status(last) if last else None,
+                     "reward": reward_score(samples, [task_id], run.samples_per_task, max(
+                         (s.round for s in samples), default=0)).mean.value if rewarded and samples else None})
     return rows

@@ -315,10 +315,13 @@ def _status_text(status: Optional[SampleStatus]) -> Text:
 
 def print_run(console: Console, store: Store, run: RunRecord) -> None:
     console.print(rounds_table(run, stored_rounds(store, run)))
-    made = table("tasks", [(name, "left") for name in ("task", "passed samples", "first passed in round",
-                                                          "last status")])
-    for row in task_rows(store, run):
+    rows = task_rows(store, run)
+    rewarded = any(row["reward"] is not None for row in rows)
+    made = table("tasks", [(name, "left") for name in ("task", *(("mean reward",) if rewarded else ()),
+                                                          "passed samples", "first passed in round", "last status")])
+    for row in rows:
         made.add_row(Text(row["task_id"]),
+                     *((f"{row['reward']:.3f}" if row["reward"] is not None else "-",) if rewarded else ()),
                      f"{row['passed_samples']}/{row['samples']}" if row["stored_samples"] else "-",
                      "-" if row["first_pass_round"] is None else str(row["first_pass_round"]),
                      _status_text(row["last_status"]))

@@ -46,6 +46,9 @@ def test_reference_tests_score_high_and_the_parts_are_shown(tmp_path, docker_cli
     assert "reward" in shown and "coverage" in shown
     listed = json.loads(codeforge("bench", "list", "--db", str(db), "--json").stdout)
     assert listed[0]["mean_reward"] == 1.0
+    detail = json.loads(codeforge("bench", "show", "reference", "--db", str(db), "--json").stdout)
+    assert [task["reward"] for task in detail["tasks"]] == [1.0] * 4
+    assert "mean reward" in codeforge("bench", "show", "reference", "--db", str(db), env={"COLUMNS": "200"}).stdout
 
 
 def test_bad_tests_first_then_a_good_one_over_a_chain(tmp_path, docker_client):
