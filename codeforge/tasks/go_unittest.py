@@ -126,8 +126,12 @@ def load(dataset_path: Optional[Path] = None, from_hub: bool = False,
         if from_hub:
             raise DatasetError("--dataset-path FOLDER (a Go package) and --from-hub name two sources: choose one")
         return load_package(Path(dataset_path), max_prompt_tokens)
-    from .humaneval_x import load_go
+    from .humaneval_x import GO_FILES, load_go
 
+    if dataset_path is not None and Path(dataset_path).is_dir() and \
+            not any((Path(dataset_path) / name).is_file() for name in GO_FILES):
+        raise DatasetError(f"{dataset_path} holds no .go file (a Go package) and no {GO_FILES[0]} (HumanEval-X): "
+                           f"give the folder of a Go package, or HumanEval-X's Go file")
     return [humaneval_x_task(task, max_prompt_tokens) for task in load_go(dataset_path, from_hub)]
 
 

@@ -85,7 +85,10 @@ def test_a_package_that_cannot_build_in_the_image_is_refused_when_read(tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "x_test.go").write_text(OLD_TEST)
-    with pytest.raises(DatasetError):
+    with pytest.raises(DatasetError, match="no function with a body.*x_test.go: a test file"):
+        load_tasks("go-unittest", dataset_path=empty)
+    (empty / "x_test.go").unlink()
+    with pytest.raises(DatasetError, match="holds no .go file .* and no humaneval_x_go"):
         load_tasks("go-unittest", dataset_path=empty)
 
 
