@@ -154,9 +154,10 @@ def load_package(folder: Path, max_prompt_tokens: Optional[int] = None) -> list[
     files = package_files(folder, package)
     foreign = outside_imports(package)
     if foreign:
-        raise DatasetError(f"{folder}: the package imports {', '.join(foreign)}, which the sandbox's Go image does "
-                           f"not have (the standard library and {TESTIFY} only): go-unittest scores packages that "
-                           f"build on their own; copy the package without those imports, or give another one")
+        raise DatasetError(f"{folder}: the package imports {', '.join(foreign)}, which a copy of it cannot import in "
+                           f"the sandbox's Go image (it has the standard library and {TESTIFY}; internal packages "
+                           f"belong to their own tree): go-unittest scores packages that build on their own; copy "
+                           f"the package without those imports, or give another one")
     return [make_task(f"{package.name}/{unit.key}", DATASET, files, unit, package.units,
                       max_prompt_tokens=max_prompt_tokens, extra={"file": unit.file, "line": unit.line})
             for unit in package.functions]
@@ -176,10 +177,11 @@ def package_files(folder: Path, package: GoPackage) -> dict[str, str]:
 
 
 def outside_imports(package: GoPackage) -> list[str]:
-    """Import paths that are neither the standard library (no dot in the first element) nor in the image."""
+    """Import paths a copy of the package cannot import in the image: neither the standard library (no dot in the
+    first element) nor in the image, cgo's "C", and internal packages (only their own tree may import them)."""
     paths = {spec.path for unit in package.units for spec in unit.imports}
-    return sorted(path for path in paths if path == "C" or "." in path.split("/")[0]
-                  and not path.startswith(_IN_IMAGE))
+    return sorted(path for path in paths if path == "C" or "internal" in path.split("/")
+                  or "." in path.split("/")[0] and not path.startswith(_IN_IMAGE))
 
 
 # -- jsonl rows -----------------------------------------------------------------------------------------------
