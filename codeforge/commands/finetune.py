@@ -113,8 +113,8 @@ def finetune(config: FinetuneConfig) -> None:
     _print_rewards(out, outcome.manifest)
     if outcome.merged:
         out.print(f"merged model saved in {outcome.merged}", markup=False, highlight=False)
-    out.print(f"next: codeforge bench humaneval --model {config.model} --adapter {config.out}", markup=False,
-              highlight=False, soft_wrap=True)
+    out.print(f"next: codeforge bench {_benchmark_for(config.data)} --model {config.model} --adapter {config.out}",
+              markup=False, highlight=False, soft_wrap=True)
     if config.json:
         from dataclasses import asdict
 
@@ -252,11 +252,25 @@ def _print_rewards(out, manifest) -> None:
         return "-" if value is None else f"{value:.4f}"
 
     share = reward["zero_variance_share"]
-    out.print(f"rewards ({reward['kind']}, {reward['shape']}): mean {mean(reward['mean_first_step'])} in the first "
+    shaped = f"{reward['kind']}, {reward['shape']}" if reward["kind"] == "tests" else reward["kind"]
+    out.print(f"rewards ({shaped}): mean {mean(reward['mean_first_step'])} in the first "
               f"step, {mean(reward['mean_last_step'])} in the last; {reward['completions']} answers, "
               f"{reward['masked']} without a reward (the sandbox failed); groups with all rewards equal: "
               f"{'-' if share is None else f'{share:.0%}'}; waiting on rewards: {reward['reward_seconds']:.1f} s "
               f"({reward['wait_share']:.0%} of training)", markup=False, highlight=False, soft_wrap=True)
+
+
+def _benchmark_for(data) -> str:
+    """What to bench an adapter on: Go unit tests for one trained to write them (of another package than the one
+    trained on), else HumanEval."""
+    from ..finetune.sources import GO_UNITTEST
+
+    for name in data:
+        if name == GO_UNITTEST:
+            return GO_UNITTEST
+        if name.startswith(GO_UNITTEST + ":"):
+            return f"{GO_UNITTEST} --dataset-path ANOTHER_PACKAGE"
+    return "humaneval"
 
 
 def _print_held_back(out, manifest) -> None:

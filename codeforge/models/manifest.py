@@ -63,8 +63,8 @@ class Manifest:
         parts = [f"graph {self.graph}" + (f" ({self.graph_format})" if self.graph != "none" else "")]
         reward = self.preference.get("reward")
         if self.method == "grpo" and reward:
-            parts = [f"grpo on {', '.join(self.data) or '-'} with the {reward.get('kind')} reward "
-                     f"({reward.get('shape')})"]
+            shape = f" ({reward.get('shape')})" if reward.get("kind") == "tests" else ""  # only tests is shaped
+            parts = [f"grpo on {', '.join(self.data) or '-'} with the {reward.get('kind')} reward{shape}"]
             if reward.get("mean_last_step") is not None:
                 parts.append(f"mean reward {reward['mean_first_step']:.2f} in the first step, "
                              f"{reward['mean_last_step']:.2f} in the last")

@@ -202,3 +202,33 @@ def test_the_engine_going_away_mid_training_fails_the_step_and_keeps_the_checkpo
     assert done < 8 and (out / "checkpoints" / f"checkpoint-{done}").is_dir()
     assert f"The last checkpoint, {out / 'checkpoints' / f'checkpoint-{done}'}, stays" in said
     assert not (out / "adapter_model.safetensors").exists()
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_grpo_writes_go_unit_tests_rewarded_by_coverage(tmp_path, docker_client):
+    """--data go-unittest:FOLDER --reward go-coverage: each answer is a test file of a package's function, scored
+    by the sandbox's unittest action (the tiny model's nonsense does not build: 0 for each)."""
+    import sys
+    from pathlib import Path
+
+    from codeforge.rewards import go_coverage_reward
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
+    from test_go_unittest_tasks import write_package
+
+    model = build_tiny_model(tmp_path / "tiny", chat=True)
+    folder, out = write_package(tmp_path / "shapes"), tmp_path / "unit"
+    result = codeforge("finetune", "--method", "grpo", "--model", str(model), "--data", f"go-unittest:{folder}",
+                       "--reward", "go-coverage", "--limit", "2", "--num-generations", "2", "--batch-size", "2",
+                       "--grad-accum", "1", "--epochs", "1", "--max-completion-length", "24", "--device", "cpu",
+                       "--workers", "2", "--db", str(tmp_path / "c.db"), "--out", str(out), "--json")
+    lines = [json.loads(line) for line in (out / "rewards.jsonl").read_text().splitlines()]
+    assert len(lines) == 4 and {line["task_id"] for line in lines} == {"shapes/Area", "shapes/Perimeter"}
+    for line in lines:  # the sandbox judged each: a test that does not build scores 0
+        assert line["status"] in ("compile_error", "failed", "passed", "timeout"), line
+        if line["status"] == "compile_error":
+            assert line["reward"] == go_coverage_reward({"runnable": False})
+    assert json.loads(result.stdout)["manifest"]["preference"]["reward"]["kind"] == "go-coverage"
+    said = " ".join(result.stderr.split())
+    assert "rewards (go-coverage): mean" in said and "next: codeforge bench go-unittest --dataset-path" in said
