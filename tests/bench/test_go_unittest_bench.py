@@ -70,3 +70,5 @@ def test_bad_tests_first_then_a_good_one_over_a_chain(tmp_path, docker_client):
                                  "shapes/Area", "--json").stdout)
     statuses = [(s["round"], s["executions"]["tests"]["status"]) for s in shown["samples"]]
     assert statuses == [(0, "compile_error"), (1, "failed"), (2, "passed")]
+    first = shown["samples"][0]["executions"]  # the test is its own check: scored once, not again for feedback
+    assert first["visible"] == first["tests"]
