@@ -52,7 +52,8 @@ def rescore(store: Store, run: RunRecord, settings: dict, sandbox, save: bool = 
     source). Raises DatasetError when the run's dataset cannot be loaded."""
     tasks = {t.task_id: t for t in load_stored(settings.get("dataset") or run.dataset, store.task_ids(run.id),
                                                dataset_path=settings.get("dataset_path"),
-                                               from_hub=bool(settings.get("from_hub")))}
+                                               from_hub=bool(settings.get("from_hub")),
+                                               max_prompt_tokens=settings.get("max_prompt_tokens"))}
     samples = [s for s in store.samples(run.id) if s.task_id in tasks]
     outcome = Rescored(run, checked=0, solved_before=_solved(samples))
     pending: list[tuple[SampleRecord, Future]] = []

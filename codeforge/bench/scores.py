@@ -197,8 +197,9 @@ def sample_reward(sample: SampleRecord) -> float:
 def reward_score(samples: Sequence[SampleRecord], task_ids: Sequence[str], n: int, round: int) -> RewardScore:
     """The RewardScore after `round` of unit-test samples (see RewardScore)."""
     best: dict[tuple[str, int], tuple[float, SampleRecord]] = {}
+    wanted = set(task_ids)
     for s in sorted(samples, key=lambda s: s.round):
-        if s.round > round:
+        if s.round > round or s.task_id not in wanted:
             continue
         reward = sample_reward(s)
         key = (s.task_id, s.sample)

@@ -265,11 +265,8 @@ def _benchmark_for(data) -> str:
     trained on), else HumanEval."""
     from ..finetune.sources import GO_UNITTEST
 
-    for name in data:
-        if name == GO_UNITTEST:
-            return GO_UNITTEST
-        if name.startswith(GO_UNITTEST + ":"):
-            return f"{GO_UNITTEST} --dataset-path ANOTHER_PACKAGE"
+    if any(name == GO_UNITTEST or name.startswith(GO_UNITTEST + ":") for name in data):
+        return f"{GO_UNITTEST} --dataset-path ANOTHER_PACKAGE"
     return "humaneval"
 
 

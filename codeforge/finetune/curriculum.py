@@ -265,13 +265,15 @@ def _bench(config: FinetuneConfig, result: RoundResult, sandbox, say: Say) -> No
 
 
 def _dpo(config: FinetuneConfig, result: RoundResult, progress: Progress, say: Say) -> None:
-    from .pairs import mine
+    from .pairs import NoPairs, mine
 
     try:  # the pairs dpo would train on: the same question, asked the same way (identical programs are no pair)
         paired = {p.task.task_id for p in mine((result.bench,), config.db,
                                                 max_per_task=config.max_pairs_per_task).pairs}
-    except SourceError:
+    except NoPairs:
         paired = set()
+    except SourceError as exc:  # the store or the dataset cannot be read: not a round without pairs
+        raise FinetuneError(str(exc)) from None
     if not paired:
         result.dpo_skipped = "no task had both a passing and a failing answer"
         then = f"; round {result.round + 1} continues the sft adapter" if result.round < config.curriculum else ""

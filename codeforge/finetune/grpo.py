@@ -43,12 +43,16 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
                             "completion or messages rows) have none: use mbpp or a jsonl of tasks (task_id, "
                             "prompt, test, entry_point)")
     programs = list({p.task.task_id: p for p in reversed(loaded.programs)}.values())[::-1]  # first of each task
-    if config.reward is RewardKind.go_coverage:
-        others = [p.task.task_id for p in programs if getattr(p.task, "unittest_job", None) is None]
-        if others:
-            raise FinetuneError(f"--reward go-coverage scores Go unit tests, and {others[0]} (with {len(others) - 1} "
-                                f"more) is no Go unit-test task: use --data go-unittest[:FOLDER] (or jsonl rows of "
-                                f"kind go-unittest), or --reward tests")
+    unit_tests = [p.task.task_id for p in programs if getattr(p.task, "unittest_job", None) is not None]
+    if config.reward is RewardKind.go_coverage and len(unit_tests) < len(programs):
+        other = next(p.task.task_id for p in programs if p.task.task_id not in set(unit_tests))
+        raise FinetuneError(f"--reward go-coverage scores Go unit tests, and {other} (with "
+                            f"{len(programs) - len(unit_tests) - 1} more) is no Go unit-test task: use --data "
+                            f"go-unittest[:FOLDER] (or jsonl rows of kind go-unittest), or --reward tests")
+    if config.reward is not RewardKind.go_coverage and unit_tests:
+        raise FinetuneError(f"{unit_tests[0]} is a Go unit-test task: its answer is a test, which --reward "
+                            f"{config.reward.value} would score by its own tests passing (a model gains by writing "
+                            f"easy ones); use --reward go-coverage")
     fmt = prompt_format(tokenizer, config.base_only)
     rows = []
     for program in programs:

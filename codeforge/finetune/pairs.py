@@ -134,7 +134,7 @@ def mine(names, db: Optional[Path] = None, *, max_per_task: int = 8, limit: Opti
                     per_task.setdefault(task.task_id, []).append(pairs)
                     found += len(pairs)
         if not found:
-            raise SourceError(no_pairs_message(name, answers[source]))
+            raise NoPairs(no_pairs_message(name, answers[source]))
     taken = [p for lists in per_task.values() for p in _round_robin(lists, max_per_task)]
     hashes = {}
     for source in answers:
@@ -154,6 +154,10 @@ def _round_robin(lists: list[list[Preference]], cap: int) -> list[Preference]:
         taken.extend(pairs[depth] for pairs in lists if depth < len(pairs))
         depth += 1
     return taken[:cap]
+
+
+class NoPairs(SourceError):
+    """A run gives no pair: no task has a passing and a different, failing answer to the same prompt."""
 
 
 def no_pairs_message(name: str, answers: dict[str, list[int]]) -> str:

@@ -82,10 +82,30 @@ def _base_completion(task, code: str) -> tuple[str, bool]:
         at = code.find(task.prompt)
         if at >= 0:
             return code[at + len(task.prompt):], True
-    opened = task.code_from_completion("")  # the start of the code that the prompt gives (a test file's header)
-    if not task.prompt_opens_function and opened and code.startswith(opened):
+    opened = _opened(task)
+    if opened and code.startswith(opened):
         return code[len(opened):], True
     return code, False
+
+
+def _opened(task) -> str:
+    """The start of the code that a prompt of a whole program gives beside the prompt itself (a test file's
+    header, which a go-unittest prompt ends with); "" for every other task."""
+    opened = task.code_from_completion("")
+    if task.prompt_opens_function or not opened or opened == task.prompt or not task.prompt.endswith(opened):
+        return ""
+    return opened
+
+
+def _base_row(task, prompt: str, code: str) -> tuple[str, str, bool]:
+    """(prompt, completion, whether it continues a function the prompt opened) for a base model: when the code
+    does not start as the prompt's end does (a reference test written its own way), the prompt stops before that
+    opened start and the completion is the whole code."""
+    body, opens = _base_completion(task, code)
+    opened = _opened(task)
+    if opened and not opens and prompt.endswith(opened):
+        return prompt[:-len(opened)], code, False
+    return prompt, body, opens
 
 
 def _body_indent(completion: str) -> str:
@@ -103,9 +123,8 @@ def code_row(program: Program, fmt: Format, plan: str = "") -> dict:
         prompt = fmt.render(list(messages)) + prefill
         completion = _commented(plan, mark) + _with_newline(program.code) + "```" + fmt.eos
     else:
-        body, opens = _base_completion(task, program.code)
+        prompt, body, opens = _base_row(task, task.prompt, program.code)
         completion = (_commented(plan, mark, _body_indent(body) if opens else "") + body + fmt.eos)
-        prompt = task.prompt
     return {"prompt": prompt, "completion": completion, "kind": RowKind.plan if plan else RowKind.code,
             "task_id": task.task_id, "source": program.source}
 
@@ -143,8 +162,9 @@ def feedback_row(repair: Repair, fmt: Format, choice: GraphChoice, seed: int) ->
         prompt = fmt.render(list(messages)) + prefill
         completion = _with_newline(repair.fixed) + "```" + fmt.eos
     else:
-        prompt = base_feedback_prompt(task.prompt, lang, repair.failed, feedback)
-        completion = _base_completion(task, repair.fixed)[0] + fmt.eos
+        prompt, completion, _ = _base_row(task, base_feedback_prompt(task.prompt, lang, repair.failed, feedback),
+                                          repair.fixed)
+        completion += fmt.eos
     return {"prompt": prompt, "completion": completion, "kind": RowKind.feedback, "task_id": task.task_id,
             "source": repair.source}
 

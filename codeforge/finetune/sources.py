@@ -87,7 +87,7 @@ def load(names, *, limit: Optional[int] = None, db: Optional[Path] = None) -> Lo
                 tasks = load_tasks(name, limit=limit)
             except DatasetError as exc:
                 raise SourceError(str(exc)) from None
-            missing = [t.task_id for t in tasks if not t.reference.strip()]
+            missing = [t.task_id for t in tasks if not t.reference.strip() and getattr(t, "unittest_job", None) is None]
             if missing:
                 raise SourceError(f"{name}: task {missing[0]} has no solution to train on: give its row `reference` "
                                   f"(the whole program), `canonical_solution` (what follows the prompt) or, as "
@@ -132,7 +132,8 @@ def _jsonl(path: Path, source: str) -> tuple[list[Program], list[Pair], str]:
     except DatasetError as exc:
         raise SourceError(f"{exc} (a training jsonl holds tasks as bench reads them, or rows with prompt and "
                           f"completion, or rows with messages)") from None
-    missing = [t.task_id for t in tasks if not t.reference.strip()]
+    # a Go unit-test task may come without a reference test: grpo needs none, sft refuses it (sft.prepare)
+    missing = [t.task_id for t in tasks if not t.reference.strip() and getattr(t, "unittest_job", None) is None]
     if missing:
         raise SourceError(f"{path}: task {missing[0]} has no solution to train on: give it `reference` (the "
                           f"whole program) or `canonical_solution` (what follows the prompt)")
@@ -181,7 +182,8 @@ def _run_tasks(store: Store, name: str):
                           f"{bench}); see `codeforge bench list`")
     try:  # a task the dataset no longer holds: its samples are left out
         tasks = load_stored(run.dataset, store.task_ids(run.id), dataset_path=run.config.get("dataset_path"),
-                            from_hub=bool(run.config.get("from_hub")))
+                            from_hub=bool(run.config.get("from_hub")),
+                            max_prompt_tokens=run.config.get("max_prompt_tokens"))
     except DatasetError as exc:
         raise SourceError(f"run {name!r} was made on {run.dataset}, which cannot be read now: {exc}") from None
     return run, {t.task_id: t for t in tasks}

@@ -84,7 +84,8 @@ def run_programs(store: Store, source: RunRecord, config: RepairConfig) -> list[
     settings = stored_settings(source)
     try:
         tasks = load_stored(settings["dataset"], store.task_ids(source.id), dataset_path=settings.get("dataset_path"),
-                            from_hub=bool(settings.get("from_hub")))
+                            from_hub=bool(settings.get("from_hub")),
+                            max_prompt_tokens=settings.get("max_prompt_tokens"))
     except DatasetError as exc:
         raise RepairError(f"the tasks of run {source.name!r} cannot be loaded: {exc}") from exc
     by_id = {t.task_id: t for t in tasks}

@@ -50,7 +50,7 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
     if limit is not None and limit < 0:
         raise DatasetError(f"limit must be 0 or more, not {limit}")
     budget = {"max_prompt_tokens": max_prompt_tokens} if max_prompt_tokens is not None else {}
-    if budget and not (name in PROMPT_BUDGETED or name.startswith(JSONL_PREFIX)):
+    if budget and not (name in PROMPT_BUDGETED or name.startswith((JSONL_PREFIX, HUB_PREFIX))):
         raise DatasetError(f"--max-prompt-tokens cuts the prompts of {', '.join(PROMPT_BUDGETED)} tasks (and of jsonl "
                            f"rows of that kind), not of {name}: leave it out")
     if name.startswith(JSONL_PREFIX):
@@ -67,7 +67,7 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
             raise DatasetError(f"--dataset-path does not apply to {name}: for a local copy of its rows use "
                                f"jsonl:PATH")
         # the loader stops reading at `limit` tasks (or once every task id is found): KodCode-V1 has ~480k rows
-        tasks = import_module(f"{__name__}.hub").load(name, limit, task_ids)
+        tasks = import_module(f"{__name__}.hub").load(name, limit, task_ids, **budget)
     elif name in _LOADERS:
         module, function = _LOADERS[name]
         tasks = getattr(import_module(f"{__name__}.{module}"), function)(
@@ -83,16 +83,17 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
 
 
 def load_stored(name: str, task_ids: Sequence[str], dataset_path: Optional[Path] = None,
-                from_hub: bool = False) -> list[Task]:
+                from_hub: bool = False, max_prompt_tokens: Optional[int] = None) -> list[Task]:
     """The tasks of a stored run (`task_ids`, of dataset `name`) that the dataset holds: found by id, so that a
     large dataset (hub:KodCode/KodCode-V1) is not read whole; when the dataset no longer holds one of them, all
     its tasks (the caller sees which are missing)."""
     if task_ids:
         try:
-            return load_tasks(name, dataset_path=dataset_path, task_ids=task_ids, from_hub=from_hub)
+            return load_tasks(name, dataset_path=dataset_path, task_ids=task_ids, from_hub=from_hub,
+                              max_prompt_tokens=max_prompt_tokens)
         except DatasetError:  # an id the dataset lost, or a dataset that cannot be read: the full load says which
             pass
-    return load_tasks(name, dataset_path=dataset_path, from_hub=from_hub)
+    return load_tasks(name, dataset_path=dataset_path, from_hub=from_hub, max_prompt_tokens=max_prompt_tokens)
 
 
 def _select(tasks: list[Task], task_ids: Sequence[str], name: str) -> list[Task]:

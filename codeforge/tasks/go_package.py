@@ -76,6 +76,7 @@ class Unit:
     imports: Tuple[GoImport, ...] = ()  # the imports of its file it uses
     receiver: str = ""              # a method's receiver type
     has_body: bool = False          # a function or method with a body (one without is implemented in assembly)
+    has_statements: bool = False    # ... and a statement in it (coverage counts statements: `{}` has none)
     requires: Tuple[str, ...] = ()  # an interface type: the methods it names
 
     @property
@@ -98,11 +99,13 @@ class GoPackage:
 
     @property
     def functions(self) -> Tuple[Unit, ...]:
-        """The functions and methods with a body in the files not skipped, each one task; init, which nothing
-        may call, is none."""
+        """The functions and methods with a statement in their body in the files not skipped, each one task;
+        init, which nothing may call, and package main's main, which a test does not call, are none (nor is an
+        empty body: it has no statement to cover)."""
         skipped = {file.file for file in self.skipped}
-        return tuple(unit for unit in self.units if unit.file not in skipped and unit.has_body and
-                     unit.kind in (UnitKind.func, UnitKind.method) and unit.name != "init")
+        return tuple(unit for unit in self.units if unit.file not in skipped and unit.has_statements and
+                     unit.kind in (UnitKind.func, UnitKind.method) and unit.name != "init" and
+                     not (self.name == "main" and unit.key == "main"))
 
 
 # -- reading a package ---------------------------------------------------------------------------------------
@@ -305,11 +308,11 @@ def _declarations(package: str, file: str, data: bytes, root) -> Iterable[Tuple[
             name = _name_of(node)
             blank = name in ("init", "_")
             yield unit(f"{name}@{file}:{line}" if blank else name, UnitKind.func, [] if blank else [name], text,
-                       has_body=node.child_by_field_name("body") is not None), [node]
+                       **_body(node)), [node]
         elif node.type == "method_declaration":
             receiver = _receiver_type(node.child_by_field_name("receiver"))
             yield unit(f"{receiver}.{_name_of(node)}", UnitKind.method, [], text, receiver=receiver,
-                       has_body=node.child_by_field_name("body") is not None), [node]
+                       **_body(node)), [node]
         elif node.type in ("type_declaration", "const_declaration", "var_declaration"):
             kind = UnitKind(node.type.split("_")[0])
             specs = _specs(node)
@@ -328,6 +331,16 @@ def _declarations(package: str, file: str, data: bytes, root) -> Iterable[Tuple[
                     source = _spec_source(data, spec_start, spec, kind.value)
                     yield unit(_key(spec, file), kind, _spec_names(spec), source, spec.start_point[0] + 1,
                                requires=_required_methods(spec)), [spec]
+
+
+def _body(node) -> Dict[str, bool]:
+    body = node.child_by_field_name("body")
+    if body is None:
+        return {"has_body": False, "has_statements": False}
+    children = body.named_children
+    if len(children) == 1 and children[0].type == "statement_list":  # newer grammars wrap the statements
+        children = children[0].named_children
+    return {"has_body": True, "has_statements": any(child.type != "comment" for child in children)}
 
 
 def _required_methods(spec) -> Tuple[str, ...]:

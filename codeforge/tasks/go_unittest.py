@@ -29,7 +29,7 @@ from typing import Optional
 from ..vocabulary import Action, Language
 from .base import Ask, DatasetError, JobSpec, Record, Task
 from .go_context import Context, context_for, humaneval_x_package
-from .go_package import GoPackage, Unit, read_package
+from .go_package import GoPackage, Unit, UnitKind, read_package
 from .humaneval_x import TESTIFY, go_file, go_imports
 
 DATASET = "go-unittest"
@@ -38,6 +38,11 @@ DEFAULT_MAX_PROMPT_TOKENS = 2048
 TIMEOUT_S = 60.0       # goimports, a cold build of the package and its test, vet, the run
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _IN_IMAGE = ("github.com/stretchr/testify/",)   # what the Go image has besides the standard library
+# The first element of every standard library import path (Go 1.19 to 1.24): anything else is a module's.
+STANDARD = frozenset("archive bufio builtin bytes cmp compress container context crypto database debug embed "
+                     "encoding errors expvar flag fmt go hash html image index io iter log maps math mime net os "
+                     "path plugin reflect regexp runtime slices sort strconv strings structs sync syscall testing "
+                     "text time unicode unique unsafe weak".split())
 
 
 def count_tokens(text: str) -> int:
@@ -54,7 +59,8 @@ def go_test_header(package: str, key: str) -> str:
 def go_test_name(key: str) -> str:
     """The name of a test of `key` (Name or Type.Method) that `go test` runs: TestName, TestType_Method."""
     name = key.replace(".", "_")
-    return "Test" + name[:1].upper() + name[1:]
+    test = "Test" + name[:1].upper() + name[1:]
+    return "Test_Main" if test == "TestMain" else test  # TestMain is the testing package's hook, not a test
 
 
 @dataclass(frozen=True)
@@ -152,12 +158,7 @@ def load_package(folder: Path, max_prompt_tokens: Optional[int] = None) -> list[
         skipped = "; ".join(f"{s.file}: {s.reason}" for s in package.skipped[:5])
         raise DatasetError(f"{folder}: no function with a body to test" + (f" (skipped: {skipped})" if skipped else ""))
     files = package_files(folder, package)
-    foreign = outside_imports(package)
-    if foreign:
-        raise DatasetError(f"{folder}: the package imports {', '.join(foreign)}, which a copy of it cannot import in "
-                           f"the sandbox's Go image (it has the standard library and {TESTIFY}; internal packages "
-                           f"belong to their own tree): go-unittest scores packages that build on their own; copy "
-                           f"the package without those imports, or give another one")
+    not_standalone(package, str(folder))
     return [make_task(f"{package.name}/{unit.key}", DATASET, files, unit, package.units,
                       max_prompt_tokens=max_prompt_tokens, extra={"file": unit.file, "line": unit.line})
             for unit in package.functions]
@@ -177,11 +178,29 @@ def package_files(folder: Path, package: GoPackage) -> dict[str, str]:
 
 
 def outside_imports(package: GoPackage) -> list[str]:
-    """Import paths a copy of the package cannot import in the image: neither the standard library (no dot in the
-    first element) nor in the image, cgo's "C", and internal packages (only their own tree may import them)."""
+    """Import paths a copy of the package cannot import in the image: neither the standard library nor in the
+    image, cgo's "C", and internal packages (only their own tree may import them)."""
     paths = {spec.path for unit in package.units for spec in unit.imports}
     return sorted(path for path in paths if path == "C" or "internal" in path.split("/")
-                  or "." in path.split("/")[0] and not path.startswith(_IN_IMAGE))
+                  or path.split("/")[0] not in STANDARD and not path.startswith(_IN_IMAGE))
+
+
+def not_standalone(package: GoPackage, where: str) -> None:
+    """Refuse a package the sandbox cannot build from its .go files alone (what a task sends), saying why."""
+    foreign = outside_imports(package)
+    if foreign:
+        raise DatasetError(f"{where}: the package imports {', '.join(foreign)}, which a copy of it cannot import in "
+                           f"the sandbox's Go image (it has the standard library and {TESTIFY}; internal packages "
+                           f"belong to their own tree): go-unittest scores packages that build on their own; copy "
+                           f"the package without those imports, or give another one")
+    embeds = [unit.key for unit in package.units if "//go:embed" in unit.source]
+    assembly = [unit.key for unit in package.units if unit.kind in (UnitKind.func, UnitKind.method)
+                and not unit.has_body]
+    if embeds or assembly:
+        why = (f"embeds files (//go:embed in {embeds[0]})" if embeds else
+               f"implements {assembly[0]} in assembly")
+        raise DatasetError(f"{where}: the package {why}, and a task sends its .go files only: go-unittest scores "
+                           f"packages that build from their Go source alone")
 
 
 # -- jsonl rows -----------------------------------------------------------------------------------------------
@@ -201,6 +220,10 @@ def make_row_task(record: Record, dataset: str, max_prompt_tokens: Optional[int]
     files = record.get("files", dict)
     if not files or not all(isinstance(k, str) and k.endswith(".go") and isinstance(v, str) for k, v in files.items()):
         raise DatasetError(f"{record.where}: files must map .go file names to their text")
+    nested = [name for name in files if "/" in name or "\\" in name or name.startswith((".", "_"))]
+    if nested:
+        raise DatasetError(f"{record.where}: files holds {nested[0]!r}: give plain file names (one package, one "
+                           f"folder; go ignores names starting with . or _)")
     tests = [name for name in files if name.endswith("_test.go")]
     if tests:
         raise DatasetError(f"{record.where}: files holds test files ({', '.join(tests)}): give the package only")
@@ -210,10 +233,7 @@ def make_row_task(record: Record, dataset: str, max_prompt_tokens: Optional[int]
     if target is None:
         known = ", ".join(unit.key for unit in package.functions[:8]) or "none"
         raise DatasetError(f"{record.where}: no function {function!r} with a body in files (functions: {known})")
-    foreign = outside_imports(package)
-    if foreign:
-        raise DatasetError(f"{record.where}: the package imports {', '.join(foreign)}, which the sandbox's Go image "
-                           f"does not have (the standard library and {TESTIFY} only)")
+    not_standalone(package, record.where)
     reference = record.row.get("reference", "")
     if not isinstance(reference, str):
         raise DatasetError(f"{record.where}: reference must be the text of a _test.go file")

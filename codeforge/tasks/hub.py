@@ -21,12 +21,14 @@ ID_FIELDS = ("task_id", "question_id")  # codeforge's id, then KodCode's (jsonl.
 SCAN_BATCH = 10_000
 
 
-def load(spec: str, limit: Optional[int] = None, task_ids: Optional[Sequence[str]] = None) -> list[Task]:
+def load(spec: str, limit: Optional[int] = None, task_ids: Optional[Sequence[str]] = None,
+         max_prompt_tokens: Optional[int] = None) -> list[Task]:
     """The tasks of `spec` in dataset order: only `task_ids` when given, else the first `limit` (all: None)."""
     repo, split = parse(spec)
     splits = hub_splits(repo, None, spec, HINT, split, needed_by=spec)
     records = _wanted(splits, task_ids, spec) if task_ids is not None else _records(splits, spec)
-    return make_tasks(records, spec, spec, limit=None if task_ids is not None else limit, unit="row")
+    return make_tasks(records, spec, spec, limit=None if task_ids is not None else limit, unit="row",
+                      max_prompt_tokens=max_prompt_tokens)
 
 
 def parse(spec: str) -> tuple[str, Optional[str]]:

@@ -20,9 +20,9 @@ Optional:
     visible_test    the examples a model may see, in the test's form (Python: assert statements); Python
                     default: the examples of the entry point's docstring
     timeout_s       seconds per run (default 20; 60 for go and cpp)
-    kind            program (the default), or go-unittest: the model writes a Go test file for a function of
-                    a package the row gives ({"kind": "go-unittest", "task_id", "files", "function"};
-                    go_unittest.make_row_task has the fields)
+    kind            go-unittest: the model writes a Go test file for a function of a package the row gives
+                    ({"kind": "go-unittest", "task_id", "files", "function"}; go_unittest.make_row_task has the
+                    fields); any other kind is kept in Task.extra
 Other fields are kept in Task.extra.
 
 KodCode's own rows (KodCode/KodCode-V1) load as they are: `question_id`, `question` and `solution` stand for
@@ -46,7 +46,7 @@ from .graded import graded_python_job, split_check, split_script
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
 
 KNOWN = {"task_id", "prompt", "test", "language", "entry_point", "canonical_solution", "reference",
-         "visible_test", "timeout_s", "kind"}
+         "visible_test", "timeout_s"}
 KODCODE = {"question_id": "task_id", "question": "prompt", "solution": "reference"}  # their names -> ours
 PYTEST_FILE = "test_solution.py"  # a pytest task's test file, beside the program's solution.py
 LANGUAGES = {"python": Language.python, "go": Language.go, "cpp": Language.cpp, "c++": Language.cpp}
@@ -143,9 +143,6 @@ def make_tasks(records: Iterable[Record], dataset: str, source, limit: Optional[
 def make_task(record: Record, dataset: str, max_prompt_tokens: Optional[int] = None) -> Task:
     if record.row.get("kind") == go_unittest.KIND:
         return go_unittest.make_row_task(record, dataset, max_prompt_tokens)
-    if "kind" in record.row and record.row["kind"] not in (None, "", "program"):
-        raise DatasetError(f"{record.where}: kind {record.row['kind']!r} is not one of program (the default) or "
-                           f"{go_unittest.KIND}")
     if "task_id" not in record.row and "question_id" in record.row:
         record = kodcode_record(record)
     row = record.row

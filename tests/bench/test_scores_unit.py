@@ -103,3 +103,27 @@ def test_only_ks_every_task_has_samples_for_are_reported():
     assert reportable_ks([(10, 1), (10, 0)], (1, 10, 100)) == [1, 10]
     assert reportable_ks([(10, 1), (5, 0)], (1, 10, 100)) == [1]
     assert reportable_ks([], (1,)) == []
+
+
+def unit_test_sample(id: int, task: str, round: int, runnable: bool, coverage: float, passed: int = 1):
+    from codeforge.store import SampleRecord
+    from codeforge.store.db import Execution
+
+    details = {"runnable": runnable, "succeeded": passed == 1, "all_passed": passed == 1, "tests_declared": 1,
+               "tests_passed": passed, "function_coverage": coverage if runnable else None}
+    ok = runnable and passed == 1 and coverage > 0
+    tested = Execution("tests", "passed" if ok else "failed", ok, 0.1, {"details": details})
+    return SampleRecord(id, task, 0, round, "", "", "x", "stop", 1, 1, 0.1, None, None, {"tests": tested})
+
+
+def test_the_mean_reward_takes_each_samples_best_round_and_only_the_tasks_asked():
+    from codeforge.bench.scores import reward_score
+
+    samples = [unit_test_sample(1, "A", 0, True, 0.5, passed=0),   # 0.5 + 0.1
+               unit_test_sample(2, "A", 1, True, 1.0),             # 1.0: the best round
+               unit_test_sample(3, "B", 0, False, 0.0)]            # 0
+    both = reward_score(samples, ["A", "B"], 1, 1)
+    assert both.mean.value == pytest.approx(0.5) and both.samples == 2 and both.runnable == 0.5
+    assert reward_score(samples, ["A", "B"], 1, 0).mean.value == pytest.approx(0.3)
+    only_a = reward_score(samples, ["A"], 1, 1)
+    assert (only_a.mean.value, only_a.samples, only_a.runnable, only_a.coverage) == (1.0, 1, 1.0, 1.0)

@@ -191,3 +191,21 @@ def test_then_dpo_skips_a_round_whose_only_pair_is_one_program_that_both_passed_
     result = RoundResult(1, ["tiny/0"], [], "kod-round-1", str(tmp_path / "kod" / "round-1"), "kod-round-1")
     _dpo(config, result, _Quiet(), Say())
     assert result.dpo is None and result.dpo_skipped == "no task had both a passing and a failing answer"
+
+
+def test_then_dpo_stops_when_the_rounds_run_cannot_be_read(tmp_path):
+    """Only "no pairs" skips the dpo step; a round's bench run that cannot be read stops the curriculum."""
+    from preference_store import Answer, add_run, right
+
+    from codeforge.finetune.config import FinetuneConfig
+    from codeforge.finetune.curriculum import RoundResult, Say, _dpo
+    from codeforge.finetune.training import FinetuneError
+
+    tasks = write_tasks(tmp_path / "tasks.jsonl")
+    db = tmp_path / "codeforge.db"
+    add_run(db, "kod-round-1", tasks, {0: [Answer(0, right(0), True)]}, task_count=1)
+    config = FinetuneConfig(curriculum=2, samples=2, then_dpo=True, data=(f"jsonl:{tasks}",), out=tmp_path / "kod",
+                            db=db)
+    gone = RoundResult(1, ["tiny/0"], [], "kod-round-9", str(tmp_path / "kod" / "round-1"), "kod-round-9")
+    with pytest.raises(FinetuneError, match="kod-round-9"):
+        _dpo(config, gone, _Quiet(), Say())

@@ -133,6 +133,9 @@ def test_the_go_coverage_reward_needs_go_unit_test_tasks():
     config = FinetuneConfig(method="grpo", data=("mbpp",), reward="go-coverage", limit=3)
     with pytest.raises(FinetuneError, match="--reward go-coverage scores Go unit tests.*--data go-unittest"):
         grpo.prepare(config, tokenizer=None)
+    config = FinetuneConfig(method="grpo", data=("go-unittest",), limit=2)  # the tests reward, on a model's tests
+    with pytest.raises(FinetuneError, match="Go/0 is a Go unit-test task.*use --reward go-coverage"):
+        grpo.prepare(config, tokenizer=None)
 
 
 def test_beta_defaults_per_method():

@@ -127,3 +127,17 @@ def test_qa_rows_follow_the_ratio_and_feedback_rows_carry_the_failed_programs_gr
     [row] = build_rows([], [], [repair], BASE, graph=GraphChoice.pdg).rows
     assert "AssertionError" in row["prompt"] and "# The PDG of the failed program" in row["prompt"]
     assert row["completion"].startswith("    y = x + 1")
+
+
+def test_a_base_row_of_a_go_unit_test_is_one_test_file_after_the_prompt():
+    """The go-unittest base prompt ends with an opened test; a reference test written its own way (HumanEval-X's,
+    with testify) is the whole completion after the prompt without that opening, never a second file inside it."""
+    from codeforge.tasks import load_tasks
+
+    task = load_tasks("go-unittest", task_ids=["Go/0"])[0]
+    row = code_row(Program(task, task.reference, "go-unittest"), Format(None, "<eos>"))
+    assert row["prompt"].endswith("// main_test.go: unit tests of HasCloseElements\n")
+    assert row["completion"] == task.reference + "<eos>"
+    continued = task.header + "\tif HasCloseElements(nil, 1) {\n\t\tt.Fatal()\n\t}\n}\n"
+    row = code_row(Program(task, continued, "go-unittest"), Format(None, "<eos>"))
+    assert row["prompt"] == task.prompt and row["completion"] == continued[len(task.header):] + "<eos>"

@@ -92,6 +92,20 @@ def test_a_package_that_cannot_build_in_the_image_is_refused_when_read(tmp_path)
         load_tasks("go-unittest", dataset_path=empty)
 
 
+@pytest.mark.parametrize("extra, said", [
+    ('package shapes\n\nimport "myapp/util"\n\nfunc Use() int { return util.N }\n', "myapp/util"),
+    ('package shapes\n\nimport "embed"\n\n//go:embed data.txt\nvar data string\n', "embeds files"),
+    ("package shapes\n\nfunc add(a, b int) int\n", "implements add in assembly"),
+])
+def test_a_package_that_needs_more_than_its_go_files_is_refused(tmp_path, extra, said):
+    with pytest.raises(DatasetError, match=said):
+        load_tasks("go-unittest", dataset_path=write_package(tmp_path / "shapes", **{"more.go": extra}))
+
+
+def test_a_function_named_main_gets_a_test_name_the_testing_package_runs():
+    assert go_test_name("Main") == "Test_Main" and go_test_name("main") == "Test_Main"
+
+
 def test_humaneval_x_functions_with_their_own_tests_as_reference():
     task = load_tasks("go-unittest", task_ids=["Go/0"])[0]
     assert task.entry_point == "HasCloseElements" and task.package == "main" and task.test_file == "main_test.go"
@@ -109,7 +123,7 @@ def test_jsonl_rows_of_kind_go_unittest(tmp_path):
              "function": "Area", "reference": "package shapes\n"},
             {"kind": "go-unittest", "task_id": "bad/1", "files": {"geometry.go": GEOMETRY}, "function": "Nope"},
             {"kind": "go-unittest", "task_id": "bad/2", "files": {"a_test.go": OLD_TEST}, "function": "Area"},
-            {"kind": "essay", "task_id": "bad/3", "prompt": "x", "test": "y"}]
+            {"kind": "go-unittest", "task_id": "bad/3", "files": {"sub/geometry.go": GEOMETRY}, "function": "Area"}]
     path = tmp_path / "tasks.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in rows[:1]))
     task = load_tasks(f"jsonl:{path}")[0]
@@ -119,7 +133,11 @@ def test_jsonl_rows_of_kind_go_unittest(tmp_path):
         load_tasks(f"jsonl:{path}")
     message = str(error.value)
     assert "3 bad line(s)" in message and "no function 'Nope'" in message and "test files" in message
-    assert "kind 'essay'" in message
+    assert "'sub/geometry.go': give plain file names" in message
+    other = tmp_path / "other.jsonl"  # a kind of one's own is kept with the task, as any other field
+    other.write_text(json.dumps({"kind": "easy", "task_id": "t/0", "prompt": "def f():\n", "test": "assert True\n",
+                                 "entry_point": "f"}) + "\n")
+    assert load_tasks(f"jsonl:{other}")[0].extra == {"kind": "easy"}
 
 
 def test_a_chat_model_is_asked_for_the_test_file_and_told_to_fix_it(tmp_path):

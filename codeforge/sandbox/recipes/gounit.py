@@ -182,6 +182,8 @@ def interpret(job: Job, response: dict) -> Result:
         details["error"] = f"{len(failing)} of {len(declared)} tests did not pass: {', '.join(failing)}"
     if details["function_coverage"] is None and "coverage" in details:
         details.setdefault("error", f"no function {job.function} in the package's coverage")
+    elif details["all_passed"] and "coverage" not in details:
+        details["error"] = "the tests pass, but their coverage could not be measured (see stderr)"
     elif details["all_passed"] and not details["function_coverage"]:
         details["error"] = f"the tests pass but never run {job.function}"
     good = details["all_passed"] and bool(details["function_coverage"])
