@@ -47,13 +47,15 @@ def _test_output(result: dict, code: Optional[str]) -> str:
                                      code))
 
 
-def describe(execution: Optional[Execution], raw_output: str = "", code: Optional[str] = None) -> str:
-    """What went wrong, in words a model can act on."""
+def describe(execution: Optional[Execution], raw_output: str = "", code: Optional[str] = None,
+             answer: str = "program") -> str:
+    """What went wrong, in words a model can act on (`answer`: what the task asks for, a program or a test file)."""
     if execution is None:
         return "The answer could not be checked."
     status, result = execution.status, execution.result
     if status == NO_CODE:
-        return ("The answer contained no code. Answer with the complete program in one fenced code block."
+        wanted = "test file" if answer == "test" else "program"
+        return (f"The answer contained no code. Answer with the complete {wanted} in one fenced code block."
                 + (f"\nThe answer was:\n{_tail(raw_output, 600)}" if raw_output.strip() else ""))
     if status == "passed":
         return ("The code passes the examples shown in the problem but is wrong for other inputs. Re-read the "
@@ -82,9 +84,10 @@ def describe(execution: Optional[Execution], raw_output: str = "", code: Optiona
     return "The code fails:\n" + _tail(output) if output else "The code fails (no output)."
 
 
-def feedback_text(source: FeedbackSource, executions: dict, raw_output: str = "", code: Optional[str] = None) -> str:
+def feedback_text(source: FeedbackSource, executions: dict, raw_output: str = "", code: Optional[str] = None,
+                  answer: str = "program") -> str:
     """The feedback for a failed sample from its stored executions (purpose -> Execution)."""
     tested = executions.get(Purpose.tests)
     if tested is not None and tested.status == NO_CODE:
-        return describe(tested, raw_output)
+        return describe(tested, raw_output, answer=answer)
     return describe(executions.get(purpose_for(source)), raw_output, code)

@@ -158,7 +158,9 @@ class BenchRunner:
         follows, as `codeforge finetune --graph KIND --feedback` trained it."""
         if previous is None:
             return None
-        text = feedback_text(self.settings.feedback, previous.executions, previous.raw_output, previous.code)
+        ask = task.ask()
+        text = feedback_text(self.settings.feedback, previous.executions, previous.raw_output, previous.code,
+                             answer=ask.answer if ask else "program")
         if self.settings.feedback_graph is GraphChoice.none or previous.code is None:
             return text
         return feedback_with_graph(text, previous.code, task.language.value, self.settings.feedback_graph,

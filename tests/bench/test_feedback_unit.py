@@ -51,3 +51,14 @@ def test_go_feedback_names_the_files_not_the_sandboxs_work_dir():
     again = {**result, "details": {"tests": [{**result["details"]["tests"][0],
                                              "output": output.replace("1-bda3b8703cbb", "7-0123456789ab")}]}}
     assert feedback_text(FeedbackSource.hidden, {"tests": Execution("tests", "failed", False, 0.1, again)}) == text
+
+
+def test_an_answer_without_code_to_a_unit_test_task_is_asked_for_the_test_file():
+    from codeforge.bench.feedback import FeedbackSource, feedback_text
+    from codeforge.store import NO_CODE
+    from codeforge.store.db import Execution
+    from codeforge.vocabulary import Purpose
+
+    executions = {Purpose.tests: Execution("tests", NO_CODE, False, 0.0, {})}
+    assert "complete test file" in feedback_text(FeedbackSource.visible, executions, "sorry", answer="test")
+    assert "complete program" in feedback_text(FeedbackSource.visible, executions, "sorry")
