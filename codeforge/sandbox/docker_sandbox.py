@@ -7,8 +7,10 @@
 Worker isolation (default) keeps at most one warm container per concurrent job; the runner inside gives
 each program a fresh uid and work dir and removes every trace of it afterwards, and the container itself is
 discarded after any timeout, OOM, output flood or anomaly and after `programs_per_container` programs.
-Program isolation starts a fresh container for every program (the next one is started in the background
-while the current one runs) and removes it afterwards.
+Program isolation starts a fresh container for every program and removes it afterwards; `ready_per_worker`
+containers per worker are started in the background while the current programs run, so that the next program
+finds its container ready. Each of them serves one program only, and the ones no program took are removed when
+the sandbox closes.
 
 Containers are removed by id when they are done with, when the sandbox closes (also on Ctrl-C), and, if
 this process is killed, by the next sandbox on this host or by `codeforge sandbox prune`.
@@ -42,6 +44,7 @@ class DockerSandbox:
         self.swept = len(self.sweep.removed)
         self._lock = threading.Lock()
         self._live: set[RunnerContainer] = set()
+        self._leaving: set[RunnerContainer] = set()  # handed to housekeeping to be removed, and not gone yet
         self._idle: dict[tuple[str, int], list[RunnerContainer]] = {}
         self._spares: dict[tuple[str, int], list[Future]] = {}
         self._checked: dict[str, str] = {}
@@ -49,8 +52,11 @@ class DockerSandbox:
         self._workers: Optional[ThreadPoolExecutor] = None
         for key, future in prestarted:
             self._spares.setdefault(key, []).append(future)
-        # Starts spare containers (program isolation) and removes used ones off the workers' path.
-        self._housekeeping = ThreadPoolExecutor(max_workers=self.settings.workers + 2,
+        # Starts spare containers (program isolation) and removes used ones off the workers' path: enough threads
+        # for every spare to start at once while each worker's last container is being removed.
+        self._ready = self.settings.ready_per_worker * self.settings.workers \
+            if self.settings.isolation == "program" else 0
+        self._housekeeping = ThreadPoolExecutor(max_workers=self._ready + self.settings.workers + 2,
                                                 thread_name_prefix="codeforge-sandbox-housekeeping")
 
     # -- public API ---------------------------------------------------------------------------------------
@@ -131,9 +137,10 @@ class DockerSandbox:
                 started.append(future.result())
             except Exception:
                 continue
-        with self._lock:  # containers that finished starting while we were closing
-            started += list(self._live)
+        with self._lock:  # containers that finished starting while we were closing, or whose removal never ran
+            started += list(self._live) + list(self._leaving)
             self._live.clear()
+            self._leaving.clear()
         self._remove_all(started)
 
     @staticmethod
@@ -178,8 +185,9 @@ class DockerSandbox:
         raise SandboxUnavailable("the sandbox is closed")
 
     def _acquire(self, image: str, memory_mb: int) -> RunnerContainer:
-        """An idle warm container, else one started in advance, else a new one. In program isolation,
-        taking a container also starts the next one, so that it is ready when the next job comes."""
+        """An idle warm container, else one started in advance, else a new one. In program isolation, taking a
+        container also starts the next ones, so that `ready_per_worker` per worker are being started or ready when
+        the next jobs come; the oldest, the likeliest to be ready, is taken first."""
         key = (image, memory_mb)
         with self._lock:
             idle = self._idle.get(key)
@@ -187,7 +195,7 @@ class DockerSandbox:
                 return idle.pop()
             spares = self._spares.setdefault(key, [])
             spare = spares.pop(0) if spares else None
-            if self.settings.isolation == "program" and not self._closed:
+            while not self._closed and len(spares) < self._ready:
                 spares.append(self._housekeeping.submit(self._start, image, memory_mb))
         if spare is not None:
             container = self._adopt(spare)
@@ -222,6 +230,8 @@ class DockerSandbox:
         with self._lock:
             self._live.discard(container)
             closed = self._closed
+            if not closed:
+                self._leaving.add(container)
         if closed:
             container.remove()
             return
@@ -229,9 +239,16 @@ class DockerSandbox:
         # (auto-remove); waiting for that is cheaper than killing it. Any other container is removed now.
         retire = container.retire if self.settings.isolation == "program" else container.remove
         try:
-            self._housekeeping.submit(retire)
-        except RuntimeError:  # housekeeping already shut down
-            container.remove()
+            self._housekeeping.submit(self._let_go, container, retire)
+        except RuntimeError:  # housekeeping already shut down: close() removes what is in _leaving
+            pass
+
+    def _let_go(self, container: RunnerContainer, retire) -> None:
+        try:
+            retire()
+        finally:
+            with self._lock:
+                self._leaving.discard(container)
 
 
 def run_windowed(sandbox, jobs: Iterable[Job], window: int) -> Iterator[Result]:

@@ -35,6 +35,9 @@ class SandboxSettings:
     isolation: Isolation = Isolation.worker
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES  # per stream, cut at the source
     programs_per_container: int = 200  # a warm container is replaced after this many programs
+    # Program isolation: containers started ahead for each worker (each still serves one program); 0 starts each
+    # one when its program comes.
+    ready_per_worker: int = 1
     cpus: float = 1.0  # per container
     pids_limit: int = 512  # per container (threads count)
     workdir_mb: int = 256  # size of the tmpfs holding work dirs
@@ -52,6 +55,8 @@ class SandboxSettings:
                              f"not {self.isolation!r}") from None
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        if self.ready_per_worker < 0:
+            raise ValueError("ready_per_worker must be 0 or more")
         object.__setattr__(self, "hosts", tuple(h.strip() for h in self.hosts if h and h.strip()))
         if self.max_output_bytes < 1024:
             raise ValueError("max_output_bytes must be at least 1024")

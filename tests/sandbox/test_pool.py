@@ -3,6 +3,7 @@ starts on its own socket and data root, with the Python image copied over (tests
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -12,7 +13,7 @@ from codeforge.sandbox import Job, SandboxSettings, SandboxUnavailable, open_san
 from codeforge.sandbox.docker_sandbox import DockerSandbox
 from codeforge.sandbox.pool import EnginePool
 
-DEFAULT = "unix:///var/run/docker.sock"
+DEFAULT = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"  # the engine the other tests use
 
 
 def slow_job(i: int, seconds: float = 1.0) -> Job:
