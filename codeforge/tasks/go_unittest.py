@@ -38,6 +38,7 @@ DEFAULT_MAX_PROMPT_TOKENS = 2048
 TIMEOUT_S = 60.0       # goimports, a cold build of the package and its test, vet, the run
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _IN_IMAGE = ("github.com/stretchr/testify/",)   # what the Go image has besides the standard library
+COMPUTED_EXTRA = ("context_tokens", "context_cut")  # extra fields made when a task is made, not read from its row
 
 
 def count_tokens(text: str) -> int:

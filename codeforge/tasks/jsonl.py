@@ -253,3 +253,59 @@ def _last_definition(prompt: str, language: Language) -> str:
             return ""
     names = _DEFINITION[language].findall(prompt)
     return names[-1] if names else ""
+
+
+# -- writing tasks back as rows -------------------------------------------------------------------------------
+
+
+def row_of(task: Task) -> dict:
+    """`task` as a row of this schema that `make_task` loads back into a task with the same tests (the same
+    test job for the same code, for the dataset's reference and for any answer that writes the prompt's
+    helpers itself). Its extra fields go into the row. A DatasetError when the schema cannot carry the
+    task's tests: HumanEval+'s plus inputs are checked by a harness of its own against the reference."""
+    from .humaneval import HumanEvalTask, prompt_helpers
+    from .humaneval_plus import HumanEvalPlusTask
+    from .humaneval_x import go_body, go_imports
+    from .mbpp import MbppTask
+
+    common = {"task_id": task.task_id, "prompt": task.prompt, "entry_point": task.entry_point,
+              "reference": task.reference, "timeout_s": task.timeout_s}
+    if isinstance(task, go_unittest.GoUnitTestTask):
+        extra = {k: v for k, v in task.extra.items() if k not in go_unittest.COMPUTED_EXTRA}
+        return {**extra, "kind": go_unittest.KIND, "task_id": task.task_id, "files": dict(task.files),
+                "function": task.entry_point, "reference": task.reference, "timeout_s": task.timeout_s}
+    if isinstance(task, HumanEvalPlusTask):
+        raise DatasetError(f"{task.dataset} {task.task_id}: a jsonl row cannot carry HumanEval+'s plus inputs (its "
+                           "harness checks each input against the reference's output), so its tests would be "
+                           "lost: use runs on humaneval, whose tasks are the same with HumanEval's own tests")
+    if isinstance(task, HumanEvalTask):
+        # The prompt's helper functions are the tests' own (HumanEval/32's check calls poly), put in the test.
+        helpers = prompt_helpers(task.prompt, task.entry_point, "")
+        row = {**common, "test": join_python(*helpers, task.test), "visible_test": task.visible}
+    elif isinstance(task, MbppTask):
+        row = {**common, "test": join_python(task.setup, "\n".join(task.tests)), "visible_test": task.visible}
+    elif isinstance(task, GoTask):
+        # The dataset's test_setup (an import block) joins the test's own imports, after them, as go_file reads it.
+        imports = go_imports(task.test) + go_imports(task.test_setup)
+        block = "import (\n" + "".join(f'    {alias + " " if alias else ""}"{path}"\n' for alias, path in imports) + ")\n"
+        row = {**common, "language": "go", "test": f"{block}\n{go_body(task.test)}" if imports else task.test,
+               "visible_test": task.visible}
+    elif isinstance(task, CppTask):
+        row = {**common, "language": "cpp", "prompt": _with_headers(task.prompt, task.headers), "test": task.test,
+               "visible_test": task.visible}
+    elif isinstance(task, PythonTask):
+        row = {**common, "language": "python", "test": task.test, "visible_test": task.visible}
+    else:
+        raise DatasetError(f"{task.dataset} {task.task_id}: tasks of this kind ({type(task).__name__}) have no "
+                           "jsonl row form")
+    return {**{k: v for k, v in task.extra.items() if k not in KNOWN}, **row}
+
+
+def _with_headers(prompt: str, headers: str) -> str:
+    """A C++ prompt whose includes are exactly `headers`, in their order: jsonl takes a task's includes from its
+    prompt, and HumanEval-X declares them elsewhere (some not in the prompt at all). They replace the prompt's
+    own include lines, at its top."""
+    if cpp_headers(prompt) == headers:
+        return prompt
+    rest = [line for line in prompt.splitlines(keepends=True) if not cpp_headers(line)]
+    return headers + "".join(rest)
