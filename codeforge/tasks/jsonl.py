@@ -25,6 +25,10 @@ Optional:
                     go_unittest.make_row_task has the fields)
 Other fields are kept in Task.extra.
 
+A Python program is composed as HumanEval's: the prompt's imports, then the functions the prompt defines besides
+the entry point that the program does not define itself (a chat answer that rewrites only the entry point), then
+the program. `row_of(task)` writes a task of any dataset (humaneval+ aside) as a row of this schema.
+
 KodCode's own rows (KodCode/KodCode-V1) load as they are: `question_id`, `question` and `solution` stand for
 task_id, prompt and reference, and the entry point is the first function of `test_info`.
 """
@@ -43,6 +47,7 @@ from .base import (PROGRAM, DatasetError, JobSpec, Record, Task, bad_lines_error
 from .examples import check_program, join_python, parse, parse_examples
 from . import go_unittest
 from .graded import graded_python_job, split_check, split_script
+from .humaneval import prompt_helpers
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
 
 KNOWN = {"task_id", "prompt", "test", "language", "entry_point", "canonical_solution", "reference",
@@ -60,10 +65,15 @@ _DEFINITION = {
 class PythonTask(Task):
     test: str = ""
 
+    def complete(self, code: str) -> str:
+        """`code` with the prompt's imports and the helper functions the prompt defines that the code does not
+        (a chat answer that rewrites only the entry point), as HumanEval composes it."""
+        return join_python(python_imports(self.prompt), *prompt_helpers(self.prompt, self.entry_point, code), code)
+
     def test_job(self, code: str) -> JobSpec:
         call = f"check({self.entry_point})" if _defines_check(self.test) else ""
         imports = python_imports(self.prompt)
-        return python_check(join_python(imports, code), join_python(imports, self.test, call), self.timeout_s)
+        return python_check(self.complete(code), join_python(imports, self.test, call), self.timeout_s)
 
     def graded_job(self, code: str) -> JobSpec:
         """One test per assertion (graded.py): of `check` when the test defines it, else of the statements."""
@@ -74,13 +84,13 @@ class PythonTask(Task):
         except SyntaxError:  # the sandbox reports it, as test_job does
             return self.test_job(code)
         candidate = (split[1], self.entry_point) if split else None
-        return graded_python_job(join_python(imports, code), join_python(imports, module), statements,
+        return graded_python_job(self.complete(code), join_python(imports, module), statements,
                                  self.timeout_s, candidate)
 
     def visible_job(self, code: str) -> JobSpec:
         checks = check_program(self.visible, tolerance=True) if self.visible.strip() else ""
         imports = python_imports(self.prompt)
-        return python_check(join_python(imports, code), join_python(imports, checks), self.timeout_s)
+        return python_check(self.complete(code), join_python(imports, checks), self.timeout_s)
 
 
 @dataclass(frozen=True)
@@ -263,7 +273,7 @@ def row_of(task: Task) -> dict:
     test job for the same code, for the dataset's reference and for any answer that writes the prompt's
     helpers itself). Its extra fields go into the row. A DatasetError when the schema cannot carry the
     task's tests: HumanEval+'s plus inputs are checked by a harness of its own against the reference."""
-    from .humaneval import HumanEvalTask, prompt_helpers
+    from .humaneval import HumanEvalTask
     from .humaneval_plus import HumanEvalPlusTask
     from .humaneval_x import go_body, go_imports
     from .mbpp import MbppTask

@@ -52,6 +52,19 @@ def test_a_humaneval_answer_that_writes_the_prompts_helpers_is_tested_the_same(t
     assert back.test_job(answer).tests == task.test_job(answer).tests
 
 
+def test_an_answer_that_leaves_out_the_prompts_helpers_gets_them_as_in_humaneval(tmp_path):
+    """HumanEval/10's prompt defines is_palindrome, which make_palindrome calls: a chat answer that writes only
+    make_palindrome is completed with the prompt's helper, from a jsonl row as from HumanEval."""
+    task = load_tasks("humaneval", task_ids=["HumanEval/10"])[0]
+    back, = reloaded([task], tmp_path)
+    answer = ("def make_palindrome(string: str) -> str:\n    for i in range(len(string)):\n"
+              "        if is_palindrome(string[i:]):\n            return string + string[:i][::-1]\n"
+              "    return string\n")
+    assert "def is_palindrome" in back.test_job(answer).files["solution.py"]
+    assert back.test_job(answer) == task.test_job(answer)
+    assert back.graded_job(answer).files == task.graded_job(answer).files
+
+
 def test_humaneval_plus_is_refused_rather_than_losing_its_plus_inputs(tmp_path):
     task = load_tasks("humaneval+", task_ids=["HumanEval/0"])[0]
     with pytest.raises(DatasetError, match="plus inputs.*use runs on humaneval"):
@@ -60,7 +73,7 @@ def test_humaneval_plus_is_refused_rather_than_losing_its_plus_inputs(tmp_path):
 
 def test_jsonl_rows_come_back_as_they_were(tmp_path):
     """Python (a check function and a pytest file), Go, C++ and go-unittest rows, and their extra fields."""
-    from tests.tasks.test_go_unittest_tasks import GEOMETRY, UTIL
+    from test_go_unittest_tasks import GEOMETRY, UTIL
 
     rows = [
         {"task_id": "py/0", "prompt": "def inc(x):\n    \"\"\"\n    >>> inc(1)\n    2\n    \"\"\"\n",
