@@ -420,7 +420,7 @@ def print_mined(console: Console, mined, out, provenance) -> None:
     names = [r.name for r in mined.runs]
     title = f"{len(mined.chosen)} of {len(mined.considered)} tasks mined from {', '.join(names)}"
     grid = table(title, [("task", "left"), ("runs failed", "right"), ("pass rate", "right")]
-                 + [(f"{name} passed", "right") for name in names])
+                 + [(name, "right") for name in names], caption="under each run: its samples that passed")
     for t in mined.chosen:
         grid.add_row(Text(t.task_id), f"{t.runs_failed} of {len(names)}", f"{100 * t.pass_rate:.1f}%",
                      *(f"{t.passed[n]}/{t.samples[n]}" for n in names))
