@@ -166,7 +166,8 @@ def write(store: Store, mined: Mined, out: Path, command: str = "") -> Path:
     source = {"provenance": provenance.name, "runs": [_run_brief(r) for r in mined.runs]}
     rows = [{**row_of(tasks[t]), MINED_FROM: source} for t in wanted]
     document = {
-        "codeforge": versions().get("codeforge"), "versions": versions(), "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "codeforge": versions().get("codeforge"), "versions": versions(),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": command, "store": str(Path(store.path).resolve()), "dataset": run.dataset,
         "dataset_path": settings.get("dataset_path"), "from_hub": bool(settings.get("from_hub")),
         "thresholds": {"min_models": mined.min_models, "max_pass_rate": mined.max_pass_rate},

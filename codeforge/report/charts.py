@@ -27,7 +27,8 @@ UNFINISHED = "(unfinished)"
 
 
 def label(method: MethodResult) -> str:
-    """The method's name as every table and chart shows it: marked when oracle-fed, scored on its own failures or unfinished."""
+    """The method's name as every table and chart shows it: marked when oracle-fed, when scored on its own
+    failures (a mined set) and when unfinished."""
     name = f"{method.name} {ORACLE_MARK}" if method.run.oracle_feedback else method.name
     name = f"{name} {MINED_MARK}" if method.run.own_failures else name
     return name if method.finished else f"{name} {UNFINISHED}"

@@ -12,6 +12,7 @@ from typing import Optional
 
 from ..bench.scores import INTERVAL_TEXT, Interval
 from .data import CurriculumResult, LeftOut, MethodResult, RepairResult, Selection
+from .fmt import mined_note
 from .stats import Comparison
 
 DEFINITIONS = {
@@ -134,8 +135,6 @@ class Report:
 
     def mined_note(self) -> Optional[str]:
         """Where a mined set's tasks came from, and which methods are scored on their own failures."""
-        from .fmt import mined_note
-
         return mined_note([m.run for m in self.methods])
 
     def left_out_note(self) -> Optional[str]:

@@ -158,9 +158,7 @@ def mined_note(runs) -> Optional[str]:
             sources.append(source)
     if not sources:
         return None
-    described = "; ".join(", ".join(f"{r.get('name')} ({r.get('model')}" + (f" + {r.get('adapter')}" if r.get("adapter")
-                                                                            else "") + ")"
-                                    for r in source["runs"] if isinstance(r, dict))
+    described = "; ".join(", ".join(_mined_run(r) for r in source["runs"] if isinstance(r, dict))
                           + (f" (provenance: {source.get('provenance')})" if source.get("provenance") else "")
                           for source in sources)
     note = f"The tasks were mined by codeforge bench mine-hard from the failures of the runs {described}."
@@ -169,6 +167,12 @@ def mined_note(runs) -> Optional[str]:
         note += (f" {MINED_MARK} scored on its own failures ({', '.join(own)}): its model is one of those the tasks "
                  "were chosen to defeat, so its score is not comparable with the others'.")
     return note
+
+
+def _mined_run(run: dict) -> str:
+    """"BASE (Qwen/Qwen2.5-Coder-0.5B-Instruct + adapters/ast-lora)"."""
+    adapter = f" + {run.get('adapter')}" if run.get("adapter") else ""
+    return f"{run.get('name')} ({run.get('model')}{adapter})"
 
 
 def repair_name(repair) -> str:

@@ -297,7 +297,8 @@ def row_of(task: Task) -> dict:
     elif isinstance(task, GoTask):
         # The dataset's test_setup (an import block) joins the test's own imports, after them, as go_file reads it.
         imports = go_imports(task.test) + go_imports(task.test_setup)
-        block = "import (\n" + "".join(f'    {alias + " " if alias else ""}"{path}"\n' for alias, path in imports) + ")\n"
+        specs = "".join(f'    {alias + " " if alias else ""}"{path}"\n' for alias, path in imports)
+        block = f"import (\n{specs})\n"
         row = {**common, "language": "go", "test": f"{block}\n{go_body(task.test)}" if imports else task.test,
                "visible_test": task.visible}
     elif isinstance(task, CppTask):

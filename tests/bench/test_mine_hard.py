@@ -26,7 +26,8 @@ VERDICTS = {
     "A": {0: [[True], [True]], 1: [[False, False], [False, False]], 2: [[False, False], [False, False]],
           3: [[False, False], [False, False]], 4: [[False, False], [False, False]], 5: [[False, True], [False, False]]},
     "B": {0: [[True], [True]], 1: [[True], [True]], 2: [[False, False], [False, False]],
-          3: [[False, False], [False, False]], 4: [[False, False], [False, False]], 5: [[False, False], [False, False]]},
+          3: [[False, False], [False, False]], 4: [[False, False], [False, False]],
+          5: [[False, False], [False, False]]},
     "C": {0: [[True], [True]], 1: [[True], [True]], 2: [[True], [False, False]],
           3: [[False, False], [False, False]], 4: [[True], [True]], 5: [[False, False], [False, False]]},
 }

@@ -84,7 +84,8 @@ def test_jsonl_rows_come_back_as_they_were(tmp_path):
          "canonical_solution": "    return 2 * x\n}\n",
          "test": "func TestTwice(t *testing.T) {\n    assert.Equal(t, 4, Twice(2))\n}\n"},
         {"task_id": "cpp/0", "language": "cpp", "prompt": "#include<vector>\nint twice(int x){\n",
-         "canonical_solution": "    return 2 * x;\n}\n", "test": "#include<assert.h>\nint main(){ assert(twice(2) == 4); }\n"},
+         "canonical_solution": "    return 2 * x;\n}\n",
+         "test": "#include<assert.h>\nint main(){ assert(twice(2) == 4); }\n"},
         {"kind": "go-unittest", "task_id": "shapes/area", "files": {"geometry.go": GEOMETRY, "util.go": UTIL},
          "function": "Area", "source": "mine"},
     ]
