@@ -27,7 +27,8 @@ Other fields are kept in Task.extra.
 
 A Python program is composed as HumanEval's: the prompt's imports, then the functions the prompt defines besides
 the entry point that the program does not define itself (a chat answer that rewrites only the entry point), then
-the program. `row_of(task)` writes a task of any dataset (humaneval+ aside) as a row of this schema.
+the program. A prompt that opens no function (a docstring, as MBPP's, or prose) is followed by the whole
+program: a base model is stopped as after MBPP's. `row_of(task)` writes a task of any dataset (humaneval+ aside) as a row of this schema.
 
 KodCode's own rows (KodCode/KodCode-V1) load as they are: `question_id`, `question` and `solution` stand for
 task_id, prompt and reference, and the entry point is the first function of `test_info`.
@@ -191,7 +192,8 @@ def make_task(record: Record, dataset: str, max_prompt_tokens: Optional[int] = N
             visible = "\n".join(e.assertion for e in parse_examples(prompt, entry_point))
         if pytest_file(test, record.where):
             return PytestTask(visible=visible, prompt_opens_function=_is_python(prompt), **common)
-        return PythonTask(visible=visible, **common)
+        # A prompt that opens no function (a docstring, prose) is followed by the whole program, as MBPP's is.
+        return PythonTask(visible=visible, prompt_opens_function=bool(_DEFINITION[language].search(prompt)), **common)
     if language is Language.go:
         return GoTask(visible=visible or "", **common)
     return CppTask(visible=visible or "", headers=cpp_headers(prompt), **common)

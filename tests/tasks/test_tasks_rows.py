@@ -37,6 +37,8 @@ def test_every_task_of_a_built_in_dataset_comes_back_with_the_same_tests(dataset
         same_tests(before, after)
         assert (after.entry_point, after.reference, after.language) == (before.entry_point, before.reference,
                                                                          before.language)
+        # a base model continues the prompt the same way (MBPP's docstring: it writes the whole program)
+        assert after.prompt_opens_function == before.prompt_opens_function, before.task_id
         assert {k: v for k, v in after.extra.items() if k in before.extra} == before.extra  # extras travel
     if dataset.startswith("mbpp"):
         flaky = {t.task_id: t.extra.get("flaky") for t in back if "flaky" in t.extra}
