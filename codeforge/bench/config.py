@@ -145,3 +145,22 @@ class RescoreConfig(RunNameConfig):
                                    "one container per program.", env="CODEFORGE_SANDBOX_ISOLATION")
     docker_hosts: tuple[str, ...] = setting((), DOCKER_HOSTS_HELP, flags=("--docker-host",), repeat=True,
                                             env="CODEFORGE_DOCKER_HOSTS")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MineHardConfig(StoredRunsConfig):
+    """`codeforge bench mine-hard --runs A,B,C --out hard.jsonl`: the tasks the runs' models fail, as a dataset."""
+
+    runs: tuple[str, ...] = setting((), "The stored runs to mine, comma-separated (all on one dataset; see "
+                                        "`codeforge bench list`).")
+    out: Optional[Path] = setting(None, "The jsonl file to write the mined tasks to; the provenance file goes "
+                                        "beside it (hard.jsonl -> hard.provenance.json).")
+    dataset: Optional[str] = setting(None, "The runs' dataset, when a run's name is used on several.")
+    min_models: Optional[int] = setting(None, "Mine the tasks at least this many of the runs fail (a run fails a "
+                                              "task when none of its samples passed after its final round). "
+                                              "Default: all of them, unless --max-pass-rate is given.", min=1)
+    max_pass_rate: Optional[float] = setting(None, "Mine the tasks whose pass rate is at most this (the share of "
+                                                   "all the runs' samples of the task that passed after their run's "
+                                                   "final round; 0 to 1). With --min-models, a task must meet "
+                                                   "both.", min=0.0, max=1.0)
+    force: bool = setting(False, "Overwrite --out (and its provenance file) when it exists.", stored=False)

@@ -19,6 +19,7 @@ from ..store import RunRecord, Store, StoreError, db_path
 from ..store.export import export_samples
 from ..tasks import DATASET_NAMES, DatasetError, load_tasks
 from .config import BenchConfig
+from .mine import MINED_FROM, mined_from
 from .runner import BenchRunner, Reporter
 from .runs import default_run_name, open_run
 from .scores import RoundSummary
@@ -97,6 +98,9 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
     if not tasks:
         raise BenchError(f"{config.dataset} has no tasks to run")
     log.info("%d tasks of %s", len(tasks), config.dataset)
+    source = mined_from(tasks)
+    if source is not None:  # a set mined from stored runs: the run keeps which, so its report can say so
+        labels = {**(labels or {}), MINED_FROM: source}
     dataset_name = tasks[0].dataset
     path = db_path(config.db)
     collecting = _Collecting(reporter)

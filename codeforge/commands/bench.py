@@ -8,20 +8,22 @@ comes from the settings classes in codeforge/bench/config.py.
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 from typing import List
 
 import typer
 from typer.core import TyperGroup
 
-from ..bench.config import BenchConfig, DeleteConfig, ListConfig, RerunConfig, RescoreConfig, ShowConfig
+from ..bench.config import (BenchConfig, DeleteConfig, ListConfig, MineHardConfig, RerunConfig, RescoreConfig,
+                            ShowConfig)
 from ..tasks import DATASET_NAMES, HUB_PREFIX, JSONL_PREFIX
 from ..vocabulary import Workflow
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
 
-COMMANDS = ("run", "list", "show", "rerun", "rescore", "delete")
+COMMANDS = ("run", "list", "show", "rerun", "rescore", "mine-hard", "delete")
 
 
 class _BenchGroup(TyperGroup):
@@ -253,6 +255,46 @@ def rescore(config: RescoreConfig) -> None:
     if outcome.unchecked:
         raise typer.Exit(3)
     raise typer.Exit(1 if outcome.changes and not outcome.saved else 0)
+
+
+@settings_command(app, "mine-hard", MineHardConfig)
+def mine_hard(config: MineHardConfig) -> None:
+    """Write the tasks that stored runs' models fail as a jsonl dataset that bench runs directly.
+
+    A run fails a task when none of its samples of the task passed after the run's final round; a task's pass
+    rate is the share of all the runs' samples of it that passed. Mined: the tasks at least --min-models runs
+    fail (default: every run), and whose pass rate is at most --max-pass-rate when given. Only tasks every run
+    covers count. Beside --out goes the provenance (hard.provenance.json: the runs, their models and settings,
+    the thresholds, each task's pass counts per run); each row names the runs too, so a report over a run of the
+    mined set says where it came from.
+
+    Example: codeforge bench mine-hard --runs BASE,AST,PDG --min-models 2 --out hard.jsonl
+    """
+    from ..bench.mine import MineError, mine, provenance_path, write
+    from ..tasks import DatasetError
+    from .bench_view import mined_json, print_mined
+
+    if not config.runs:
+        _fail("name the runs to mine: --runs A,B,C (see `codeforge bench list`)")
+    if config.out is None:
+        _fail("name the file to write: --out hard.jsonl")
+    taken = [p for p in (config.out, provenance_path(config.out)) if p.exists()]
+    if taken and not config.force:
+        _fail(f"{taken[0]} exists: pass --force to overwrite it, or choose another --out")
+    words = ["codeforge", "bench", "mine-hard", "--runs", ",".join(config.runs)]
+    for flag, value in (("--dataset", config.dataset), ("--min-models", config.min_models),
+                        ("--max-pass-rate", config.max_pass_rate), ("--out", config.out)):
+        words += [flag, str(value)] if value is not None else []
+    with _open_store(config.db) as store:
+        try:
+            mined = mine(store, list(config.runs), config.dataset, config.min_models, config.max_pass_rate)
+            provenance = write(store, mined, config.out, shlex.join(words))
+        except (MineError, DatasetError) as exc:
+            _fail(str(exc))
+    if config.json:
+        typer.echo(json.dumps(mined_json(mined, config.out, provenance), indent=2))
+    else:
+        print_mined(_console(), mined, config.out, provenance)
 
 
 @settings_command(app, "delete", DeleteConfig, config_file=False)

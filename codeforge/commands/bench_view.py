@@ -404,3 +404,33 @@ def print_rescored(console: Console, outcome) -> None:
     if outcome.unchecked:
         console.print(Text(f"{outcome.unchecked} programs could not be checked (sandbox errors): run it again.",
                            style="bold red"))
+
+
+def mined_json(mined, out, provenance) -> dict:
+    return {"out": str(out), "provenance": str(provenance),
+            "runs": [{"name": r.name, "dataset": r.dataset, "model": r.model, "adapter": r.adapter,
+                      "samples": r.samples_per_task} for r in mined.runs],
+            "min_models": mined.min_models, "max_pass_rate": mined.max_pass_rate,
+            "tasks_considered": len(mined.considered), "tasks_not_in_every_run": len(mined.not_shared),
+            "mined": [t.to_json() for t in mined.chosen]}
+
+
+def print_mined(console: Console, mined, out, provenance) -> None:
+    """Each mined task with its pass counts per run, then what was written."""
+    names = [r.name for r in mined.runs]
+    title = f"{len(mined.chosen)} of {len(mined.considered)} tasks mined from {', '.join(names)}"
+    grid = table(title, [("task", "left"), ("runs failed", "right"), ("pass rate", "right")]
+                 + [(name, "right") for name in names], caption="under each run: its samples that passed")
+    for t in mined.chosen:
+        grid.add_row(Text(t.task_id), f"{t.runs_failed} of {len(names)}", f"{100 * t.pass_rate:.1f}%",
+                     *(f"{t.passed[n]}/{t.samples[n]}" for n in names))
+    console.print(grid)
+    rule = [f"at least {mined.min_models} of {len(names)} runs fail it"] if mined.min_models else []
+    if mined.max_pass_rate is not None:
+        rule.append(f"pass rate at most {mined.max_pass_rate:g}")
+    models = ", ".join(f"{r.name}: {r.model}" + (f" + {r.adapter}" if r.adapter else "") for r in mined.runs)
+    console.print(Text(f"mined: {' and '.join(rule)} (models: {models})"))
+    if mined.not_shared:
+        console.print(Text(f"{len(mined.not_shared)} task(s) only some of the runs cover were not considered",
+                           style="yellow"))
+    console.print(Text(f"wrote {out} and {provenance}; run it with: codeforge bench jsonl:{out} --model ..."))

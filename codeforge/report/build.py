@@ -133,6 +133,7 @@ def _method(m: MethodResult, delta: Optional[Comparison]) -> dict:
     run = m.run
     return {
         "name": m.name, "oracle_feedback": run.oracle_feedback, "finished": m.finished, "model": run.model,
+        "mined_from": run.mined_from, "own_failures": run.own_failures,
         "backend": run.backend, "adapter": run.adapter, "prompt_mode": run.prompt_mode,
         "feedback": run.feedback if run.chain else None, "chain": run.chain,
         "samples_per_task": run.samples_per_task, "seed": run.seed,
@@ -174,6 +175,7 @@ def report_json(report: Report) -> dict:
         "intervals": {m.value: INTERVAL_TEXT[m] for m in report.intervals},
         "bootstrap": {"resamples": report.resamples, "seed": report.seed},
         "methods": [_method(m, report.deltas.get(m.name)) for m in report.methods],
+        "mined": report.mined_note(),
         "left_out": [{"run": x.run.name, "tasks": x.tasks, "samples": x.samples, "reason": x.reason}
                      for x in report.left_out],
         "chain_impact": [{"method": a.name, "chained": b.name, "tasks": b.tasks, "before": a.solved_count,

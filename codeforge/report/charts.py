@@ -15,7 +15,7 @@ from typing import Sequence
 from ..bench.scores import INTERVAL_LABEL
 from ..repair.scores import SEVERITIES
 from .data import CurriculumResult, MethodResult, RepairResult
-from .fmt import ORACLE_MARK
+from .fmt import MINED_MARK, ORACLE_MARK
 from .stats import Comparison
 
 DPI = 110
@@ -27,8 +27,10 @@ UNFINISHED = "(unfinished)"
 
 
 def label(method: MethodResult) -> str:
-    """The method's name as every table and chart shows it: marked when oracle-fed or unfinished."""
+    """The method's name as every table and chart shows it: marked when oracle-fed, when scored on its own
+    failures (a mined set) and when unfinished."""
     name = f"{method.name} {ORACLE_MARK}" if method.run.oracle_feedback else method.name
+    name = f"{name} {MINED_MARK}" if method.run.own_failures else name
     return name if method.finished else f"{name} {UNFINISHED}"
 
 

@@ -12,6 +12,7 @@ from typing import Optional
 
 from ..bench.scores import INTERVAL_TEXT, Interval
 from .data import CurriculumResult, LeftOut, MethodResult, RepairResult, Selection
+from .fmt import mined_note
 from .stats import Comparison
 
 DEFINITIONS = {
@@ -37,6 +38,8 @@ DEFINITIONS = {
     "bootstrap": "paired bootstrap over tasks of the difference in pass@1 (B - A), 95% percentile interval",
     "unfinished": "a run whose command did not run to the end, or that stored no sample; left out unless "
                   "--include-unfinished, and marked where it is shown",
+    "mined": "a set of tasks made by codeforge bench mine-hard holds the tasks some stored runs' models failed; a "
+             "method whose model is one of those (marked) is scored on its own failures",
     "oracle_feedback": "the run's later rounds were told the benchmark's own (hidden) tests: not comparable with "
                        "plain pass@k",
     "repair_runs": "runs made by codeforge repair are shown apart, epoch by epoch, and never compared as methods: "
@@ -129,6 +132,10 @@ class Report:
         runs = ", ".join(f"{m.name} {m.run_tasks}" for m in self.methods)
         return (f"Compared on the {self.tasks} tasks all {len(self.methods)} runs cover, of {self.covered} any of "
                 f"them covers (tasks per run: {runs}).")
+
+    def mined_note(self) -> Optional[str]:
+        """Where a mined set's tasks came from, and which methods are scored on their own failures."""
+        return mined_note([m.run for m in self.methods])
 
     def left_out_note(self) -> Optional[str]:
         if not self.left_out:

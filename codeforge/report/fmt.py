@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 from ..bench.scores import INTERVAL_LABEL, Score
 
@@ -145,6 +145,34 @@ def sentences(*parts: str) -> str:
 
 
 ORACLE_MARK = "†"  # oracle feedback: the run's later rounds saw the benchmark's own tests
+MINED_MARK = "‡"  # scored on a set mined from its own model's failures (bench mine-hard)
+
+
+def mined_note(runs) -> Optional[str]:
+    """Which stored runs the tasks of `runs` (bench runs) were mined from, and which of them are scored on their
+    own model's failures; None when no run is over a mined set."""
+    sources = []
+    for run in runs:
+        source = run.mined_from
+        if source is not None and source not in sources:
+            sources.append(source)
+    if not sources:
+        return None
+    described = "; ".join(", ".join(_mined_run(r) for r in source["runs"] if isinstance(r, dict))
+                          + (f" (provenance: {source.get('provenance')})" if source.get("provenance") else "")
+                          for source in sources)
+    note = f"The tasks were mined by codeforge bench mine-hard from the failures of the runs {described}."
+    own = [run.name for run in runs if run.own_failures]
+    if own:
+        note += (f" {MINED_MARK} scored on its own failures ({', '.join(own)}): its model is one of those the tasks "
+                 "were chosen to defeat, so its score is not comparable with the others'.")
+    return note
+
+
+def _mined_run(run: dict) -> str:
+    """"BASE (Qwen/Qwen2.5-Coder-0.5B-Instruct + adapters/ast-lora)"."""
+    adapter = f" + {run.get('adapter')}" if run.get("adapter") else ""
+    return f"{run.get('name')} ({run.get('model')}{adapter})"
 
 
 def repair_name(repair) -> str:

@@ -208,7 +208,7 @@ def _curriculum_section(report: Report) -> str:
 def render_html(report: Report) -> str:
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]
     heatmap = report.files.get("heatmap")
-    notes = [note for note in (report.coverage_note(), report.left_out_note()) if note]
+    notes = [note for note in (report.coverage_note(), report.left_out_note(), report.mined_note()) if note]
     parts = [
         f"<h1>codeforge report: {escape(report.dataset)}</h1>",
         f"<p>{escape(report.scope)}, from {escape(str(report.db))}.</p>",

@@ -128,7 +128,8 @@ def footnotes(report: Report) -> list[Text]:
         notes.append(Text(fmt.sentences(DEFINITIONS["curriculum"])))
     notes.append(Text("95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
                                                     for m in report.intervals) + "."))
-    for note, style in ((report.coverage_note(), "yellow"), (report.left_out_note(), "yellow")):
+    for note, style in ((report.coverage_note(), "yellow"), (report.left_out_note(), "yellow"),
+                        (report.mined_note(), "yellow")):
         if note:
             notes.append(Text(note, style=style))
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]

@@ -147,6 +147,21 @@ class RunRecord:
         return found if isinstance(found, dict) else None
 
     @property
+    def mined_from(self) -> Optional[dict]:
+        """For a bench run over tasks `codeforge bench mine-hard` wrote: {"provenance": its file's name, "runs":
+        [{"name", "model", "adapter"}, ...]} (the runs the tasks were mined from); else None."""
+        found = self.config.get("mined_from")
+        return found if isinstance(found, dict) and isinstance(found.get("runs"), list) else None
+
+    @property
+    def own_failures(self) -> bool:
+        """A run over a mined set whose model (with its adapter) is one of the models the set was mined from:
+        scored on tasks chosen because that model failed them."""
+        source = self.mined_from
+        return source is not None and any(isinstance(r, dict) and r.get("model") == self.model
+                                          and r.get("adapter") == self.adapter for r in source["runs"])
+
+    @property
     def oracle_feedback(self) -> bool:
         """Feedback built from the benchmark's own tests (bench `--feedback hidden`; a repair run whose analyzers
         include the tests, whose failures the model is shown): marked in every table and export."""

@@ -43,6 +43,7 @@ STANDARD = frozenset("archive bufio builtin bytes cmp compress container context
                      "encoding errors expvar flag fmt go hash html image index io iter log maps math mime net os "
                      "path plugin reflect regexp runtime slices sort strconv strings structs sync syscall testing "
                      "text time unicode unique unsafe weak".split())
+COMPUTED_EXTRA = ("context_tokens", "context_cut")  # extra fields made when a task is made, not read from its row
 
 
 def count_tokens(text: str) -> int:

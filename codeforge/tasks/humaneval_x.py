@@ -153,7 +153,9 @@ def go_imports(source: str) -> list[tuple[str, str]]:
     """The (name, path) of every import in `source`; name is the alias, or "" for the package's own."""
     specs = []
     for match in re.finditer(f"{_GO_IMPORT_BLOCK.pattern}|{_GO_IMPORT_LINE.pattern}", source, re.M | re.S):
-        specs += [(alias or "", path) for alias, path in _GO_IMPORT_SPEC.findall(match.group(0))]
+        # the block's inside, or the line's spec: the `import` keyword itself must not read as an alias
+        inside = match.group(1) if match.group(1) is not None else match.group(2)
+        specs += [(alias or "", path) for alias, path in _GO_IMPORT_SPEC.findall(inside)]
     return specs
 
 

@@ -25,6 +25,11 @@ Optional:
                     fields); any other kind is kept in Task.extra
 Other fields are kept in Task.extra.
 
+A Python program is composed as HumanEval's: the prompt's imports, then the functions the prompt defines besides
+the entry point that the program does not define itself (a chat answer that rewrites only the entry point), then
+the program. A prompt that opens no function (a docstring, as MBPP's, or prose) is followed by the whole
+program: a base model is stopped as after MBPP's. `row_of(task)` writes a task of any dataset (humaneval+ aside) as a row of this schema.
+
 KodCode's own rows (KodCode/KodCode-V1) load as they are: `question_id`, `question` and `solution` stand for
 task_id, prompt and reference, and the entry point is the first function of `test_info`.
 """
@@ -43,6 +48,7 @@ from .base import (PROGRAM, DatasetError, JobSpec, Record, Task, bad_lines_error
 from .examples import check_program, join_python, parse, parse_examples
 from . import go_unittest
 from .graded import graded_python_job, split_check, split_script
+from .humaneval import prompt_helpers
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
 
 KNOWN = {"task_id", "prompt", "test", "language", "entry_point", "canonical_solution", "reference",
@@ -60,10 +66,15 @@ _DEFINITION = {
 class PythonTask(Task):
     test: str = ""
 
+    def complete(self, code: str) -> str:
+        """`code` with the prompt's imports and the helper functions the prompt defines that the code does not
+        (a chat answer that rewrites only the entry point), as HumanEval composes it."""
+        return join_python(python_imports(self.prompt), *prompt_helpers(self.prompt, self.entry_point, code), code)
+
     def test_job(self, code: str) -> JobSpec:
         call = f"check({self.entry_point})" if _defines_check(self.test) else ""
         imports = python_imports(self.prompt)
-        return python_check(join_python(imports, code), join_python(imports, self.test, call), self.timeout_s)
+        return python_check(self.complete(code), join_python(imports, self.test, call), self.timeout_s)
 
     def graded_job(self, code: str) -> JobSpec:
         """One test per assertion (graded.py): of `check` when the test defines it, else of the statements."""
@@ -74,13 +85,13 @@ class PythonTask(Task):
         except SyntaxError:  # the sandbox reports it, as test_job does
             return self.test_job(code)
         candidate = (split[1], self.entry_point) if split else None
-        return graded_python_job(join_python(imports, code), join_python(imports, module), statements,
+        return graded_python_job(self.complete(code), join_python(imports, module), statements,
                                  self.timeout_s, candidate)
 
     def visible_job(self, code: str) -> JobSpec:
         checks = check_program(self.visible, tolerance=True) if self.visible.strip() else ""
         imports = python_imports(self.prompt)
-        return python_check(join_python(imports, code), join_python(imports, checks), self.timeout_s)
+        return python_check(self.complete(code), join_python(imports, checks), self.timeout_s)
 
 
 @dataclass(frozen=True)
@@ -178,7 +189,8 @@ def make_task(record: Record, dataset: str, max_prompt_tokens: Optional[int] = N
             visible = "\n".join(e.assertion for e in parse_examples(prompt, entry_point))
         if pytest_file(test, record.where):
             return PytestTask(visible=visible, prompt_opens_function=_is_python(prompt), **common)
-        return PythonTask(visible=visible, **common)
+        # A prompt that opens no function (a docstring, prose) is followed by the whole program, as MBPP's is.
+        return PythonTask(visible=visible, prompt_opens_function=bool(_DEFINITION[language].search(prompt)), **common)
     if language is Language.go:
         return GoTask(visible=visible or "", **common)
     return CppTask(visible=visible or "", headers=cpp_headers(prompt), **common)
@@ -250,3 +262,60 @@ def _last_definition(prompt: str, language: Language) -> str:
             return ""
     names = _DEFINITION[language].findall(prompt)
     return names[-1] if names else ""
+
+
+# -- writing tasks back as rows -------------------------------------------------------------------------------
+
+
+def row_of(task: Task) -> dict:
+    """`task` as a row of this schema that `make_task` loads back into a task with the same tests (the same
+    test job for the same code, for the dataset's reference and for any answer that writes the prompt's
+    helpers itself). Its extra fields go into the row. A DatasetError when the schema cannot carry the
+    task's tests: HumanEval+'s plus inputs are checked by a harness of its own against the reference."""
+    from .humaneval import HumanEvalTask
+    from .humaneval_plus import HumanEvalPlusTask
+    from .humaneval_x import go_body, go_imports
+    from .mbpp import MbppTask
+
+    common = {"task_id": task.task_id, "prompt": task.prompt, "entry_point": task.entry_point,
+              "reference": task.reference, "timeout_s": task.timeout_s}
+    if isinstance(task, go_unittest.GoUnitTestTask):
+        extra = {k: v for k, v in task.extra.items() if k not in go_unittest.COMPUTED_EXTRA}
+        return {**extra, "kind": go_unittest.KIND, "task_id": task.task_id, "files": dict(task.files),
+                "function": task.entry_point, "reference": task.reference, "timeout_s": task.timeout_s}
+    if isinstance(task, HumanEvalPlusTask):
+        raise DatasetError(f"{task.dataset} {task.task_id}: a jsonl row cannot carry HumanEval+'s plus inputs (its "
+                           "harness checks each input against the reference's output), so its tests would be "
+                           "lost: use runs on humaneval, whose tasks are the same with HumanEval's own tests")
+    if isinstance(task, HumanEvalTask):
+        # The prompt's helper functions are the tests' own (HumanEval/32's check calls poly), put in the test.
+        helpers = prompt_helpers(task.prompt, task.entry_point, "")
+        row = {**common, "test": join_python(*helpers, task.test), "visible_test": task.visible}
+    elif isinstance(task, MbppTask):
+        row = {**common, "test": join_python(task.setup, "\n".join(task.tests)), "visible_test": task.visible}
+    elif isinstance(task, GoTask):
+        # The dataset's test_setup (an import block) joins the test's own imports, after them, as go_file reads it.
+        imports = go_imports(task.test) + go_imports(task.test_setup)
+        specs = "".join(f'    {alias + " " if alias else ""}"{path}"\n' for alias, path in imports)
+        block = f"import (\n{specs})\n"
+        row = {**common, "language": "go", "test": f"{block}\n{go_body(task.test)}" if imports else task.test,
+               "visible_test": task.visible}
+    elif isinstance(task, CppTask):
+        row = {**common, "language": "cpp", "prompt": _with_headers(task.prompt, task.headers), "test": task.test,
+               "visible_test": task.visible}
+    elif isinstance(task, PythonTask):
+        row = {**common, "language": "python", "test": task.test, "visible_test": task.visible}
+    else:
+        raise DatasetError(f"{task.dataset} {task.task_id}: tasks of this kind ({type(task).__name__}) have no "
+                           "jsonl row form")
+    return {**{k: v for k, v in task.extra.items() if k not in KNOWN}, **row}
+
+
+def _with_headers(prompt: str, headers: str) -> str:
+    """A C++ prompt whose includes are exactly `headers`, in their order: jsonl takes a task's includes from its
+    prompt, and HumanEval-X declares them elsewhere (some not in the prompt at all). They replace the prompt's
+    own include lines, at its top."""
+    if cpp_headers(prompt) == headers:
+        return prompt
+    rest = [line for line in prompt.splitlines(keepends=True) if not cpp_headers(line)]
+    return headers + "".join(rest)

@@ -21,6 +21,13 @@ def test_go_imports_are_merged_and_unused_ones_dropped():
     assert "package humaneval" not in text and '"os"' not in text and '"fmt"' not in text
 
 
+def test_a_one_line_import_of_a_package_outside_the_known_ones_is_kept():
+    """`import "x/y"` on one line: the keyword is no alias, so the package's own name counts as used."""
+    code = 'import "example.com/geo"\nimport g "example.com/geo2"\n\nfunc F() float64 { return geo.Pi + g.E }\n'
+    assert go_imports(code) == [("", "example.com/geo"), ("g", "example.com/geo2")]
+    assert imports_of(go_file(code)) == ["example.com/geo", "example.com/geo2"]
+
+
 def test_go_packages_used_but_not_imported_are_added():
     code = 'func Words(s string) []string {\n    n, _ := strconv.Atoi("1")\n    return strings.Fields(s)[:n]\n}\n'
     assert imports_of(go_file(code)) == ["strconv", "strings"]
