@@ -28,7 +28,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional, Sequence, TypeVar
 
-BENCHMARKS = ("humaneval", "humaneval+", "mbpp", "humaneval-x-go", "humaneval-x-cpp")  # the shipped ones
+# The shipped ones (mbpp-sanitized is MBPP's tasks; go-unittest is humaneval-x-go's solutions and tests)
+BENCHMARKS = ("humaneval", "humaneval+", "mbpp", "humaneval-x-go", "humaneval-x-cpp")
 MBPP_TEST_SPLIT = range(11, 511)  # task numbers of MBPP's test split (Austin et al. 2021); the rest train on
 
 N = 10  # Qwen2.5-Coder's n-gram length, in words: for code, the tokens that are not punctuation
