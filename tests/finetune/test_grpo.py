@@ -151,7 +151,7 @@ def test_a_grpo_adapter_is_labelled_with_its_data_and_reward():
                         preference={"reward": {"kind": "graded", "shape": "fraction", "mean_first_step": -1.0,
                                                "mean_last_step": -0.5}})
     label = manifest.label()
-    assert "grpo on mbpp with the graded reward (fraction)" in label
+    assert "grpo on mbpp with the graded reward; mean reward" in label
     assert "mean reward -1.00 in the first step, -0.50 in the last" in label
     assert "pairs" not in label
 
