@@ -30,7 +30,8 @@ $(VENV)/.installed: pyproject.toml
 	else \
 	  $(PY) -m pip install -q torch==2.13.0; \
 	fi
-	$(PY) -m pip install -q -e '.[hf,train,dev]'
+	$(PY) -m pip install -q -e '.[hf,train,metrics,dev]'
+	$(PY) -m pip install -q --no-deps 'codebleu==0.7.0'  # pins an older tree-sitter, runs with ours (pyproject.toml)
 	touch $@
 
 docker:

@@ -24,12 +24,13 @@ LAYERS = {
     "sandbox": {"config", "vocabulary"},
     "tasks": {"config", "vocabulary", "syntax", "sandbox"},  # a task's jobs are sandbox jobs
     "models": {"config", "vocabulary"},
+    "metrics": set(),  # a part: similarity metrics through their packages, over plain strings
     "graphs": {"config", "vocabulary", "syntax", "tasks"},
     "analyzers": {"config", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
     # a part: programs run in the sandbox against their tasks' tests; code comes out of answers as bench takes it
     "rewards": {"config", "vocabulary", "sandbox", "tasks", "models"},
-    # graphs: --feedback-graph; rewards: the go-coverage reward is the headline of a go-unittest run
-    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "rewards"},
+    # graphs: --feedback-graph; rewards: the go-coverage reward is the headline of a go-unittest run; metrics: --metrics
+    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "rewards", "metrics"},
     # analyse -> prompt -> regenerate -> verify; a dataset is generated first by bench, as bench does it
     "repair": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
     # models: only the adapter manifest; repair: its per-epoch scores
@@ -198,7 +199,9 @@ DECLARED = {"typer", "rich", "docker", "pydantic", "networkx", "matplotlib", "nu
             "tree_sitter", "tree_sitter_python", "tree_sitter_go", "tree_sitter_c", "tree_sitter_cpp",
             "torch", "transformers", "peft", "accelerate", "bitsandbytes", "trl", "datasets", "vllm",
             "huggingface_hub",  # comes with transformers and datasets
-            "requests"}  # comes with docker, whose errors it raises
+            "requests",  # comes with docker, whose errors it raises
+            "sacrebleu", "bert_score",  # the metrics extra
+            "codebleu"}  # installed beside the metrics extra with --no-deps (pyproject.toml says why)
 
 
 def test_every_package_the_code_imports_is_declared():

@@ -129,3 +129,26 @@ def build_tiny_adapter(model_dir: Path, path: Path, *, seed: int = 1) -> Path:
                 param.normal_(std=1.0)
     peft_model.save_pretrained(path)
     return Path(path)
+
+
+def build_tiny_bert(path: Path, *, hidden_size: int = 32, layers: int = 2, seed: int = 0) -> Path:
+    """Write a tiny BertModel with random weights and a WordPiece tokenizer (vocab.txt) over the characters and
+    words of CORPUS to `path`: what bert-score loads with `--bertscore-model path` (no hub here)."""
+    import re
+
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    words = sorted({w.lower() for line in CORPUS for w in re.findall(r"\w+|[^\w\s]", line)})
+    characters = sorted({c.lower() for line in CORPUS for c in line if not c.isspace()})
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *dict.fromkeys(
+        [*words, *characters, *(f"##{c}" for c in characters)])]
+    (path / "vocab.txt").write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+    BertTokenizer(str(path / "vocab.txt"), model_max_length=512).save_pretrained(path)
+    torch.manual_seed(seed)
+    BertModel(BertConfig(vocab_size=len(vocabulary), hidden_size=hidden_size, num_hidden_layers=layers,
+                         num_attention_heads=2, intermediate_size=hidden_size * 2, max_position_embeddings=512)
+              ).save_pretrained(path)
+    return path

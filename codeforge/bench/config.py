@@ -14,13 +14,14 @@ from typing import Optional
 
 from ..config import Settings, setting
 from ..graphs.vocabulary import GraphChoice
+from ..metrics import Metric
 from ..models.base import Sampling
 from ..models.options import ModelOptions
 from ..sandbox.config import DOCKER_HOSTS_HELP, ProgramLimits
 from ..sandbox.settings import Isolation
 from .feedback import FeedbackSource
 from .scores import DEFAULT_KS
-DATA, SAMPLING, FEEDBACK, STORE = "Dataset", "Sampling", "Feedback rounds", "Store"
+DATA, SAMPLING, FEEDBACK, SCORING, STORE = "Dataset", "Sampling", "Feedback rounds", "Similarity metrics", "Store"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,13 @@ class BenchConfig(ProgramLimits, ModelOptions):
                                           "text (ast, cfg, cdg, dfg, pdg, or shuffled), as an adapter trained by "
                                           "`codeforge finetune --graph KIND --feedback` learned it.", identity=True,
                                           panel=FEEDBACK)
+
+    metrics: tuple[Metric, ...] = setting((), "Also score each sample's final answer against the task's reference, "
+                                          "comma-separated: bleu, chrf, codebleu, bertscore (package: "
+                                          "codeforge[metrics]). Stored per sample; the same command again only "
+                                          "adds what is missing.", panel=SCORING)
+    bertscore_model: Optional[str] = setting(None, "The model BERTScore embeds with: a local folder (offline) or a "
+                                             "Hugging Face hub name. Default: roberta-large.", panel=SCORING)
 
     run_name: Optional[str] = setting(None, "The method label (BASE, PDG_CHAIN, ...). The same name again "
                                       "resumes. Default: from the model, adapter and chain.", panel=STORE)

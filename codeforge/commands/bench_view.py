@@ -16,8 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from rich.text import Text
 
-from ..bench.scores import (INTERVAL_LABEL, INTERVAL_TEXT, Interval, RoundSummary, finished, run_ks, sample_status,
-                            stored_rounds, task_rows)
+from ..bench.scores import (INTERVAL_LABEL, INTERVAL_TEXT, Interval, MetricScore, RoundSummary, final_samples,
+                            finished, run_ks, run_metrics, sample_status, stored_rounds, task_rows)
+from ..metrics import Metric
 from ..repair.scores import is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, Store
 from ..vocabulary import SampleStatus, Workflow
@@ -42,7 +43,7 @@ class ProgressReporter:
                                  MofNCompleteColumn(), TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
                                  console=console, transient=False)
         self.bar = self.loading = None
-        self.passed = self.checked = self.generated_count = 0
+        self.passed = self.checked = self.generated_count = self.answered_count = 0
 
     def __enter__(self) -> "ProgressReporter":
         self.progress.__enter__()
@@ -59,7 +60,7 @@ class ProgressReporter:
             self.progress.update(self.loading, total=1, completed=1, note=f"loaded in {seconds:.1f} s")
 
     def round_started(self, round: int, to_generate: int, to_execute: int) -> None:
-        self.passed = self.checked = self.generated_count = 0
+        self.passed = self.checked = self.generated_count = self.answered_count = 0
         total = to_generate + to_execute  # samples to check in this round
         label = "round 0" if round == 0 else f"round {round} (feedback)"
         self.bar = self.progress.add_task(label, total=max(total, 1), note="nothing left to do" if not total else "")
@@ -67,6 +68,8 @@ class ProgressReporter:
             self.progress.update(self.bar, completed=1)
 
     def _note(self) -> str:
+        if not self.checked and self.answered_count:  # text tasks: nothing to check
+            return f"generated {self.generated_count}"
         return f"generated {self.generated_count}, passed {self.passed}/{self.checked}"
 
     def generated(self, count: int) -> None:
@@ -76,6 +79,10 @@ class ProgressReporter:
     def executed(self, passed: bool) -> None:
         self.checked += 1
         self.passed += int(passed)
+        self.progress.update(self.bar, advance=1, note=self._note())
+
+    def answered(self) -> None:
+        self.answered_count += 1
         self.progress.update(self.bar, advance=1, note=self._note())
 
     def sandbox_failed(self, message: str) -> None:
@@ -143,8 +150,37 @@ def _reward_cells(summary: RoundSummary) -> list[str]:
             f"{reward.tests_passed}/{reward.tests_declared}", f"{100 * reward.coverage:.1f}%"]
 
 
+def metrics_table(run: RunRecord, metrics: list[MetricScore]) -> Table:
+    """The similarity metrics of the run's final answers: mean with its interval, what was scored, and the
+    correlation with passing across samples."""
+    made = table(f"{run.name}: similarity to the reference (each sample's final answer)", [
+        ("metric", "left"), ("mean [95% bootstrap]", "right"), ("samples", "right"), ("skipped", "right"),
+        ("missing", "right"), ("r with passing [95%]", "right")],
+        caption="skipped: no reference, or prose for CodeBLEU; missing: not scored yet (run bench with --metrics "
+                "again); r: Pearson's r between the metric and passing (1) or not (0) across samples, with a "
+                "bootstrap interval over samples ('-': undefined, as when every sample passed or none did)")
+    for m in metrics:
+        mean = m.mean
+        found = m.correlation
+        made.add_row(m.metric, f"{mean.value:.3f} [{mean.low:.3f}, {mean.high:.3f}]" if m.samples else "-",
+                     str(m.samples), str(m.skipped), str(m.missing),
+                     "-" if found is None else f"{found.r:+.3f} [{found.low:+.3f}, {found.high:+.3f}]")
+    return made
+
+
+def print_metrics(console: Console, run: RunRecord, metrics: list[MetricScore]) -> None:
+    if not metrics:
+        return
+    console.print(metrics_table(run, metrics))
+    for m in metrics:
+        console.print(Text(f"{m.metric}: {m.signature}", style="dim"), soft_wrap=True)
+
+
 def print_summary(console: Console, outcome: BenchOutcome) -> None:
     console.print(rounds_table(outcome.run, outcome.rounds))
+    print_metrics(console, outcome.run, outcome.metrics)
+    if outcome.run.text_answers:
+        console.print(Text("text tasks: no tests, so no pass@k; the similarity metrics are the score"))
     described = adapter_label(outcome.run)
     if described:
         style = "bold red" if "CONTAMINATED" in described else ""
@@ -188,6 +224,7 @@ def summary_json(outcome: BenchOutcome) -> dict:
         "export": str(outcome.export) if outcome.export else None,
         "finished": finished(run, outcome.rounds), "intervals": _intervals_json(outcome.rounds),
         "rounds": [round_json(r) for r in outcome.rounds], "engines_lost": outcome.engines_lost,
+        "text_answers": run.text_answers, "metrics": {m.metric: m.to_json() for m in outcome.metrics},
     }
 
 
@@ -217,6 +254,8 @@ def _bench_row(store: Store, run: RunRecord) -> dict:
             "pass_at_1": final[1].value if 1 in final else None,
             "pass_at_k": {str(k): s.value for k, s in final.items()},
             "mean_reward": rounds[-1].reward.mean.value if rounds and rounds[-1].reward is not None else None,
+            "metrics": {m.metric: m.mean.value for m in run_metrics(store.samples(run.id), store.task_ids(run.id))
+                        if m.samples},
             "finished": finished(run, rounds), "curriculum": _curriculum_mark(run)}
 
 
@@ -241,7 +280,7 @@ def _repair_row(store: Store, run: RunRecord) -> dict:
             "oracle_feedback": False, "samples_per_task": run.samples_per_task, "ks": [1],
             "tasks": len(store.task_ids(run.id)), "stored_samples": len(samples),
             "pass_at_1": after.value if after else None, "pass_at_k": {"1": after.value} if after else {},
-            "mean_reward": None, "finished": repair_finished(run, epochs), "curriculum": None,
+            "mean_reward": None, "metrics": {}, "finished": repair_finished(run, epochs), "curriculum": None,
             "repair": {"epochs": last.epoch, "programs": first.programs,
                        "efr_first": first.efr.value, "efr_final": last.efr.value,
                        "pass_at_1_before": first.pass_at_1.value if first.pass_at_1 else None,
@@ -272,6 +311,9 @@ def print_runs(console: Console, store: Store) -> None:
             scores = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in row["pass_at_k"].items()) or "-"
             if row.get("mean_reward") is not None:
                 scores = f"mean reward {row['mean_reward']:.3f}, {scores}"
+            if row.get("metrics"):
+                similar = ", ".join(f"{name} {value:.3f}" for name, value in row["metrics"].items())
+                scores = similar if scores == "-" else f"{scores}, {similar}"
             made.add_row(_run_text(row), Text(row["dataset"]), Text(row["model"]), Text(chain),
                          f"{row['tasks']} × {row['samples_per_task']}", scores, _state_text(row))
         console.print(made)
@@ -315,17 +357,26 @@ def _status_text(status: Optional[SampleStatus]) -> Text:
 
 def print_run(console: Console, store: Store, run: RunRecord) -> None:
     console.print(rounds_table(run, stored_rounds(store, run)))
+    print_metrics(console, run, run_metrics(store.samples(run.id), store.task_ids(run.id)))
     rows = task_rows(store, run)
     rewarded = any(row["reward"] is not None for row in rows)
-    made = table("tasks", [(name, "left") for name in ("task", *(("mean reward",) if rewarded else ()),
-                                                          "passed samples", "first passed in round", "last status")])
+    names = [m.value for m in Metric if any(m.value in row["metrics"] for row in rows)]
+    tested = not run.text_answers  # text tasks have no verdicts: only their metrics and answers
+    made = table("tasks", [(name, "left") for name in (
+        "task", *(("mean reward",) if rewarded else ()), *names,
+        *(("passed samples", "first passed in round", "last status") if tested else ("answered samples",)))])
     for row in rows:
+        verdicts = (f"{row['passed_samples']}/{row['samples']}" if row["stored_samples"] else "-",
+                    "-" if row["first_pass_round"] is None else str(row["first_pass_round"]),
+                    _status_text(row["last_status"])) if tested else (f"{row['stored_samples']}/{row['samples']}",)
         made.add_row(Text(row["task_id"]),
                      *((f"{row['reward']:.3f}" if row["reward"] is not None else "-",) if rewarded else ()),
-                     f"{row['passed_samples']}/{row['samples']}" if row["stored_samples"] else "-",
-                     "-" if row["first_pass_round"] is None else str(row["first_pass_round"]),
-                     _status_text(row["last_status"]))
+                     *(_metric_cell(row["metrics"].get(name)) for name in names), *verdicts)
     console.print(made)
+
+
+def _metric_cell(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> None:
@@ -335,6 +386,12 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
     if not samples:
         console.print(Text(f"{task_id}: no sample stored yet (the run is unfinished)"))
     for s in samples:
+        if run.text_answers:
+            console.rule(Text(f"{task_id} sample {s.sample}"))
+            console.print(Text("answer:", style="bold"))
+            console.print(Text(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
+            _print_similarity(console, s)
+            continue
         status = sample_status(s)
         console.rule(Text.assemble(f"{task_id} sample {s.sample} round {s.round}: ", _status_text(status)))
         if s.feedback:
@@ -349,13 +406,24 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
         elif status is SampleStatus.unchecked:
             console.print(Text("not checked yet (the sandbox failed); run the bench command again to check it",
                                style="bold red"))
+        _print_similarity(console, s)
+
+
+def _print_similarity(console: Console, sample) -> None:
+    """The similarity metrics stored for the sample (its final round's), on one line."""
+    if sample.similarity:
+        console.print(Text("similarity to the reference: " + ", ".join(
+            f"{name} {'does not apply' if v.value is None else format(v.value, '.3f')}"
+            for name, v in sample.similarity.items())))
 
 
 def run_detail_json(store: Store, run: RunRecord, task_id: Optional[str]) -> dict:
     rounds = stored_rounds(store, run)
     detail = {"run": run.name, "dataset": run.dataset, "config": run.config, "versions": run.versions,
               "oracle_feedback": run.oracle_feedback, "ks": list(run_ks(run)), "finished": finished(run, rounds),
-              "intervals": _intervals_json(rounds), "rounds": [round_json(r) for r in rounds]}
+              "intervals": _intervals_json(rounds), "rounds": [round_json(r) for r in rounds],
+              "text_answers": run.text_answers,
+              "metrics": {m.metric: m.to_json() for m in run_metrics(store.samples(run.id), store.task_ids(run.id))}}
     if task_id is None:
         detail["tasks"] = [{**row, "last_status": row["last_status"].value if row["last_status"] else None}
                            for row in task_rows(store, run)]
@@ -366,6 +434,8 @@ def run_detail_json(store: Store, run: RunRecord, task_id: Optional[str]) -> dic
                               "raw_output": s.raw_output, "code": s.code, "finish_reason": s.finish_reason,
                               "feedback": s.feedback, "feedback_source": s.feedback_source,
                               "status": sample_status(s).value, "why_failed": failure_cause(s.tested, s.code),
+                              "similarity": {name: {"value": v.value, "signature": v.signature}
+                                             for name, v in s.similarity.items()},
                               "executions": {p: {"status": e.status, "passed": e.passed, "result": e.result}
                                              for p, e in s.executions.items()}}
                              for s in store.samples(run.id, task_id)]

@@ -34,13 +34,15 @@ def report(config: ReportConfig) -> None:
     Repair runs (codeforge repair) are shown apart: EFR per epoch, pass@1 and findings before and after.
     Curriculum rounds (codeforge finetune --curriculum) are shown apart too, round by round, each on its own tasks;
     --runs takes a round's run name or a curriculum's name (all its rounds).
+    Similarity metrics stored by bench --metrics get a table with each metric's correlation with passing; runs of
+    text tasks (no tests) are shown apart with their metrics.
 
     Example: codeforge report --heatmap --html --baseline BASE
     """
     from ..report.build import build_report, report_json, write_report
     from ..report.data import ReportError
     from ..report.terminal import (chain_table, curriculum_tables, files_note, footnotes, methods_table,
-                                   no_methods_note, repair_lines, repair_table, significance_table)
+                                   metrics_tables, no_methods_note, repair_lines, repair_table, significance_table)
     from ..store import db_path
 
     try:
@@ -52,6 +54,8 @@ def report(config: ReportConfig) -> None:
         _fail(str(exc))
     console = _console(stderr=config.json)
     console.print(methods_table(made) if made.methods else no_methods_note(made))
+    for table in metrics_tables(made):
+        console.print(table)
     if made.pairs:
         console.print(chain_table(made))
     if made.comparisons:

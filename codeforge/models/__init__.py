@@ -17,15 +17,17 @@ from .base import Generation, Generator, ModelError, ModelInfo, PromptMode, Requ
 from .options import DEFAULT_MODEL, Backend, Device, DType, ModelOptions
 
 
-def load_generator(options: ModelOptions, references: Optional[dict[str, str]] = None) -> Generator:
+def load_generator(options: ModelOptions, references: Optional[dict[str, str]] = None,
+                   prose: frozenset = frozenset()) -> Generator:
     """The backend `options` name, loaded and ready; ModelError (saying what to do) when it cannot be.
 
     references: {task_id: known answer}, for the reference backend only; no other backend is given them.
+    prose: the task ids whose answers are prose (text tasks), which the reference backend gives as they are.
     """
     if options.backend is Backend.reference:
         from .reference import ReferenceGenerator
 
-        return ReferenceGenerator(references or {})
+        return ReferenceGenerator(references or {}, prose)
     if options.backend is Backend.openai:
         from .openai import OpenAIGenerator
 

@@ -8,7 +8,7 @@ bench hands it a {task_id: reference} map; requests carry no answers.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Mapping, Sequence
+from typing import Collection, Iterator, Mapping, Sequence
 
 from ..vocabulary import FinishReason
 from .base import Generation, ModelInfo, PromptMode, Request, Sampling
@@ -17,8 +17,9 @@ _FENCE_OPENER = re.compile(r"```([^\s`]*)\n?$")
 
 
 class ReferenceGenerator:
-    def __init__(self, references: Mapping[str, str]):
+    def __init__(self, references: Mapping[str, str], prose: Collection[str] = ()):
         self.references = dict(references)
+        self.prose = frozenset(prose)
         self.info = ModelInfo(backend="reference", model="reference", mode=PromptMode.chat)
 
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[Generation]:
@@ -31,7 +32,9 @@ class ReferenceGenerator:
 
     def answer(self, request: Request) -> str:
         """The reference as a fenced block, tagged like the block the prefill opened (the bench extracts it
-        like any other answer)."""
+        like any other answer); a prose answer (a text task's) as it is."""
+        if request.task_id in self.prose:
+            return self.references[request.task_id]
         opener = _FENCE_OPENER.search(request.prefill)
         fence = opener.group(1) if opener else ""
         reference = self.references[request.task_id]

@@ -48,7 +48,8 @@ def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optio
     base = by_name.get(baseline) if baseline else None
     chosen_pairs = chain_pairs(methods, pairs)
     dataset = methods[0].run.dataset if methods else ", ".join(dict.fromkeys(
-        [*(r.run.dataset for r in selection.repairs), *(c.dataset for c in selection.curricula)]))
+        [*(r.run.dataset for r in selection.repairs), *(c.dataset for c in selection.curricula),
+         *(t.run.dataset for t in selection.texts)]))
     return Report(
         db=Path(db), dataset=dataset, methods=methods,
         comparisons=compare_all(methods, resamples, seed), pairs=chosen_pairs,
@@ -141,6 +142,7 @@ def _method(m: MethodResult, delta: Optional[Comparison]) -> dict:
         "solved_interval": _score(m.solved_interval),
         "pass_at_k": {str(k): _score(s) for k, s in sorted(m.scores.items())},
         "reward": m.reward.to_json() if m.reward is not None else None,
+        "metrics": {s.metric: s.to_json() for s in m.metrics},
         "rounds": [{"round": p.round, "solved": p.solved, "pass_at_1": _score(p.pass_at_1), "reward": p.reward}
                    for p in m.rounds],
         "vs_baseline": None if delta is None else {
@@ -187,5 +189,8 @@ def report_json(report: Report) -> dict:
                     "cells": [[None if math.isnan(v) else int(v) for v in row] for row in cells]},
         "repair": [_repair(r) for r in report.repairs],
         "curricula": [_curriculum(c) for c in report.curricula],
+        "text_runs": [{"name": t.name, "dataset": t.run.dataset, "model": t.run.model, "adapter": t.run.adapter,
+                       "tasks": t.tasks, "finished": t.finished, "metrics": {s.metric: s.to_json() for s in t.metrics},
+                       "config": t.run.config, "versions": t.run.versions} for t in report.texts],
         "files": {name: path.name for name, path in report.files.items()},
     }

@@ -18,6 +18,10 @@ Definitions (also written on the HTML page):
 - A run of Go unit-test tasks (go-unittest: samples the sandbox's `unittest` action scored) also has its mean
   go-coverage reward on the compared tasks, after each round and after the final one, with its parts
   (`bench.scores.reward_score`); other runs have none.
+- Similarity metrics (`bench --metrics`) of a method are over the compared tasks' final answers
+  (`bench.scores.run_metrics`): each metric's mean with its bootstrap interval and its correlation with passing
+  across samples. Runs of text tasks (prose answers, no tests) are not methods: they have no pass@k to compare;
+  each is shown apart with its metrics, over its own tasks.
 - Repair runs (made by `codeforge repair`) are not methods: their rounds are epochs of analyser findings, not
   feedback rounds. They never enter the methods, the heatmap, significance or the round curves; each is shown
   on its own, epoch by epoch, as repair.scores scores it. `--runs` and `--dataset` choose among them too, and
@@ -44,7 +48,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from ..bench.scores import RewardScore, Score, first_passing_round, pass_at_k, run_ks, share, summarize
+from ..bench.scores import (MetricScore, RewardScore, Score, first_passing_round, pass_at_k, run_ks, run_metrics, share,
+                            summarize)
 from ..repair.scores import EpochSummary, is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, SampleRecord, Store
 
@@ -72,6 +77,7 @@ class MethodResult:
     run_tasks: int = 0  # the tasks the run itself covers (some may not be compared)
     finished: bool = True
     reward: Optional[RewardScore] = None  # after the final round, on the compared tasks (None: no unit-test samples)
+    metrics: tuple[MetricScore, ...] = ()  # the similarity metrics stored for it, on the compared tasks
 
     @property
     def name(self) -> str:
@@ -103,6 +109,20 @@ class MethodResult:
 
     def pass1_by_task(self) -> dict[str, float]:
         return dict(zip(self.task_ids, self.pass1))
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """A run of text tasks: prose answers scored by similarity metrics only, over its own tasks."""
+
+    run: RunRecord
+    tasks: int
+    metrics: tuple[MetricScore, ...]
+    finished: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.run.name
 
 
 @dataclass(frozen=True)
@@ -198,6 +218,7 @@ class Selection:
     covered: int  # tasks at least one compared run covers; len(methods[0].task_ids) of them are compared
     repairs: list[RepairResult] = field(default_factory=list)  # in the order named (else the store's)
     curricula: list[CurriculumResult] = field(default_factory=list)  # in the order first named (else the store's)
+    texts: list[TextResult] = field(default_factory=list)  # runs of text tasks, in the order named (else the store's)
 
     @property
     def compared(self) -> int:
@@ -245,7 +266,8 @@ def method_result(store: Store, run: RunRecord, task_ids: Optional[Sequence[str]
         solved=tuple(passed_by(t, 0, last) for t in task_ids),
         pass1=tuple(pass_at_k(n, sum(passed_by(t, s, last) for s in range(n)), 1) for t in task_ids),
         scores=summaries[-1].scores, rounds=tuple(rounds), run_tasks=len(own),
-        finished=run.finished_at is not None and bool(samples), reward=summaries[-1].reward)
+        finished=run.finished_at is not None and bool(samples), reward=summaries[-1].reward,
+        metrics=tuple(run_metrics(samples, task_ids)))
 
 
 def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], dataset: Optional[str],
@@ -267,7 +289,7 @@ def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], datas
             raise ReportError(f"no run named {', '.join(map(repr, unknown))}{on} in {where}. "
                               f"Known runs{on}: {', '.join(sorted(known))}")
         chosen = [r for name in dict.fromkeys(names) for r in chosen if r.name == name]
-    datasets = sorted({r.dataset for r in chosen if not is_repair(r) and not is_curriculum(r)})  # never compared
+    datasets = sorted({r.dataset for r in chosen if not is_repair(r) and not is_curriculum(r) and not r.text_answers})
     if len(datasets) > 1:
         raise ReportError(f"the runs are on several datasets ({', '.join(datasets)}): pass --dataset to "
                           "compare runs on one of them")
@@ -380,6 +402,7 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
     repairs: list[RepairResult] = []
     rounds: list[tuple[RunRecord, list[SampleRecord]]] = []
     left_out: list[LeftOut] = []
+    texts: list[TextResult] = []
     everything = store.runs()
     for run in select_runs(everything, names, dataset, where):
         samples, task_ids = store.samples(run.id), store.task_ids(run.id)
@@ -392,6 +415,9 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
                 repairs.append(repair)
             elif is_curriculum(run):
                 rounds.append((run, samples))
+            elif run.text_answers:
+                texts.append(TextResult(run, len(task_ids), tuple(run_metrics(samples, task_ids)),
+                                        run.finished_at is not None))
             else:
                 kept.append((run, task_ids, samples))
             continue
@@ -405,13 +431,13 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
                               f"delete {run.name} --dataset {run.dataset}`")
         left_out.append(LeftOut(run, len(task_ids), len(samples), reason))
     chosen_curricula = curricula(store, rounds, everything)
-    if not kept and not repairs and not chosen_curricula:
+    if not kept and not repairs and not chosen_curricula and not texts:
         found = "; ".join(f"{x.run.name} ({x.reason})" for x in left_out)
         commands = " or ".join(dict.fromkeys(_workflow_command(x.run) for x in left_out))
         raise ReportError(f"no finished run to report on in {where}: {found}. Run their {commands} command again to "
                           "finish them; --include-unfinished reports on unfinished runs that stored samples")
     if not kept:
-        return Selection([], left_out, 0, repairs, chosen_curricula)
+        return Selection([], left_out, 0, repairs, chosen_curricula, texts)
     covered = list(dict.fromkeys(t for _, task_ids, _ in kept for t in task_ids))
     every = set.intersection(*(set(task_ids) for _, task_ids, _ in kept))
     shared = [t for t in covered if t in every]
@@ -421,7 +447,7 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
                           "same tasks with --runs")
     methods = [method_result(store, run, shared, samples) for run, _, samples in kept]
     methods.sort(key=lambda m: (m.solved_count, m.scores[1].value, m.name))
-    return Selection(methods, left_out, len(covered), repairs, chosen_curricula)
+    return Selection(methods, left_out, len(covered), repairs, chosen_curricula, texts)
 
 
 def load_methods(store: Store, names: Optional[Sequence[str]] = None, dataset: Optional[str] = None,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..bench.scores import INTERVAL_TEXT, Interval
-from .data import CurriculumResult, LeftOut, MethodResult, RepairResult, Selection
+from .data import CurriculumResult, LeftOut, MethodResult, RepairResult, Selection, TextResult
 from .fmt import mined_note
 from .stats import Comparison
 
@@ -33,6 +33,15 @@ DEFINITIONS = {
                    "the 95% interval pass@k has; its parts, over those samples: runnable, the share whose test ran; "
                    "tests passed, the TestXxx functions that passed of those declared; coverage of the function, "
                    "the mean share of the function under test covered (none measured counts 0)",
+    "similarity": "a similarity metric (codeforge bench --metrics: BLEU and chrF by sacrebleu, CodeBLEU by the "
+                  "codebleu package, BERTScore F1 by bert-score; 0 to 1) compares each sample's final answer with "
+                  "its task's reference; an answer with no code scores 0, a task without a reference is skipped; "
+                  "a run's value is the mean over tasks of each task's mean sample value, with a percentile "
+                  "bootstrap 95% interval over tasks; r is Pearson's r between the metric and passing (1) or not "
+                  "(0) across samples (the point-biserial correlation), with a bootstrap interval over samples, "
+                  "undefined when every sample passed or none did; it says how far the metric tracks correctness",
+    "text_runs": "runs of text tasks (prose answers, no tests) have no pass@k; they are shown apart with their "
+                 "similarity metrics over their own tasks and never compared as methods",
     "mcnemar": "exact two-sided McNemar test on the tasks only one of the two methods solved",
     "holm": "Holm step-down correction over all pairs; significant means Holm-adjusted p < 0.05",
     "bootstrap": "paired bootstrap over tasks of the difference in pass@1 (B - A), 95% percentile interval",
@@ -87,6 +96,15 @@ class Report:
         return [m for m in self.methods if m.reward is not None]
 
     @property
+    def measured(self) -> list[MethodResult]:
+        """The methods with similarity metrics stored (bench --metrics)."""
+        return [m for m in self.methods if m.metrics]
+
+    @property
+    def texts(self) -> list[TextResult]:
+        return self.selection.texts
+
+    @property
     def repairs(self) -> list[RepairResult]:
         return self.selection.repairs
 
@@ -122,7 +140,8 @@ class Report:
         used = {Interval.wilson} | {s.interval for m in self.methods for s in m.scores.values()} | \
             {s.interval for r in self.repairs for e in r.epochs for s in (e.efr, e.pass_at_1) if s is not None} | \
             {r.pass_at_1.interval for c in self.curricula for r in c.rounds} | \
-            {m.reward.mean.interval for m in self.methods if m.reward is not None}
+            {m.reward.mean.interval for m in self.methods if m.reward is not None} | \
+            {s.mean.interval for m in [*self.methods, *self.texts] for s in m.metrics}
         return [m for m in Interval if m in used and m is not Interval.none]
 
     def coverage_note(self) -> Optional[str]:

@@ -133,10 +133,29 @@ def curriculum_rows(curriculum) -> tuple[list[str], list[list[str]]]:
 
 def no_methods(report) -> str:
     """What the methods' part says when the report has none: which runs it holds instead."""
-    kinds = [kind for kind, found in (("repair runs", report.repairs), ("curriculum rounds", report.curricula))
-             if found]
+    kinds = [kind for kind, found in (("repair runs", report.repairs), ("curriculum rounds", report.curricula),
+                                      ("runs of text tasks", report.texts)) if found]
     return (f"no bench run in this report: only {' and '.join(kinds)}, shown below (they are not compared as "
             "methods)")
+
+
+def metric_rows(named, correlated: bool = True) -> tuple[list[str], list[list[str]]]:
+    """One row per (method or text run, similarity metric), from (its label, its MetricScores): mean [95%
+    bootstrap], samples scored and skipped, and (for methods, which have verdicts) r with passing."""
+    headers = ["method" if correlated else "run", "metric", "mean [95% bootstrap]", "samples", "skipped"]
+    if correlated:
+        headers.append("r with passing [95%]")
+    rows = []
+    for name, metrics in named:
+        for m in metrics:
+            found = m.correlation
+            row = [name, m.metric,
+                   f"{m.mean.value:.3f} [{m.mean.low:.3f}, {m.mean.high:.3f}]" if m.samples else "-",
+                   str(m.samples) + (f" ({m.missing} not scored)" if m.missing else ""), str(m.skipped)]
+            if correlated:
+                row.append("-" if found is None else f"{found.r:+.3f} [{found.low:+.3f}, {found.high:+.3f}]")
+            rows.append(row)
+    return headers, rows
 
 
 def sentences(*parts: str) -> str:

@@ -174,6 +174,22 @@ def _repair_findings(r: RepairResult) -> str:
             f"<pre>{escape(config)}</pre></details>")
 
 
+def _metrics_section(report: Report) -> str:
+    """The similarity metrics of the methods (with r against passing) and the runs of text tasks."""
+    parts = []
+    if report.measured:
+        headers, rows = fmt.metric_rows([(label(m), m.metrics) for m in report.measured])
+        parts.append(f"<h2 id=\"similarity\">Similarity to the reference</h2>"
+                     f"<p class=\"note\">{escape(fmt.sentences(DEFINITIONS['similarity']))}</p>"
+                     + _table(headers, rows, text_columns=(0, 1)))
+    if report.texts:
+        headers, rows = fmt.metric_rows([(t.name, t.metrics) for t in report.texts], correlated=False)
+        parts.append(f"<h2 id=\"text-runs\">Runs of text tasks</h2>"
+                     f"<p class=\"note\">{escape(fmt.sentences(DEFINITIONS['text_runs']))}</p>"
+                     + _table(headers, rows, text_columns=(0, 1)))
+    return "".join(parts)
+
+
 def _repair_section(report: Report) -> str:
     if not report.repairs:
         return ""
@@ -220,7 +236,7 @@ def render_html(report: Report) -> str:
         _methods_section(report) if report.methods else
         f"<h2>Passed tasks and pass@k</h2><p class=\"note\">{escape(fmt.sentences(fmt.no_methods(report)))}</p>",
         f"<h2>Tasks by method</h2>{_image(heatmap, 'heatmap of tasks by method')}" if heatmap else "",
-        _chain_section(report), _rounds_section(report), _significance_section(report),
+        _metrics_section(report), _chain_section(report), _rounds_section(report), _significance_section(report),
         _runs_section(report) if report.methods else "", _repair_section(report), _curriculum_section(report),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

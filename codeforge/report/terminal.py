@@ -48,6 +48,25 @@ def methods_table(report: Report) -> Table:
     return table
 
 
+def metrics_tables(report: Report) -> list[Table]:
+    """The similarity metrics of the methods that have them (with r against passing), and the runs of text
+    tasks (shown apart: no tests, never compared as methods)."""
+    made = []
+    for named, correlated, title in (
+            ([(label(m), m.metrics) for m in report.measured], True,
+             f"similarity to the reference on {report.dataset} (each sample's final answer)"),
+            ([(t.name + ("" if t.finished else f" {UNFINISHED}"), t.metrics) for t in report.texts], False,
+             "runs of text tasks: similarity to the reference (no tests, so no pass@k)")):
+        if not named:
+            continue
+        headers, rows = fmt.metric_rows(named, correlated)
+        table = _table(title, [(h, "left" if i < 2 else "right") for i, h in enumerate(headers)])
+        for row in rows:
+            table.add_row(*map(Text, row))
+        made.append(table)
+    return made
+
+
 def chain_table(report: Report) -> Table:
     table = _table(f"chain impact (solved tasks, of {report.tasks})",
                    [("method", "left"), ("chained", "left"),
@@ -122,6 +141,8 @@ def footnotes(report: Report) -> list[Text]:
                           "McNemar p < 0.05."))
     if report.rewarded:
         notes.append(Text(fmt.sentences(DEFINITIONS["mean_reward"])))
+    if report.measured or report.texts:
+        notes.append(Text(fmt.sentences(DEFINITIONS["similarity"])))
     if report.repairs:
         notes.append(Text(fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"])))
     if report.curricula:

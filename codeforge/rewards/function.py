@@ -124,9 +124,8 @@ class SandboxReward:
         mode = self.prompt_mode or (PromptMode.chat if chat else PromptMode.base)
         if mode is PromptMode.base:
             return task.code_from_completion(text)
-        ask = task.ask()
         return extract_code(text, task.language.value, task.entry_point, prefilled=self.prefilled,
-                            answer=ask.answer if ask else "program")
+                            answer=task.answer)
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
 

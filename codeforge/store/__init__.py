@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .db import NO_CODE, Execution, FinetuneRecord, RunRecord, SampleRecord, Store, StoreError
+from .db import NO_CODE, Execution, FinetuneRecord, RunRecord, SampleRecord, Similarity, Store, StoreError
 
 DEFAULT_DB = Path("runs") / "codeforge.db"
 
-__all__ = ["DEFAULT_DB", "NO_CODE", "Execution", "FinetuneRecord", "RunRecord", "SampleRecord", "Store",
+__all__ = ["DEFAULT_DB", "NO_CODE", "Execution", "FinetuneRecord", "RunRecord", "SampleRecord", "Similarity", "Store",
            "StoreError", "db_path"]
 
 

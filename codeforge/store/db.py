@@ -10,6 +10,10 @@ Tables (the report reads nothing else):
   round 0) with its source.
 - finetunes: one per adapter trained by `codeforge finetune` (its name, folder, base model, settings) and,
   once trained, its manifest (what it was trained from, row and contamination counts, the outcome), JSON.
+- similarity: a similarity metric of a sample's answer against the task's reference (`codeforge bench
+  --metrics`): the metric's name, its value (0..1; NULL: the metric does not apply, as for a task without a
+  reference) and its signature (package, version, settings; a value computed
+  otherwise is replaced, never averaged with it). Stored on the sample's final round.
 - executions: what the sandbox said about a sample. `purpose` is "tests" (the benchmark's own tests: the
   score) or "visible" (the examples the prompt shows: feedback only). `status` is a sandbox status or
   "no_code"; `result` the sandbox Result as JSON.
@@ -33,7 +37,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
@@ -97,6 +101,13 @@ CREATE TABLE IF NOT EXISTS executions (
     created_at REAL NOT NULL,
     PRIMARY KEY (sample_id, purpose)
 );
+CREATE TABLE IF NOT EXISTS similarity (
+    sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    value REAL,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (sample_id, metric)
+);
 CREATE TABLE IF NOT EXISTS finetunes (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -154,6 +165,11 @@ class RunRecord:
         return found if isinstance(found, dict) and isinstance(found.get("runs"), list) else None
 
     @property
+    def text_answers(self) -> bool:
+        """A bench run of text tasks (prose answers scored by similarity metrics only: no tests, no pass@k)."""
+        return self.config.get("answers") == "text"
+
+    @property
     def own_failures(self) -> bool:
         """A run over a mined set whose model (with its adapter) is one of the models the set was mined from:
         scored on tasks chosen because that model failed them."""
@@ -180,6 +196,12 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class Similarity:
+    value: Optional[float]  # None: the metric does not apply to the sample (no reference, or prose for CodeBLEU)
+    signature: str
+
+
+@dataclass(frozen=True)
 class SampleRecord:
     id: int
     task_id: str
@@ -195,6 +217,7 @@ class SampleRecord:
     feedback: Optional[str]
     feedback_source: Optional[str]
     executions: dict  # purpose -> Execution
+    similarity: dict = field(default_factory=dict)  # metric name -> Similarity
 
     @property
     def tested(self) -> Optional[Execution]:
@@ -376,6 +399,9 @@ class Store:
         self._write("INSERT OR REPLACE INTO executions VALUES (?,?,?,?,?,?,?)",
                     (sample_id, Purpose(purpose).value, SampleStatus(status).value, int(passed), duration_s, json.dumps(result), time.time()))
 
+    def add_similarity(self, sample_id: int, metric: str, value: Optional[float], signature: str) -> None:
+        self._write("INSERT OR REPLACE INTO similarity VALUES (?,?,?,?)", (sample_id, metric, value, signature))
+
     def samples(self, run_id: int, task_id: Optional[str] = None) -> list[SampleRecord]:
         """Every sample of the run (of one task), by task position, sample index, round."""
         where, params = "s.run_id=?", [run_id]
@@ -393,7 +419,13 @@ class Store:
                 " JOIN samples s ON s.id=e.sample_id WHERE " + where, params):
             executions.setdefault(sample_id, {})[purpose] = Execution(purpose, status, bool(passed), duration,
                                                                       json.loads(result))
-        return [SampleRecord(*row, executions=executions.get(row[0], {})) for row in rows]
+        similarity: dict[int, dict] = {}
+        for sample_id, metric, value, signature in self._db.execute(
+                "SELECT m.sample_id, m.metric, m.value, m.signature FROM similarity m"
+                " JOIN samples s ON s.id=m.sample_id WHERE " + where, params):
+            similarity.setdefault(sample_id, {})[metric] = Similarity(value, signature)
+        return [SampleRecord(*row, executions=executions.get(row[0], {}), similarity=similarity.get(row[0], {}))
+                for row in rows]
 
     def iter_runs_samples(self) -> Iterator[tuple[RunRecord, list[SampleRecord]]]:
         for run in self.runs():

@@ -100,6 +100,13 @@ class Task(ABC):
         """The chat wording of this task; None: the evalplus instruction built from `prompt`."""
         return None
 
+    @property
+    def answer(self) -> str:
+        """What an answer to this task is: "program", "test" (a test file for a function: go-unittest) or
+        "text" (prose, scored by similarity metrics only: a text task)."""
+        ask = self.ask()
+        return ask.answer if ask is not None else "program"
+
     def program_file(self, code: str) -> str:
         """`code` as the one complete file its tests compile it as, so an analyser's line numbers are those of the
         code a person (or a model) is shown. Default: the code itself."""

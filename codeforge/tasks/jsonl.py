@@ -22,7 +22,9 @@ Optional:
     timeout_s       seconds per run (default 20; 60 for go and cpp)
     kind            go-unittest: the model writes a Go test file for a function of a package the row gives
                     ({"kind": "go-unittest", "task_id", "files", "function"}; go_unittest.make_row_task has the
-                    fields); any other kind is kept in Task.extra
+                    fields); text: a prose answer scored only by `bench --metrics` against `reference`
+                    ({"kind": "text", "task_id", "prompt", "reference"}; text.py); any other kind is kept in
+                    Task.extra
 Other fields are kept in Task.extra.
 
 A Python program is composed as HumanEval's: the prompt's imports, then the functions the prompt defines besides
@@ -46,7 +48,7 @@ from ..vocabulary import Action, Language
 from .base import (PROGRAM, DatasetError, JobSpec, Record, Task, bad_lines_error, python_check, python_imports,
                    read_records)
 from .examples import check_program, join_python, parse, parse_examples
-from . import go_unittest
+from . import go_unittest, text
 from .graded import graded_python_job, split_check, split_script
 from .humaneval import prompt_helpers
 from .humaneval_x import CppTask, GoTask, cpp_entry_point, cpp_headers
@@ -154,6 +156,8 @@ def make_tasks(records: Iterable[Record], dataset: str, source, limit: Optional[
 def make_task(record: Record, dataset: str, max_prompt_tokens: Optional[int] = None) -> Task:
     if record.row.get("kind") == go_unittest.KIND:
         return go_unittest.make_row_task(record, dataset, max_prompt_tokens)
+    if record.row.get("kind") == text.KIND:
+        return text.make_row_task(record, dataset)
     if "task_id" not in record.row and "question_id" in record.row:
         record = kodcode_record(record)
     row = record.row
@@ -283,6 +287,9 @@ def row_of(task: Task) -> dict:
         extra = {k: v for k, v in task.extra.items() if k not in go_unittest.COMPUTED_EXTRA}
         return {**extra, "kind": go_unittest.KIND, "task_id": task.task_id, "files": dict(task.files),
                 "function": task.entry_point, "reference": task.reference, "timeout_s": task.timeout_s}
+    if isinstance(task, text.TextTask):
+        return {**task.extra, "kind": text.KIND, "task_id": task.task_id, "prompt": task.prompt,
+                "reference": task.reference}
     if isinstance(task, HumanEvalPlusTask):
         raise DatasetError(f"{task.dataset} {task.task_id}: a jsonl row cannot carry HumanEval+'s plus inputs (its "
                            "harness checks each input against the reference's output), so its tests would be "

@@ -192,7 +192,7 @@ def test_references_never_reach_a_non_reference_backend(tmp_path, docker_client,
     given = []
     model = RecordingModel()
 
-    def load(options, references=None):
+    def load(options, references=None, prose=frozenset()):
         given.append(references)
         return model
 

@@ -127,3 +127,43 @@ def test_the_mean_reward_takes_each_samples_best_round_and_only_the_tasks_asked(
     assert reward_score(samples, ["A", "B"], 1, 0).mean.value == pytest.approx(0.3)
     only_a = reward_score(samples, ["A"], 1, 1)
     assert (only_a.mean.value, only_a.samples, only_a.runnable, only_a.coverage) == (1.0, 1, 1.0, 1.0)
+
+
+def scored_sample(id: int, task: str, sample: int, round: int, passed: bool, bleu=None, tested: bool = True):
+    """A sample whose tests passed or not, with a stored BLEU (None: not applicable; "missing": none stored)."""
+    from codeforge.store import SampleRecord, Similarity
+    from codeforge.store.db import Execution
+
+    executions = {"tests": Execution("tests", "passed" if passed else "failed", passed, 0.1, {})} if tested else {}
+    similarity = {} if bleu == "missing" else {"bleu": Similarity(bleu, "sacrebleu test")}
+    return SampleRecord(id, task, sample, round, "", "", "x", "stop", 1, 1, 0.1, None, None, executions, similarity)
+
+
+def test_a_metric_is_the_mean_over_tasks_of_each_tasks_final_answers():
+    from codeforge.bench.scores import run_metrics
+
+    samples = [scored_sample(1, "A", 0, 0, False, 0.1),  # its round 1 is its final answer
+               scored_sample(2, "A", 0, 1, True, 0.9), scored_sample(3, "A", 1, 0, False, 0.5),
+               scored_sample(4, "B", 0, 0, False, 0.2), scored_sample(5, "B", 1, 0, False, None),  # no reference
+               scored_sample(6, "C", 0, 0, True, "missing"), scored_sample(7, "C", 1, 0, True, 1.0),
+               scored_sample(8, "D", 0, 0, True, 0.0)]  # a task the run's scores are not asked for
+    (bleu,) = run_metrics(samples, ["A", "B", "C"])
+    assert bleu.metric == "bleu" and bleu.signature == "sacrebleu test"
+    assert (bleu.samples, bleu.skipped, bleu.missing) == (4, 1, 1)
+    assert bleu.mean.value == pytest.approx(((0.9 + 0.5) / 2 + 0.2 + 1.0) / 3)
+    assert bleu.mean.interval is Interval.bootstrap and bleu.mean.low <= bleu.mean.value <= bleu.mean.high
+    assert bleu.correlation.r > 0.5 and bleu.correlation.samples == 4  # the passing answers are the closest
+    assert bleu.correlation.low <= bleu.correlation.r <= bleu.correlation.high
+
+
+def test_a_metric_all_alike_has_an_interval_of_its_own_and_no_correlation_without_both_verdicts():
+    from codeforge.bench.scores import run_metrics
+
+    perfect = [scored_sample(i, f"T{i}", 0, 0, True, 1.0) for i in range(4)]
+    (bleu,) = run_metrics(perfect, [f"T{i}" for i in range(4)])
+    assert (bleu.mean.value, bleu.mean.low, bleu.mean.high) == (1.0, 1.0, 1.0)  # a metric is not a proportion
+    assert bleu.correlation is None  # every sample passed: r is undefined
+    prose = [scored_sample(i, f"T{i}", 0, 0, False, i / 4, tested=False) for i in range(4)]
+    (bleu,) = run_metrics(prose, [f"T{i}" for i in range(4)])
+    assert bleu.correlation is None and bleu.mean.value == pytest.approx(0.375)  # text tasks have no verdicts
+    assert run_metrics([scored_sample(1, "A", 0, 0, True, "missing")], ["A"]) == []

@@ -99,3 +99,22 @@ def test_jsonl_rows_come_back_as_they_were(tmp_path):
         assert type(after) is type(before) and after.prompt == before.prompt and after.visible == before.visible
         assert after.extra == before.extra
         same_tests(before, after)
+
+
+def test_text_rows_load_as_text_tasks_and_come_back_as_they_were(tmp_path):
+    rows = [{"kind": "text", "task_id": "sum/0", "prompt": "Summarize: a cat sat.", "reference": "A cat sat.",
+             "source": "mine"},
+            {"kind": "text", "task_id": 7, "prompt": "Explain x = 1.", "reference": "It sets x to one."}]
+    path = tmp_path / "text.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    tasks = load_tasks(f"jsonl:{path}")
+    assert [(t.task_id, t.answer, t.language, t.extra) for t in tasks] == [
+        ("sum/0", "text", None, {"source": "mine"}), ("7", "text", None, {})]
+    with pytest.raises(TypeError, match="no tests"):
+        tasks[0].test_job("A cat sat.")
+    back = reloaded(tasks, tmp_path)
+    assert [(t.task_id, t.prompt, t.reference, t.extra) for t in back] == \
+        [(t.task_id, t.prompt, t.reference, t.extra) for t in tasks]
+    path.write_text(json.dumps({"kind": "text", "task_id": "x", "prompt": "Say hi."}) + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="line 1: a text task needs reference"):
+        load_tasks(f"jsonl:{path}")
