@@ -98,6 +98,9 @@ def find_runs(store: Store, names: Sequence[str], dataset: Optional[str] = None)
                             f"(runs: {known})")
         if found.workflow is not Workflow.bench or found.curriculum is not None:
             raise MineError(f"run {name!r} is not a bench run: mine-hard mines the runs of `codeforge bench`")
+        if found.text_answers:
+            raise MineError(f"run {name!r} is a run of text tasks: they have no tests, so no task is passed or "
+                            "failed; mine runs of tasks with tests")
         if found.finished_at is None:
             raise MineError(f"run {name!r} is unfinished (its missing samples would count as failures): finish it "
                             f"with `codeforge bench rerun {name}`, or leave it out of --runs")

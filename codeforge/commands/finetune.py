@@ -113,7 +113,8 @@ def finetune(config: FinetuneConfig) -> None:
     _print_rewards(out, outcome.manifest)
     if outcome.merged:
         out.print(f"merged model saved in {outcome.merged}", markup=False, highlight=False)
-    out.print(f"next: codeforge bench {_benchmark_for(config.data)} --model {config.model} --adapter {config.out}",
+    out.print(f"next: codeforge bench {_benchmark_for(config.data, outcome.prepared.counts)} --model {config.model} "
+              f"--adapter {config.out}",
               markup=False, highlight=False, soft_wrap=True)
     if config.json:
         from dataclasses import asdict
@@ -260,13 +261,16 @@ def _print_rewards(out, manifest) -> None:
               f"({reward['wait_share']:.0%} of training)", markup=False, highlight=False, soft_wrap=True)
 
 
-def _benchmark_for(data) -> str:
+def _benchmark_for(data, counts: dict) -> str:
     """What to bench an adapter on: Go unit tests for one trained to write them (of another package than the one
-    trained on), else HumanEval."""
+    trained on), held-out text tasks by their similarity for one trained on text pairs only, else HumanEval."""
+    from ..finetune.rows import RowKind
     from ..finetune.sources import GO_UNITTEST
 
     if any(name == GO_UNITTEST or name.startswith(GO_UNITTEST + ":") for name in data):
         return f"{GO_UNITTEST} --dataset-path ANOTHER_PACKAGE"
+    if counts and set(counts) <= {RowKind.pair, "total"}:
+        return "jsonl:HELD_OUT_TEXT_TASKS.jsonl --metrics bleu,chrf,bertscore"
     return "humaneval"
 
 

@@ -125,9 +125,13 @@ def run_curriculum(config: FinetuneConfig, progress: Progress, say: Say, *,
     if out is None and not config.dry_run:
         raise FinetuneError("name the curriculum's folder: --out DIR (each round's adapter goes in DIR/round-N)")
     try:
-        programs = load(config.data, limit=config.limit, db=config.db).programs
+        loaded = load(config.data, limit=config.limit, db=config.db)
     except SourceError as exc:
         raise FinetuneError(str(exc)) from None
+    programs = loaded.programs
+    if not programs and loaded.pairs:
+        raise FinetuneError("--curriculum chooses what to revisit by running each round's answers against their "
+                            "tests, and text pairs and text tasks have none: use tasks with tests in --data")
     task_ids = list(dict.fromkeys(p.task.task_id for p in programs))
     shares = split_new(task_ids, config.curriculum, config.seed)
     for number, share in enumerate(shares, 1):

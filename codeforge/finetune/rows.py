@@ -175,10 +175,12 @@ def pair_row(pair: Pair, fmt: Format) -> dict:
             raise ValueError(f"{pair.source} line {pair.line}: chat messages need a model with a chat template "
                              f"(this one has none, or --base-only is set)")
         prompt = fmt.render(list(pair.messages))
+    elif pair.asked and fmt.chat:  # a text task, asked as bench asks it
+        prompt = fmt.render([{"role": "user", "content": pair.prompt}])
     else:
         prompt = pair.prompt
-    return {"prompt": prompt, "completion": pair.completion + fmt.eos, "kind": RowKind.pair, "task_id": "",
-            "source": pair.source}
+    return {"prompt": prompt, "completion": pair.completion + fmt.eos, "kind": RowKind.pair,
+            "task_id": pair.task_id, "source": pair.source}
 
 
 def preference_row(preference: Preference, fmt: Format) -> dict:

@@ -10,7 +10,9 @@ row:
   which is what is trained on). Any text-to-text task works this way, e.g. a summarisation adapter.
 - tasks: the format `codeforge bench jsonl:PATH` reads (task_id, prompt, test, and `reference` or
   `canonical_solution`; see codeforge.tasks.jsonl). Each task's reference is a training program, prompted
-  exactly as bench prompts it.
+  exactly as bench prompts it. A text task (`"kind": "text"`: prompt and reference, no tests) is a text pair
+  asked as bench asks it: the prompt as the user's turn for a chat model, as it is for a base model; its
+  reference is the completion. The same file then measures the adapter: `codeforge bench jsonl:PATH --metrics`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Pair:
     source: str
     messages: tuple = ()  # chat: the turns before the answer; the answer is `completion`
     line: int = 0
+    asked: bool = False  # a text task's: `prompt` is the user's turn for a chat model (as bench asks it)
+    task_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,9 @@ def _jsonl(path: Path, source: str) -> tuple[list[Program], list[Pair], str]:
     if missing:
         raise SourceError(f"{path}: task {missing[0]} has no solution to train on: give it `reference` (the "
                           f"whole program) or `canonical_solution` (what follows the prompt)")
-    return [Program(t, t.reference, source) for t in tasks], [], sha
+    texts = [Pair(t.prompt, t.reference, source, line=number, asked=True, task_id=t.task_id)
+             for number, t in enumerate(tasks, 1) if t.answer == "text"]
+    return [Program(t, t.reference, source) for t in tasks if t.answer != "text"], texts, sha
 
 
 def _pair(path: Path, number: int, line: str, source: str) -> Pair:

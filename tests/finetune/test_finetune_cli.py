@@ -59,6 +59,24 @@ def test_text_pairs_and_chat_rows_are_read_and_a_bad_row_is_named_by_its_line(tm
         load([f"jsonl:{wrong_end}"])
 
 
+def test_text_tasks_train_as_bench_asks_them_and_beside_tasks_with_tests(tmp_path):
+    from codeforge.finetune.rows import Format, pair_row
+
+    rows = [{"kind": "text", "task_id": "sum/0", "prompt": "Summarise: a b c", "reference": "abc"},
+            {"task_id": "add", "prompt": "def add(a, b):\n", "canonical_solution": "    return a + b\n",
+             "test": "assert add(1, 2) == 3\n"}]
+    data = tmp_path / "mixed.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    loaded = load([f"jsonl:{data}"])
+    assert [p.task.task_id for p in loaded.programs] == ["add"]
+    (text,) = loaded.pairs
+    assert (text.prompt, text.completion, text.asked, text.task_id) == ("Summarise: a b c", "abc", True, "sum/0")
+    chat = Format(lambda messages: "|".join(f"{m['role']}:{m['content']}" for m in messages) + "|assistant:", "<e>")
+    assert pair_row(text, chat)["prompt"] == "user:Summarise: a b c|assistant:"  # the turn bench sends
+    assert pair_row(text, Format(None, "<e>"))["prompt"] == "Summarise: a b c"  # a base model continues it
+    assert pair_row(text, chat)["completion"] == "abc<e>" and pair_row(text, chat)["task_id"] == "sum/0"
+
+
 def test_the_manifest_round_trips(tmp_path):
     manifest = Manifest("m", {"mbpp": "ab"}, "pdg", "plan", ["mutants"], {"code": 3, "total": 3},
                         {"dropped": 2, "matched": 2, "contaminated": False}, "chat", {"rank": 16}, 0,
