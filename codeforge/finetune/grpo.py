@@ -43,7 +43,7 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
                             "completion or messages rows) have none: use mbpp or a jsonl of tasks (task_id, "
                             "prompt, test, entry_point)")
     programs = list({p.task.task_id: p for p in reversed(loaded.programs)}.values())[::-1]  # first of each task
-    unit_tests = [p.task.task_id for p in programs if getattr(p.task, "unittest_job", None) is not None]
+    unit_tests = [p.task.task_id for p in programs if p.task.answer == "test"]
     if config.reward is RewardKind.go_coverage and len(unit_tests) < len(programs):
         other = next(p.task.task_id for p in programs if p.task.task_id not in set(unit_tests))
         raise FinetuneError(f"--reward go-coverage scores Go unit tests, and {other} (with "

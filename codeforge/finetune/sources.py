@@ -91,7 +91,7 @@ def load(names, *, limit: Optional[int] = None, db: Optional[Path] = None) -> Lo
                 tasks = load_tasks(name, limit=limit)
             except DatasetError as exc:
                 raise SourceError(str(exc)) from None
-            missing = [t.task_id for t in tasks if not t.reference.strip() and getattr(t, "unittest_job", None) is None]
+            missing = [t.task_id for t in tasks if not t.reference.strip() and t.answer != "test"]
             if missing:
                 raise SourceError(f"{name}: task {missing[0]} has no solution to train on: give its row `reference` "
                                   f"(the whole program), `canonical_solution` (what follows the prompt) or, as "
@@ -137,7 +137,7 @@ def _jsonl(path: Path, source: str) -> tuple[list[Program], list[Pair], str]:
         raise SourceError(f"{exc} (a training jsonl holds tasks as bench reads them, or rows with prompt and "
                           f"completion, or rows with messages)") from None
     # a Go unit-test task may come without a reference test: grpo needs none, sft refuses it (sft.prepare)
-    missing = [t.task_id for t in tasks if not t.reference.strip() and getattr(t, "unittest_job", None) is None]
+    missing = [t.task_id for t in tasks if not t.reference.strip() and t.answer != "test"]
     if missing:
         raise SourceError(f"{path}: task {missing[0]} has no solution to train on: give it `reference` (the "
                           f"whole program) or `canonical_solution` (what follows the prompt)")
