@@ -30,13 +30,14 @@ $(VENV)/.installed: pyproject.toml
 	else \
 	  $(PY) -m pip install -q torch==2.13.0; \
 	fi
-	$(PY) -m pip install -q -e '.[hf,train,dev]'
+	$(PY) -m pip install -q -e '.[hf,train,serve,dev]'
 	touch $@
 
 docker:
 	./scripts/ensure-docker.sh
 
-# Headless Chromium renders the report page in the report tests.
+# Headless Chromium renders the report page in the report tests; with its driver, the serve tests click through
+# the explorer.
 browser:
 	./scripts/ensure-chromium.sh
 
