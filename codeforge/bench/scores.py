@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable, Optional, Sequence
 
-from ..store import RunRecord, SampleRecord, Store
+from ..store import RunRecord, SampleRecord, Store, Verdict
 from ..vocabulary import SampleStatus
 
 DEFAULT_KS = (1, 10, 100)  # for runs stored before their ks were
@@ -255,10 +255,11 @@ def pass_counts(first: dict[tuple[str, int], Optional[int]], task_ids: Sequence[
             for t in task_ids]
 
 
-def pass_values(samples: Sequence[SampleRecord], task_ids: Sequence[str], n: int, ks: Iterable[int],
+def pass_values(samples: Sequence["SampleRecord | Verdict"], task_ids: Sequence[str], n: int, ks: Iterable[int],
                 last_round: int) -> list[dict[int, float]]:
     """pass@k (the mean over tasks, no interval) after each round 0..last_round, for the ks every task has
-    samples for: for lists of many runs, where an interval per cell would cost a bootstrap each."""
+    samples for: for lists of many runs, where an interval per cell would cost a bootstrap each (and reading
+    whole samples would cost more than the store's verdicts)."""
     if not samples:
         return [{} for _ in range(last_round + 1)]
     wanted = set(task_ids)

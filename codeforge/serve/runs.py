@@ -41,12 +41,13 @@ def marks(run: RunRecord) -> str:
 
 def run_row(store: Store, run: RunRecord) -> dict:
     """A run as one row: its facts and its scores after each round (repair: each epoch's EFR and pass@1)."""
-    samples = store.samples(run.id, texts=False)
     if is_repair(run):
+        samples = store.samples(run.id, texts=False)
         epochs = summarize_repair(samples, program_keys(store, run), last_epoch(run, samples)) if samples else []
         rounds = [(e.epoch, [("EFR", e.efr.value), ("p@1", e.pass_at_1.value if e.pass_at_1 else None)])
                   for e in epochs]
     else:
+        samples = store.verdicts(run.id)
         last = max([run.chain, *(s.round for s in samples)])
         values = pass_values(samples, store.task_ids(run.id), run.samples_per_task, run_ks(run), last)
         rounds = [(r, [(f"p@{k}", v) for k, v in sorted(found.items())]) for r, found in enumerate(values)]

@@ -35,7 +35,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
 from ..vocabulary import Purpose, SampleStatus, Workflow
 
@@ -213,6 +213,16 @@ class SampleRecord:
     @property
     def passed(self) -> bool:
         return self.tested is not None and self.tested.passed
+
+
+class Verdict(NamedTuple):
+    """A sample as pass@k sees it (bench.scores takes these where it takes a SampleRecord's same fields)."""
+
+    id: int
+    task_id: str
+    sample: int
+    round: int
+    passed: bool  # the benchmark's tests passed (False: failed, or not checked yet)
 
 
 @dataclass(frozen=True)
@@ -452,6 +462,12 @@ class Store:
             executions.setdefault(sample_id, {})[purpose] = Execution(purpose, status, bool(passed), duration,
                                                                       json.loads(result))
         return [SampleRecord(*row, executions=executions.get(row[0], {})) for row in rows]
+
+    def verdicts(self, run_id: int) -> list[Verdict]:
+        """Every sample of the run with only its tests' verdict, in one query: for lists of many runs."""
+        return [Verdict(i, t, n, r, bool(p)) for i, t, n, r, p in self._db.execute(
+            "SELECT s.id, s.task_id, s.sample, s.round, COALESCE(e.passed, 0) FROM samples s LEFT JOIN executions e"
+            " ON e.sample_id=s.id AND e.purpose=? WHERE s.run_id=?", (Purpose.tests.value, run_id))]
 
     def iter_runs_samples(self) -> Iterator[tuple[RunRecord, list[SampleRecord]]]:
         for run in self.runs():
