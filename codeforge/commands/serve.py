@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from ..serve.config import ServeConfig, is_loopback
+from ..serve.config import ServeConfig
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -31,7 +31,7 @@ def serve(config: ServeConfig) -> None:
         import uvicorn
     except ImportError:
         _fail(MISSING_EXTRA)
-    from ..serve.access import new_token
+    from ..serve.access import token_for
     from ..serve.app import create_app
     from ..store import Store, StoreError, db_path
 
@@ -40,13 +40,28 @@ def serve(config: ServeConfig) -> None:
         Store.open_read_only(db).close()
     except StoreError as exc:
         _fail(str(exc))
-    token = config.token or (None if is_loopback(config.host) else new_token())
+    problem = _cannot_listen(config.host, config.port)
+    if problem:
+        _fail(f"cannot listen on {config.host}:{config.port} ({problem}); choose another --port or --host")
+    token = token_for(config.token, config.host)
     host = f"[{config.host}]" if ":" in config.host else config.host
     address = f"http://{host}:{config.port}/" + (f"?token={token}" if token else "")
     _console().print(Text.assemble("codeforge serve: ", (address, "bold"), f" (store {db}; Ctrl-C stops it)"),
                      soft_wrap=True, highlight=False)
     app_ = create_app(db, token=token, page_size=config.page_size)
+    uvicorn.run(app_, host=config.host, port=config.port, log_level="warning")
+
+
+def _cannot_listen(host: str, port: int) -> str:
+    """Why the address cannot be listened on ("" when it can), found before uvicorn tries: it would say so in a
+    log line of its own and exit 3."""
+    import socket
+
     try:
-        uvicorn.run(app_, host=config.host, port=config.port, log_level="warning")
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
     except OSError as exc:
-        _fail(f"cannot listen on {config.host}:{config.port} ({exc}); choose another --port")
+        return exc.strerror or str(exc)
+    return ""

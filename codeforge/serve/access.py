@@ -12,8 +12,11 @@ from urllib.parse import urlencode
 COOKIE = "codeforge_token"
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(24)
+def token_for(given: Optional[str], host: str) -> Optional[str]:
+    """The token the server asks for: the one given; else none on this machine's own address, else a new one."""
+    from .config import is_loopback
+
+    return given or (None if is_loopback(host) else secrets.token_urlsafe(24))
 
 
 def _same(given: Optional[str], token: str) -> bool:

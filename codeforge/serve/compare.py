@@ -21,14 +21,15 @@ GROUPS = ("only_a", "only_b", "both", "neither")
 @router.get("/compare")
 def compare_page(request: Request, a: int = 0, b: int = 0, store: Store = Depends(store_of)):
     runs = store.runs()
-    context = {"runs": runs, "a": a, "b": b, "result": None, "groups": {}, "problem": None}
+    context = {"runs": runs, "a": a, "b": b, "result": None, "groups": {}, "problem": None,
+               "no_shared": False}
     if not a or not b:
         return render(request, "compare.html", **context)
     run_a, run_b = run_or_gone(store, a), run_or_gone(store, b)
     shared = [t for t in store.task_ids(run_a.id) if t in set(store.task_ids(run_b.id))]
     if not shared:
         return render(request, "compare.html", **{**context, "run_a": run_a, "run_b": run_b,
-                                                  "problem": "no shared task"})
+                                                  "no_shared": True})
     try:
         first = method_result(store, run_a, shared, store.samples(run_a.id, texts=False))
         second = method_result(store, run_b, shared, store.samples(run_b.id, texts=False))

@@ -65,7 +65,10 @@ def error_handlers() -> dict:
         return render(request, "error.html", 404, title="not found", message=request.url.path,
                       fragment=_fragment(request))
 
-    return {Gone: gone, StoreError: unreadable, 404: not_found}
+    from fastapi.exceptions import RequestValidationError
+
+    # An address whose run id or page is not a number names nothing: the same page as any unknown address.
+    return {Gone: gone, StoreError: unreadable, 404: not_found, RequestValidationError: not_found}
 
 
 def _fragment(request) -> bool:

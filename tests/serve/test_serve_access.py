@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from codeforge.serve.access import COOKIE, bearer
+from codeforge.serve.access import COOKIE, bearer, token_for
 from codeforge.serve.config import ServeConfig, is_loopback
 
 TOKEN = "s3cret-token-for-tests"
@@ -63,3 +63,10 @@ def test_bearer_reads_only_the_bearer_scheme():
 def test_a_short_token_is_refused():
     with pytest.raises(ValueError, match="at least 8"):
         ServeConfig(token="abc")
+
+
+def test_a_token_is_made_up_only_off_this_machine_when_none_is_given():
+    assert token_for(None, "127.0.0.1") is None and token_for(None, "::1") is None
+    assert token_for("given-token", "127.0.0.1") == "given-token"
+    made = {token_for(None, "0.0.0.0") for _ in range(3)}
+    assert len(made) == 3 and all(t and len(t) >= 32 for t in made)

@@ -50,3 +50,18 @@ def test_without_the_serve_extra_it_says_what_to_install(tmp_path):
     found = serve(code=code)
     assert found.returncode == 2
     assert found.stderr.strip() == "error: codeforge serve needs its extra: pip install 'codeforge[serve]'"
+
+
+def test_a_port_in_use_is_refused_in_one_line(tmp_path):
+    import socket
+
+    path = tmp_path / "codeforge.db"
+    Store.open(path).close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        found = serve("--db", str(path), "--port", str(port))
+    assert found.returncode == 2 and found.stdout == ""
+    assert found.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port} (Address already in use); choose "
+                                    "another --port or --host")

@@ -159,3 +159,16 @@ def test_page_strings_go_through_the_installed_translations(client):
     finally:
         env.install_null_translations(newstyle=True)
     assert "<h1>COMPARE TWO RUNS</h1>" in page and ">RUNS</a>" in page
+
+
+def test_an_address_that_names_no_run_gets_the_not_found_page_not_a_validation_error(client):
+    for url in ("/runs/abc", "/runs/1/tasks?page=x", "/compare?a=x&b=1", "/no/such/page"):
+        found = client.get(url)
+        assert found.status_code == 404, url
+        assert "Not found" in found.text and "detail" not in found.text and 'href="/"' in found.text, url
+
+
+def test_runs_that_share_no_task_are_not_compared(client, served_store):
+    a, b = run_id(served_store, "BASE"), run_id(served_store, f"XSS{SCRIPT}")
+    shown = text(client.get(f"/compare?a={a}&b={b}").text)
+    assert f"BASE and XSS{SCRIPT} share no task: there is nothing to compare." in shown
