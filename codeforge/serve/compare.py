@@ -50,7 +50,7 @@ def compare_task(request: Request, task_id: str, a: int, b: int, store: Store = 
     sides = []
     for run in (run_a, run_b):
         if task_id not in store.task_ids(run.id):
-            raise Gone(f"{run.name}: {task_id}")
+            raise Gone(run.name, task_id)
         samples = [s for s in store.samples(run.id, task_id) if s.sample == 0]
         sides.append({"run": run, "samples": rounds_of(samples, language_of(run.dataset)), "code": final_code(samples)})
     return render(request, "compare_task.html", task_id=task_id, sides=sides, a=a, b=b,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -47,16 +47,18 @@ def store_of(request: Request) -> Iterator[Store]:
 
 
 class Gone(Exception):
-    """A run the page asks for is not in the store (deleted since the link was made, or never there)."""
+    """A run (or a task of a run) the page asks for is not in the store: deleted since the link was made, or never
+    there."""
 
-    def __init__(self, what: str):
-        super().__init__(what)
-        self.what = what
+    def __init__(self, run: "int | str", task: Optional[str] = None):
+        super().__init__(f"{run}: {task}" if task is not None else str(run))
+        self.run, self.task = run, task
 
 
 def error_handlers() -> dict:
     def gone(request, exc: Gone):
-        return render(request, "error.html", 404, title="gone", message=exc.what, fragment=_fragment(request))
+        return render(request, "error.html", 404, title="gone", run=exc.run, task=exc.task,
+                      fragment=_fragment(request))
 
     def unreadable(request, exc: StoreError):
         return render(request, "error.html", 503, title="store", message=str(exc), fragment=_fragment(request))

@@ -20,7 +20,7 @@ router = APIRouter()
 def run_or_gone(store: Store, run_id: int) -> RunRecord:
     run = store.run_by_id(run_id)
     if run is None:
-        raise Gone(f"run {run_id}")
+        raise Gone(run_id)
     return run
 
 

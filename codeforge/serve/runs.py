@@ -13,7 +13,7 @@ from ..models.manifest import Manifest
 from ..repair.scores import is_repair, last_epoch, program_keys, summarize_repair
 from ..report.data import is_curriculum
 from ..report.fmt import MINED_MARK, ORACLE_MARK, adapter
-from ..store import RunRecord, Store
+from ..store import FinetuneRecord, RunRecord, Store
 from ..store.db import RUN_SORTS
 from ..vocabulary import Workflow
 from .pages import render, store_of
@@ -25,12 +25,24 @@ def kind(run: RunRecord) -> str:
     return "repair" if is_repair(run) else "curriculum" if is_curriculum(run) else "bench"
 
 
-def contaminated(run: RunRecord) -> bool:
-    manifest = (run.config or {}).get("adapter_manifest")
+def manifest_of(found) -> Optional[Manifest]:
+    """A stored manifest (a run's adapter's, a training run's), or None when there is none or it does not read."""
     try:
-        return bool(manifest) and Manifest(**manifest).contaminated
+        return Manifest(**found) if isinstance(found, dict) and found else None
     except TypeError:
-        return False
+        return None
+
+
+def contaminated(run: RunRecord) -> bool:
+    manifest = manifest_of((run.config or {}).get("adapter_manifest"))
+    return manifest is not None and manifest.contaminated
+
+
+def finetune_row(finetune: FinetuneRecord) -> dict:
+    """A training run as one row: what its manifest says (once trained), marked when its data was contaminated."""
+    manifest = manifest_of(finetune.manifest)
+    return {"finetune": finetune, "method": manifest.method if manifest else "", "label": manifest.label() if manifest
+            else "", "marks": "☣" if manifest is not None and manifest.contaminated else ""}
 
 
 def marks(run: RunRecord) -> str:
@@ -69,4 +81,5 @@ def runs(request: Request, q: str = "", kind: str = "", sort: str = "created", d
                    kinds=[w.value for w in Workflow])
     if request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "runs":
         return render(request, "_runs_table.html", **context)
-    return render(request, "runs.html", finetunes=store.finetunes(), db=store.path, **context)
+    return render(request, "runs.html", finetunes=[finetune_row(f) for f in store.finetunes()], db=store.path,
+                  **context)

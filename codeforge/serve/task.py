@@ -65,7 +65,7 @@ def rounds_of(samples: list[SampleRecord], language: str) -> list[dict]:
 def task_page(request: Request, run_id: int, task_id: str, store: Store = Depends(store_of)):
     run = run_or_gone(store, run_id)
     if task_id not in store.task_ids(run.id):
-        raise Gone(f"{run.name}: {task_id}")
+        raise Gone(run.name, task_id)
     samples = store.samples(run.id, task_id)
     return render(request, "task.html", run=run, task_id=task_id, samples=rounds_of(samples, language_of(run.dataset)))
 

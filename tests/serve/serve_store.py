@@ -16,6 +16,11 @@ from report_store import (CHAIN, CHAINED_FROM, HUMANEVAL, RESEARCH, make_repair_
 from codeforge.store import Store  # noqa: E402
 
 SCRIPT = "<script>alert(1)</script>"
+# A training run's manifest as codeforge finetune writes it (models.manifest.Manifest), its data contaminated.
+MANIFEST = {"format": 1, "method": "sft", "base_model": "Qwen/Qwen2.5-Coder-0.5B-Instruct", "data": {"mbpp": "0" * 64},
+            "graph": "pdg", "graph_format": "text", "feedback": [], "rows": {"code": 10, "total": 10},
+            "contamination": {"dropped": 2, "kept": 1, "contaminated": True}, "prompt_mode": "chat",
+            "settings": {}, "seed": 0, "versions": {}, "train": {"steps": 5}}
 
 
 def program(name: str, task: str, round: int) -> str:
@@ -47,8 +52,8 @@ def add_round(store: Store, run, task: str, round: int, passed: Optional[bool], 
 
 
 def serve_store(path: Path) -> Path:
-    """RESEARCH's nine methods on HumanEval (rounds as the report tests have them), then XSS on `mbpp`, a repair
-    run on `humaneval-fix` and a training run."""
+    """RESEARCH's nine methods on HumanEval (rounds as the report tests have them), then XSS and TUNED (its adapter
+    trained on contaminated data) on `mbpp`, a repair run on `humaneval-fix` and two training runs."""
     rounds = research_pass_rounds()
     with Store.open(path) as store:
         for name in RESEARCH:
@@ -69,9 +74,15 @@ def serve_store(path: Path) -> Path:
         add_round(store, xss, "Mbpp/1", 1, True, code=f"print('{SCRIPT}!')\n")
         add_round(store, xss, f"Mbpp/{SCRIPT}", 0, True)
         store.finish_run(xss.id)
+        tuned = make_run(store, "TUNED", dataset="mbpp", tasks=["Mbpp/1"], adapter="adapters/pdg-lora",
+                         labels={"adapter_manifest": MANIFEST})
+        add_round(store, tuned, "Mbpp/1", 0, True)
+        store.finish_run(tuned.id)
         repair = make_repair_run(store, "FIX", dataset="humaneval-fix", tasks=[f"T/{i}" for i in range(4)])
         record_repair(store, repair)
         store.start_finetune("pdg-lora", "adapters/pdg-lora", "Qwen/Qwen2.5-Coder-0.5B-Instruct", {"epochs": 1})
+        store.finish_finetune("pdg-lora", MANIFEST)
+        store.start_finetune("ast-lora", "adapters/ast-lora", "Qwen/Qwen2.5-Coder-0.5B-Instruct", {"epochs": 1})
     return path
 
 

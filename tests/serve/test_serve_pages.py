@@ -23,20 +23,26 @@ def test_the_runs_page_lists_every_run_with_its_kind_marks_and_pass_at_1_per_rou
     assert found.status_code == 200
     page = client.get("/?sort=name").text + client.get("/?sort=name&page=2").text
     shown = text(page)
-    assert "11 runs, page 1 of 2" in text(found.text)  # page size 10 in these tests
+    assert "12 runs, page 1 of 2" in text(found.text)  # page size 10 in these tests
     for name in RESEARCH:
         assert f">{name}</a>" in page
     # PDG_CHAIN_FEEDBACK: oracle mark, and its final pass@1 is RESEARCH's count of 164 tasks
     row = re.search(r">PDG_CHAIN_FEEDBACK</a>.*?</tr>", page, re.S).group(0)
     assert "†" in row and f"r{CHAIN} p@1 {100 * RESEARCH['PDG_CHAIN_FEEDBACK'] / 164:.1f}" in text(row)
     assert "r0 EFR 25.0 p@1 75.0" in text(re.search(r">FIX</a>.*?</tr>", page, re.S).group(0))
-    assert "repair" in shown and "pdg-lora" in shown  # the repair run's kind, the training run
+    assert "repair" in shown  # the repair run's kind
+    tuned = text(re.search(r">TUNED</a>.*?</tr>", page, re.S).group(0))
+    assert "TUNED ☣ bench mbpp" in tuned and "adapters/pdg-lora (graph pdg (text);" in tuned
+    trained = text(re.search(r"Fine-tuning runs.*?</table>", page, re.S).group(0))
+    assert "pdg-lora ☣ sft Qwen/Qwen2.5-Coder-0.5B-Instruct adapters/pdg-lora graph pdg (text); 2 contaminated rows " \
+           "dropped; CONTAMINATED JSON" in trained
+    assert "ast-lora Qwen/Qwen2.5-Coder-0.5B-Instruct adapters/ast-lora ○" in trained  # not trained yet
 
 
 def test_the_runs_page_filters_and_sorts_in_the_store(client):
     page = client.get("/?q=pdg&sort=name&desc=true").text
     names = re.findall(r'<a href="/runs/\d+">([^<]+)</a>', page)
-    assert names == ["PDG_CHAIN_FEEDBACK", "PDG_CHAIN", "PDG"]
+    assert names == ["TUNED", "PDG_CHAIN_FEEDBACK", "PDG_CHAIN", "PDG"]  # TUNED: its adapter is pdg-lora
     assert re.findall(r'<a href="/runs/\d+">([^<]+)</a>', client.get("/?kind=repair").text) == ["FIX"]
 
 
@@ -99,13 +105,15 @@ def test_the_compare_page_splits_the_tasks_as_the_report_does(client, served_sto
     assert "PDG_CHAIN " in text(both) and '<pre class="diff">' in both
 
 
-def test_a_run_that_is_gone_gets_a_404_page_that_leads_back_to_the_runs(client):
+def test_a_run_that_is_gone_gets_a_404_page_that_leads_back_to_the_runs(client, served_store):
     for url in ("/runs/99999", "/runs/99999/tasks/HumanEval/0", "/runs/99999/heatmap", "/compare?a=99999&b=1"):
         found = client.get(url)
         assert found.status_code == 404, url
-        assert "run 99999 is not in the store" in text(found.text) and 'href="/"' in found.text
+        assert "Run 99999 is not in the store" in text(found.text) and 'href="/"' in found.text
     fragment = client.get("/runs/99999/tasks", headers={"HX-Request": "true"}).text
     assert "<html" not in fragment and "not in the store" in fragment
+    found = client.get(f"/runs/{run_id(served_store, 'BASE')}/tasks/HumanEval/999")
+    assert found.status_code == 404 and "BASE has no task HumanEval/999 in the store" in text(found.text)
 
 
 def test_a_run_deleted_while_its_page_is_open_is_gone_on_the_next_request(tmp_path):
