@@ -1,4 +1,4 @@
-"""The runs page: every bench, repair and curriculum run (and every fine-tuning run), filtered and sorted in
+"""The runs page: every bench run (curriculum rounds marked), every repair run and every fine-tuning run, filtered and sorted in
 SQL, a page at a time; only the page's runs are scored."""
 
 from __future__ import annotations
@@ -19,10 +19,6 @@ from ..vocabulary import Workflow
 from .pages import render, store_of
 
 router = APIRouter()
-
-
-def kind(run: RunRecord) -> str:
-    return "repair" if is_repair(run) else "curriculum" if is_curriculum(run) else "bench"
 
 
 def manifest_of(found) -> Optional[Manifest]:
@@ -63,7 +59,8 @@ def run_row(store: Store, run: RunRecord) -> dict:
         last = max([run.chain, *(s.round for s in samples)])
         values = pass_values(samples, store.task_ids(run.id), run.samples_per_task, run_ks(run), last)
         rounds = [(r, [(f"p@{k}", v) for k, v in sorted(found.items())]) for r, found in enumerate(values)]
-    return {"run": run, "kind": kind(run), "marks": marks(run), "adapter": adapter(run), "rounds": rounds,
+    return {"run": run, "kind": run.workflow.value, "curriculum": run.curriculum if is_curriculum(run) else None,
+            "marks": marks(run), "adapter": adapter(run), "rounds": rounds,
             "samples": len(samples), "finished": run.finished_at is not None and bool(samples)}
 
 

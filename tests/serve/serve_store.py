@@ -10,8 +10,8 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
 
-from report_store import (CHAIN, CHAINED_FROM, HUMANEVAL, RESEARCH, make_repair_run, make_run,  # noqa: E402
-                          record_repair, research_pass_rounds)
+from report_store import (CHAIN, CHAINED_FROM, HUMANEVAL, RESEARCH, make_repair_run, make_round,  # noqa: E402
+                          make_run, record_repair, research_pass_rounds)
 
 from codeforge.store import Store  # noqa: E402
 
@@ -53,7 +53,8 @@ def add_round(store: Store, run, task: str, round: int, passed: Optional[bool], 
 
 def serve_store(path: Path) -> Path:
     """RESEARCH's nine methods on HumanEval (rounds as the report tests have them), then XSS and TUNED (its adapter
-    trained on contaminated data) on `mbpp`, a repair run on `humaneval-fix` and two training runs."""
+    trained on contaminated data) on `mbpp`, the first round of curriculum CUR
+    on `mbpp-curriculum`, a repair run on `humaneval-fix` and two training runs."""
     rounds = research_pass_rounds()
     with Store.open(path) as store:
         for name in RESEARCH:
@@ -78,6 +79,9 @@ def serve_store(path: Path) -> Path:
                          labels={"adapter_manifest": MANIFEST})
         add_round(store, tuned, "Mbpp/1", 0, True)
         store.finish_run(tuned.id)
+        round_one = make_round(store, "CUR", 1, 2, new=["Mbpp/2"], revisited=[], dataset="mbpp-curriculum")
+        add_round(store, round_one, "Mbpp/2", 0, False)
+        store.finish_run(round_one.id)
         repair = make_repair_run(store, "FIX", dataset="humaneval-fix", tasks=[f"T/{i}" for i in range(4)])
         record_repair(store, repair)
         store.start_finetune("pdg-lora", "adapters/pdg-lora", "Qwen/Qwen2.5-Coder-0.5B-Instruct", {"epochs": 1})

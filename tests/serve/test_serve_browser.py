@@ -97,7 +97,9 @@ def shots(tmp_path_factory) -> Path:
 
 def test_clicking_a_heatmap_cell_opens_that_task_with_its_program_error_and_feedback_per_round(
         browser, server, served_store, shots):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     rounds = research_pass_rounds()["BASE_CHAIN"]
     task = next(t for t in HUMANEVAL if rounds[t] == 2)
@@ -105,6 +107,10 @@ def test_clicking_a_heatmap_cell_opens_that_task_with_its_program_error_and_feed
     assert browser.find_element(By.CSS_SELECTOR, "#runs-table").is_displayed()
     browser.save_screenshot(str(shots / "serve-runs.png"))
     browser.get(f"{server}/runs/{run_id(served_store, 'BASE')}")
+    browser.find_element(By.CSS_SELECTOR, "#tasks nav.pages a").click()  # htmx swaps in the next page of tasks
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda b: "page 2 of 4" in b.find_element(By.CSS_SELECTOR, "#tasks .count").text)
+    assert browser.find_element(By.CSS_SELECTOR, "#tasks-table tbody a").text == "HumanEval/50"
     cell = browser.find_element(By.CSS_SELECTOR, f'#heatmap-table a[data-run="BASE_CHAIN"][data-task="{task}"]')
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
     browser.save_screenshot(str(shots / "serve-run.png"))

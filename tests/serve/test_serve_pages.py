@@ -23,7 +23,7 @@ def test_the_runs_page_lists_every_run_with_its_kind_marks_and_pass_at_1_per_rou
     assert found.status_code == 200
     page = client.get("/?sort=name").text + client.get("/?sort=name&page=2").text
     shown = text(page)
-    assert "12 runs, page 1 of 2" in text(found.text)  # page size 10 in these tests
+    assert "13 runs, page 1 of 2" in text(found.text)  # page size 10 in these tests
     for name in RESEARCH:
         assert f">{name}</a>" in page
     # PDG_CHAIN_FEEDBACK: oracle mark, and its final pass@1 is RESEARCH's count of 164 tasks
@@ -31,6 +31,7 @@ def test_the_runs_page_lists_every_run_with_its_kind_marks_and_pass_at_1_per_rou
     assert "†" in row and f"r{CHAIN} p@1 {100 * RESEARCH['PDG_CHAIN_FEEDBACK'] / 164:.1f}" in text(row)
     assert "r0 EFR 25.0 p@1 75.0" in text(re.search(r">FIX</a>.*?</tr>", page, re.S).group(0))
     assert "repair" in shown  # the repair run's kind
+    assert "CUR-round-1 bench · curriculum CUR, round 1 of 2 mbpp-curriculum" in shown
     tuned = text(re.search(r">TUNED</a>.*?</tr>", page, re.S).group(0))
     assert "TUNED ☣ bench mbpp" in tuned and "adapters/pdg-lora (graph pdg (text);" in tuned
     trained = text(re.search(r"Fine-tuning runs.*?</table>", page, re.S).group(0))
