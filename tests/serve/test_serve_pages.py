@@ -181,3 +181,14 @@ def test_runs_that_share_no_task_are_not_compared(client, served_store):
     a, b = run_id(served_store, "BASE"), run_id(served_store, f"XSS{SCRIPT}")
     shown = text(client.get(f"/compare?a={a}&b={b}").text)
     assert f"BASE and XSS{SCRIPT} share no task: there is nothing to compare." in shown
+
+
+def test_no_page_loads_anything_from_outside(client, served_store):
+    base_chain = run_id(served_store, "BASE_CHAIN")
+    for url in ("/", f"/runs/{base_chain}", f"/runs/{base_chain}/heatmap", f"/runs/{base_chain}/tasks/HumanEval/3",
+                "/compare", f"/compare?a=1&b={base_chain}", f"/compare/task/HumanEval/3?a=1&b={base_chain}",
+                "/static/style.css"):
+        page = client.get(url).text
+        found = re.findall(r"""(?:src|href|action|hx-get)\s*=\s*["']?([^"'\s>]+)|url\(([^)]*)\)|(@import)""", page)
+        outside = [link for groups in found for link in groups if link and not link.startswith(("/", "#", "?"))]
+        assert outside == [], url
