@@ -30,14 +30,15 @@ $(VENV)/.installed: pyproject.toml
 	else \
 	  $(PY) -m pip install -q torch==2.13.0; \
 	fi
-	$(PY) -m pip install -q -e '.[hf,train,metrics,dev]'
+	$(PY) -m pip install -q -e '.[hf,train,metrics,serve,dev]'
 	$(PY) -m pip install -q --no-deps 'codebleu==0.7.0'  # pins an older tree-sitter, runs with ours (pyproject.toml)
 	touch $@
 
 docker:
 	./scripts/ensure-docker.sh
 
-# Headless Chromium renders the report page in the report tests.
+# Headless Chromium renders the report page in the report tests; with its driver, the serve tests click through
+# the explorer.
 browser:
 	./scripts/ensure-chromium.sh
 

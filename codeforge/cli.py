@@ -9,7 +9,7 @@ import typer
 
 from . import __version__
 from .config import load_dotenv
-from .commands import bench, finetune, graphs, repair, report, sandbox
+from .commands import bench, finetune, graphs, repair, report, sandbox, serve
 
 app = typer.Typer(
     help="Train and evaluate code models: sandboxed execution, program graphs, benchmarks with feedback.",
@@ -22,6 +22,7 @@ app.add_typer(graphs.app, name="graphs")
 app.add_typer(bench.app, name="bench")
 app.add_typer(report.app, name="report")
 app.add_typer(finetune.app, name="finetune")
+app.add_typer(serve.app, name="serve")
 repair.register(app)
 
 

@@ -37,6 +37,8 @@ LAYERS = {
     "report": {"config", "vocabulary", "store", "bench", "models", "repair"},
     # training data is made from tasks, graphs, stored runs and bench's own feedback words; GRPO scores with rewards
     "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench", "rewards"},
+    # the explorer sits with the commands: it shows what the store holds as bench, repair and report score it
+    "serve": {"config", "vocabulary", "store", "bench", "repair", "report", "models"},
 }
 
 
@@ -201,7 +203,11 @@ DECLARED = {"typer", "rich", "docker", "pydantic", "networkx", "matplotlib", "nu
             "huggingface_hub",  # comes with transformers and datasets
             "requests",  # comes with docker, whose errors it raises
             "sacrebleu", "bert_score",  # the metrics extra
-            "codebleu"}  # installed beside the metrics extra with --no-deps (pyproject.toml says why)
+            "codebleu",  # installed beside the metrics extra with --no-deps (pyproject.toml says why)
+            "fastapi", "jinja2", "uvicorn",  # the serve extra
+            "starlette",  # comes with fastapi, which is built on it
+            "markupsafe",  # comes with jinja2, whose escaping it is
+            "pygments"}  # comes with rich, which highlights with it
 
 
 def test_every_package_the_code_imports_is_declared():

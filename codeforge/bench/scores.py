@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable, Optional, Sequence
 
-from ..store import RunRecord, SampleRecord, Store
+from ..store import RunRecord, SampleRecord, Store, Verdict
 from ..vocabulary import SampleStatus
 
 DEFAULT_KS = (1, 10, 100)  # for runs stored before their ks were
@@ -357,6 +357,30 @@ def first_passing_round(samples: Iterable[SampleRecord],
     return found
 
 
+def pass_counts(first: dict[tuple[str, int], Optional[int]], task_ids: Sequence[str], n: int,
+                round: int) -> list[tuple[int, int]]:
+    """(n, c) per task after `round`, from first_passing_round's answer."""
+    return [(n, sum(1 for s in range(n) if first.get((t, s)) is not None and first[(t, s)] <= round))
+            for t in task_ids]
+
+
+def pass_values(samples: Sequence["SampleRecord | Verdict"], task_ids: Sequence[str], n: int, ks: Iterable[int],
+                last_round: int) -> list[dict[int, float]]:
+    """pass@k (the mean over tasks, no interval) after each round 0..last_round, for the ks every task has
+    samples for: for lists of many runs, where an interval per cell would cost a bootstrap each (and reading
+    whole samples would cost more than the store's verdicts)."""
+    if not samples:
+        return [{} for _ in range(last_round + 1)]
+    wanted = set(task_ids)
+    first = first_passing_round(s for s in samples if s.task_id in wanted)
+    found = []
+    for r in range(last_round + 1):
+        counts = pass_counts(first, task_ids, n, r)
+        found.append({k: sum(pass_at_k(c_n, c, k) for c_n, c in counts) / len(counts) if counts else 0.0
+                      for k in reportable_ks(counts, ks)})
+    return found
+
+
 def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: int,
               ks: Iterable[int], tested: bool = True) -> RoundSummary:
     """pass@k after `round`: a sample counts as passed once any of its rounds up to `round` passed. With no
@@ -364,11 +388,7 @@ def summarize(samples: list[SampleRecord], task_ids: list[str], n: int, round: i
     without tests (`tested` False: text tasks, scored by their similarity metrics only)."""
     wanted = set(task_ids)
     samples = [s for s in samples if s.task_id in wanted]
-    first = first_passing_round(samples)
-    counts = []
-    for task_id in task_ids:
-        c = sum(1 for s in range(n) if first.get((task_id, s)) is not None and first[(task_id, s)] <= round)
-        counts.append((n, c))
+    counts = pass_counts(first_passing_round(samples), task_ids, n, round)
     this_round = [s for s in samples if s.round == round]
     statuses: dict[SampleStatus, int] = {}
     for s in this_round:
@@ -413,11 +433,11 @@ def _task_metrics(finals: Sequence[SampleRecord]) -> dict[str, Optional[float]]:
     return {name: sum(v) / len(v) if v else None for name, v in found.items()}
 
 
-def task_rows(store: Store, run: RunRecord) -> list[dict]:
+def task_rows(store: Store, run: RunRecord, samples: Optional[list[SampleRecord]] = None) -> list[dict]:
     """Per task: passed samples, the first round one passed, the last status; for a run of unit tests also the
-    task's mean reward (each sample's best round)."""
+    task's mean reward (each sample's best round). `samples`: the run's, when already read."""
     by_task: dict[str, list] = {}
-    samples = store.samples(run.id)
+    samples = store.samples(run.id, texts=False) if samples is None else samples
     for s in samples:
         by_task.setdefault(s.task_id, []).append(s)
     rewarded = any(is_unit_test(s) for s in samples)

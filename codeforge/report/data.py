@@ -405,7 +405,7 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
     texts: list[TextResult] = []
     everything = store.runs()
     for run in select_runs(everything, names, dataset, where):
-        samples, task_ids = store.samples(run.id), store.task_ids(run.id)
+        samples, task_ids = store.samples(run.id, texts=False), store.task_ids(run.id)  # scores need no texts
         repair = repair_result(store, run, samples) if is_repair(run) and samples and task_ids else None
         done = repair.finished if repair else run.finished_at is not None
         reason = "no sample stored" if not samples or not task_ids else \

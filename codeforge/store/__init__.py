@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .db import NO_CODE, Execution, FinetuneRecord, RunRecord, SampleRecord, Similarity, Store, StoreError
+from .db import (NO_CODE, Execution, FinetuneRecord, RunRecord, SampleRecord, Similarity, Store, StoreError,
+                 Verdict)
 
 DEFAULT_DB = Path("runs") / "codeforge.db"
 
 __all__ = ["DEFAULT_DB", "NO_CODE", "Execution", "FinetuneRecord", "RunRecord", "SampleRecord", "Similarity", "Store",
-           "StoreError", "db_path"]
+           "StoreError", "Verdict", "db_path"]
 
 
 def db_path(given: "Path | None" = None) -> Path:

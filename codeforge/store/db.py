@@ -39,7 +39,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
 from ..vocabulary import Purpose, SampleStatus, Workflow
 
@@ -120,6 +120,16 @@ CREATE TABLE IF NOT EXISTS finetunes (
     finished_at REAL
 );
 """
+
+
+_RUN_COLUMNS = ("id, name, dataset, model, backend, adapter, prompt_mode, feedback, chain, samples_per_task, seed,"
+                " config, versions, created_at, updated_at, finished_at")
+# The orders runs_page can sort by (a closed set: the value goes into the SQL).
+RUN_SORTS = {"created": "created_at", "name": "name", "dataset": "dataset", "model": "model"}
+
+
+def _run_record(row: Sequence[Any]) -> "RunRecord":
+    return RunRecord(*row[:11], json.loads(row[11]), json.loads(row[12]), *row[13:])
 
 
 class StoreError(Exception):
@@ -228,6 +238,16 @@ class SampleRecord:
         return self.tested is not None and self.tested.passed
 
 
+class Verdict(NamedTuple):
+    """A sample as pass@k sees it (bench.scores takes these where it takes a SampleRecord's same fields)."""
+
+    id: int
+    task_id: str
+    sample: int
+    round: int
+    passed: bool  # the benchmark's tests passed (False: failed, or not checked yet)
+
+
 @dataclass(frozen=True)
 class FinetuneRecord:
     id: int
@@ -257,6 +277,7 @@ class Store:
     def __init__(self, connection: sqlite3.Connection, path: Path):
         self._db = connection
         self.path = path
+        self._similarity: Optional[bool] = None  # whether the similarity table exists, once asked
 
     @classmethod
     def open(cls, path: Path, create: bool = True) -> "Store":
@@ -279,6 +300,28 @@ class Store:
             raise StoreError(f"{path} is not a codeforge results store ({exc}); pass another --db") from exc
         except OSError as exc:
             raise StoreError(f"cannot open {path}: {exc}") from exc
+        return cls(connection, path)
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> "Store":
+        """A store to read and never write (codeforge serve): nothing is created, not even its tables, and a file
+        that is not a results store of this schema version is refused."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"no results store at {path}: run `codeforge bench ...` first, or pass --db")
+        try:
+            connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                         isolation_level=None)
+            found = connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a codeforge results store ({exc}); pass another --db") from exc
+        if found is None:
+            connection.close()
+            raise StoreError(f"{path} is not a codeforge results store (it has no schema version); pass another --db")
+        if found[0] != str(SCHEMA_VERSION):
+            connection.close()
+            raise StoreError(f"{path} is a results store of schema {found[0]}, and this codeforge reads schema "
+                             f"{SCHEMA_VERSION}: open it with the codeforge that wrote it")
         return cls(connection, path)
 
     def __enter__(self) -> "Store":
@@ -336,10 +379,31 @@ class Store:
         return rows[0] if rows else None
 
     def runs(self) -> list[RunRecord]:
-        rows = self._db.execute("SELECT id, name, dataset, model, backend, adapter, prompt_mode, feedback, chain,"
-                                " samples_per_task, seed, config, versions, created_at, updated_at, finished_at"
-                                " FROM runs ORDER BY created_at, id").fetchall()
-        return [RunRecord(*row[:11], json.loads(row[11]), json.loads(row[12]), *row[13:]) for row in rows]
+        rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY created_at, id").fetchall()
+        return [_run_record(row) for row in rows]
+
+    def run_by_id(self, run_id: int) -> Optional[RunRecord]:
+        row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id=?", (run_id,)).fetchone()
+        return _run_record(row) if row else None
+
+    def runs_page(self, *, text: str = "", workflow: Optional[Workflow] = None, sort: str = "created",
+                  descending: bool = False, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
+        """One page of runs and how many match: `text` found in the name, dataset, model or adapter; `workflow`
+        what made them; sorted by one of RUN_SORTS (ties by id). Only the page's rows are read."""
+        where, params = [], []
+        if text:
+            where.append("(instr(lower(name), ?) OR instr(lower(dataset), ?) OR instr(lower(model), ?)"
+                         " OR instr(lower(COALESCE(adapter, '')), ?))")
+            params += [text.lower()] * 4
+        if workflow is not None:
+            where.append("COALESCE(json_extract(config, '$.workflow'), ?) = ?")
+            params += [Workflow.bench.value, workflow.value]
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        total = self._db.execute(f"SELECT COUNT(*) FROM runs{clause}", params).fetchone()[0]
+        order = f"{RUN_SORTS[sort]} {'DESC' if descending else 'ASC'}, id {'DESC' if descending else 'ASC'}"
+        rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs{clause} ORDER BY {order} LIMIT ? OFFSET ?",
+                                [*params, limit, offset]).fetchall()
+        return [_run_record(row) for row in rows], total
 
     # fine-tuning runs ----------------------------------------------------------------------------------
 
@@ -402,30 +466,49 @@ class Store:
     def add_similarity(self, sample_id: int, metric: str, value: Optional[float], signature: str) -> None:
         self._write("INSERT OR REPLACE INTO similarity VALUES (?,?,?,?)", (sample_id, metric, value, signature))
 
-    def samples(self, run_id: int, task_id: Optional[str] = None) -> list[SampleRecord]:
-        """Every sample of the run (of one task), by task position, sample index, round."""
+    def samples(self, run_id: int, task_id: Optional[str] = None, texts: bool = True) -> list[SampleRecord]:
+        """Every sample of the run (of one task), by task position, sample index, round. `texts=False` reads what
+        scoring needs and leaves the texts out: prompt and raw output "", code and feedback None, and each
+        result without its stdout and stderr; much faster on large runs."""
         where, params = "s.run_id=?", [run_id]
         if task_id is not None:
             where += " AND s.task_id=?"
             params.append(task_id)
+        text_columns = "s.prompt, s.raw_output, s.code" if texts else "'', '', NULL"
+        feedback_columns = "s.feedback, s.feedback_source" if texts else "NULL, NULL"
         rows = self._db.execute(
-            "SELECT s.id, s.task_id, s.sample, s.round, s.prompt, s.raw_output, s.code, s.finish_reason,"
-            " s.prompt_tokens, s.completion_tokens, s.gen_seconds, s.feedback, s.feedback_source"
+            f"SELECT s.id, s.task_id, s.sample, s.round, {text_columns}, s.finish_reason,"
+            f" s.prompt_tokens, s.completion_tokens, s.gen_seconds, {feedback_columns}"
             " FROM samples s LEFT JOIN run_tasks t ON t.run_id=s.run_id AND t.task_id=s.task_id"
             f" WHERE {where} ORDER BY t.position, s.sample, s.round", params).fetchall()
+        result_column = "e.result" if texts else "json_remove(e.result, '$.stdout', '$.stderr')"
         executions: dict[int, dict] = {}
         for sample_id, purpose, status, passed, duration, result in self._db.execute(
-                "SELECT e.sample_id, e.purpose, e.status, e.passed, e.duration_s, e.result FROM executions e"
+                f"SELECT e.sample_id, e.purpose, e.status, e.passed, e.duration_s, {result_column} FROM executions e"
                 " JOIN samples s ON s.id=e.sample_id WHERE " + where, params):
             executions.setdefault(sample_id, {})[purpose] = Execution(purpose, status, bool(passed), duration,
                                                                       json.loads(result))
         similarity: dict[int, dict] = {}
         for sample_id, metric, value, signature in self._db.execute(
                 "SELECT m.sample_id, m.metric, m.value, m.signature FROM similarity m"
-                " JOIN samples s ON s.id=m.sample_id WHERE " + where, params):
+                " JOIN samples s ON s.id=m.sample_id WHERE " + where, params) if self._has_similarity() else ():
             similarity.setdefault(sample_id, {})[metric] = Similarity(value, signature)
         return [SampleRecord(*row, executions=executions.get(row[0], {}), similarity=similarity.get(row[0], {}))
                 for row in rows]
+
+    def _has_similarity(self) -> bool:
+        """Whether the store has the similarity table: one opened read-only that an earlier codeforge wrote has
+        not (a writable store is given it when opened)."""
+        if self._similarity is None:
+            self._similarity = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='similarity'").fetchone() is not None
+        return self._similarity
+
+    def verdicts(self, run_id: int) -> list[Verdict]:
+        """Every sample of the run with only its tests' verdict, in one query: for lists of many runs."""
+        return [Verdict(i, t, n, r, bool(p)) for i, t, n, r, p in self._db.execute(
+            "SELECT s.id, s.task_id, s.sample, s.round, COALESCE(e.passed, 0) FROM samples s LEFT JOIN executions e"
+            " ON e.sample_id=s.id AND e.purpose=? WHERE s.run_id=?", (Purpose.tests.value, run_id))]
 
     def iter_runs_samples(self) -> Iterator[tuple[RunRecord, list[SampleRecord]]]:
         for run in self.runs():
