@@ -38,7 +38,7 @@ LAYERS = {
     # training data is made from tasks, graphs, stored runs and bench's own feedback words; GRPO scores with rewards
     "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench", "rewards"},
     # the explorer sits with the commands: it shows what the store holds as bench, repair and report score it
-    "serve": {"config", "vocabulary", "store", "bench", "repair", "report", "models"},
+    "serve": {"config", "vocabulary", "store", "bench", "repair", "report", "models", "metrics"},
 }
 
 

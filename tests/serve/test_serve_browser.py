@@ -20,6 +20,7 @@ from conftest import need
 from serve_store import HUMANEVAL, SCRIPT, error, feedback, research_pass_rounds, run_id
 
 from codeforge.report.data import select_methods
+from codeforge.serve.access import COOKIE
 from codeforge.store import Store
 
 TOKEN = "browser-test-token"
@@ -84,6 +85,9 @@ def browser(server):
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.implicitly_wait(10)
     driver.get(f"{server}/?token={TOKEN}")  # sets the cookie every later page is reached with
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 60).until(lambda d: d.get_cookie(COOKIE) is not None)
     yield driver
     driver.quit()
 
@@ -104,7 +108,8 @@ def test_clicking_a_heatmap_cell_opens_that_task_with_its_program_error_and_feed
     rounds = research_pass_rounds()["BASE_CHAIN"]
     task = next(t for t in HUMANEVAL if rounds[t] == 2)
     browser.get(f"{server}/")
-    assert browser.find_element(By.CSS_SELECTOR, "#runs-table").is_displayed()
+    found = browser.find_elements(By.CSS_SELECTOR, "#runs-table")
+    assert found and found[0].is_displayed(), browser.page_source[-3000:]
     browser.save_screenshot(str(shots / "serve-runs.png"))
     browser.get(f"{server}/runs/{run_id(served_store, 'BASE')}")
     browser.find_element(By.CSS_SELECTOR, "#tasks nav.pages a").click()  # htmx swaps in the next page of tasks
