@@ -1,0 +1,161 @@
+"""Help and messages in English or Russian (`--lang`, CODEFORGE_LANG, the locale); numbers, names and JSON the
+same in both; the shipped catalog complete and compiled from its .po."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codeforge import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+PO = ROOT / "codeforge" / "locale" / "ru" / "LC_MESSAGES" / "codeforge.po"
+HOW_TO_UPDATE = ("update the catalog: python scripts/i18n_catalog.py update, translate the empty msgstr in "
+                 f"{PO.relative_to(ROOT)}, then python scripts/i18n_catalog.py compile (README: Languages)")
+LANGUAGE_VARIABLES = ("CODEFORGE_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def codeforge(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The CLI in a process whose language comes only from `env` (the machine's locale left out)."""
+    base = {k: v for k, v in os.environ.items() if k not in LANGUAGE_VARIABLES}
+    return subprocess.run([sys.executable, "-m", "codeforge", *args], capture_output=True, text=True, timeout=120,
+                          env={**base, "COLUMNS": "200", **(env or {})}, cwd=cwd)
+
+
+def options(help_text: str) -> set[str]:
+    return set(re.findall(r"(?<![\w-])--[a-z0-9][a-z0-9-]*", help_text))
+
+
+def catalog_tool():
+    spec = importlib.util.spec_from_file_location("i18n_catalog", ROOT / "scripts" / "i18n_catalog.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- choosing the language ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, expected", [("ru", "ru"), ("RU", "ru"), ("ru_RU.UTF-8", "ru"), ("en_US", "en"),
+                                             ("ru-RU", "ru")])
+def test_a_language_is_read_from_its_usual_spellings(value, expected):
+    assert i18n.parse(value) == expected
+
+
+def test_the_flag_wins_over_the_variable_and_the_variable_over_the_locale():
+    environ = {"CODEFORGE_LANG": "en", "LANG": "ru_RU.UTF-8"}
+    assert i18n.choose("ru", environ) == "ru"
+    assert i18n.choose(None, environ) == "en"
+    assert i18n.choose(None, {"LANG": "ru_RU.UTF-8"}) == "ru"
+    assert i18n.choose(None, {"LC_ALL": "C", "LANG": "ru_RU.UTF-8"}) == "en"  # LC_ALL overrides LANG
+    assert i18n.choose(None, {"LANG": "de_DE.UTF-8"}) == "en"  # a locale without a catalog: English
+    assert i18n.choose(None, {}) == "en"
+
+
+def test_an_unsupported_language_asked_for_is_refused():
+    with pytest.raises(i18n.LanguageError, match="use en or ru"):
+        i18n.choose("de", {})
+    with pytest.raises(i18n.LanguageError, match="CODEFORGE_LANG 'de'"):
+        i18n.choose(None, {"CODEFORGE_LANG": "de"})
+
+
+# -- the command line -----------------------------------------------------------------------------------------
+
+
+def test_bench_help_in_russian_with_the_same_option_names():
+    english = codeforge("bench", "run", "--help")
+    russian = codeforge("--lang", "ru", "bench", "run", "--help")
+    assert english.returncode == russian.returncode == 0, russian.stderr
+    assert "Выборок на задачу." in russian.stdout  # --samples
+    assert "Раундов обратной связи и повторной генерации после первого." in russian.stdout  # --chain
+    assert "Раунды обратной связи" in russian.stdout and "Параметры" in russian.stdout  # panels
+    assert "Показать эту справку и выйти." in russian.stdout  # the help option of typer's own click
+    assert "Samples per task." not in russian.stdout
+    assert options(russian.stdout) == options(english.stdout)
+
+
+def test_bench_group_help_in_russian():
+    result = codeforge("--lang", "ru", "bench", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Бенчмарк модели" in result.stdout and "Команды" in result.stdout
+    for command in ("run", "list", "show", "rerun", "rescore", "mine-hard", "delete"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("env", [{"CODEFORGE_LANG": "ru"}, {"LANG": "ru_RU.UTF-8"}, {"LC_ALL": "ru_RU.UTF-8"}])
+def test_the_variable_and_the_locale_choose_russian_too(env):
+    result = codeforge("bench", "show", "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Показать каждую выборку и каждый раунд этой задачи." in result.stdout
+
+
+def test_the_flag_overrides_a_russian_locale():
+    result = codeforge("--lang", "en", "bench", "show", "--help", env={"LANG": "ru_RU.UTF-8"})
+    assert "Show every sample and round of this task." in result.stdout
+
+
+@pytest.mark.parametrize("args, env", [(("--lang", "de", "bench", "--help"), {}),
+                                       (("--lang=de", "bench", "--help"), {}),
+                                       (("bench", "--help"), {"CODEFORGE_LANG": "de"})])
+def test_an_unsupported_language_is_one_line_naming_the_supported_ones(args, env):
+    result = codeforge(*args, env=env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "use en or ru" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_root_help_lists_the_lang_option():
+    result = codeforge("--help")
+    assert "--lang" in result.stdout and "en (English) or ru (Russian)" in result.stdout
+
+
+# -- the catalog ----------------------------------------------------------------------------------------------
+
+
+def marked_messages() -> set[str]:
+    """The literal arguments of every _() and N_() call in codeforge/ (what Babel extracts)."""
+    found = set()
+    for path in (ROOT / "codeforge").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and node.args
+                    and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("_", "N_")
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_message_of_the_code_has_a_russian_translation_in_the_shipped_catalog():
+    tool = catalog_tool()
+    wanted = marked_messages() | set(tool.help_texts()) | set(tool.FRAMEWORK)
+    with (PO.with_suffix(".mo")).open("rb") as f:
+        catalog = gettext.GNUTranslations(f)
+    missing = sorted(m for m in wanted if not catalog._catalog.get(m))
+    assert not missing, f"{len(missing)} message(s) without a Russian translation, e.g. {missing[:3]}: {HOW_TO_UPDATE}"
+
+
+def test_the_shipped_mo_is_the_po_compiled():
+    pytest.importorskip("babel", reason="Babel (the dev extra) compiles the catalog")
+    assert PO.with_suffix(".mo").read_bytes() == catalog_tool().compiled(PO), HOW_TO_UPDATE
+
+
+def test_translations_keep_the_placeholders_and_option_names():
+    with (PO.with_suffix(".mo")).open("rb") as f:
+        catalog = gettext.GNUTranslations(f)
+    for english, russian in catalog._catalog.items():
+        if not isinstance(english, str) or not english:
+            continue
+        assert sorted(re.findall(r"\{[^}]*\}", english)) == sorted(re.findall(r"\{[^}]*\}", russian)), english
+        assert options(english) <= options(russian), english
+
+
+def test_the_translations_object_serves_a_template_engine():
+    translations = i18n.translations()
+    assert callable(translations.gettext) and callable(translations.ngettext)
