@@ -114,7 +114,8 @@ def _print_error(message: str) -> None:
     from rich.console import Console
     from rich.text import Text
 
-    Console(stderr=True).print(Text.assemble((i18n._("error:"), "bold red"), " ", message), soft_wrap=True, highlight=False)
+    Console(stderr=True).print(Text.assemble((i18n._("error:"), "bold red"), " ", message), soft_wrap=True,
+                               highlight=False)
 
 
 def _translated(command):

@@ -159,3 +159,74 @@ def test_translations_keep_the_placeholders_and_option_names():
 def test_the_translations_object_serves_a_template_engine():
     translations = i18n.translations()
     assert callable(translations.gettext) and callable(translations.ngettext)
+
+
+# -- messages and output --------------------------------------------------------------------------------------
+
+
+def stored_run(path: Path) -> Path:
+    """A results store holding one finished bench run with a passed and a failed sample."""
+    from codeforge.store import Store
+
+    with Store.open(path) as store:
+        run = store.create_run("BASE", "humaneval", model="m", backend="hf", adapter=None, prompt_mode="chat",
+                               feedback="visible", chain=0, samples_per_task=1, seed=0,
+                               config={"temperature": 0.0}, versions={"python": "3"})
+        store.set_tasks(run.id, ["T/0", "T/1"])
+        for task, status in (("T/0", "passed"), ("T/1", "failed")):
+            sample = store.add_sample(run.id, task, 0, 0, prompt="{}", raw_output="raw", code="x = 1\n",
+                                      finish_reason="stop", prompt_tokens=3, completion_tokens=5, gen_seconds=0.5)
+            store.add_execution(sample, "tests", status, status == "passed", 0.1, {"status": status})
+        store.finish_run(run.id)
+    return path
+
+
+def test_an_error_line_in_russian_keeps_the_path_and_exits_2(tmp_path):
+    missing = tmp_path / "missing.db"
+    result = codeforge("--lang", "ru", "bench", "show", "BASE", "--db", str(missing))
+    assert result.returncode == 2
+    assert result.stderr.startswith("ошибка: нет хранилища результатов ")
+    assert str(missing) in result.stderr.replace("\n", "") and "--db" in result.stderr
+    english = codeforge("bench", "show", "BASE", "--db", str(missing))
+    assert english.returncode == 2 and english.stderr.startswith("error: no results store at ")
+
+
+def test_a_missing_run_is_told_in_russian_with_the_names_as_they_are(tmp_path):
+    db = stored_run(tmp_path / "codeforge.db")
+    result = codeforge("bench", "show", "NOPE", "--db", str(db), env={"CODEFORGE_LANG": "ru"})
+    assert result.returncode == 2
+    assert "нет запуска с именем 'NOPE'" in result.stderr and "(запуски: BASE)" in result.stderr
+
+
+def test_a_settings_check_is_told_in_russian(tmp_path):
+    program = tmp_path / "p.py"
+    program.write_text("print(1)\n")
+    result = codeforge("--lang", "ru", "sandbox", "run", str(program), "--stdin", "a", "--stdin-file", str(program))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "ошибка: укажите --stdin или --stdin-file, но не оба"
+
+
+def test_a_config_file_value_is_told_in_russian_with_the_value_as_it_is(tmp_path):
+    config = tmp_path / "bench.yaml"
+    config.write_text("samples: many\n")
+    result = codeforge("--lang", "ru", "bench", "humaneval", "--config", str(config), "--db", str(tmp_path / "x.db"))
+    assert result.returncode == 2
+    assert result.stderr.replace("\n", "").endswith(f"{config}: samples принимает целое число, а не 'many'")
+
+
+@pytest.mark.parametrize("args", [("bench", "list", "--json"), ("bench", "show", "BASE", "--json")])
+def test_json_output_is_the_same_in_both_languages(tmp_path, args):
+    db = stored_run(tmp_path / "codeforge.db")
+    english = codeforge(*args, "--db", str(db))
+    russian = codeforge("--lang", "ru", *args, "--db", str(db))
+    assert english.returncode == russian.returncode == 0, russian.stderr
+    assert english.stdout == russian.stdout and '"BASE"' in english.stdout
+
+
+def test_graph_json_is_the_same_in_both_languages(tmp_path):
+    source = tmp_path / "f.py"
+    source.write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
+    english = codeforge("graphs", "show", str(source), "--kind", "pdg", "--format", "json")
+    russian = codeforge("graphs", "show", str(source), "--kind", "pdg", "--format", "json", env={"LANG": "ru_RU.UTF-8"})
+    assert english.returncode == russian.returncode == 0, russian.stderr
+    assert english.stdout == russian.stdout

@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from ..bench.config import StoredRunsConfig
 from ..finetune.config import FinetuneConfig, ShowFinetuneConfig
+from ..i18n import _
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -28,8 +29,9 @@ class _FinetuneGroup(TyperGroup):
     def parse_args(self, ctx, args):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             if not args[0].startswith("-"):
-                _fail(f"no command {args[0]!r}: use {', '.join(COMMANDS)}, or options alone to train. Example: "
-                      "codeforge finetune --model M --data mbpp --out adapters/a")
+                _fail(_("no command {name}: use {commands}, or options alone to train. Example: "
+                        "codeforge finetune --model M --data mbpp --out adapters/a")
+                      .format(name=repr(args[0]), commands=", ".join(COMMANDS)))
             args = ["train", *args]  # options alone: they are the training run's
         return super().parse_args(ctx, args)
 
@@ -132,9 +134,9 @@ def _curriculum(config: FinetuneConfig, out) -> None:
         except FinetuneError as exc:
             _fail(str(exc))
         except Interrupted as exc:
-            _fail(f"{exc}. Continue with the same command and --resume", 130)
+            _fail(_("{error}. Continue with the same command and --resume").format(error=exc), 130)
         except KeyboardInterrupt:
-            _fail("interrupted; what finished is stored. Continue with the same command and --resume", 130)
+            _fail(_("interrupted; what finished is stored. Continue with the same command and --resume"), 130)
     if config.dry_run:
         _print_rows(out, outcome.dry_run_rows.prepared.rows)
         return
@@ -412,8 +414,8 @@ def show_finetune(config: ShowFinetuneConfig) -> None:
         record = store.finetune(config.name)
         known = [r.name for r in store.finetunes()]
     if record is None:
-        _fail(f"no training run named {config.name!r} (stored: {', '.join(known) or 'none'}); see "
-              "codeforge finetune list")
+        _fail(_("no training run named {name} (stored: {known}); see codeforge finetune list")
+              .format(name=repr(config.name), known=", ".join(known) or _("none")))
     if config.json:
         typer.echo(json.dumps(_finetune_json(record), indent=2))
         return

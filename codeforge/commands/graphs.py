@@ -10,6 +10,7 @@ import typer
 
 from ..graphs.config import BuildConfig, ShowConfig
 from ..graphs.vocabulary import LEGEND, GraphKind, RowFormat, ShowFormat
+from ..i18n import _
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -32,17 +33,19 @@ def show(config: ShowConfig) -> None:
 
     file = config.file
     if not file.is_file():
-        _fail(f"{file} is {'a directory' if file.is_dir() else 'not there'}: name a source file")
+        _fail((_("{path} is a directory: name a source file") if file.is_dir()
+               else _("{path} is not there: name a source file")).format(path=file))
     try:
         language = config.language or language_for_path(file)
     except ValueError as exc:
-        _fail(f"{exc}: rename it, or pass --language python|go|c|cpp")
+        _fail(_("{error}: rename it, or pass --language python|go|c|cpp").format(error=exc))
     try:
         functions = build(file.read_bytes(), language, config.kind, function=config.function,
                           allow_errors=config.allow_errors, ast_depth=config.depth,
                           ast_types=list(config.types) if config.types else None)
     except ParseError as exc:
-        _fail(f"{file}: {exc} (fix the source, or pass --allow-errors to build from what parses)")
+        _fail(_("{path}: {error} (fix the source, or pass --allow-errors to build from what parses)")
+              .format(path=file, error=exc))
     except KeyError as exc:
         _fail(exc.args[0])
     if config.format is ShowFormat.json:
@@ -114,17 +117,17 @@ def build_command(config: BuildConfig) -> None:
 
     out = config.out
     if out.is_dir():
-        _fail(f"--out {out} is a directory: name the JSONL file to write")
+        _fail(_("--out {path} is a directory: name the JSONL file to write").format(path=out))
     for source in _input_files(config):
         if out.exists() and out.resolve() == source.resolve():
-            _fail(f"--out {out} is the dataset being read: name another file")
+            _fail(_("--out {path} is the dataset being read: name another file").format(path=out))
     try:
         tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit,
                            from_hub=config.from_hub)
     except DatasetError as exc:
         _fail(str(exc))
     if not tasks:
-        _fail(f"{config.dataset} has no tasks: {out} left as it was")
+        _fail(_("{dataset} has no tasks: {path} left as it was").format(dataset=config.dataset, path=out))
     console = _console(stderr=True)
     qa = config.format is RowFormat.qa
     counts = {"graph": 0, "qa": 0}
@@ -139,7 +142,7 @@ def build_command(config: BuildConfig) -> None:
                 if rows is None:
                     skipped.append({"task_id": task.task_id, "reason": reason})
                     if not config.json:
-                        console.print(Text.assemble(("skipped", "yellow"), f" {task.task_id}: {reason}"),
+                        console.print(Text.assemble((_("skipped"), "yellow"), f" {task.task_id}: {reason}"),
                                       highlight=False)
                     continue
                 for row in rows:
@@ -148,11 +151,12 @@ def build_command(config: BuildConfig) -> None:
             if counts["graph"] == 0:
                 raise _NothingBuilt()
     except _NothingBuilt:
-        _fail(f"none of the {len(tasks)} tasks could be graphed (reasons above): {out} left as it was")
+        _fail(_("none of the {count} tasks could be graphed (reasons above): {path} left as it was")
+              .format(count=len(tasks), path=out))
     except OSError as exc:
-        _fail(f"cannot write {out}: {exc.strerror or exc}")
+        _fail(_("cannot write {path}: {error}").format(path=out, error=exc.strerror or exc))
     except KeyboardInterrupt:
-        _console(stderr=True).print(Text(f"interrupted: {out} left as it was"), highlight=False)
+        _console(stderr=True).print(Text(_("interrupted: {path} left as it was").format(path=out)), highlight=False)
         raise typer.Exit(130)
     written = counts["graph"] + counts["qa"]
     if config.json:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from ..i18n import _
 from ..repair.config import RepairConfig
 from ._output import console as _console
 from ._output import fail as _fail
@@ -49,7 +50,7 @@ def repair(config: RepairConfig) -> None:
     except RepairError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted. Everything finished so far is stored; run the same command again to resume.", 130)
+        _fail(_("interrupted. Everything finished so far is stored; run the same command again to resume."), 130)
     if outcome.run is None:
         _print_checks(out, outcome, config)
     else:

@@ -15,6 +15,7 @@ import typer
 
 from ..sandbox.config import BuildConfig, DoctorConfig, ExecConfig, PruneConfig, RunConfig
 from ..sandbox.settings import Isolation  # noqa: F401  (bench's --isolation takes the same choice)
+from ..i18n import _
 from ..vocabulary import Language
 from ._output import console as _console
 from ._output import fail as _fail
@@ -120,25 +121,26 @@ def run(config: RunConfig) -> None:
 
     file, action = config.file, config.action
     if not file.is_file():
-        _fail(f"{file} is {'a directory' if file.is_dir() else 'not there'}: name a program file")
+        _fail((_("{path} is a directory: name a program file") if file.is_dir()
+               else _("{path} is not there: name a program file")).format(path=file))
     language = config.lang or SUFFIX_LANGUAGE.get(file.suffix)
     if language is None:
-        _fail(f"cannot tell the language of {file.name}: pass --lang python|go|c|cpp")
+        _fail(_("cannot tell the language of {name}: pass --lang python|go|c|cpp").format(name=file.name))
     if action is None and language is Language.go and not file.name.endswith("_test.go"):
         action = Action.run
     try:
         source = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        _fail(f"cannot run {file}: it is not UTF-8 text")
+        _fail(_("cannot run {path}: it is not UTF-8 text").format(path=file))
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror or exc}")
+        _fail(_("cannot read {path}: {error}").format(path=file, error=exc.strerror or exc))
     stdin = _program_stdin(config)
     body, sandbox_name = recipes.one_file(language, action, file.name, source)
     try:
         job = Job(id=file.name, language=language, action=action, stdin=stdin, timeout_s=config.timeout,
                   memory_mb=config.memory, **body)
     except ValidationError as exc:
-        _fail(f"cannot run {file}: {_plain(exc)}")
+        _fail(_("cannot run {path}: {error}").format(path=file, error=_plain(exc)))
     _terminate_as_interrupt()
     with _open_sandbox(1, config.isolation) as sandbox:
         try:
@@ -160,9 +162,10 @@ def _program_stdin(config: RunConfig) -> Optional[str]:
         try:
             return config.stdin_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            _fail(f"--stdin-file {config.stdin_file} is not UTF-8 text")
+            _fail(_("--stdin-file {path} is not UTF-8 text").format(path=config.stdin_file))
         except OSError as exc:
-            _fail(f"cannot read --stdin-file {config.stdin_file}: {exc.strerror or exc}")
+            _fail(_("cannot read --stdin-file {path}: {error}").format(path=config.stdin_file,
+                                                                       error=exc.strerror or exc))
     if config.stdin is not None and config.stdin != "-":
         return config.stdin
     stream = sys.stdin
@@ -177,7 +180,7 @@ def _program_stdin(config: RunConfig) -> Optional[str]:
     try:
         text = stream.read()
     except UnicodeDecodeError:
-        _fail("the standard input is not UTF-8 text")
+        _fail(_("the standard input is not UTF-8 text"))
     # Nothing redirected in (</dev/null) is no input, as when nothing is given.
     return text if text or config.stdin == "-" else None
 
@@ -325,12 +328,12 @@ def exec_jobs(config: ExecConfig) -> None:
         summary.update(interrupted=True, written=writer.written if writer else 0, statuses=dict(sorted(counts.items())))
         if config.json:
             typer.echo(json.dumps(summary))
-        _say(console, f"interrupted: {summary['written']} results written to {out}; "
-                      "run the same command again to finish the rest", "yellow")
+        _say(console, _("interrupted: {count} results written to {path}; run the same command again to finish "
+                        "the rest").format(count=summary["written"], path=out), "yellow")
         raise typer.Exit(130)
     except SandboxUnavailable as exc:
-        _fail(f"{exc}\n{writer.written if writer else 0} results are safe in {out}; "
-              "run the same command again to resume.")
+        _fail(_("{error}\n{count} results are safe in {path}; run the same command again to resume.")
+              .format(error=exc, count=writer.written if writer else 0, path=out))
     except OSError as exc:
         _fail(_write_failure(out, exc, writer.written if writer else 0))
     finally:
@@ -358,12 +361,13 @@ def _write_failure(out, exc: OSError, kept: int) -> str:
     import errno
 
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        advice = "free some space and run the same command again to resume"
+        advice = _("free some space and run the same command again to resume")
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        advice = "name a file that can be written, or fix its permissions, and run the command again"
+        advice = _("name a file that can be written, or fix its permissions, and run the command again")
     else:
-        advice = "fix that and run the same command again to resume"
-    return f"cannot write results to {out}: {exc.strerror or exc}. {kept} new results are safe there; {advice}."
+        advice = _("fix that and run the same command again to resume")
+    return _("cannot write results to {path}: {error}. {count} new results are safe there; {advice}.").format(
+        path=out, error=exc.strerror or exc, count=kept, advice=advice)
 
 
 @settings_command(app, "doctor", DoctorConfig)
@@ -405,8 +409,8 @@ def doctor(config: DoctorConfig) -> None:
         console.print(f"{containers} sandbox container(s) exist right now")
     if fixes:
         where = f" --docker-host {config.docker_host}" if config.docker_host else ""
-        _fail(f"image(s) {', '.join(fixes)} missing or out of date. Fix: codeforge sandbox build {','.join(fixes)}"
-              f"{where}")
+        _fail(_("image(s) {images} missing or out of date. Fix: codeforge sandbox build {kinds}{where}")
+              .format(images=", ".join(fixes), kinds=",".join(fixes), where=where))
 
 
 @settings_command(app, "prune", PruneConfig)
