@@ -230,3 +230,14 @@ def test_graph_json_is_the_same_in_both_languages(tmp_path):
     russian = codeforge("graphs", "show", str(source), "--kind", "pdg", "--format", "json", env={"LANG": "ru_RU.UTF-8"})
     assert english.returncode == russian.returncode == 0, russian.stderr
     assert english.stdout == russian.stdout
+
+
+def test_tables_have_russian_headers_and_the_same_numbers_and_statuses(tmp_path):
+    db = stored_run(tmp_path / "codeforge.db")
+    english = codeforge("bench", "show", "BASE", "--db", str(db))
+    russian = codeforge("--lang", "ru", "bench", "show", "BASE", "--db", str(db))
+    assert english.returncode == russian.returncode == 0, russian.stderr
+    assert "раунд" in russian.stdout and "выборки" in russian.stdout and "последний статус" in russian.stdout
+    assert "passed" in russian.stdout and "failed" in russian.stdout  # statuses are values, never translated
+    numbers = re.compile(r"\d+(?:[./]\d+)?%?")
+    assert numbers.findall(russian.stdout) == numbers.findall(english.stdout)

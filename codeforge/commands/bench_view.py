@@ -18,6 +18,7 @@ from rich.text import Text
 
 from ..bench.scores import (INTERVAL_LABEL, INTERVAL_TEXT, Interval, RoundSummary, finished, run_ks, sample_status,
                             stored_rounds, task_rows)
+from ..i18n import _
 from ..repair.scores import is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, Store
 from ..vocabulary import SampleStatus, Workflow
@@ -52,22 +53,24 @@ class ProgressReporter:
         self.progress.__exit__(*exc_info)
 
     def model_loading(self, model: str) -> None:
-        self.loading = self.progress.add_task(f"loading {escape(model)}", total=None, note="")
+        self.loading = self.progress.add_task(_("loading {model}").format(model=escape(model)), total=None, note="")
 
     def model_loaded(self, seconds: float) -> None:
         if self.loading is not None:
-            self.progress.update(self.loading, total=1, completed=1, note=f"loaded in {seconds:.1f} s")
+            self.progress.update(self.loading, total=1, completed=1,
+                                 note=_("loaded in {seconds} s").format(seconds=f"{seconds:.1f}"))
 
     def round_started(self, round: int, to_generate: int, to_execute: int) -> None:
         self.passed = self.checked = self.generated_count = 0
         total = to_generate + to_execute  # samples to check in this round
-        label = "round 0" if round == 0 else f"round {round} (feedback)"
-        self.bar = self.progress.add_task(label, total=max(total, 1), note="nothing left to do" if not total else "")
+        label = _("round {round}").format(round=0) if round == 0 else _("round {round} (feedback)").format(round=round)
+        self.bar = self.progress.add_task(label, total=max(total, 1), note=_("nothing left to do") if not total else "")
         if not total:
             self.progress.update(self.bar, completed=1)
 
     def _note(self) -> str:
-        return f"generated {self.generated_count}, passed {self.passed}/{self.checked}"
+        return _("generated {generated}, passed {passed}/{checked}").format(
+            generated=self.generated_count, passed=self.passed, checked=self.checked)
 
     def generated(self, count: int) -> None:
         self.generated_count += count
@@ -79,7 +82,7 @@ class ProgressReporter:
         self.progress.update(self.bar, advance=1, note=self._note())
 
     def sandbox_failed(self, message: str) -> None:
-        self.progress.console.print(Text.assemble(("sandbox error (the sample stays unchecked): ", "yellow"),
+        self.progress.console.print(Text.assemble((_("sandbox error (the sample stays unchecked): "), "yellow"),
                                                   message))
 
 
@@ -105,25 +108,26 @@ def interval_note(methods: Iterable[Interval]) -> Optional[str]:
 
 def _feedback_label(run: RunRecord) -> str:
     if run.chain == 0:
-        return "none"
-    return "hidden tests (ORACLE)" if run.oracle_feedback else "visible examples"
+        return _("none")
+    return _("hidden tests (ORACLE)") if run.oracle_feedback else _("visible examples")
 
 
 def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
     ks = sorted({k for r in rounds for k in r.scores})
-    state = "" if finished(run, rounds) else " (unfinished)" if any(r.samples for r in rounds) else \
-        " (unfinished: no sample stored)"
+    state = "" if finished(run, rounds) else _(" (unfinished)") if any(r.samples for r in rounds) else \
+        _(" (unfinished: no sample stored)")
     used = {k: _intervals_used(rounds, k) for k in ks}
     rewarded = any(r.reward is not None for r in rounds)
-    columns = [("round", "right")]
+    columns = [(_("round"), "right")]
     if rewarded:  # Go unit tests: the mean go-coverage reward is the headline, its parts beside it
-        columns += [(name, "right") for name in ("reward [95%]", "runnable", "tests passed", "coverage")]
+        columns += [(name, "right") for name in (_("reward [95%]"), _("runnable"), _("tests passed"), _("coverage"))]
     for k in ks:
         columns.append((f"pass@{k} [95% {INTERVAL_LABEL[used[k][0]]}]" if len(used[k]) == 1 else f"pass@{k} [95% CI]",
                         "right"))
-    columns += [(name, "right") for name in ("solved", "samples", "unchecked", "tokens/s")]
-    made = table(f"{run.name} on {run.dataset} ({run.model}, {run.prompt_mode} prompts, feedback: "
-                 f"{_feedback_label(run)}){state}", columns,
+    columns += [(name, "right") for name in (_("solved"), _("samples"), _("unchecked"), _("tokens/s"))]
+    made = table(_("{name} on {dataset} ({model}, {prompt_mode} prompts, feedback: {feedback}){state}").format(
+                     name=run.name, dataset=run.dataset, model=run.model, prompt_mode=run.prompt_mode,
+                     feedback=_feedback_label(run), state=state), columns,
                  caption=interval_note([*(m for k in ks for m in used[k]),
                                         *(r.reward.mean.interval for r in rounds if r.reward is not None)]))
     for r in rounds:
@@ -259,13 +263,13 @@ def print_runs(console: Console, store: Store) -> None:
     """The bench runs, then the repair runs (each kind in its own table: their scores are not the same)."""
     rows = runs_json(store)
     if not rows:
-        console.print(Text(f"no runs in {store.path} yet: run `codeforge bench humaneval`"))
+        console.print(Text(_("no runs in {path} yet: run `codeforge bench humaneval`").format(path=store.path)))
         return
     bench = [row for row in rows if row["workflow"] != Workflow.repair.value]
     repair = [row for row in rows if row["workflow"] == Workflow.repair.value]
     if bench:
-        made = table(f"runs in {store.path}", [(name, "left") for name in (
-            "run", "dataset", "model", "chain", "tasks × n", "final pass@k", "state")])
+        made = table(_("runs in {path}").format(path=store.path), [(name, "left") for name in (
+            _("run"), _("dataset"), _("model"), _("chain"), _("tasks × n"), _("final pass@k"), _("state"))])
         for row in bench:
             chain = str(row["chain"]) if not row["chain"] else \
                 f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
@@ -317,8 +321,9 @@ def print_run(console: Console, store: Store, run: RunRecord) -> None:
     console.print(rounds_table(run, stored_rounds(store, run)))
     rows = task_rows(store, run)
     rewarded = any(row["reward"] is not None for row in rows)
-    made = table("tasks", [(name, "left") for name in ("task", *(("mean reward",) if rewarded else ()),
-                                                          "passed samples", "first passed in round", "last status")])
+    made = table(_("tasks"), [(name, "left") for name in (_("task"), *((_("mean reward"),) if rewarded else ()),
+                                                             _("passed samples"), _("first passed in round"),
+                                                             _("last status"))])
     for row in rows:
         made.add_row(Text(row["task_id"]),
                      *((f"{row['reward']:.3f}" if row["reward"] is not None else "-",) if rewarded else ()),

@@ -136,7 +136,7 @@ def build_command(config: BuildConfig) -> None:
     try:
         with atomic_output(out) as sink, Progress(console=console, transient=True,
                                                   disable=config.json) as progress:
-            bar = progress.add_task(f"{config.kind.value} graphs", total=len(tasks))
+            bar = progress.add_task(_("{kind} graphs").format(kind=config.kind.value), total=len(tasks))
             for task, rows, reason in build_rows(tasks, config.kind, qa=qa):
                 progress.advance(bar)
                 if rows is None:

@@ -131,8 +131,8 @@ class EpochProgress(ProgressReporter):
         self.kept = self.judged_count = 0
         self.epoch = epoch
         total = to_generate + to_check
-        label = "epoch 0 (the starting code)" if epoch == 0 else f"epoch {epoch}"
-        self.bar = self.progress.add_task(label, total=max(total, 1), note="nothing left to do" if not total else "")
+        label = _("epoch 0 (the starting code)") if epoch == 0 else _("epoch {epoch}").format(epoch=epoch)
+        self.bar = self.progress.add_task(label, total=max(total, 1), note=_("nothing left to do") if not total else "")
         if not total:
             self.progress.update(self.bar, completed=1)
 

@@ -90,7 +90,7 @@ def build(config: BuildConfig) -> None:
                       transient=False) as progress:
             for kind in wanted:
                 name = images.image_name(kind)
-                task = progress.add_task(f"{name}: checking", total=None)
+                task = progress.add_task(_("{image}: checking").format(image=name), total=None)
                 step = lambda text, t=task, n=name: progress.update(t, description=f"{n}: {text[:70]}")  # noqa: E731
                 built = images.build_image(client, kind, base_image, force=config.force, on_line=step)
                 state = "built" if built else "up to date"
@@ -317,7 +317,7 @@ def exec_jobs(config: ExecConfig) -> None:
                               "was killed)", "yellow")
             with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as progress:
-                task = progress.add_task("running", total=len(todo))
+                task = progress.add_task(_("running"), total=len(todo))
                 for result in sandbox.run_many(todo):
                     writer.write(result)
                     counts[result.status.value] += 1
