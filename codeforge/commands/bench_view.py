@@ -338,21 +338,23 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
 
     samples = store.samples(run.id, task_id)
     if not samples:
-        console.print(Text(f"{task_id}: no sample stored yet (the run is unfinished)"))
+        console.print(Text(_("{task}: no sample stored yet (the run is unfinished)").format(task=task_id)))
     for s in samples:
         status = sample_status(s)
-        console.rule(Text.assemble(f"{task_id} sample {s.sample} round {s.round}: ", _status_text(status)))
+        console.rule(Text.assemble(_("{task} sample {sample} round {round}: ").format(
+            task=task_id, sample=s.sample, round=s.round), _status_text(status)))
         if s.feedback:
-            console.print(Text.assemble((f"feedback given ({s.feedback_source}):", "bold"), "\n", s.feedback))
-        console.print(Text("code:", style="bold") if s.code is not None
-                      else Text("no code in the answer; raw output:", style="bold yellow"))
+            console.print(Text.assemble((_("feedback given ({source}):").format(source=s.feedback_source), "bold"),
+                                        "\n", s.feedback))
+        console.print(Text(_("code:"), style="bold") if s.code is not None
+                      else Text(_("no code in the answer; raw output:"), style="bold yellow"))
         console.print(Text(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
         cause = failure_cause(s.tested, s.code) if status is not SampleStatus.no_code else None  # said above
         if cause:
-            console.print(Text("why it failed (the benchmark's tests):", style="bold red"))
+            console.print(Text(_("why it failed (the benchmark's tests):"), style="bold red"))
             console.print(Text(cause), highlight=False, soft_wrap=True)
         elif status is SampleStatus.unchecked:
-            console.print(Text("not checked yet (the sandbox failed); run the bench command again to check it",
+            console.print(Text(_("not checked yet (the sandbox failed); run the bench command again to check it"),
                                style="bold red"))
 
 
