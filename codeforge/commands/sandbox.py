@@ -95,7 +95,8 @@ def build(config: BuildConfig) -> None:
                 built = images.build_image(client, kind, base_image, force=config.force, on_line=step)
                 state = "built" if built else "up to date"
                 done.append({"kind": kind, "image": name, "state": state})
-                progress.update(task, description=f"{name}: {state} (on {base_image})", total=1, completed=1)
+                shown = _("{image}: built (on {base})") if built else _("{image}: up to date (on {base})")
+                progress.update(task, description=shown.format(image=name, base=base_image), total=1, completed=1)
     except images.ImageError as exc:
         _fail(str(exc))
     if config.json:
@@ -203,8 +204,9 @@ def _show_result(result, sandbox_name: str, user_name: str, full: bool = False) 
 
     console = _console()
     style = STATUS_STYLE.get(result.status.value, "white")
-    console.print(Text.assemble((result.status.value, style), f"  exit code {result.exit_code}  "
-                                f"{result.duration_s:.3f} s{'  (output truncated)' if result.truncated else ''}"))
+    console.print(Text.assemble((result.status.value, style), "  " + _("exit code {code}").format(
+        code=result.exit_code) + f"  {result.duration_s:.3f} s" + ("  " + _("(output truncated)") if result.truncated
+                                                                  else "")))
     killed = display.signal_text(result)
     fatal = result.details.get("fatal_signal")
     if killed:
@@ -218,18 +220,19 @@ def _show_result(result, sandbox_name: str, user_name: str, full: bool = False) 
             console.print(Panel(_clipped(text, full), title=title, title_align="left"))
     for error in result.details.get("memory_errors", []):
         where = _where(error.get("frame"))
-        console.print(Text.assemble("  ", (error["kind"], "red"), f" {error['message']} at {where}"))
+        console.print(Text.assemble("  ", (error["kind"], "red"), " " + _("{message} at {where}").format(
+            message=error["message"], where=where)))
     for test in result.details.get("tests", []):
         passed = test["outcome"] == "passed"
         console.print(Text.assemble("  ", ("ok" if passed else test["outcome"], "green" if passed else "red"),
                                     f" {test['name']}"))
     coverage = result.details.get("coverage")
     if coverage and coverage.get("total") is not None:
-        console.print(f"  coverage {coverage['total']:.1f}% of statements")
+        console.print("  " + _("coverage {percent}% of statements").format(percent=f"{coverage['total']:.1f}"))
     if result.details.get("error"):
         console.print(Text.assemble("  ", (result.details["error"], "yellow")))
     if result.details.get("sandbox"):
-        console.print(Text.assemble("  ", ("sandbox:", "bold red"), f" {result.details['sandbox']}"))
+        console.print(Text.assemble("  ", (_("sandbox:"), "bold red"), f" {result.details['sandbox']}"))
 
 
 def _clipped(text: str, full: bool):
@@ -303,18 +306,19 @@ def exec_jobs(config: ExecConfig) -> None:
         all_jobs = read_jobs(jobs)
         scan = resume_scan(out, config.overwrite)
         for number, why in scan.bad_lines:
-            _say(console, f"warning: {out} line {number} is {why}; it is left as it is", "yellow")
+            _say(console, _("warning: {path} line {number} is {why}; it is left as it is").format(
+                path=out, number=number, why=why), "yellow")
         todo = [job for job in all_jobs if job.id not in scan.ids]
         summary.update(jobs=len(all_jobs), skipped=len(all_jobs) - len(todo),
-                       bad_lines=[number for number, _ in scan.bad_lines])
+                       bad_lines=[number for number, _why in scan.bad_lines])
         if scan.ids:
-            _say(console, f"{summary['skipped']} of {len(all_jobs)} jobs already have results in {out}; "
-                          f"running the other {len(todo)}")
+            _say(console, _("{skipped} of {jobs} jobs already have results in {path}; running the other {todo}")
+                 .format(skipped=summary["skipped"], jobs=len(all_jobs), path=out, todo=len(todo)))
         if todo:
             writer = ResultWriter(out, overwrite=config.overwrite)
             if writer.cut_bytes:
-                _say(console, f"cut the torn last line of {out} ({writer.cut_bytes} bytes written by a run that "
-                              "was killed)", "yellow")
+                _say(console, _("cut the torn last line of {path} ({count} bytes written by a run that was killed)")
+                     .format(path=out, count=writer.cut_bytes), "yellow")
             with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as progress:
                 task = progress.add_task(_("running"), total=len(todo))
@@ -400,13 +404,13 @@ def doctor(config: DoctorConfig) -> None:
                                "images": states, "containers": containers}))
     else:
         console = _console()
-        console.print(Text.assemble(("ok", "green"), f" Docker engine {info.get('Version')} "
-                                                     f"(API {info.get('ApiVersion')}) answers"))
-        table = Table("image", "state")
+        console.print(Text.assemble(("ok", "green"), " " + _("Docker engine {version} (API {api}) answers").format(
+            version=info.get("Version"), api=info.get("ApiVersion"))))
+        table = Table(_("image"), _("state"))
         for image in states:
             table.add_row(Text(image["image"]), Text(image["state"], "green" if image["state"] == "ok" else "red"))
         console.print(table)
-        console.print(f"{containers} sandbox container(s) exist right now")
+        console.print(_("{count} sandbox container(s) exist right now").format(count=containers))
     if fixes:
         where = f" --docker-host {config.docker_host}" if config.docker_host else ""
         _fail(_("image(s) {images} missing or out of date. Fix: codeforge sandbox build {kinds}{where}")
@@ -430,9 +434,10 @@ def prune(config: PruneConfig) -> None:
         typer.echo(json.dumps(report.as_dict()))
         return
     console = _console()
-    _say(console, f"removed {len(report.removed)} container(s)")
+    _say(console, _("removed {count} container(s)").format(count=len(report.removed)))
     if report.kept_live:
-        _say(console, f"kept {len(report.kept_live)} of runs still alive (use --all to remove them too)")
+        _say(console, _("kept {count} of runs still alive (use --all to remove them too)").format(
+            count=len(report.kept_live)))
     if report.kept_unknown:
-        _say(console, f"kept {len(report.kept_unknown)}: {UNKNOWN_OWNER} ({'; '.join(report.reasons)}); "
-                      "`codeforge sandbox prune --all` removes them")
+        _say(console, _("kept {count}: {owner} ({reasons}); `codeforge sandbox prune --all` removes them").format(
+            count=len(report.kept_unknown), owner=UNKNOWN_OWNER, reasons="; ".join(report.reasons)))
