@@ -97,6 +97,11 @@ def _(message: str) -> str:
     return translations().gettext(message)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message that fits the number `n` (Russian has three: 1 программа, 2 программы, 5 программ)."""
+    return translations().ngettext(singular, plural, n)
+
+
 def N_(message: str) -> str:
     """Marks `message` for the catalog where it is defined; it is translated with _() where it is shown."""
     return message

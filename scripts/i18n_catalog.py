@@ -4,7 +4,7 @@ update: collect every message the code has into codeforge/locale/codeforge.pot, 
   language's codeforge.po (new messages get an empty msgstr to translate; gone ones become obsolete).
 compile: write each .po's .mo beside it (the .mo is what codeforge reads and ships).
 
-The messages are those of `_()` and `N_()` calls (Babel's extractor over codeforge/), the help texts, docstrings
+The messages are those of `_()`, `N_()` and `ngettext()` calls (Babel's extractor over codeforge/), the help texts, docstrings
 and panel names of every command as the CLI builds them (settings help texts are not literal `_()` calls, and
 some are made from lists), and the words of click and typer that their help and errors show.
 """
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "codeforge"
 LOCALE = PACKAGE / "locale"
 POT = LOCALE / "codeforge.pot"
-KEYWORDS = {"_": None, "N_": None}
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 # typer's own words in help pages and error lines: it asks gettext's global domain, which codeforge makes its
 # own. The click that typer carries has no gettext ("Usage:" stays English; cli.py translates its help option).
@@ -92,7 +92,7 @@ def update() -> None:
         catalog.update(pot, no_fuzzy_matching=True)
         with po.open("wb") as out:
             write_po(out, catalog, width=116, ignore_obsolete=True)
-        missing = [m.id for m in catalog if m.id and not m.string]
+        missing = [m.id for m in catalog if m.id and not all(m.string if m.pluralizable else [m.string])]
         print(f"{po.relative_to(ROOT)}: {len(catalog)} messages, {len(missing)} to translate")
 
 

@@ -120,25 +120,38 @@ def test_the_root_help_lists_the_lang_option():
 # -- the catalog ----------------------------------------------------------------------------------------------
 
 
-def marked_messages() -> set[str]:
-    """The literal arguments of every _() and N_() call in codeforge/ (what Babel extracts)."""
-    found = set()
+def marked_messages() -> tuple[set[str], set[str]]:
+    """The literal messages of every _() and N_() call in codeforge/, and the singulars of every ngettext() call
+    (what Babel extracts)."""
+    single, plural = set(), set()
     for path in (ROOT / "codeforge").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and node.args
-                    and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("_", "N_")
+            if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and node.args
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                found.add(node.args[0].value)
-    return found
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            if name in ("_", "N_"):
+                single.add(node.args[0].value)
+            elif name == "ngettext":
+                plural.add(node.args[0].value)
+    return single, plural
 
 
 def test_every_message_of_the_code_has_a_russian_translation_in_the_shipped_catalog():
     tool = catalog_tool()
-    wanted = marked_messages() | set(tool.help_texts()) | set(tool.FRAMEWORK)
+    single, plural = marked_messages()
+    wanted = single | set(tool.help_texts()) | set(tool.FRAMEWORK)
     with (PO.with_suffix(".mo")).open("rb") as f:
         catalog = gettext.GNUTranslations(f)
     missing = sorted(m for m in wanted if not catalog._catalog.get(m))
+    missing += sorted(m for m in plural if not all(catalog._catalog.get((m, form)) for form in range(3)))
     assert not missing, f"{len(missing)} message(s) without a Russian translation, e.g. {missing[:3]}: {HOW_TO_UPDATE}"
+
+
+def test_plural_messages_take_the_russian_forms():
+    russian = gettext.translation(i18n.DOMAIN, str(i18n.LOCALE_DIR), languages=["ru"])
+    forms = [russian.ngettext("{count} finding", "{count} findings", n).format(count=n) for n in (1, 3, 5, 21)]
+    assert forms == ["1 замечание", "3 замечания", "5 замечаний", "21 замечание"]
 
 
 def test_the_shipped_mo_is_the_po_compiled():
@@ -150,7 +163,8 @@ def test_translations_keep_the_placeholders_and_option_names():
     with (PO.with_suffix(".mo")).open("rb") as f:
         catalog = gettext.GNUTranslations(f)
     for english, russian in catalog._catalog.items():
-        if not isinstance(english, str) or not english:
+        english = english[0] if isinstance(english, tuple) else english  # a plural form: its singular
+        if not english:
             continue
         assert sorted(re.findall(r"\{[^}]*\}", english)) == sorted(re.findall(r"\{[^}]*\}", russian)), english
         assert options(english) <= options(russian), english
