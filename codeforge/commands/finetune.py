@@ -108,15 +108,17 @@ def finetune(config: FinetuneConfig) -> None:
             typer.echo(json.dumps({"rows": outcome.prepared.counts,
                                    "dropped": len(outcome.prepared.dropped)}, indent=2))
         return
-    out.print(f"adapter saved in {config.out} ({trained.steps} steps, final loss "
-              f"{trained.final_loss if trained.final_loss is None else round(trained.final_loss, 4)}, "
-              f"{trained.seconds:.1f} s)", markup=False, highlight=False)
+    out.print(_("adapter saved in {path} ({steps} steps, final loss {loss}, {seconds} s)").format(
+        path=config.out, steps=trained.steps,
+        loss=trained.final_loss if trained.final_loss is None else round(trained.final_loss, 4),
+        seconds=f"{trained.seconds:.1f}"), markup=False, highlight=False)
     _print_held_back(out, outcome.manifest)
     _print_rewards(out, outcome.manifest)
     if outcome.merged:
-        out.print(f"merged model saved in {outcome.merged}", markup=False, highlight=False)
-    out.print(f"next: codeforge bench {_benchmark_for(config.data)} --model {config.model} --adapter {config.out}",
-              markup=False, highlight=False, soft_wrap=True)
+        out.print(_("merged model saved in {path}").format(path=outcome.merged), markup=False, highlight=False)
+    out.print(_("next: {command}").format(
+        command=f"codeforge bench {_benchmark_for(config.data)} --model {config.model} --adapter {config.out}"),
+        markup=False, highlight=False, soft_wrap=True)
     if config.json:
         from dataclasses import asdict
 
@@ -141,8 +143,9 @@ def _curriculum(config: FinetuneConfig, out) -> None:
         _print_rows(out, outcome.dry_run_rows.prepared.rows)
         return
     _print_curriculum(out, outcome)
-    out.print(f"next: codeforge report (pass@1 per round); codeforge bench humaneval --model {config.model} "
-              f"--adapter {outcome.adapter}", markup=False, highlight=False, soft_wrap=True)
+    out.print(_("next: codeforge report (pass@1 per round); {command}").format(
+        command=f"codeforge bench humaneval --model {config.model} --adapter {outcome.adapter}"),
+        markup=False, highlight=False, soft_wrap=True)
     if config.json:
         from dataclasses import asdict
 
@@ -171,8 +174,9 @@ class _CurriculumSay:
 def _print_curriculum(out, outcome) -> None:
     from rich.table import Table
 
-    table = Table(title=f"curriculum rounds ({outcome.out})", title_justify="left")
-    for column in ("round", "new", "revisited", "pass@1 [95% CI]", "failed", "adapter measured", "dpo"):
+    table = Table(title=_("curriculum rounds ({path})").format(path=outcome.out), title_justify="left")
+    for column in (_("round"), _("new"), _("revisited"), "pass@1 [95% CI]", _("failed"), _("adapter measured"),
+                   "dpo"):
         table.add_column(column, overflow="fold")
     for r in outcome.rounds:
         score = r.pass_at_1
@@ -198,9 +202,9 @@ def _end(main: bool, message: str, code: int = 2) -> None:
 def _print_data(out, prepared, config: FinetuneConfig) -> None:
     from rich.table import Table
 
-    table = Table(title="training rows", title_justify="left")
-    table.add_column("kind")
-    table.add_column("rows", justify="right")
+    table = Table(title=_("training rows"), title_justify="left")
+    table.add_column(_("kind"))
+    table.add_column(_("rows"), justify="right")
     for kind, count in prepared.counts.items():
         table.add_row(kind, str(count))
     out.print(table)
@@ -214,7 +218,7 @@ def _print_data(out, prepared, config: FinetuneConfig) -> None:
         out.print(f"{matched} rows match a benchmark and were {verb}; e.g. {prepared.dropped[0][1].task_id} "
                   f"({prepared.dropped[0][1].how})", markup=False, highlight=False, soft_wrap=True)
     else:
-        out.print("no row matches a benchmark", highlight=False)
+        out.print(_("no row matches a benchmark"), highlight=False)
     for task_id, why in prepared.skipped[:5]:
         out.print(f"skipped {task_id}: its graph could not be built ({why})", markup=False, highlight=False)
     if len(prepared.skipped) > 5:
@@ -375,11 +379,11 @@ def list_finetunes(config: StoredRunsConfig) -> None:
         return
     out = _console()
     if not records:
-        out.print("no training runs stored yet: codeforge finetune --model M --data mbpp --out DIR", markup=False)
+        out.print(_("no training runs stored yet: codeforge finetune --model M --data mbpp --out DIR"), markup=False)
         return
-    table = Table(title="training runs", title_justify="left")
-    for column in ("name", "method", "base model", "data", "graph", "feedback", "rows (dropped)", "steps",
-                   "final loss", "adapter"):
+    table = Table(title=_("training runs"), title_justify="left")
+    for column in (_("name"), _("method"), _("base model"), _("data"), _("graph"), _("feedback"), _("rows (dropped)"),
+                   _("steps"), _("final loss"), _("adapter")):
         table.add_column(column, overflow="fold")
     for r in records:
         m = r.manifest or {}

@@ -85,7 +85,8 @@ def _show_tables(functions, kind: GraphKind) -> None:
             elif u != function.cfg.entry:   # as in the text form, dependence on ENTRY alone is not shown
                 into.setdefault(v, []).append(Text(labels[u] + EDGE_CODES[edge], style="magenta"))
         table = Table(title=Text(f"{function.name} ({kind.value})"), title_justify="left", show_lines=False)
-        for header in ("id", "kind", "statement", "successors" if kind is GraphKind.cfg else "depends on"):
+        edges_header = _("successors") if kind is GraphKind.cfg else _("depends on")
+        for header in (_("id"), _("kind"), _("statement"), edges_header):
             table.add_column(header, overflow="fold")
         for row in node_rows(function.graph):
             edges = out.get(row["id"]) if kind is GraphKind.cfg else into.get(row["id"])
@@ -165,9 +166,9 @@ def build_command(config: BuildConfig) -> None:
                                "qa_rows": counts["qa"], "tasks": len(tasks), "built": counts["graph"],
                                "skipped": skipped}, ensure_ascii=False))
         return
-    what = f" ({counts['graph']} graph, {counts['qa']} qa)" if qa else ""
-    console.print(Text(f"wrote {written} rows{what} to {out} ({counts['graph']} tasks, {len(skipped)} skipped)"),
-                  highlight=False)
+    what = " " + _("({graph} graph, {qa} qa)").format(graph=counts["graph"], qa=counts["qa"]) if qa else ""
+    console.print(Text(_("wrote {rows} rows{what} to {path} ({tasks} tasks, {skipped} skipped)").format(
+        rows=written, what=what, path=out, tasks=counts["graph"], skipped=len(skipped))), highlight=False)
 
 
 class _NothingBuilt(Exception):
