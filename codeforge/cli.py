@@ -124,6 +124,7 @@ def _translated(command):
     main() knows the language; typer builds this tree from them on every run."""
     if i18n.language() == "en":
         return command
+    command.context_class = _localised_context(command.context_class)
     help_option = command.get_help_option(command.context_class(command))  # made once, kept by the command
     if help_option is not None:
         help_option.help = i18n._("Show this message and exit.")  # typer's click has no catalog of its own
@@ -135,6 +136,19 @@ def _translated(command):
     for sub in getattr(command, "commands", {}).values():
         _translated(sub)
     return command
+
+
+def _localised_context(context_class):
+    """The click context class whose help formatter starts the usage line with "Usage:" in the chosen language
+    (typer's click writes it in English)."""
+    if getattr(context_class, "localised", False):
+        return context_class
+
+    class Formatter(context_class.formatter_class):
+        def write_usage(self, prog: str, args: str = "", prefix: Optional[str] = None) -> None:
+            super().write_usage(prog, args, i18n._("Usage:") + " " if prefix is None else prefix)
+
+    return type(context_class.__name__, (context_class,), {"formatter_class": Formatter, "localised": True})
 
 
 def translate_help(text: str) -> str:

@@ -21,7 +21,7 @@ POT = LOCALE / "codeforge.pot"
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 # typer's own words in help pages and error lines: it asks gettext's global domain, which codeforge makes its
-# own. The click that typer carries has no gettext ("Usage:" stays English; cli.py translates its help option).
+# own. The click that typer carries has no gettext: cli.py translates its "Usage:" and its help option.
 FRAMEWORK = (
     "Options", "Commands", "Arguments", "[default: {}]", "[env var: {}]", "[required]", "(deprecated) ",
     "(dynamic)", "default: {default}", "env var: {var}", "required", "Error", "Aborted.", "Aborted!",

@@ -78,6 +78,7 @@ def test_bench_help_in_russian_with_the_same_option_names():
     assert "Раундов обратной связи и повторной генерации после первого." in russian.stdout  # --chain
     assert "Раунды обратной связи" in russian.stdout and "Параметры" in russian.stdout  # panels
     assert "Показать эту справку и выйти." in russian.stdout  # the help option of typer's own click
+    assert "Использование:" in russian.stdout and "Usage:" not in russian.stdout
     assert "Samples per task." not in russian.stdout
     assert options(russian.stdout) == options(english.stdout)
 
