@@ -63,7 +63,10 @@ def template():
     from babel.messages.catalog import Catalog
     from babel.messages.extract import extract_from_dir
 
-    catalog = Catalog(project="codeforge", domain="codeforge", charset="utf-8")
+    from codeforge import __version__
+
+    catalog = Catalog(project="codeforge", version=__version__, domain="codeforge", charset="utf-8",
+                      copyright_holder="the codeforge authors", msgid_bugs_address="")
     for filename, lineno, message, comments, context in extract_from_dir(
             str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS):
         catalog.add(message, locations=[(f"codeforge/{filename}", lineno)], auto_comments=comments)
