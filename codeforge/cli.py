@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Optional
 
@@ -132,12 +133,13 @@ def _translated(command):
         for attribute in ("help", "short_help", "rich_help_panel"):
             text = getattr(item, attribute, None)
             if text:
-                setattr(item, attribute, translate_help(text))
+                setattr(item, attribute, _translated_help(text))
     for sub in getattr(command, "commands", {}).values():
         _translated(sub)
     return command
 
 
+@functools.lru_cache(maxsize=None)
 def _localised_context(context_class):
     """The click context class whose help formatter starts the usage line with "Usage:" in the chosen language
     (typer's click writes it in English)."""
@@ -151,7 +153,7 @@ def _localised_context(context_class):
     return type(context_class.__name__, (context_class,), {"formatter_class": Formatter, "localised": True})
 
 
-def translate_help(text: str) -> str:
+def _translated_help(text: str) -> str:
     """A help text in the chosen language; settings without a default end in " [required]" (commands/_settings.py)."""
     required = " [required]"
     if text.endswith(required):
