@@ -67,8 +67,10 @@ def template():
 
     catalog = Catalog(project="codeforge", version=__version__, domain="codeforge", charset="utf-8",
                       copyright_holder="the codeforge authors", msgid_bugs_address="")
+    # Page templates use Jinja2's i18n extension ({{ _("Runs") }}); Jinja2 provides their extractor.
+    methods = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS):
+            str(PACKAGE), method_map=methods, keywords=KEYWORDS):
         catalog.add(message, locations=[(f"codeforge/{filename}", lineno)], auto_comments=comments)
     for text, where in help_texts().items():
         if text not in catalog:
