@@ -135,6 +135,15 @@ def marked_messages() -> tuple[set[str], set[str]]:
                 single.add(node.args[0].value)
             elif name == "ngettext":
                 plural.add(node.args[0].value)
+    for path in (ROOT / "codeforge").glob("**/templates/**/*.html"):  # pages: Jinja2's i18n extension
+        from jinja2.ext import babel_extract
+
+        with path.open("rb") as f:
+            for _line, function, message, _comments in babel_extract(f, ("_", "gettext", "ngettext"), [], {}):
+                if isinstance(message, str):
+                    single.add(message)
+                elif message and message[0]:
+                    plural.add(message[0])
     return single, plural
 
 
