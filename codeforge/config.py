@@ -27,6 +27,8 @@ import typing
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from .i18n import _
+
 class ConfigError(ValueError):
     """Settings that cannot be used; the message names the setting and what to give instead."""
 
@@ -82,12 +84,14 @@ class Settings:
         return {name: plain(getattr(self, name)) for name in self.identity_fields()}
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], where: str = "the settings"):
+    def from_dict(cls, values: dict[str, Any], where: Optional[str] = None):
         """Settings from plain values (a config file, a stored run); unknown names are an error."""
+        where = where or _("the settings")
         known = {f.name: f for f in cls.settings_fields()}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}. Known: {', '.join(known)}")
+            raise ConfigError(_("{where}: unknown setting(s) {unknown}. Known: {known}").format(
+                where=where, unknown=", ".join(unknown), known=", ".join(known)))
         hints = _hints(cls)
         return cls(**{name: coerce(value, hints[name], f"{where}: {name}") for name, value in values.items()})
 
@@ -101,9 +105,13 @@ def _check_limits(field: dataclasses.Field, value: Any) -> None:
         return
     if (low is not None and value < low) or (high is not None and value > high):
         flag = (field.metadata["flags"] or ("--" + field.name.replace("_", "-"),))[0]
-        limits = " and ".join(part for part in (f"at least {low}" if low is not None else "",
-                                                f"at most {high}" if high is not None else "") if part)
-        raise ConfigError(f"{flag} must be {limits} (got {value})")
+        if low is not None and high is not None:
+            message = _("{option} must be at least {low} and at most {high} (got {value})")
+        elif low is not None:
+            message = _("{option} must be at least {low} (got {value})")
+        else:
+            message = _("{option} must be at most {high} (got {value})")
+        raise ConfigError(message.format(option=flag, low=low, high=high, value=value))
 
 
 @functools.lru_cache(maxsize=None)
@@ -144,46 +152,50 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
             return None
         if is_sequence(inner):
             return ()
-        raise ConfigError(f"{where} needs a value")
+        raise ConfigError(_("{where} needs a value").format(where=where))
     if is_sequence(inner):
         item = typing.get_args(inner)[0]
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} takes a list (or a comma-separated text), not {value!r}")
+            raise ConfigError(_("{where} takes a list (or a comma-separated text), not {value}").format(
+                where=where, value=repr(value)))
         return tuple(coerce(v, item, where) for v in value)
     if isinstance(inner, type) and issubclass(inner, enum.Enum):
         try:
             return inner(value.value if isinstance(value, enum.Enum) else value)
         except ValueError:
-            raise ConfigError(f"{where} is {value!r}: use one of {', '.join(m.value for m in inner)}") from None
+            raise ConfigError(_("{where} is {value}: use one of {choices}").format(
+                where=where, value=repr(value), choices=", ".join(m.value for m in inner))) from None
     if inner is bool:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
             return value.strip().lower() in ("1", "true", "yes", "on")
-        raise ConfigError(f"{where} takes true or false, not {value!r}")
+        raise ConfigError(_("{where} takes true or false, not {value}").format(where=where, value=repr(value)))
     if inner is int:
+        whole = _("{where} takes a whole number, not {value}")
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ConfigError(f"{where} takes a whole number, not {value!r}")
+            raise ConfigError(whole.format(where=where, value=repr(value)))
         try:
             return int(value)
         except ValueError:
-            raise ConfigError(f"{where} takes a whole number, not {value!r}") from None
+            raise ConfigError(whole.format(where=where, value=repr(value))) from None
     if inner is float:
+        number = _("{where} takes a number, not {value}")
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ConfigError(f"{where} takes a number, not {value!r}")
+            raise ConfigError(number.format(where=where, value=repr(value)))
         try:
             return float(value)
         except ValueError:
-            raise ConfigError(f"{where} takes a number, not {value!r}") from None
+            raise ConfigError(number.format(where=where, value=repr(value))) from None
     if inner is Path:
         if not isinstance(value, (str, Path)):
-            raise ConfigError(f"{where} takes a path, not {value!r}")
+            raise ConfigError(_("{where} takes a path, not {value}").format(where=where, value=repr(value)))
         return Path(value)
     if inner is str:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise ConfigError(f"{where} takes text, not {value!r}")
+            raise ConfigError(_("{where} takes text, not {value}").format(where=where, value=repr(value)))
         return str(value)
     return value
 
@@ -197,7 +209,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read the config file {path}: {exc.strerror or exc}") from exc
+        raise ConfigError(_("cannot read the config file {path}: {error}").format(
+            path=path, error=exc.strerror or exc)) from exc
     if path.suffix.lower() == ".toml":
         try:
             import tomllib
@@ -206,18 +219,18 @@ def read_config_file(path: Path) -> dict[str, Any]:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+            raise ConfigError(_("{path} is not valid TOML: {error}").format(path=path, error=exc)) from exc
     else:
         import yaml
 
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+            raise ConfigError(_("{path} is not valid YAML: {error}").format(path=path, error=exc)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold `name: value` pairs, one per setting")
+        raise ConfigError(_("{path} must hold `name: value` pairs, one per setting").format(path=path))
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# The tests read English output: a machine whose locale is Russian must not turn it Russian (tests/test_i18n.py
+# chooses the language of each command it runs).
+os.environ["CODEFORGE_LANG"] = "en"
+
 
 def docker_or_skip():
     """A client for the real engine with the sandbox images, else skip (locally) or fail (in CI)."""

@@ -17,28 +17,29 @@ HEAVY = ("torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "
 
 # Each area and the areas it may import (besides itself). Lower layers never import higher ones.
 LAYERS = {
-    "config": set(),
+    "i18n": set(),  # the language of messages: the bottom, beside config
+    "config": {"i18n"},
     "vocabulary": set(),
     "syntax": {"vocabulary"},  # the tree-sitter parsers, shared by graphs and tasks (Go context)
-    "store": {"config", "vocabulary"},
-    "sandbox": {"config", "vocabulary"},
-    "tasks": {"config", "vocabulary", "syntax", "sandbox"},  # a task's jobs are sandbox jobs
-    "models": {"config", "vocabulary"},
-    "metrics": set(),  # a part: similarity metrics through their packages, over plain strings
-    "graphs": {"config", "vocabulary", "syntax", "tasks"},
-    "analyzers": {"config", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
+    "store": {"config", "i18n", "vocabulary"},
+    "sandbox": {"config", "i18n", "vocabulary"},
+    "tasks": {"config", "i18n", "vocabulary", "syntax", "sandbox"},  # a task's jobs are sandbox jobs
+    "models": {"config", "i18n", "vocabulary"},
+    "metrics": {"i18n"},  # a part: similarity metrics through their packages, over plain strings
+    "graphs": {"config", "i18n", "vocabulary", "syntax", "tasks"},
+    "analyzers": {"config", "i18n", "vocabulary", "sandbox", "tasks"},  # a part: the tools run in the sandbox
     # a part: programs run in the sandbox against their tasks' tests; code comes out of answers as bench takes it
-    "rewards": {"config", "vocabulary", "sandbox", "tasks", "models"},
+    "rewards": {"config", "i18n", "vocabulary", "sandbox", "tasks", "models"},
     # graphs: --feedback-graph; rewards: the go-coverage reward is the headline of a go-unittest run; metrics: --metrics
-    "bench": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "rewards", "metrics"},
+    "bench": {"config", "i18n", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "rewards", "metrics"},
     # analyse -> prompt -> regenerate -> verify; a dataset is generated first by bench, as bench does it
-    "repair": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
+    "repair": {"config", "i18n", "vocabulary", "store", "sandbox", "tasks", "models", "analyzers", "bench"},
     # models: only the adapter manifest; repair: its per-epoch scores
-    "report": {"config", "vocabulary", "store", "bench", "models", "repair"},
+    "report": {"config", "i18n", "vocabulary", "store", "bench", "models", "repair"},
     # training data is made from tasks, graphs, stored runs and bench's own feedback words; GRPO scores with rewards
-    "finetune": {"config", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench", "rewards"},
+    "finetune": {"config", "i18n", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench", "rewards"},
     # the explorer sits with the commands: it shows what the store holds as bench, repair and report score it
-    "serve": {"config", "vocabulary", "store", "bench", "repair", "report", "models", "metrics"},
+    "serve": {"config", "i18n", "vocabulary", "store", "bench", "repair", "report", "models", "metrics"},
 }
 
 
@@ -106,7 +107,7 @@ def test_imports_go_down_the_layers_only():
 
 def test_the_parts_a_sandbox_or_graphs_user_needs_never_import_the_model_stack():
     wrong = []
-    for part in ("sandbox", "graphs", "tasks", "store", "analyzers", "config.py", "vocabulary.py",
+    for part in ("sandbox", "graphs", "tasks", "store", "analyzers", "config.py", "vocabulary.py", "i18n.py",
                  "syntax.py"):
         for path in (PACKAGE / part).rglob("*.py") if (PACKAGE / part).is_dir() else [PACKAGE / part]:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import Settings, setting
+from ..i18n import _
 from ..graphs.vocabulary import GraphChoice
 from ..metrics import Metric
 from ..models.base import Sampling
@@ -80,7 +81,8 @@ class BenchConfig(ProgramLimits, ModelOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.ks or min(self.ks) < 1:
-            raise ValueError(f"--k needs positive numbers, like 1,10,100 (got {','.join(map(str, self.ks))})")
+            raise ValueError(_("--k needs positive numbers, like 1,10,100 (got {values})").format(
+                values=",".join(map(str, self.ks))))
         object.__setattr__(self, "ks", tuple(sorted(set(self.ks))))
 
     @property
@@ -91,12 +93,12 @@ class BenchConfig(ProgramLimits, ModelOptions):
         """Settings that are allowed but probably not what was meant."""
         found = []
         if self.samples > 1 and self.temperature == 0:
-            found.append(f"--samples {self.samples} with --temperature 0: greedy decoding gives {self.samples} "
-                         "identical samples per task; pass --temperature (e.g. 0.8) to draw different ones")
+            found.append(_("--samples {count} with --temperature 0: greedy decoding gives {count} identical samples "
+                           "per task; pass --temperature (e.g. 0.8) to draw different ones").format(count=self.samples))
         too_large = [k for k in self.ks if k > self.samples]
         if too_large and self.ks != DEFAULT_KS:
-            found.append(f"pass@{','.join(map(str, too_large))} needs at least that many --samples per task "
-                         f"(now {self.samples}): not reported")
+            found.append(_("pass@{ks} needs at least that many --samples per task (now {count}): not reported")
+                         .format(ks=",".join(map(str, too_large)), count=self.samples))
         return found
 
 

@@ -6,6 +6,8 @@ from typing import Optional, Sequence
 
 import typer
 
+from ..i18n import _
+
 
 def console(stderr: bool = False):
     from rich.console import Console
@@ -18,7 +20,7 @@ def fail(message: str, code: int = 2) -> None:
     printed as it is: it often quotes user input, paths or program output (`[hf]`, `a[i]`), never markup."""
     from rich.text import Text
 
-    console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
+    console(stderr=True).print(Text.assemble((_("error:"), "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

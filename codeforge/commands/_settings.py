@@ -19,6 +19,7 @@ from typing import Any, Callable, List, Optional
 
 from ..config import ConfigError, Settings, is_sequence, unwrap_optional, coerce, dump_yaml, plain, \
     read_config_file
+from ..i18n import _
 
 CONFIG_HELP = "Read settings from this YAML or TOML file (flags and CODEFORGE_* variables override it)."
 PRINT_CONFIG_HELP = "Print the effective settings as YAML (what --config reads) and exit."
@@ -38,7 +39,7 @@ def _parameter(field: dataclasses.Field, annotation: Any) -> tuple[Any, Any]:
     import typer
 
     meta = field.metadata
-    inner, _ = unwrap_optional(annotation)
+    inner = unwrap_optional(annotation)[0]
     default = field.default
     if is_sequence(inner) and meta["repeat"]:
         annotation = List[typing.get_args(inner)[0]]  # the option given once per value
@@ -142,22 +143,24 @@ def merge(cls: type[Settings], given: dict[str, Any], ctx) -> Settings:
     from_file = read_config_file(path) if path else {}
     unknown = sorted(set(from_file) - {f.name for f in fields})
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}. Known: "
-                          f"{', '.join(f.name for f in fields)} (--print-config writes a complete file)")
+        raise ConfigError(_("{path}: unknown setting(s) {unknown}. Known: {known} (--print-config writes a "
+                            "complete file)").format(path=path, unknown=", ".join(unknown),
+                                                     known=", ".join(f.name for f in fields)))
     values = {}
     for field in fields:
         source = getattr(ctx.get_parameter_source(field.name), "name", "DEFAULT")
         label = field.name.upper() if field.metadata["argument"] else option_names(field)[0].split("/")[0]
         if source == "ENVIRONMENT":
-            label = f"{field.metadata['env']} (for {label})"
+            label = _("{variable} (for {option})").format(variable=field.metadata["env"], option=label)
         explicit = source in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
         if not explicit and field.name in from_file:
             value, label = from_file[field.name], f"{path}: {field.name}"
         else:
             value = given[field.name]
         if value is None and field.default is dataclasses.MISSING:
-            raise ConfigError(f"{label} is required: give it on the command line"
-                              + (" or in the --config file" if "config_file" in given else ""))
+            raise ConfigError((_("{option} is required: give it on the command line or in the --config file")
+                               if "config_file" in given else
+                               _("{option} is required: give it on the command line")).format(option=label))
         values[field.name] = coerce(value, hints[field.name], label)
     try:
         return cls(**values)

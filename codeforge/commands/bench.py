@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from ..bench.config import (BenchConfig, DeleteConfig, ListConfig, MineHardConfig, RerunConfig, RescoreConfig,
                             ShowConfig)
+from ..i18n import _
 from ..tasks import DATASET_NAMES, HUB_PREFIX, JSONL_PREFIX
 from ..vocabulary import Workflow
 from ._output import console as _console
@@ -33,9 +34,9 @@ class _BenchGroup(TyperGroup):
         if args and (args[0] in DATASET_NAMES or args[0].startswith((JSONL_PREFIX, HUB_PREFIX))):
             return "run", self.commands["run"], args
         if args and not args[0].startswith("-") and args[0] not in self.commands:
-            _fail(f"no dataset or command {args[0]!r}. Datasets: {', '.join(DATASET_NAMES)}, jsonl:PATH, "
-                  "hub:OWNER/NAME. "
-                  f"Commands: {', '.join(COMMANDS)}. Example: codeforge bench humaneval --chain 3")
+            _fail(_("no dataset or command {name}. Datasets: {datasets}, jsonl:PATH, hub:OWNER/NAME. "
+                    "Commands: {commands}. Example: codeforge bench humaneval --chain 3")
+                  .format(name=repr(args[0]), datasets=", ".join(DATASET_NAMES), commands=", ".join(COMMANDS)))
         return super().resolve_command(ctx, args)
 
 
@@ -60,8 +61,8 @@ def run(config: BenchConfig) -> None:
     Example: codeforge bench humaneval --chain 3
     """
     if not config.dataset:
-        _fail("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASET_NAMES[1:]) + ", jsonl:PATH, "
-              "hub:OWNER/NAME)")
+        _fail(_("name a dataset: codeforge bench humaneval (or {datasets}, jsonl:PATH, hub:OWNER/NAME)")
+              .format(datasets=", ".join(DATASET_NAMES[1:])))
     _run(config)
 
 
@@ -74,15 +75,16 @@ def _run(config: BenchConfig) -> None:
     _terminate_as_interrupt()
     _quiet_libraries()
     out = _console(stderr=config.json)
+    label = _("warning:")
     for warning in config.warnings():
-        out.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        out.print(f"[yellow]{escape(label)}[/] {escape(warning)}", highlight=False, soft_wrap=True)
     try:
         with ProgressReporter(out) as reporter:
             outcome = run_bench(config, reporter)
     except BenchError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted. Everything finished so far is stored; run the same command again to resume.", 130)
+        _fail(_("interrupted. Everything finished so far is stored; run the same command again to resume."), 130)
     print_summary(out, outcome)
     if config.json:
         typer.echo(json.dumps(summary_json(outcome), indent=2))
@@ -122,8 +124,11 @@ def _find_run(store, name: str, dataset):
     except StoreError as exc:
         _fail(str(exc))
     if found is None:
-        known = ", ".join(sorted({r.name for r in store.runs()})) or "none yet"
-        _fail(f"no run named {name!r}{' on ' + dataset if dataset else ''} in {store.path} (runs: {known})")
+        known = ", ".join(sorted({r.name for r in store.runs()})) or _("none yet")
+        if dataset:
+            _fail(_("no run named {name} on {dataset} in {path} (runs: {known})")
+                  .format(name=repr(name), dataset=dataset, path=store.path, known=known))
+        _fail(_("no run named {name} in {path} (runs: {known})").format(name=repr(name), path=store.path, known=known))
     return found
 
 
@@ -158,7 +163,7 @@ def show(config: ShowConfig) -> None:
     with _open_store(config.db) as store:
         found = _find_run(store, config.name, config.dataset)
         if config.task is not None and config.task not in store.task_ids(found.id):
-            _fail(f"run {config.name!r} has no task {config.task!r}")
+            _fail(_("run {name} has no task {task}").format(name=repr(config.name), task=repr(config.task)))
         if found.workflow is Workflow.repair:
             _show_repair(config, store, found)
             return
@@ -178,8 +183,9 @@ def _show_repair(config: ShowConfig, store, run) -> None:
     from .repair_view import print_repair_run, print_repair_task, repair_detail_json
 
     if config.settings:
-        _fail(f"run {run.name!r} is a repair run: --settings prints bench settings only. Its stored settings are "
-              f"under \"config\" in `codeforge bench show {run.name} --json`")
+        _fail(_("run {name} is a repair run: --settings prints bench settings only. Its stored settings are under "
+                "\"config\" in `codeforge bench show {plain_name} --json`").format(name=repr(run.name),
+                                                                                 plain_name=run.name))
     summaries = repair_summaries(store, run)
     if config.json:
         typer.echo(json.dumps(repair_detail_json(store, run, summaries, config.task), indent=2))
@@ -192,7 +198,8 @@ def _show_repair(config: ShowConfig, store, run) -> None:
 def _refuse_repair(run, command: str, instead: str) -> None:
     """bench's rerun and rescore repeat bench's own work; on a repair run they would treat epochs as rounds."""
     if run.workflow is Workflow.repair:
-        _fail(f"run {run.name!r} is a repair run, and `bench {command}` works on bench runs only: {instead}")
+        _fail(_("run {name} is a repair run, and `bench {command}` works on bench runs only: {instead}")
+              .format(name=repr(run.name), command=command, instead=instead))
 
 
 @settings_command(app, "rerun", RerunConfig, config_file=False)
@@ -208,12 +215,13 @@ def rerun(config: RerunConfig) -> None:
 
     with _open_store(config.db) as store:
         found = _find_run(store, config.name, config.dataset)
-    _refuse_repair(found, "rerun", "run the `codeforge repair` command that made it again (the same run name "
-                                   "resumes it)")
+    _refuse_repair(found, "rerun", _("run the `codeforge repair` command that made it again (the same run name "
+                                     "resumes it)"))
     try:
-        settings = BenchConfig.from_dict(stored_settings(found), where=f"the stored settings of run {found.name!r}")
+        settings = BenchConfig.from_dict(stored_settings(found),
+                                         where=_("the stored settings of run {name}").format(name=repr(found.name)))
     except ConfigError as exc:
-        _fail(f"{exc}. Delete the run or run the benchmark again by hand")
+        _fail(_("{error}. Delete the run or run the benchmark again by hand").format(error=exc))
     _run(settings.replace(db=config.db, run_name=config.run_name or found.name, export=config.export,
                           json=config.json))
 
@@ -238,8 +246,8 @@ def rescore(config: RescoreConfig) -> None:
     _terminate_as_interrupt()
     with _open_store(config.db) as store:
         found = _find_run(store, config.name, config.dataset)
-        _refuse_repair(found, "rescore", "`codeforge repair` tests every patch it keeps; to check its programs "
-                                         "again, run the `codeforge repair` command again under a new run name")
+        _refuse_repair(found, "rescore", _("`codeforge repair` tests every patch it keeps; to check its programs "
+                                           "again, run the `codeforge repair` command again under a new run name"))
         try:
             with open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
                                               hosts=config.docker_hosts)) as sandbox:
@@ -247,7 +255,7 @@ def rescore(config: RescoreConfig) -> None:
         except (DatasetError, SandboxUnavailable) as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
-            _fail("interrupted: nothing was saved.", 130)
+            _fail(_("interrupted: nothing was saved."), 130)
     if config.json:
         typer.echo(json.dumps(rescored_json(outcome), indent=2))
     else:
@@ -275,12 +283,12 @@ def mine_hard(config: MineHardConfig) -> None:
     from .bench_view import mined_json, print_mined
 
     if not config.runs:
-        _fail("name the runs to mine: --runs A,B,C (see `codeforge bench list`)")
+        _fail(_("name the runs to mine: --runs A,B,C (see `codeforge bench list`)"))
     if config.out is None:
-        _fail("name the file to write: --out hard.jsonl")
+        _fail(_("name the file to write: --out hard.jsonl"))
     taken = [p for p in (config.out, provenance_path(config.out)) if p.exists()]
     if taken and not config.force:
-        _fail(f"{taken[0]} exists: pass --force to overwrite it, or choose another --out")
+        _fail(_("{path} exists: pass --force to overwrite it, or choose another --out").format(path=taken[0]))
     words = ["codeforge", "bench", "mine-hard", "--runs", ",".join(config.runs)]
     for flag, value in (("--dataset", config.dataset), ("--min-models", config.min_models),
                         ("--max-pass-rate", config.max_pass_rate), ("--out", config.out)):
@@ -312,8 +320,8 @@ def delete(config: DeleteConfig) -> None:
     if config.json:
         typer.echo(json.dumps({"deleted": found.name, "dataset": found.dataset, "samples": count}))
     else:
-        _console().print(f"deleted run {escape(found.name)} on {escape(found.dataset)} ({count} samples)",
-                         highlight=False)
+        _console().print(_("deleted run {name} on {dataset} ({count} samples)").format(
+            name=escape(found.name), dataset=escape(found.dataset), count=count), highlight=False)
 
 
 __all__: List[str] = ["app"]

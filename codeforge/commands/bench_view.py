@@ -18,6 +18,7 @@ from rich.text import Text
 
 from ..bench.scores import (INTERVAL_LABEL, INTERVAL_TEXT, Interval, MetricScore, RoundSummary, final_samples,
                             finished, run_ks, run_metrics, sample_status, stored_rounds, task_rows)
+from ..i18n import _
 from ..metrics import Metric
 from ..repair.scores import is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, Store
@@ -53,24 +54,26 @@ class ProgressReporter:
         self.progress.__exit__(*exc_info)
 
     def model_loading(self, model: str) -> None:
-        self.loading = self.progress.add_task(f"loading {escape(model)}", total=None, note="")
+        self.loading = self.progress.add_task(_("loading {model}").format(model=escape(model)), total=None, note="")
 
     def model_loaded(self, seconds: float) -> None:
         if self.loading is not None:
-            self.progress.update(self.loading, total=1, completed=1, note=f"loaded in {seconds:.1f} s")
+            self.progress.update(self.loading, total=1, completed=1,
+                                 note=_("loaded in {seconds} s").format(seconds=f"{seconds:.1f}"))
 
     def round_started(self, round: int, to_generate: int, to_execute: int) -> None:
         self.passed = self.checked = self.generated_count = self.answered_count = 0
         total = to_generate + to_execute  # samples to check in this round
-        label = "round 0" if round == 0 else f"round {round} (feedback)"
-        self.bar = self.progress.add_task(label, total=max(total, 1), note="nothing left to do" if not total else "")
+        label = _("round {round}").format(round=0) if round == 0 else _("round {round} (feedback)").format(round=round)
+        self.bar = self.progress.add_task(label, total=max(total, 1), note=_("nothing left to do") if not total else "")
         if not total:
             self.progress.update(self.bar, completed=1)
 
     def _note(self) -> str:
         if not self.checked and self.answered_count:  # text tasks: nothing to check
-            return f"generated {self.generated_count}"
-        return f"generated {self.generated_count}, passed {self.passed}/{self.checked}"
+            return _("generated {generated}").format(generated=self.generated_count)
+        return _("generated {generated}, passed {passed}/{checked}").format(
+            generated=self.generated_count, passed=self.passed, checked=self.checked)
 
     def generated(self, count: int) -> None:
         self.generated_count += count
@@ -86,7 +89,7 @@ class ProgressReporter:
         self.progress.update(self.bar, advance=1, note=self._note())
 
     def sandbox_failed(self, message: str) -> None:
-        self.progress.console.print(Text.assemble(("sandbox error (the sample stays unchecked): ", "yellow"),
+        self.progress.console.print(Text.assemble((_("sandbox error (the sample stays unchecked): "), "yellow"),
                                                   message))
 
 
@@ -112,25 +115,26 @@ def interval_note(methods: Iterable[Interval]) -> Optional[str]:
 
 def _feedback_label(run: RunRecord) -> str:
     if run.chain == 0:
-        return "none"
-    return "hidden tests (ORACLE)" if run.oracle_feedback else "visible examples"
+        return _("none")
+    return _("hidden tests (ORACLE)") if run.oracle_feedback else _("visible examples")
 
 
 def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
     ks = sorted({k for r in rounds for k in r.scores})
-    state = "" if finished(run, rounds) else " (unfinished)" if any(r.samples for r in rounds) else \
-        " (unfinished: no sample stored)"
+    state = "" if finished(run, rounds) else _(" (unfinished)") if any(r.samples for r in rounds) else \
+        _(" (unfinished: no sample stored)")
     used = {k: _intervals_used(rounds, k) for k in ks}
     rewarded = any(r.reward is not None for r in rounds)
-    columns = [("round", "right")]
+    columns = [(_("round"), "right")]
     if rewarded:  # Go unit tests: the mean go-coverage reward is the headline, its parts beside it
-        columns += [(name, "right") for name in ("reward [95%]", "runnable", "tests passed", "coverage")]
+        columns += [(name, "right") for name in (_("reward [95%]"), _("runnable"), _("tests passed"), _("coverage"))]
     for k in ks:
         columns.append((f"pass@{k} [95% {INTERVAL_LABEL[used[k][0]]}]" if len(used[k]) == 1 else f"pass@{k} [95% CI]",
                         "right"))
-    columns += [(name, "right") for name in ("solved", "samples", "unchecked", "tokens/s")]
-    made = table(f"{run.name} on {run.dataset} ({run.model}, {run.prompt_mode} prompts, feedback: "
-                 f"{_feedback_label(run)}){state}", columns,
+    columns += [(name, "right") for name in (_("solved"), _("samples"), _("unchecked"), _("tokens/s"))]
+    made = table(_("{name} on {dataset} ({model}, {prompt_mode} prompts, feedback: {feedback}){state}").format(
+                     name=run.name, dataset=run.dataset, model=run.model, prompt_mode=run.prompt_mode,
+                     feedback=_feedback_label(run), state=state), columns,
                  caption=interval_note([*(m for k in ks for m in used[k]),
                                         *(r.reward.mean.interval for r in rounds if r.reward is not None)]))
     for r in rounds:
@@ -298,13 +302,13 @@ def print_runs(console: Console, store: Store) -> None:
     """The bench runs, then the repair runs (each kind in its own table: their scores are not the same)."""
     rows = runs_json(store)
     if not rows:
-        console.print(Text(f"no runs in {store.path} yet: run `codeforge bench humaneval`"))
+        console.print(Text(_("no runs in {path} yet: run `codeforge bench humaneval`").format(path=store.path)))
         return
     bench = [row for row in rows if row["workflow"] != Workflow.repair.value]
     repair = [row for row in rows if row["workflow"] == Workflow.repair.value]
     if bench:
-        made = table(f"runs in {store.path}", [(name, "left") for name in (
-            "run", "dataset", "model", "chain", "tasks × n", "final pass@k", "state")])
+        made = table(_("runs in {path}").format(path=store.path), [(name, "left") for name in (
+            _("run"), _("dataset"), _("model"), _("chain"), _("tasks × n"), _("final pass@k"), _("state"))])
         for row in bench:
             chain = str(row["chain"]) if not row["chain"] else \
                 f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
@@ -362,9 +366,10 @@ def print_run(console: Console, store: Store, run: RunRecord) -> None:
     rewarded = any(row["reward"] is not None for row in rows)
     names = [m.value for m in Metric if any(m.value in row["metrics"] for row in rows)]
     tested = not run.text_answers  # text tasks have no verdicts: only their metrics and answers
-    made = table("tasks", [(name, "left") for name in (
-        "task", *(("mean reward",) if rewarded else ()), *names,
-        *(("passed samples", "first passed in round", "last status") if tested else ("answered samples",)))])
+    made = table(_("tasks"), [(name, "left") for name in (
+        _("task"), *((_("mean reward"),) if rewarded else ()), *names,
+        *((_("passed samples"), _("first passed in round"), _("last status")) if tested else
+          (_("answered samples"),)))])
     for row in rows:
         verdicts = (f"{row['passed_samples']}/{row['samples']}" if row["stored_samples"] else "-",
                     "-" if row["first_pass_round"] is None else str(row["first_pass_round"]),
@@ -384,7 +389,7 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
 
     samples = store.samples(run.id, task_id)
     if not samples:
-        console.print(Text(f"{task_id}: no sample stored yet (the run is unfinished)"))
+        console.print(Text(_("{task}: no sample stored yet (the run is unfinished)").format(task=task_id)))
     for s in samples:
         if run.text_answers:
             console.rule(Text(f"{task_id} sample {s.sample}"))
@@ -393,18 +398,20 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
             _print_similarity(console, s)
             continue
         status = sample_status(s)
-        console.rule(Text.assemble(f"{task_id} sample {s.sample} round {s.round}: ", _status_text(status)))
+        console.rule(Text.assemble(_("{task} sample {sample} round {round}: ").format(
+            task=task_id, sample=s.sample, round=s.round), _status_text(status)))
         if s.feedback:
-            console.print(Text.assemble((f"feedback given ({s.feedback_source}):", "bold"), "\n", s.feedback))
-        console.print(Text("code:", style="bold") if s.code is not None
-                      else Text("no code in the answer; raw output:", style="bold yellow"))
+            console.print(Text.assemble((_("feedback given ({source}):").format(source=s.feedback_source), "bold"),
+                                        "\n", s.feedback))
+        console.print(Text(_("code:"), style="bold") if s.code is not None
+                      else Text(_("no code in the answer; raw output:"), style="bold yellow"))
         console.print(Text(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
         cause = failure_cause(s.tested, s.code) if status is not SampleStatus.no_code else None  # said above
         if cause:
-            console.print(Text("why it failed (the benchmark's tests):", style="bold red"))
+            console.print(Text(_("why it failed (the benchmark's tests):"), style="bold red"))
             console.print(Text(cause), highlight=False, soft_wrap=True)
         elif status is SampleStatus.unchecked:
-            console.print(Text("not checked yet (the sandbox failed); run the bench command again to check it",
+            console.print(Text(_("not checked yet (the sandbox failed); run the bench command again to check it"),
                                style="bold red"))
         _print_similarity(console, s)
 

@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 
 from ..bench.config import StoredRunsConfig
 from ..finetune.config import FinetuneConfig, ShowFinetuneConfig
+from ..i18n import _
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -28,8 +29,9 @@ class _FinetuneGroup(TyperGroup):
     def parse_args(self, ctx, args):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             if not args[0].startswith("-"):
-                _fail(f"no command {args[0]!r}: use {', '.join(COMMANDS)}, or options alone to train. Example: "
-                      "codeforge finetune --model M --data mbpp --out adapters/a")
+                _fail(_("no command {name}: use {commands}, or options alone to train. Example: "
+                        "codeforge finetune --model M --data mbpp --out adapters/a")
+                      .format(name=repr(args[0]), commands=", ".join(COMMANDS)))
             args = ["train", *args]  # options alone: they are the training run's
         return super().parse_args(ctx, args)
 
@@ -106,16 +108,18 @@ def finetune(config: FinetuneConfig) -> None:
             typer.echo(json.dumps({"rows": outcome.prepared.counts,
                                    "dropped": len(outcome.prepared.dropped)}, indent=2))
         return
-    out.print(f"adapter saved in {config.out} ({trained.steps} steps, final loss "
-              f"{trained.final_loss if trained.final_loss is None else round(trained.final_loss, 4)}, "
-              f"{trained.seconds:.1f} s)", markup=False, highlight=False)
+    out.print(_("adapter saved in {path} ({steps} steps, final loss {loss}, {seconds} s)").format(
+        path=config.out, steps=trained.steps,
+        loss=trained.final_loss if trained.final_loss is None else round(trained.final_loss, 4),
+        seconds=f"{trained.seconds:.1f}"), markup=False, highlight=False)
     _print_held_back(out, outcome.manifest)
     _print_rewards(out, outcome.manifest)
     if outcome.merged:
-        out.print(f"merged model saved in {outcome.merged}", markup=False, highlight=False)
-    out.print(f"next: codeforge bench {_benchmark_for(config.data, outcome.prepared.counts)} --model {config.model} "
-              f"--adapter {config.out}",
-              markup=False, highlight=False, soft_wrap=True)
+        out.print(_("merged model saved in {path}").format(path=outcome.merged), markup=False, highlight=False)
+    out.print(_("next: {command}").format(
+        command=f"codeforge bench {_benchmark_for(config.data, outcome.prepared.counts)} --model {config.model} "
+                f"--adapter {config.out}"),
+        markup=False, highlight=False, soft_wrap=True)
     if config.json:
         from dataclasses import asdict
 
@@ -133,15 +137,16 @@ def _curriculum(config: FinetuneConfig, out) -> None:
         except FinetuneError as exc:
             _fail(str(exc))
         except Interrupted as exc:
-            _fail(f"{exc}. Continue with the same command and --resume", 130)
+            _fail(_("{error}. Continue with the same command and --resume").format(error=exc), 130)
         except KeyboardInterrupt:
-            _fail("interrupted; what finished is stored. Continue with the same command and --resume", 130)
+            _fail(_("interrupted; what finished is stored. Continue with the same command and --resume"), 130)
     if config.dry_run:
         _print_rows(out, outcome.dry_run_rows.prepared.rows)
         return
     _print_curriculum(out, outcome)
-    out.print(f"next: codeforge report (pass@1 per round); codeforge bench humaneval --model {config.model} "
-              f"--adapter {outcome.adapter}", markup=False, highlight=False, soft_wrap=True)
+    out.print(_("next: codeforge report (pass@1 per round); {command}").format(
+        command=f"codeforge bench humaneval --model {config.model} --adapter {outcome.adapter}"),
+        markup=False, highlight=False, soft_wrap=True)
     if config.json:
         from dataclasses import asdict
 
@@ -170,8 +175,9 @@ class _CurriculumSay:
 def _print_curriculum(out, outcome) -> None:
     from rich.table import Table
 
-    table = Table(title=f"curriculum rounds ({outcome.out})", title_justify="left")
-    for column in ("round", "new", "revisited", "pass@1 [95% CI]", "failed", "adapter measured", "dpo"):
+    table = Table(title=_("curriculum rounds ({path})").format(path=outcome.out), title_justify="left")
+    for column in (_("round"), _("new"), _("revisited"), "pass@1 [95% CI]", _("failed"), _("adapter measured"),
+                   "dpo"):
         table.add_column(column, overflow="fold")
     for r in outcome.rounds:
         score = r.pass_at_1
@@ -197,9 +203,9 @@ def _end(main: bool, message: str, code: int = 2) -> None:
 def _print_data(out, prepared, config: FinetuneConfig) -> None:
     from rich.table import Table
 
-    table = Table(title="training rows", title_justify="left")
-    table.add_column("kind")
-    table.add_column("rows", justify="right")
+    table = Table(title=_("training rows"), title_justify="left")
+    table.add_column(_("kind"))
+    table.add_column(_("rows"), justify="right")
     for kind, count in prepared.counts.items():
         table.add_row(kind, str(count))
     out.print(table)
@@ -213,7 +219,7 @@ def _print_data(out, prepared, config: FinetuneConfig) -> None:
         out.print(f"{matched} rows match a benchmark and were {verb}; e.g. {prepared.dropped[0][1].task_id} "
                   f"({prepared.dropped[0][1].how})", markup=False, highlight=False, soft_wrap=True)
     else:
-        out.print("no row matches a benchmark", highlight=False)
+        out.print(_("no row matches a benchmark"), highlight=False)
     for task_id, why in prepared.skipped[:5]:
         out.print(f"skipped {task_id}: its graph could not be built ({why})", markup=False, highlight=False)
     if len(prepared.skipped) > 5:
@@ -377,11 +383,11 @@ def list_finetunes(config: StoredRunsConfig) -> None:
         return
     out = _console()
     if not records:
-        out.print("no training runs stored yet: codeforge finetune --model M --data mbpp --out DIR", markup=False)
+        out.print(_("no training runs stored yet: codeforge finetune --model M --data mbpp --out DIR"), markup=False)
         return
-    table = Table(title="training runs", title_justify="left")
-    for column in ("name", "method", "base model", "data", "graph", "feedback", "rows (dropped)", "steps",
-                   "final loss", "adapter"):
+    table = Table(title=_("training runs"), title_justify="left")
+    for column in (_("name"), _("method"), _("base model"), _("data"), _("graph"), _("feedback"), _("rows (dropped)"),
+                   _("steps"), _("final loss"), _("adapter")):
         table.add_column(column, overflow="fold")
     for r in records:
         m = r.manifest or {}
@@ -416,8 +422,8 @@ def show_finetune(config: ShowFinetuneConfig) -> None:
         record = store.finetune(config.name)
         known = [r.name for r in store.finetunes()]
     if record is None:
-        _fail(f"no training run named {config.name!r} (stored: {', '.join(known) or 'none'}); see "
-              "codeforge finetune list")
+        _fail(_("no training run named {name} (stored: {known}); see codeforge finetune list")
+              .format(name=repr(config.name), known=", ".join(known) or _("none")))
     if config.json:
         typer.echo(json.dumps(_finetune_json(record), indent=2))
         return

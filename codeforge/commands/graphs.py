@@ -10,6 +10,7 @@ import typer
 
 from ..graphs.config import BuildConfig, ShowConfig
 from ..graphs.vocabulary import LEGEND, GraphKind, RowFormat, ShowFormat
+from ..i18n import _
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -32,17 +33,19 @@ def show(config: ShowConfig) -> None:
 
     file = config.file
     if not file.is_file():
-        _fail(f"{file} is {'a directory' if file.is_dir() else 'not there'}: name a source file")
+        _fail((_("{path} is a directory: name a source file") if file.is_dir()
+               else _("{path} is not there: name a source file")).format(path=file))
     try:
         language = config.language or language_for_path(file)
     except ValueError as exc:
-        _fail(f"{exc}: rename it, or pass --language python|go|c|cpp")
+        _fail(_("{error}: rename it, or pass --language python|go|c|cpp").format(error=exc))
     try:
         functions = build(file.read_bytes(), language, config.kind, function=config.function,
                           allow_errors=config.allow_errors, ast_depth=config.depth,
                           ast_types=list(config.types) if config.types else None)
     except ParseError as exc:
-        _fail(f"{file}: {exc} (fix the source, or pass --allow-errors to build from what parses)")
+        _fail(_("{path}: {error} (fix the source, or pass --allow-errors to build from what parses)")
+              .format(path=file, error=exc))
     except KeyError as exc:
         _fail(exc.args[0])
     if config.format is ShowFormat.json:
@@ -82,7 +85,8 @@ def _show_tables(functions, kind: GraphKind) -> None:
             elif u != function.cfg.entry:   # as in the text form, dependence on ENTRY alone is not shown
                 into.setdefault(v, []).append(Text(labels[u] + EDGE_CODES[edge], style="magenta"))
         table = Table(title=Text(f"{function.name} ({kind.value})"), title_justify="left", show_lines=False)
-        for header in ("id", "kind", "statement", "successors" if kind is GraphKind.cfg else "depends on"):
+        edges_header = _("successors") if kind is GraphKind.cfg else _("depends on")
+        for header in (_("id"), _("kind"), _("statement"), edges_header):
             table.add_column(header, overflow="fold")
         for row in node_rows(function.graph):
             edges = out.get(row["id"]) if kind is GraphKind.cfg else into.get(row["id"])
@@ -114,17 +118,17 @@ def build_command(config: BuildConfig) -> None:
 
     out = config.out
     if out.is_dir():
-        _fail(f"--out {out} is a directory: name the JSONL file to write")
+        _fail(_("--out {path} is a directory: name the JSONL file to write").format(path=out))
     for source in _input_files(config):
         if out.exists() and out.resolve() == source.resolve():
-            _fail(f"--out {out} is the dataset being read: name another file")
+            _fail(_("--out {path} is the dataset being read: name another file").format(path=out))
     try:
         tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit,
                            from_hub=config.from_hub)
     except DatasetError as exc:
         _fail(str(exc))
     if not tasks:
-        _fail(f"{config.dataset} has no tasks: {out} left as it was")
+        _fail(_("{dataset} has no tasks: {path} left as it was").format(dataset=config.dataset, path=out))
     console = _console(stderr=True)
     qa = config.format is RowFormat.qa
     counts = {"graph": 0, "qa": 0}
@@ -133,13 +137,13 @@ def build_command(config: BuildConfig) -> None:
     try:
         with atomic_output(out) as sink, Progress(console=console, transient=True,
                                                   disable=config.json) as progress:
-            bar = progress.add_task(f"{config.kind.value} graphs", total=len(tasks))
+            bar = progress.add_task(_("{kind} graphs").format(kind=config.kind.value), total=len(tasks))
             for task, rows, reason in build_rows(tasks, config.kind, qa=qa):
                 progress.advance(bar)
                 if rows is None:
                     skipped.append({"task_id": task.task_id, "reason": reason})
                     if not config.json:
-                        console.print(Text.assemble(("skipped", "yellow"), f" {task.task_id}: {reason}"),
+                        console.print(Text.assemble((_("skipped"), "yellow"), f" {task.task_id}: {reason}"),
                                       highlight=False)
                     continue
                 for row in rows:
@@ -148,11 +152,12 @@ def build_command(config: BuildConfig) -> None:
             if counts["graph"] == 0:
                 raise _NothingBuilt()
     except _NothingBuilt:
-        _fail(f"none of the {len(tasks)} tasks could be graphed (reasons above): {out} left as it was")
+        _fail(_("none of the {count} tasks could be graphed (reasons above): {path} left as it was")
+              .format(count=len(tasks), path=out))
     except OSError as exc:
-        _fail(f"cannot write {out}: {exc.strerror or exc}")
+        _fail(_("cannot write {path}: {error}").format(path=out, error=exc.strerror or exc))
     except KeyboardInterrupt:
-        _console(stderr=True).print(Text(f"interrupted: {out} left as it was"), highlight=False)
+        _console(stderr=True).print(Text(_("interrupted: {path} left as it was").format(path=out)), highlight=False)
         raise typer.Exit(130)
     written = counts["graph"] + counts["qa"]
     if config.json:
@@ -161,9 +166,9 @@ def build_command(config: BuildConfig) -> None:
                                "qa_rows": counts["qa"], "tasks": len(tasks), "built": counts["graph"],
                                "skipped": skipped}, ensure_ascii=False))
         return
-    what = f" ({counts['graph']} graph, {counts['qa']} qa)" if qa else ""
-    console.print(Text(f"wrote {written} rows{what} to {out} ({counts['graph']} tasks, {len(skipped)} skipped)"),
-                  highlight=False)
+    what = " " + _("({graph} graph, {qa} qa)").format(graph=counts["graph"], qa=counts["qa"]) if qa else ""
+    console.print(Text(_("wrote {rows} rows{what} to {path} ({tasks} tasks, {skipped} skipped)").format(
+        rows=written, what=what, path=out, tasks=counts["graph"], skipped=len(skipped))), highlight=False)
 
 
 class _NothingBuilt(Exception):

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from ..i18n import _, ngettext
 from ..repair.config import RepairConfig
 from ._output import console as _console
 from ._output import fail as _fail
@@ -49,7 +50,7 @@ def repair(config: RepairConfig) -> None:
     except RepairError as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted. Everything finished so far is stored; run the same command again to resume.", 130)
+        _fail(_("interrupted. Everything finished so far is stored; run the same command again to resume."), 130)
     if outcome.run is None:
         _print_checks(out, outcome, config)
     else:
@@ -67,11 +68,12 @@ def _print_checks(out: Console, outcome, config: RepairConfig) -> None:
         check = outcome.checks.get((program.key, program.sample))
         if check is None or not check.findings:
             continue
-        label = program.key + (f" (sample {program.sample})" if program.sample else "")
-        out.print(Text(f"{label}: {len(check.findings)} finding{'s' if len(check.findings) != 1 else ''}",
+        label = program.key + (" " + _("(sample {sample})").format(sample=program.sample) if program.sample else "")
+        count = len(check.findings)
+        out.print(Text(f"{label}: " + ngettext("{count} finding", "{count} findings", count).format(count=count),
                        style="bold"))
         for finding in check.findings:
-            where = f"line {finding.line}" if finding.line else "-"
+            where = _("line {line}").format(line=finding.line) if finding.line else "-"
             cwe = f" CWE-{finding.cwe}" if finding.cwe else ""
             first = finding.message.strip().splitlines()[0] if finding.message.strip() else ""
             out.print(Text.assemble(f"  {finding.tool.value} {finding.rule} ",
@@ -79,14 +81,17 @@ def _print_checks(out: Console, outcome, config: RepairConfig) -> None:
                                     f"{cwe} {where}: {first}"), soft_wrap=True)
     checked = len(outcome.checks)
     if outcome.clean:
-        out.print(f"nothing to repair: no analyzer found anything in {checked} program{'s' if checked != 1 else ''}"
-                  f" ({', '.join(t.value for t in config.analyzers)})", highlight=False)
+        out.print(ngettext("nothing to repair: no analyzer found anything in {count} program ({analyzers})",
+                           "nothing to repair: no analyzer found anything in {count} programs ({analyzers})",
+                           checked).format(count=checked, analyzers=", ".join(t.value for t in config.analyzers)),
+                  highlight=False)
     else:
-        out.print(f"{found} finding{'s' if found != 1 else ''} in {checked} checked program"
-                  f"{'s' if checked != 1 else ''}" + (" (dry run: nothing generated or stored)" if config.dry_run
-                                                      else ""), highlight=False)
+        out.print(ngettext("{count} finding", "{count} findings", found).format(count=found) + " "
+                  + ngettext("in {count} checked program", "in {count} checked programs", checked).format(
+                      count=checked)
+                  + (" " + _("(dry run: nothing generated or stored)") if config.dry_run else ""), highlight=False)
     for message in outcome.unchecked:
-        out.print(Text.assemble(("not checked (sandbox error): ", "yellow"), message))
+        out.print(Text.assemble((_("not checked (sandbox error): "), "yellow"), message))
 
 
 _SEVERITY_STYLE = {"high": "red", "medium": "yellow", "low": "cyan"}
@@ -111,12 +116,14 @@ def _print_run(out: Console, outcome, config: RepairConfig) -> None:
     with Store.open(outcome.db, create=False) as store:
         summaries = repair_summaries(store, outcome.run)
     print_repair(out, outcome.run, summaries)
-    verb = "resumed" if outcome.resumed else "stored"
-    out.print(f"{verb} as {escape(outcome.run.name)} on {escape(outcome.run.dataset)} in {escape(str(outcome.db))}"
-              + (f"; each program's epochs written to {escape(str(outcome.export))}" if outcome.export else ""),
-              highlight=False)
+    where = _("resumed as {name} on {dataset} in {path}") if outcome.resumed else \
+        _("stored as {name} on {dataset} in {path}")
+    out.print(where.format(name=escape(outcome.run.name), dataset=escape(outcome.run.dataset),
+                           path=escape(str(outcome.db)))
+              + (_("; each program's epochs written to {path}").format(path=escape(str(outcome.export)))
+                 if outcome.export else ""), highlight=False)
     for message in outcome.unchecked:
-        out.print(Text.assemble(("not checked (sandbox error; run the command again): ", "yellow"), message))
+        out.print(Text.assemble((_("not checked (sandbox error; run the command again): "), "yellow"), message))
     if config.json:
         typer.echo(json.dumps({**repair_json(outcome.run, summaries), "unchecked": outcome.unchecked,
                                "db": str(outcome.db)}, indent=2))
@@ -130,17 +137,17 @@ class EpochProgress(ProgressReporter):
         self.kept = self.judged_count = 0
         self.epoch = epoch
         total = to_generate + to_check
-        label = "epoch 0 (the starting code)" if epoch == 0 else f"epoch {epoch}"
-        self.bar = self.progress.add_task(label, total=max(total, 1), note="nothing left to do" if not total else "")
+        label = _("epoch 0 (the starting code)") if epoch == 0 else _("epoch {epoch}").format(epoch=epoch)
+        self.bar = self.progress.add_task(label, total=max(total, 1), note=_("nothing left to do") if not total else "")
         if not total:
             self.progress.update(self.bar, completed=1)
 
     def judged(self, kept: bool) -> None:
         self.judged_count += 1
         self.kept += int(kept)
-        note = f"patches kept {self.kept}/{self.judged_count}" if self.epoch else ""
+        note = _("patches kept {kept}/{judged}").format(kept=self.kept, judged=self.judged_count) if self.epoch else ""
         self.progress.update(self.bar, advance=1, note=note)
 
     def sandbox_failed(self, message: str) -> None:
-        self.progress.console.print(Text.assemble(("sandbox error (the program stays unchecked): ", "yellow"),
+        self.progress.console.print(Text.assemble((_("sandbox error (the program stays unchecked): "), "yellow"),
                                                   message))

@@ -17,14 +17,19 @@ from rich.text import Text
 from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT, Interval, Score
 from ..repair.scores import (SEVERITIES, EpochSummary, FindingCounts, ProgramEpoch, findings_of, last_epoch,
                              program_histories, program_keys, repair_dict, repair_finished)
+from ..i18n import N_, _
 from ..store import RunRecord, SampleRecord, Store
 from ..vocabulary import RejectReason
 from ._output import table
 
-EFR_TEXT = ("EFR: error-free rate, the share of programs whose code was analysed, has no finding and passed its "
-            "tests (where it has tests)")
-REASON_TEXT = {RejectReason.no_code.value: "no code", RejectReason.fails_tests.value: "fails tests",
-               RejectReason.not_fewer_findings.value: "not fewer findings"}
+EFR_TEXT = N_("EFR: error-free rate, the share of programs whose code was analysed, has no finding and passed its "
+              "tests (where it has tests)")
+REASON_TEXT = {RejectReason.no_code.value: N_("no code"), RejectReason.fails_tests.value: N_("fails tests"),
+               RejectReason.not_fewer_findings.value: N_("not fewer findings")}
+
+
+def _reason(reason: str) -> str:
+    return _(REASON_TEXT[reason]) if reason in REASON_TEXT else reason
 
 
 def _pct(s: Optional[Score]) -> str:
@@ -43,7 +48,7 @@ def _rejected(s: EpochSummary) -> str:
     total = sum(s.rejected.values())
     if not total:
         return "0"
-    why = ", ".join(f"{REASON_TEXT.get(reason, reason)} {n}" for reason, n in s.rejected.items() if n)
+    why = ", ".join(f"{_reason(reason)} {n}" for reason, n in s.rejected.items() if n)
     return f"{total}: {why}"
 
 
@@ -51,7 +56,7 @@ def _state(run: RunRecord, summaries: Sequence[EpochSummary]) -> str:
     if repair_finished(run, summaries):
         return ""
     analysed = summaries and summaries[0].unchecked < summaries[0].programs
-    return " (unfinished)" if analysed else " (unfinished: nothing analysed yet)"
+    return _(" (unfinished)") if analysed else _(" (unfinished: nothing analysed yet)")
 
 
 def epochs_table(run: RunRecord, summaries: Sequence[EpochSummary]) -> Table:
@@ -60,17 +65,18 @@ def epochs_table(run: RunRecord, summaries: Sequence[EpochSummary]) -> Table:
                        key=list(Interval).index)
     shown = [m for m in intervals if m is not Interval.none]
     label = f"95% {INTERVAL_LABEL[shown[0]]}" if len(shown) == 1 else "95% CI"
-    caption = EFR_TEXT + ". pass@1: programs whose code passed its tests, of those with tests." + (
+    caption = _(EFR_TEXT) + _(". pass@1: programs whose code passed its tests, of those with tests.") + (
         " 95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}" for m in shown) + "." if shown
         else "")
-    made = table(f"{run.name} on {run.dataset}: repair by {run.model}, {max(len(summaries) - 1, 0)} epochs"
-                 f"{_state(run, summaries)}",
-                 [("epoch", "right"), ("patches", "right"), ("kept", "right"), ("rejected", "left"),
-                  ("error-free", "right"), (f"EFR [{label}]", "right"), (f"pass@1 [{label}]", "right"),
-                  ("findings high/medium/low", "right"), ("unchecked", "right")], caption=caption)
+    made = table(_("{name} on {dataset}: repair by {model}, {epochs} epochs{state}").format(
+                     name=run.name, dataset=run.dataset, model=run.model, epochs=max(len(summaries) - 1, 0),
+                     state=_state(run, summaries)),
+                 [(_("epoch"), "right"), (_("patches"), "right"), (_("kept"), "right"), (_("rejected"), "left"),
+                  (_("error-free"), "right"), (f"EFR [{label}]", "right"), (f"pass@1 [{label}]", "right"),
+                  (_("findings high/medium/low"), "right"), (_("unchecked"), "right")], caption=caption)
     for s in summaries:
         first = s.epoch == 0
-        made.add_row("0 (first try)" if first else str(s.epoch), "-" if first else str(s.attempted),
+        made.add_row(_("0 (first try)") if first else str(s.epoch), "-" if first else str(s.attempted),
                      "-" if first else str(s.kept), "-" if first else _rejected(s),
                      f"{s.error_free}/{s.programs}", _score_cell(s.efr),
                      "-" if s.pass_at_1 is None else f"{_score_cell(s.pass_at_1)} ({s.passed}/{s.tested})",
@@ -88,15 +94,15 @@ def findings_table(summaries: Sequence[EpochSummary]) -> Table:
     """The findings of the first try against those after the last epoch: in all, by severity, tool and CWE."""
     before, after = summaries[0].findings, summaries[-1].findings
     last = summaries[-1].epoch
-    made = table(f"findings before (first try) and after epoch {last}",
-                 [("findings", "left"), ("before", "right"), ("after", "right"), ("change", "right")])
-    made.add_row("all", str(before.total), str(after.total), _change(before.total, after.total))
+    made = table(_("findings before (first try) and after epoch {epoch}").format(epoch=last),
+                 [(_("findings"), "left"), (_("before"), "right"), (_("after"), "right"), (_("change"), "right")])
+    made.add_row(_("all"), str(before.total), str(after.total), _change(before.total, after.total))
     for severity in SEVERITIES:
         a, b = before.by_severity[severity], after.by_severity[severity]
-        made.add_row(f"severity {severity}", str(a), str(b), _change(a, b))
+        made.add_row(_("severity {severity}").format(severity=severity), str(a), str(b), _change(a, b))
     for tool in sorted(set(before.by_tool) | set(after.by_tool)):
         a, b = before.by_tool.get(tool, 0), after.by_tool.get(tool, 0)
-        made.add_row(Text(f"tool {tool}"), str(a), str(b), _change(a, b))
+        made.add_row(Text(_("tool {tool}").format(tool=tool)), str(a), str(b), _change(a, b))
     for cwe in sorted(set(before.by_cwe) | set(after.by_cwe)):
         a, b = before.by_cwe.get(cwe, 0), after.by_cwe.get(cwe, 0)
         made.add_row(f"CWE-{cwe}", str(a), str(b), _change(a, b))
@@ -117,11 +123,14 @@ def print_repair(console: Console, run: RunRecord, summaries: Sequence[EpochSumm
         console.print(Text(headline(summaries)), soft_wrap=True)
         first, last = summaries[0], summaries[-1]
         if first.pass_at_1 and last.pass_at_1 and last.passed < first.passed:
-            console.print(Text(f"pass@1 dropped ({first.passed} → {last.passed} programs passed): a kept patch "
-                               "fails its tests, which the repair loop must never allow.", style="bold red"))
+            console.print(Text(_("pass@1 dropped ({before} → {after} programs passed): a kept patch fails its "
+                                 "tests, which the repair loop must never allow.").format(before=first.passed,
+                                                                                         after=last.passed),
+                               style="bold red"))
         if last.unchecked:
-            console.print(Text(f"{last.unchecked} programs could not be checked (sandbox errors): run the same "
-                               "command again to check them.", style="bold red"), soft_wrap=True)
+            console.print(Text(_("{count} programs could not be checked (sandbox errors): run the same command "
+                                 "again to check them.").format(count=last.unchecked), style="bold red"),
+                          soft_wrap=True)
 
 
 def repair_json(run: RunRecord, summaries: Sequence[EpochSummary]) -> dict:
@@ -139,23 +148,23 @@ def _histories(store: Store, run: RunRecord, task_id: Optional[str] = None):
 
 def _findings_cell(state: ProgramEpoch) -> str:
     if state.findings is None:
-        return "unchecked"
+        return _("unchecked")
     return f"{len(state.findings)}: " + "/".join(
         str(sum(1 for f in state.findings if f["severity"] == s)) for s in SEVERITIES)
 
 
 def _error_free(state: ProgramEpoch) -> Text:
     if state.findings is None:
-        return Text("unchecked", style="bold red")
-    return Text("yes", style="green") if state.error_free else Text("no", style="red")
+        return Text(_("unchecked"), style="bold red")
+    return Text(_("yes"), style="green") if state.error_free else Text(_("no"), style="red")
 
 
 def programs_table(store: Store, run: RunRecord) -> Table:
     """Every program: findings (high/medium/low) and error-free at first and at last, the patches kept."""
-    made = table("programs (findings: all: high/medium/low)",
-                 [("task", "left"), ("sample", "right"), ("findings before", "right"), ("findings after", "right"),
-                  ("error-free before", "left"), ("error-free after", "left"), ("patches kept", "right"),
-                  ("code from epoch", "right")])
+    made = table(_("programs (findings: all: high/medium/low)"),
+                 [(_("task"), "left"), (_("sample"), "right"), (_("findings before"), "right"),
+                  (_("findings after"), "right"), (_("error-free before"), "left"), (_("error-free after"), "left"),
+                  (_("patches kept"), "right"), (_("code from epoch"), "right")])
     for (task_id, sample), history in _histories(store, run).items():
         first, last = history[0], history[-1]
         kept = sum(1 for state in history if state.decision == "kept")
@@ -175,12 +184,12 @@ DECISION_STYLE = {"kept": "green", "unchecked": "bold red"}
 
 def _decision_text(state: ProgramEpoch) -> Text:
     if state.epoch == 0:
-        return Text("starting code")
+        return Text(_("starting code"))
     decision = state.decision
     if decision in ("kept", "unchecked"):
-        words = "patch kept" if decision == "kept" else "patch not checked yet (the sandbox failed)"
+        words = _("patch kept") if decision == "kept" else _("patch not checked yet (the sandbox failed)")
         return Text(words, style=DECISION_STYLE[decision])
-    return Text(f"patch rejected: {REASON_TEXT.get(decision, decision)}", style="yellow")
+    return Text(_("patch rejected: {reason}").format(reason=_reason(decision)), style="yellow")
 
 
 def _round_samples(history: Sequence[ProgramEpoch]) -> list[tuple[ProgramEpoch, SampleRecord]]:
@@ -191,37 +200,40 @@ def _round_samples(history: Sequence[ProgramEpoch]) -> list[tuple[ProgramEpoch, 
 
 def print_repair_task(console: Console, store: Store, run: RunRecord, task_id: str) -> None:
     """Every program of one task, epoch by epoch: the findings shown, the code, its findings, the decision."""
-    for (_, sample), history in _histories(store, run, task_id).items():
+    for (_task, sample), history in _histories(store, run, task_id).items():
         rounds = _round_samples(history)
         if not rounds:
-            console.print(Text(f"{task_id} sample {sample}: nothing stored yet (the run is unfinished)"))
+            console.print(Text(_("{task} sample {sample}: nothing stored yet (the run is unfinished)").format(
+                task=task_id, sample=sample)))
             continue
         for state, s in rounds:
-            console.rule(Text.assemble(f"{task_id} sample {sample} epoch {s.round}: ", _decision_text(state)))
+            console.rule(Text.assemble(_("{task} sample {sample} epoch {epoch}: ").format(
+                task=task_id, sample=sample, epoch=s.round), _decision_text(state)))
             if s.feedback:
-                console.print(Text("findings shown to the model:", style="bold"))
+                console.print(Text(_("findings shown to the model:"), style="bold"))
                 console.print(Text(s.feedback), highlight=False, soft_wrap=True)
-            console.print(Text("code:", style="bold") if s.code is not None
-                          else Text("no code in the answer; raw output:", style="bold yellow"))
+            console.print(Text(_("code:"), style="bold") if s.code is not None
+                          else Text(_("no code in the answer; raw output:"), style="bold yellow"))
             console.print(Text(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
             found = findings_of(s)
             if found is None:
-                console.print(Text("not analysed yet (the sandbox failed); run the repair command again",
+                console.print(Text(_("not analysed yet (the sandbox failed); run the repair command again"),
                                    style="bold red"))
             elif not found:
-                console.print(Text("findings: none", style="green"))
+                console.print(Text(_("findings: none"), style="green"))
             else:
-                console.print(Text(f"findings ({len(found)}):", style="bold"))
+                console.print(Text(_("findings ({count}):").format(count=len(found)), style="bold"))
                 for f in found:
                     console.print(Text(f"  {finding_line(f)}"), highlight=False, soft_wrap=True)
             if s.tested is not None:
-                console.print(Text.assemble(("tests: ", "bold"), (s.tested.status,
+                console.print(Text.assemble((_("tests: "), "bold"), (s.tested.status,
                                                                    "green" if s.tested.passed else "red")))
         last = history[-1]
         if last.code is not None:
-            console.print(Text(f"{task_id} sample {sample}: after epoch {last.epoch} its code is the one of epoch "
-                               f"{last.code.round}; error-free: {'yes' if last.error_free else 'no'}",
-                               style="bold"))
+            console.print(Text(_("{task} sample {sample}: after epoch {epoch} its code is the one of epoch "
+                                 "{code_epoch}; error-free: {error_free}").format(
+                task=task_id, sample=sample, epoch=last.epoch, code_epoch=last.code.round,
+                error_free=_("yes") if last.error_free else _("no")), style="bold"))
 
 
 def finding_line(f: dict) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from typer.core import TyperGroup
 
+from ..i18n import _
 from ..report.config import ReportConfig
 from ._output import console as _console
 from ._output import fail as _fail
@@ -83,4 +84,4 @@ def _open(page: Path, console) -> None:
     except Exception:  # a broken browser set-up must not fail a report that is already written
         opened = False
     if not opened:
-        console.print(f"no browser could be opened; open {page} yourself", markup=False)
+        console.print(_("no browser could be opened; open {path} yourself").format(path=page), markup=False)

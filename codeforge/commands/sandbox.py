@@ -15,6 +15,7 @@ import typer
 
 from ..sandbox.config import BuildConfig, DoctorConfig, ExecConfig, PruneConfig, RunConfig
 from ..sandbox.settings import Isolation  # noqa: F401  (bench's --isolation takes the same choice)
+from ..i18n import _
 from ..vocabulary import Language
 from ._output import console as _console
 from ._output import fail as _fail
@@ -89,12 +90,13 @@ def build(config: BuildConfig) -> None:
                       transient=False) as progress:
             for kind in wanted:
                 name = images.image_name(kind)
-                task = progress.add_task(f"{name}: checking", total=None)
+                task = progress.add_task(_("{image}: checking").format(image=name), total=None)
                 step = lambda text, t=task, n=name: progress.update(t, description=f"{n}: {text[:70]}")  # noqa: E731
                 built = images.build_image(client, kind, base_image, force=config.force, on_line=step)
                 state = "built" if built else "up to date"
                 done.append({"kind": kind, "image": name, "state": state})
-                progress.update(task, description=f"{name}: {state} (on {base_image})", total=1, completed=1)
+                shown = _("{image}: built (on {base})") if built else _("{image}: up to date (on {base})")
+                progress.update(task, description=shown.format(image=name, base=base_image), total=1, completed=1)
     except images.ImageError as exc:
         _fail(str(exc))
     if config.json:
@@ -120,25 +122,26 @@ def run(config: RunConfig) -> None:
 
     file, action = config.file, config.action
     if not file.is_file():
-        _fail(f"{file} is {'a directory' if file.is_dir() else 'not there'}: name a program file")
+        _fail((_("{path} is a directory: name a program file") if file.is_dir()
+               else _("{path} is not there: name a program file")).format(path=file))
     language = config.lang or SUFFIX_LANGUAGE.get(file.suffix)
     if language is None:
-        _fail(f"cannot tell the language of {file.name}: pass --lang python|go|c|cpp")
+        _fail(_("cannot tell the language of {name}: pass --lang python|go|c|cpp").format(name=file.name))
     if action is None and language is Language.go and not file.name.endswith("_test.go"):
         action = Action.run
     try:
         source = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        _fail(f"cannot run {file}: it is not UTF-8 text")
+        _fail(_("cannot run {path}: it is not UTF-8 text").format(path=file))
     except OSError as exc:
-        _fail(f"cannot read {file}: {exc.strerror or exc}")
+        _fail(_("cannot read {path}: {error}").format(path=file, error=exc.strerror or exc))
     stdin = _program_stdin(config)
     body, sandbox_name = recipes.one_file(language, action, file.name, source)
     try:
         job = Job(id=file.name, language=language, action=action, stdin=stdin, timeout_s=config.timeout,
                   memory_mb=config.memory, **body)
     except ValidationError as exc:
-        _fail(f"cannot run {file}: {_plain(exc)}")
+        _fail(_("cannot run {path}: {error}").format(path=file, error=_plain(exc)))
     _terminate_as_interrupt()
     with _open_sandbox(1, config.isolation) as sandbox:
         try:
@@ -160,9 +163,10 @@ def _program_stdin(config: RunConfig) -> Optional[str]:
         try:
             return config.stdin_file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            _fail(f"--stdin-file {config.stdin_file} is not UTF-8 text")
+            _fail(_("--stdin-file {path} is not UTF-8 text").format(path=config.stdin_file))
         except OSError as exc:
-            _fail(f"cannot read --stdin-file {config.stdin_file}: {exc.strerror or exc}")
+            _fail(_("cannot read --stdin-file {path}: {error}").format(path=config.stdin_file,
+                                                                       error=exc.strerror or exc))
     if config.stdin is not None and config.stdin != "-":
         return config.stdin
     stream = sys.stdin
@@ -177,7 +181,7 @@ def _program_stdin(config: RunConfig) -> Optional[str]:
     try:
         text = stream.read()
     except UnicodeDecodeError:
-        _fail("the standard input is not UTF-8 text")
+        _fail(_("the standard input is not UTF-8 text"))
     # Nothing redirected in (</dev/null) is no input, as when nothing is given.
     return text if text or config.stdin == "-" else None
 
@@ -200,8 +204,9 @@ def _show_result(result, sandbox_name: str, user_name: str, full: bool = False) 
 
     console = _console()
     style = STATUS_STYLE.get(result.status.value, "white")
-    console.print(Text.assemble((result.status.value, style), f"  exit code {result.exit_code}  "
-                                f"{result.duration_s:.3f} s{'  (output truncated)' if result.truncated else ''}"))
+    console.print(Text.assemble((result.status.value, style), "  " + _("exit code {code}").format(
+        code=result.exit_code) + f"  {result.duration_s:.3f} s" + ("  " + _("(output truncated)") if result.truncated
+                                                                  else "")))
     killed = display.signal_text(result)
     fatal = result.details.get("fatal_signal")
     if killed:
@@ -215,18 +220,19 @@ def _show_result(result, sandbox_name: str, user_name: str, full: bool = False) 
             console.print(Panel(_clipped(text, full), title=title, title_align="left"))
     for error in result.details.get("memory_errors", []):
         where = _where(error.get("frame"))
-        console.print(Text.assemble("  ", (error["kind"], "red"), f" {error['message']} at {where}"))
+        console.print(Text.assemble("  ", (error["kind"], "red"), " " + _("{message} at {where}").format(
+            message=error["message"], where=where)))
     for test in result.details.get("tests", []):
         passed = test["outcome"] == "passed"
         console.print(Text.assemble("  ", ("ok" if passed else test["outcome"], "green" if passed else "red"),
                                     f" {test['name']}"))
     coverage = result.details.get("coverage")
     if coverage and coverage.get("total") is not None:
-        console.print(f"  coverage {coverage['total']:.1f}% of statements")
+        console.print("  " + _("coverage {percent}% of statements").format(percent=f"{coverage['total']:.1f}"))
     if result.details.get("error"):
         console.print(Text.assemble("  ", (result.details["error"], "yellow")))
     if result.details.get("sandbox"):
-        console.print(Text.assemble("  ", ("sandbox:", "bold red"), f" {result.details['sandbox']}"))
+        console.print(Text.assemble("  ", (_("sandbox:"), "bold red"), f" {result.details['sandbox']}"))
 
 
 def _clipped(text: str, full: bool):
@@ -300,21 +306,22 @@ def exec_jobs(config: ExecConfig) -> None:
         all_jobs = read_jobs(jobs)
         scan = resume_scan(out, config.overwrite)
         for number, why in scan.bad_lines:
-            _say(console, f"warning: {out} line {number} is {why}; it is left as it is", "yellow")
+            _say(console, _("warning: {path} line {number} is {why}; it is left as it is").format(
+                path=out, number=number, why=why), "yellow")
         todo = [job for job in all_jobs if job.id not in scan.ids]
         summary.update(jobs=len(all_jobs), skipped=len(all_jobs) - len(todo),
-                       bad_lines=[number for number, _ in scan.bad_lines])
+                       bad_lines=[number for number, _why in scan.bad_lines])
         if scan.ids:
-            _say(console, f"{summary['skipped']} of {len(all_jobs)} jobs already have results in {out}; "
-                          f"running the other {len(todo)}")
+            _say(console, _("{skipped} of {jobs} jobs already have results in {path}; running the other {todo}")
+                 .format(skipped=summary["skipped"], jobs=len(all_jobs), path=out, todo=len(todo)))
         if todo:
             writer = ResultWriter(out, overwrite=config.overwrite)
             if writer.cut_bytes:
-                _say(console, f"cut the torn last line of {out} ({writer.cut_bytes} bytes written by a run that "
-                              "was killed)", "yellow")
+                _say(console, _("cut the torn last line of {path} ({count} bytes written by a run that was killed)")
+                     .format(path=out, count=writer.cut_bytes), "yellow")
             with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as progress:
-                task = progress.add_task("running", total=len(todo))
+                task = progress.add_task(_("running"), total=len(todo))
                 for result in sandbox.run_many(todo):
                     writer.write(result)
                     counts[result.status.value] += 1
@@ -325,12 +332,12 @@ def exec_jobs(config: ExecConfig) -> None:
         summary.update(interrupted=True, written=writer.written if writer else 0, statuses=dict(sorted(counts.items())))
         if config.json:
             typer.echo(json.dumps(summary))
-        _say(console, f"interrupted: {summary['written']} results written to {out}; "
-                      "run the same command again to finish the rest", "yellow")
+        _say(console, _("interrupted: {count} results written to {path}; run the same command again to finish "
+                        "the rest").format(count=summary["written"], path=out), "yellow")
         raise typer.Exit(130)
     except SandboxUnavailable as exc:
-        _fail(f"{exc}\n{writer.written if writer else 0} results are safe in {out}; "
-              "run the same command again to resume.")
+        _fail(_("{error}\n{count} results are safe in {path}; run the same command again to resume.")
+              .format(error=exc, count=writer.written if writer else 0, path=out))
     except OSError as exc:
         _fail(_write_failure(out, exc, writer.written if writer else 0))
     finally:
@@ -358,12 +365,13 @@ def _write_failure(out, exc: OSError, kept: int) -> str:
     import errno
 
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        advice = "free some space and run the same command again to resume"
+        advice = _("free some space and run the same command again to resume")
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        advice = "name a file that can be written, or fix its permissions, and run the command again"
+        advice = _("name a file that can be written, or fix its permissions, and run the command again")
     else:
-        advice = "fix that and run the same command again to resume"
-    return f"cannot write results to {out}: {exc.strerror or exc}. {kept} new results are safe there; {advice}."
+        advice = _("fix that and run the same command again to resume")
+    return _("cannot write results to {path}: {error}. {count} new results are safe there; {advice}.").format(
+        path=out, error=exc.strerror or exc, count=kept, advice=advice)
 
 
 @settings_command(app, "doctor", DoctorConfig)
@@ -396,17 +404,17 @@ def doctor(config: DoctorConfig) -> None:
                                "images": states, "containers": containers}))
     else:
         console = _console()
-        console.print(Text.assemble(("ok", "green"), f" Docker engine {info.get('Version')} "
-                                                     f"(API {info.get('ApiVersion')}) answers"))
-        table = Table("image", "state")
+        console.print(Text.assemble(("ok", "green"), " " + _("Docker engine {version} (API {api}) answers").format(
+            version=info.get("Version"), api=info.get("ApiVersion"))))
+        table = Table(_("image"), _("state"))
         for image in states:
             table.add_row(Text(image["image"]), Text(image["state"], "green" if image["state"] == "ok" else "red"))
         console.print(table)
-        console.print(f"{containers} sandbox container(s) exist right now")
+        console.print(_("{count} sandbox container(s) exist right now").format(count=containers))
     if fixes:
         where = f" --docker-host {config.docker_host}" if config.docker_host else ""
-        _fail(f"image(s) {', '.join(fixes)} missing or out of date. Fix: codeforge sandbox build {','.join(fixes)}"
-              f"{where}")
+        _fail(_("image(s) {images} missing or out of date. Fix: codeforge sandbox build {kinds}{where}")
+              .format(images=", ".join(fixes), kinds=",".join(fixes), where=where))
 
 
 @settings_command(app, "prune", PruneConfig)
@@ -426,9 +434,10 @@ def prune(config: PruneConfig) -> None:
         typer.echo(json.dumps(report.as_dict()))
         return
     console = _console()
-    _say(console, f"removed {len(report.removed)} container(s)")
+    _say(console, _("removed {count} container(s)").format(count=len(report.removed)))
     if report.kept_live:
-        _say(console, f"kept {len(report.kept_live)} of runs still alive (use --all to remove them too)")
+        _say(console, _("kept {count} of runs still alive (use --all to remove them too)").format(
+            count=len(report.kept_live)))
     if report.kept_unknown:
-        _say(console, f"kept {len(report.kept_unknown)}: {UNKNOWN_OWNER} ({'; '.join(report.reasons)}); "
-                      "`codeforge sandbox prune --all` removes them")
+        _say(console, _("kept {count}: {owner} ({reasons}); `codeforge sandbox prune --all` removes them").format(
+            count=len(report.kept_unknown), owner=UNKNOWN_OWNER, reasons="; ".join(report.reasons)))

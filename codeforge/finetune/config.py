@@ -16,6 +16,7 @@ from typing import Optional
 from ..bench.config import StoredRunsConfig
 from ..config import Settings, setting
 from ..graphs.vocabulary import GraphChoice
+from ..i18n import _
 from ..models.options import DEFAULT_MODEL, Device
 from ..rewards.groups import check_group_size
 from ..rewards.rules import RewardKind, RewardShape
@@ -176,71 +177,71 @@ class FinetuneConfig(Settings):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.four_bit and self.eight_bit:
-            raise ValueError("choose one of --4bit and --8bit")
+            raise ValueError(_("choose one of --4bit and --8bit"))
         for name, methods in METHOD_OPTIONS.items():
             if self.curriculum and (name in CURRICULUM_SAMPLING or self.then_dpo and Method.dpo in methods):
                 continue
             if self.method not in methods and getattr(self, name) != _DEFAULTS[name]:
-                raise ValueError(f"--{name.replace('_', '-')} is an option of --method "
-                                 f"{' and '.join(m.value for m in methods)}")
+                raise ValueError(_("{option} is an option of --method {methods}").format(
+                    option="--" + name.replace("_", "-"), methods=" and ".join(m.value for m in methods)))
         if self.from_adapter is not None:
             shaping = [f"--{n.replace('_', '-')}" for n in LORA_SHAPE if getattr(self, n) != _DEFAULTS[n]]
             if shaping:
-                raise ValueError(f"{', '.join(shaping)}: these set the shape of a new adapter, and --from-adapter "
-                                 f"continues one with its own; leave them out")
+                raise ValueError(_("{options}: these set the shape of a new adapter, and --from-adapter continues "
+                                   "one with its own; leave them out").format(options=", ".join(shaping)))
         if self.curriculum:
             self._check_curriculum()
         else:
             given = [f"--{n.replace('_', '-')}" for n in CURRICULUM_OPTIONS if getattr(self, n) != _DEFAULTS[n]]
             if given:
-                raise ValueError(f"{', '.join(given)}: an option of --curriculum ROUNDS")
+                raise ValueError(_("{options}: an option of --curriculum ROUNDS").format(options=", ".join(given)))
         if self.method is Method.dpo:
             self._check_dpo()
         elif self.method is Method.grpo:
             self._check_grpo()
         elif not self.data and not self.from_run:
-            raise ValueError("name the training data: --data mbpp, jsonl:PATH or run:NAME (or --from-run NAME)")
+            raise ValueError(_("name the training data: --data mbpp, jsonl:PATH or run:NAME (or --from-run NAME)"))
 
     def _check_grpo(self) -> None:
         if not self.data:
-            raise ValueError("--method grpo samples answers to the prompts of --data: name it (mbpp, jsonl:PATH or "
-                             "go-unittest)")
+            raise ValueError(_("--method grpo samples answers to the prompts of --data: name it (mbpp, jsonl:PATH or "
+                               "go-unittest)"))
         if self.from_run or self.graph is not GraphChoice.none or self.feedback:
-            raise ValueError("--from-run, --graph and --feedback make sft rows; --method grpo trains on the model's "
-                             "own answers to the prompts of --data")
+            raise ValueError(_("--from-run, --graph and --feedback make sft rows; --method grpo trains on the model's "
+                               "own answers to the prompts of --data"))
         per_step = self.batch_size * self.grad_accum
         try:
             check_group_size(per_step, self.num_generations)
         except ValueError:
-            sizes = ", ".join(str(n) for n in range(2, per_step + 1) if per_step % n == 0) or "none: raise them"
-            raise ValueError(f"--num-generations {self.num_generations} does not divide the {per_step} answers a "
-                             f"step samples (--batch-size x --grad-accum) into whole groups: use one of {sizes}") \
-                from None
+            sizes = ", ".join(str(n) for n in range(2, per_step + 1) if per_step % n == 0) or _("none: raise them")
+            raise ValueError(_("--num-generations {count} does not divide the {per_step} answers a step samples "
+                               "(--batch-size x --grad-accum) into whole groups: use one of {sizes}").format(
+                count=self.num_generations, per_step=per_step, sizes=sizes)) from None
 
     def _check_curriculum(self) -> None:
         if self.method is not Method.sft:
-            raise ValueError("--curriculum trains each round with sft (and dpo after it with --then-dpo): leave out "
-                             "--method")
+            raise ValueError(_("--curriculum trains each round with sft (and dpo after it with --then-dpo): leave out "
+                               "--method"))
         if len(self.data) != 1 or self.data[0].startswith("run:"):
-            raise ValueError("--curriculum takes one task set in --data (mbpp, jsonl:PATH of tasks, or "
-                             "hub:OWNER/NAME): its tasks are split over the rounds and benchmarked")
+            raise ValueError(_("--curriculum takes one task set in --data (mbpp, jsonl:PATH of tasks, or "
+                               "hub:OWNER/NAME): its tasks are split over the rounds and benchmarked"))
         if self.from_run:
-            raise ValueError("--curriculum makes its own bench runs; --from-run does not apply")
+            raise ValueError(_("--curriculum makes its own bench runs; --from-run does not apply"))
         if self.merge:
-            raise ValueError("--merge applies to one adapter; merge a round's adapter with a run of its own")
+            raise ValueError(_("--merge applies to one adapter; merge a round's adapter with a run of its own"))
         if self.then_dpo and self.samples < 2:
-            raise ValueError("--then-dpo pairs passing and failing answers to one task: pass --samples 2 or more "
-                             "(e.g. --samples 4)")
+            raise ValueError(_("--then-dpo pairs passing and failing answers to one task: pass --samples 2 or more "
+                               "(e.g. --samples 4)"))
 
     def _check_dpo(self) -> None:
         if not self.from_run:
-            raise ValueError("--method dpo mines its pairs from stored bench runs: name them with --from-run "
-                             "NAME[,NAME...] (a run with several samples per task, e.g. bench --samples 10)")
+            raise ValueError(_("--method dpo mines its pairs from stored bench runs: name them with --from-run "
+                               "NAME[,NAME...] (a run with several samples per task, e.g. bench --samples 10)"))
         if self.data != DEFAULT_DATA:
-            raise ValueError("--data is sft's training data; with --method dpo the pairs come from --from-run")
+            raise ValueError(_("--data is sft's training data; with --method dpo the pairs come from --from-run"))
         if self.graph is not GraphChoice.none or self.feedback:
-            raise ValueError("--graph and --feedback make sft rows; with --method dpo the prompts are those bench "
-                             "showed in the runs (their feedback, with any graph text, included)")
+            raise ValueError(_("--graph and --feedback make sft rows; with --method dpo the prompts are those bench "
+                               "showed in the runs (their feedback, with any graph text, included)"))
 
     @property
     def run_name(self) -> str:

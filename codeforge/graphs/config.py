@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import Settings, setting
+from ..i18n import _
 from ..tasks import DATASET_NAMES
 from .vocabulary import GraphKind, Language, RowFormat, ShowFormat
 
@@ -42,8 +43,10 @@ class ShowConfig(Settings):
         if self.kind is not GraphKind.ast:
             given = [flag for flag, value in (("--depth", self.depth), ("--types", self.types)) if value]
             if given:
-                raise ValueError(f"{' and '.join(given)} shape an AST only: add --kind ast, or leave "
-                                 f"{'them' if len(given) > 1 else 'it'} out for --kind {self.kind.value}")
+                raise ValueError((_("{options} shape an AST only: add --kind ast, or leave them out for --kind {kind}")
+                                  if len(given) > 1 else
+                                  _("{options} shape an AST only: add --kind ast, or leave it out for --kind {kind}"))
+                                 .format(options=" and ".join(given), kind=self.kind.value))
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,6 @@ class BuildConfig(Settings):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.format is RowFormat.qa and self.kind not in QA_KINDS:
-            raise ValueError(f"--format qa asks about control and data flow, which an {self.kind.value} does "
-                             f"not have: use --kind cfg, cdg, dfg or pdg, or --format sft")
+            raise ValueError(_("--format qa asks about control and data flow, which an {kind} does not have: use "
+                               "--kind cfg, cdg, dfg or pdg, or --format sft").format(kind=self.kind.value))
 

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Optional
 
 from ..config import Settings, setting
+from ..i18n import _
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-Coder-0.5B-Instruct"
 MODEL_PANEL = "Model"
@@ -67,7 +68,7 @@ class ModelOptions(Settings):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.four_bit and self.eight_bit:
-            raise ValueError("choose one of --4bit and --8bit")
+            raise ValueError(_("choose one of --4bit and --8bit"))
         if self.model == "reference" and self.backend is not Backend.reference:
             object.__setattr__(self, "backend", Backend.reference)
 

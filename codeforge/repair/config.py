@@ -13,6 +13,7 @@ from typing import Optional
 
 from ..analyzers.base import Tool
 from ..config import setting
+from ..i18n import _
 from ..models.options import ModelOptions
 from ..sandbox.config import ProgramLimits
 from ..vocabulary import Language
@@ -70,9 +71,10 @@ class RepairConfig(ProgramLimits, ModelOptions):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.run and self.targets:
-            raise ValueError("give files, a dataset, or --run NAME, not several: codeforge repair --run BASE")
+            raise ValueError(_("give files, a dataset, or --run NAME, not several: codeforge repair --run BASE"))
         if not self.analyzers:
-            raise ValueError("--analyzers needs at least one of " + ", ".join(t.value for t in Tool))
+            raise ValueError(_("--analyzers needs at least one of {tools}").format(
+                tools=", ".join(t.value for t in Tool)))
         object.__setattr__(self, "analyzers", tuple(dict.fromkeys(self.analyzers)))
 
     @property

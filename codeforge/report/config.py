@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import Settings, setting
+from ..i18n import _
 
 
 def _pair(text: str) -> tuple[str, str]:
     a, sep, b = text.partition(":")
     if not sep or not a.strip() or not b.strip():
-        raise ValueError(f"--pair takes two run names joined by a colon, like PDG:PDG_CHAIN_FEEDBACK (got {text!r})")
+        raise ValueError(_("--pair takes two run names joined by a colon, like PDG:PDG_CHAIN_FEEDBACK (got {text})")
+                         .format(text=repr(text)))
     return a.strip(), b.strip()
 
 
@@ -43,7 +45,7 @@ class ReportConfig(Settings):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.runs is not None and not self.runs:
-            raise ValueError("--runs takes run names separated by commas, like BASE,PDG_CHAIN")
+            raise ValueError(_("--runs takes run names separated by commas, like BASE,PDG_CHAIN"))
         self.pairs  # each one must read as A:B
 
     @property

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar, Optional
 
 from ..config import Settings, setting
+from ..i18n import _
 from ..vocabulary import Action, Language
 from .settings import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, ImageKind, Isolation
 
@@ -22,9 +23,11 @@ DOCKER_HOST_HELP = ("The Docker engine to use: unix://PATH, tcp://HOST:PORT or s
 def check_limits(timeout: float, memory: int) -> None:
     """The limits a job may ask for, as one plain sentence per mistake (the Job contract says the same)."""
     if not 0 < timeout <= MAX_TIMEOUT_S:
-        raise ValueError(f"--timeout is {timeout:g}: give more than 0 and at most {MAX_TIMEOUT_S:g} seconds")
+        raise ValueError(_("--timeout is {timeout}: give more than 0 and at most {most} seconds").format(
+            timeout=f"{timeout:g}", most=f"{MAX_TIMEOUT_S:g}"))
     if not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
-        raise ValueError(f"--memory is {memory}: give {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MiB")
+        raise ValueError(_("--memory is {memory}: give {least} to {most} MiB").format(
+            memory=memory, least=MIN_MEMORY_MB, most=MAX_MEMORY_MB))
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ class RunConfig(Settings):
     def __post_init__(self) -> None:
         check_limits(self.timeout, self.memory)
         if self.stdin is not None and self.stdin_file is not None:
-            raise ValueError("give --stdin or --stdin-file, not both")
+            raise ValueError(_("give --stdin or --stdin-file, not both"))
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class ExecConfig(Settings):
 
     def __post_init__(self) -> None:
         if self.workers < 1:
-            raise ValueError(f"--workers is {self.workers}: give 1 or more")
+            raise ValueError(_("--workers is {workers}: give 1 or more").format(workers=self.workers))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
+from ..i18n import language, translations
 from ..store import Store, StoreError
 
 HERE = Path(__file__).parent
@@ -21,7 +22,8 @@ def environment():
 
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
-    env.install_null_translations(newstyle=True)  # catalogs plug in here
+    env.install_gettext_translations(translations(), newstyle=True)  # codeforge --lang, CODEFORGE_LANG, the locale
+    env.globals["lang"] = language()
     env.filters["pct"] = lambda v: "-" if v is None else f"{100 * v:.1f}"
     env.globals["query"] = lambda **given: urlencode({k: v for k, v in given.items() if v not in (None, "")})
     return env

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
+from ..i18n import _
 from ..vocabulary import Purpose, SampleStatus, Workflow
 
 SCHEMA_VERSION = 1
@@ -283,7 +284,8 @@ class Store:
     def open(cls, path: Path, create: bool = True) -> "Store":
         path = Path(path)
         if not path.exists() and not create:
-            raise StoreError(f"no results store at {path}: run `codeforge bench ...` first, or pass --db")
+            raise StoreError(_("no results store at {path}: run `codeforge bench ...` first, or pass --db")
+                             .format(path=path))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(str(path), timeout=30, isolation_level=None)

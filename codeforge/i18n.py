@@ -1,0 +1,107 @@
+"""The language of help texts and messages: English (the source text) or Russian, chosen once per process.
+
+The choice, first found wins: `codeforge --lang ru ...`, then CODEFORGE_LANG, then the locale (LC_ALL,
+LC_MESSAGES, LANG: ru_RU.UTF-8 is ru), then English. The catalog is gettext's: the Russian is
+codeforge/locale/ru/LC_MESSAGES/codeforge.po, compiled to the .mo beside it (see the README's Languages part).
+
+    from ..i18n import _
+    fail(_("no run named {name}").format(name=name))
+
+Translate the template, then format: numbers, names, paths and statuses stay as they are in every language.
+Text that is built before the language is chosen (help texts, made when the commands are defined) is
+translated where it is shown: cli.py translates the command tree before it runs.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import os
+from pathlib import Path
+from typing import Optional
+
+DOMAIN = "codeforge"
+LOCALE_DIR = Path(__file__).parent / "locale"
+SUPPORTED = ("en", "ru")
+ENV = "CODEFORGE_LANG"
+_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+_chosen: Optional[str] = None
+_translations: Optional[_gettext.NullTranslations] = None
+
+
+class LanguageError(ValueError):
+    """A language codeforge has no catalog for."""
+
+
+def parse(value: str, where: str = "--lang") -> str:
+    """`value` as a supported language code (ru, ru_RU, ru_RU.UTF-8 and RU are all ru)."""
+    code = value.strip().split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+    if code not in SUPPORTED:
+        raise LanguageError(f"{where} {value!r} is not a supported language: use {' or '.join(SUPPORTED)}")
+    return code
+
+
+def from_locale(environ=os.environ) -> str:
+    """The language the locale asks for; English where it names none that codeforge has (C, POSIX, de_DE)."""
+    for name in _LOCALE_VARIABLES:
+        value = environ.get(name)
+        if value:
+            try:
+                return parse(value)
+            except LanguageError:
+                return "en"
+    return "en"
+
+
+def choose(lang: Optional[str] = None, environ=os.environ) -> str:
+    """The language from --lang (`lang`), else CODEFORGE_LANG, else the locale; raises LanguageError for an
+    unsupported --lang or CODEFORGE_LANG."""
+    if lang:
+        return parse(lang, "--lang")
+    if environ.get(ENV):
+        return parse(environ[ENV], ENV)
+    return from_locale(environ)
+
+
+def select(language: str) -> None:
+    """Use `language` for the rest of the process, also for click's and typer's own words (Usage, Options):
+    they ask gettext's global domain, which becomes ours, in the language chosen here."""
+    global _chosen, _translations
+    _chosen = language
+    _translations = _gettext.translation(DOMAIN, str(LOCALE_DIR), languages=[language], fallback=True)
+    _gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    _gettext.textdomain(DOMAIN)
+    os.environ["LANGUAGE"] = language  # gettext's global functions read the language from here
+
+
+def language() -> str:
+    """The chosen language (chosen from the environment on first use when select() was not called)."""
+    if _chosen is None:
+        try:
+            select(choose())
+        except LanguageError:
+            select("en")  # main() has already refused the value; code used as a library stays in English
+    assert _chosen is not None
+    return _chosen
+
+
+def translations() -> _gettext.NullTranslations:
+    """The chosen language's catalog (gettext, ngettext, ...); a Jinja2 environment can install it."""
+    language()
+    assert _translations is not None
+    return _translations
+
+
+def _(message: str) -> str:
+    """`message` in the chosen language (the English itself where the catalog has no translation)."""
+    return translations().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message that fits the number `n` (Russian has three: 1 программа, 2 программы, 5 программ)."""
+    return translations().ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalog where it is defined; it is translated with _() where it is shown."""
+    return message
