@@ -140,10 +140,10 @@ def marked_messages() -> tuple[set[str], set[str]]:
 
         with path.open("rb") as f:
             for _line, function, message, _comments in babel_extract(f, ("_", "gettext", "ngettext"), [], {}):
-                if isinstance(message, str):
-                    single.add(message)
-                elif message and message[0]:
-                    plural.add(message[0])
+                # a message with named values comes as a tuple too: its function says whether it is a plural
+                first = message if isinstance(message, str) else message[0] if message else None
+                if first:
+                    (plural if function == "ngettext" else single).add(first)
     return single, plural
 
 

@@ -64,8 +64,8 @@ class BenchConfig(ProgramLimits, ModelOptions):
                                           panel=FEEDBACK)
 
     metrics: tuple[Metric, ...] = setting((), "Also score each sample's final answer against the task's reference, "
-                                          "comma-separated: bleu, chrf, codebleu, bertscore (package: "
-                                          "codeforge[metrics]). Stored per sample; the same command again only "
+                                          "comma-separated: bleu, chrf, codebleu, bertscore (they need the "
+                                          "metrics extra). Stored per sample; the same command again only "
                                           "adds what is missing.", panel=SCORING)
     bertscore_model: Optional[str] = setting(None, "The model BERTScore embeds with: a local folder (offline) or a "
                                              "Hugging Face hub name. Default: roberta-large.", panel=SCORING)

@@ -157,12 +157,12 @@ def _reward_cells(summary: RoundSummary) -> list[str]:
 def metrics_table(run: RunRecord, metrics: list[MetricScore]) -> Table:
     """The similarity metrics of the run's final answers: mean with its interval, what was scored, and the
     correlation with passing across samples."""
-    made = table(f"{run.name}: similarity to the reference (each sample's final answer)", [
-        ("metric", "left"), ("mean [95% bootstrap]", "right"), ("samples", "right"), ("skipped", "right"),
-        ("missing", "right"), ("r with passing [95%]", "right")],
-        caption="skipped: no reference, or prose for CodeBLEU; missing: not scored yet (run bench with --metrics "
-                "again); r: Pearson's r between the metric and passing (1) or not (0) across samples, with a "
-                "bootstrap interval over samples ('-': undefined, as when every sample passed or none did)")
+    made = table(_("{run}: similarity to the reference (each sample's final answer)").format(run=run.name), [
+        (_("metric"), "left"), (_("mean [95% bootstrap]"), "right"), (_("samples"), "right"),
+        (_("skipped"), "right"), (_("missing"), "right"), (_("r with passing [95%]"), "right")],
+        caption=_("skipped: no reference, or prose for CodeBLEU; missing: not scored yet (run bench with --metrics "
+                  "again); r: Pearson's r between the metric and passing (1) or not (0) across samples, with a "
+                  "bootstrap interval over samples ('-': undefined, as when every sample passed or none did)"))
     for m in metrics:
         mean = m.mean
         found = m.correlation
@@ -184,7 +184,7 @@ def print_summary(console: Console, outcome: BenchOutcome) -> None:
     console.print(rounds_table(outcome.run, outcome.rounds))
     print_metrics(console, outcome.run, outcome.metrics)
     if outcome.run.text_answers:
-        console.print(Text("text tasks: no tests, so no pass@k; the similarity metrics are the score"))
+        console.print(Text(_("text tasks: no tests, so no pass@k; the similarity metrics are the score")))
     described = adapter_label(outcome.run)
     if described:
         style = "bold red" if "CONTAMINATED" in described else ""
@@ -393,7 +393,7 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
     for s in samples:
         if run.text_answers:
             console.rule(Text(f"{task_id} sample {s.sample}"))
-            console.print(Text("answer:", style="bold"))
+            console.print(Text(_("answer:"), style="bold"))
             console.print(Text(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
             _print_similarity(console, s)
             continue
@@ -419,8 +419,9 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
 def _print_similarity(console: Console, sample) -> None:
     """The similarity metrics stored for the sample (its final round's), on one line."""
     if sample.similarity:
-        console.print(Text("similarity to the reference: " + ", ".join(
-            f"{name} {'does not apply' if v.value is None else format(v.value, '.3f')}"
+        absent = _("does not apply")
+        console.print(Text(_("similarity to the reference:") + " " + ", ".join(
+            f"{name} {absent if v.value is None else format(v.value, '.3f')}"
             for name, v in sample.similarity.items())))
 
 

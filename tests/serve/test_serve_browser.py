@@ -6,6 +6,7 @@ Screenshots of the pages go to $CODEFORGE_SCREENSHOTS when set (docs/ has some),
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,11 +48,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(served_store):
+@contextmanager
+def serving(store: Path, *options: str):
+    """`codeforge [OPTIONS] serve` on `store` with the test's token, as a user starts it; its address."""
     need("uvicorn", "the serve extra")
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "codeforge", "serve", "--db", str(served_store), "--port",
+    process = subprocess.Popen([sys.executable, "-m", "codeforge", *options, "serve", "--db", str(store), "--port",
                                 str(port), "--token", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     base = f"http://127.0.0.1:{port}"
@@ -65,9 +68,17 @@ def server(served_store):
                 process.kill()
                 pytest.fail(f"codeforge serve did not start: {process.communicate()[0][-2000:]}")
             time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(served_store):
+    with serving(served_store) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -173,3 +184,22 @@ def test_with_a_token_a_request_without_it_gets_401(browser, server):
     finally:
         browser.get(f"{server}/?token={TOKEN}")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Runs"
+
+
+def test_the_russian_pages_show_russian_labels_and_the_same_numbers(browser, server, served_store, shots):
+    from selenium.webdriver.common.by import By
+
+    page = f"/runs/{run_id(served_store, 'BASE_CHAIN')}"
+    shown = {}
+    with serving(served_store, "--lang", "ru") as russian:
+        for language, base in (("en", server), ("ru", russian)):
+            browser.get(f"{base}/?token={TOKEN}")
+            browser.get(base + page)
+            shown[language] = (browser.find_element(By.TAG_NAME, "main").text,
+                               browser.find_element(By.ID, "rounds").text)
+            browser.save_screenshot(str(shots / f"serve-run-{language}.png"))  # each language's page, kept
+    (english, english_rounds), (russian_text, russian_rounds) = shown["en"], shown["ru"]
+    assert "Rounds" in english and "Раунды" in russian_text and "Rounds" not in russian_text
+    assert "Задачи по методам" in russian_text and "выборок на задачу" in russian_text
+    numbers = lambda text: re.findall(r"\d+(?:\.\d+)?", text)  # noqa: E731
+    assert numbers(russian_rounds) == numbers(english_rounds) and numbers(english_rounds)
