@@ -20,8 +20,9 @@ MISSING_EXTRA = "codeforge serve needs its extra: pip install 'codeforge[serve]'
 def serve(config: ServeConfig) -> None:
     """Explore the stored runs in a browser: runs, a run's tasks and heatmap, each task's rounds, two runs compared.
 
-    Read-only: the store is the only data and nothing is written to it. Listens on 127.0.0.1 unless --host says
-    otherwise; any other address needs a token (--token, or one made up and printed with the address).
+    The store is the only data and nothing is written to it, unless --allow-runs lets the pages start bench runs
+    (bench's options as a form, live progress, cancel). Listens on 127.0.0.1 unless --host says otherwise; any other
+    address needs a token (--token, or one made up and printed with the address).
 
     Example: codeforge serve --db runs/codeforge.db --port 5688
     """
@@ -48,7 +49,7 @@ def serve(config: ServeConfig) -> None:
     address = f"http://{host}:{config.port}/" + (f"?token={token}" if token else "")
     _console().print(Text.assemble("codeforge serve: ", (address, "bold"), f" (store {db}; Ctrl-C stops it)"),
                      soft_wrap=True, highlight=False)
-    app_ = create_app(db, token=token, page_size=config.page_size)
+    app_ = create_app(db, token=token, page_size=config.page_size, allow_runs=config.allow_runs)
     uvicorn.run(app_, host=config.host, port=config.port, log_level="warning")
 
 

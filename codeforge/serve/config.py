@@ -29,6 +29,8 @@ class ServeConfig(Settings):
                                          "address, else one made up and printed).", env="CODEFORGE_SERVE_TOKEN",
                                    stored=False)
     page_size: int = setting(50, "Rows per page in the runs and tasks tables.", min=1, max=1000)
+    allow_runs: bool = setting(False, "Let the pages start bench runs: bench's options as a form, live progress, and a "
+                                      "cancel that keeps what finished (the runs are stored in --db).")
 
     def __post_init__(self) -> None:
         super().__post_init__()

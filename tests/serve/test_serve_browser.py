@@ -49,12 +49,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(store: Path, *options: str):
-    """`codeforge [OPTIONS] serve` on `store` with the test's token, as a user starts it; its address."""
+def serving(store: Path, *options: str, serve_options: tuple[str, ...] = ()):
+    """`codeforge [OPTIONS] serve [SERVE_OPTIONS]` on `store` with the test's token, as a user starts it; its
+    address."""
     need("uvicorn", "the serve extra")
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "codeforge", *options, "serve", "--db", str(store), "--port",
-                                str(port), "--token", TOKEN], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                str(port), "--token", TOKEN, *serve_options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -203,3 +204,27 @@ def test_the_russian_pages_show_russian_labels_and_the_same_numbers(browser, ser
     assert "Задачи по методам" in russian_text and "выборок на задачу" in russian_text
     numbers = lambda text: re.findall(r"\d+(?:\.\d+)?", text)  # noqa: E731
     assert numbers(russian_rounds) == numbers(english_rounds) and numbers(english_rounds)
+
+
+@pytest.mark.docker
+def test_a_run_started_from_the_form_shows_its_progress_and_ends_five_of_five(browser, tmp_path, docker_client):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    store = tmp_path / "codeforge.db"
+    Store.open(store).close()
+    with serving(store, serve_options=("--allow-runs",)) as base:
+        browser.get(f"{base}/?token={TOKEN}")
+        browser.find_element(By.ID, "start-run").click()
+        for name, value in (("dataset", "humaneval"), ("model", "reference"), ("limit", "5")):
+            field = browser.find_element(By.ID, f"f-{name}")
+            field.clear()
+            field.send_keys(value)
+        browser.find_element(By.ID, "start").click()
+        WebDriverWait(browser, 240).until(lambda b: b.find_element(By.ID, "state").text != "running")
+        assert browser.find_element(By.ID, "state").text == "finished"
+        assert browser.find_element(By.ID, "checked").text == "5/5"
+        assert browser.find_element(By.ID, "passed").text == "5"
+        assert '"kind":"executed"' in browser.find_element(By.ID, "events").text  # progress came as it happened
+        browser.find_element(By.ID, "run-link").click()
+        assert "100.0 [56.6, 100.0] Wilson" in browser.find_element(By.ID, "rounds").text  # pass@1 of 5 tasks

@@ -1,0 +1,300 @@
+"""Runs started from the pages (`codeforge serve --allow-runs`): bench's options as a form, the run in a thread of
+the server, its progress streamed to the page as server-sent events, and a cancel that keeps what finished.
+
+The progress is bench's own: the run's Reporter (bench.runner) records each event the terminal's progress bar
+shows, and every open page reads them from the start. A run stores each sample as it is generated and each verdict
+as it comes back, so cancelling (at the next event) keeps everything stored so far; the same settings started again
+resume it, as the command does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import itertools
+import json
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl
+from typing import Any, Iterator, Optional
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, StreamingResponse
+
+from ..bench.config import BenchConfig
+from ..config import ConfigError, is_sequence, unwrap_optional
+from ..i18n import _
+from .pages import Gone, render
+
+router = APIRouter()
+HIDDEN = ("db", "json", "export")  # the server's own store; presentation and files are the command line's
+
+
+class Cancelled(Exception):
+    """Raised inside the run at its next event once the page asked to cancel it."""
+
+
+class Job:
+    """One run started from the pages: its settings, its events so far, and how it ended."""
+
+    def __init__(self, number: int, config: BenchConfig):
+        self.number, self.config = number, config
+        self.events: list[dict] = []
+        self.state = "running"  # running, finished, cancelled, failed
+        self.cancel_asked = False
+        self.run_id: Optional[int] = None
+        self.changed = threading.Condition()
+
+    def add(self, kind: str, **values: Any) -> None:
+        if self.cancel_asked and self.state == "running":
+            raise Cancelled()
+        with self.changed:
+            self.events.append({"kind": kind, "at": round(time.time(), 3), **values})
+            self.changed.notify_all()
+
+    def end(self, state: str, **values: Any) -> None:
+        with self.changed:
+            self.state = state
+            self.events.append({"kind": state, "at": round(time.time(), 3), **values})
+            self.changed.notify_all()
+
+    def since(self, start: int, timeout: float) -> list[dict]:
+        """The events after the first `start`, waiting up to `timeout` seconds for one while the run goes on."""
+        with self.changed:
+            if len(self.events) <= start and self.state == "running":
+                self.changed.wait(timeout)
+            return self.events[start:]
+
+
+class JobReporter:
+    """bench.runner's Reporter: each call an event of the job (and the place a cancel takes effect)."""
+
+    def __init__(self, job: Job):
+        self.job = job
+
+    def model_loading(self, model):
+        self.job.add("model_loading", model=model)
+
+    def model_loaded(self, seconds):
+        self.job.add("model_loaded", seconds=round(seconds, 2))
+
+    def round_started(self, round, to_generate, to_execute):
+        self.job.add("round", round=round, to_generate=to_generate, to_execute=to_execute)
+
+    def generated(self, count):
+        self.job.add("generated", count=count)
+
+    def executed(self, passed):
+        self.job.add("executed", passed=bool(passed))
+
+    def answered(self):
+        self.job.add("answered")
+
+    def sandbox_failed(self, message):
+        self.job.add("sandbox_error", message=message)
+
+
+class Jobs:
+    """The runs this server started, by number (kept while the server runs)."""
+
+    def __init__(self, db: Path):
+        self.db = db
+        self.jobs: dict[int, Job] = {}
+        self.numbers = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def start(self, config: BenchConfig) -> Job:
+        with self.lock:
+            job = Job(next(self.numbers), config)
+            self.jobs[job.number] = job
+        threading.Thread(target=self._run, args=(job,), name=f"codeforge-run-{job.number}", daemon=True).start()
+        return job
+
+    def _run(self, job: Job) -> None:
+        from ..bench.session import BenchError, run_bench
+        from ..store import Store
+
+        try:
+            outcome = run_bench(job.config, reporter=JobReporter(job))
+        except Cancelled:
+            job.run_id = _run_id(job.config, self.db)
+            job.end("cancelled", run=job.run_id, stored=_stored(job.run_id, self.db))
+        except BenchError as exc:
+            job.run_id = _run_id(job.config, self.db)
+            job.end("failed", message=str(exc), run=job.run_id)
+        except Exception as exc:  # the page says what happened; the server goes on
+            job.end("failed", message=f"{type(exc).__name__}: {exc}", run=_run_id(job.config, self.db))
+        else:
+            job.run_id = outcome.run.id
+            final = outcome.rounds[-1] if outcome.rounds else None
+            with Store.open_read_only(self.db) as store:
+                tasks = len(store.task_ids(outcome.run.id))
+            job.end("finished", run=outcome.run.id, name=outcome.run.name, tasks=tasks,
+                    solved=final.solved if final else None,
+                    pass_at_1=final.scores[1].value if final and 1 in final.scores else None,
+                    unchecked=outcome.unchecked)
+
+
+def _run_id(config: BenchConfig, db: Path) -> Optional[int]:
+    """The stored run a job worked on, by its name (a cancelled or failed one may have stored part of it)."""
+    from ..bench.runs import default_run_name
+    from ..store import Store, StoreError
+    from ..vocabulary import Workflow
+
+    try:
+        with Store.open_read_only(db) as store:
+            name = config.run_name or default_run_name(config)
+            found = [r for r in store.runs() if r.name == name and r.workflow is Workflow.bench]
+    except StoreError:
+        return None
+    return max(found, key=lambda r: r.updated_at).id if found else None
+
+
+def _stored(run_id: Optional[int], db: Path) -> int:
+    from ..store import Store
+
+    if run_id is None:
+        return 0
+    with Store.open_read_only(db) as store:
+        return len(store.verdicts(run_id))
+
+
+# -- the form ---------------------------------------------------------------------------------------------------
+
+
+def form_fields(values: Optional[dict] = None) -> list[dict]:
+    """bench's settings as form fields, by panel: name, label (its option), help, kind (text, number, check,
+    choice), choices, and the value to show."""
+    values = values or {}
+    fields = []
+    for field in BenchConfig.settings_fields():
+        if field.name in HIDDEN:
+            continue
+        inner, _optional = unwrap_optional(field.type if not isinstance(field.type, str) else _hint(field.name))
+        default = field.default if field.default is not dataclasses.MISSING else None
+        shown = values.get(field.name, _plain_default(default))
+        if isinstance(inner, type) and issubclass(inner, enum.Enum):
+            kind, choices = "choice", [m.value for m in inner]
+        elif inner is bool:
+            kind, choices = "check", []
+        elif inner in (int, float):
+            kind, choices = "number", []
+        else:
+            kind, choices = "text", []
+        flag = (field.metadata["flags"] or ("--" + field.name.replace("_", "-"),))[0]
+        fields.append({"name": field.name, "label": flag, "help": _(field.metadata["help"]) if field.metadata["help"]
+                       else "", "kind": kind, "choices": choices, "value": shown,
+                       "step": "any" if inner is float else "1", "panel": _(field.metadata["panel"] or "Options")})
+    return fields
+
+
+def _hint(name: str):
+    import typing
+
+    return typing.get_type_hints(BenchConfig)[name]
+
+
+def _plain_default(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return ",".join(str(v.value if isinstance(v, enum.Enum) else v) for v in value)
+    return "" if value is None else value
+
+
+def config_from_form(form: dict[str, str], db: Path) -> BenchConfig:
+    """The form's values as BenchConfig (the server's store as --db); ConfigError or ValueError when they do not
+    make one."""
+    hints = __import__("typing").get_type_hints(BenchConfig)
+    values: dict[str, Any] = {}
+    for field in BenchConfig.settings_fields():
+        if field.name in HIDDEN:
+            continue
+        inner, optional = unwrap_optional(hints[field.name])
+        raw = form.get(field.name)
+        if inner is bool:
+            values[field.name] = raw is not None and raw not in ("", "false", "off")
+            continue
+        if raw is None or (raw.strip() == "" and (optional or is_sequence(inner))):
+            continue  # left empty: the default
+        values[field.name] = raw.strip()
+    values["db"] = str(db)
+    return BenchConfig.from_dict(values, where=_("the form"))
+
+
+# -- the pages ----------------------------------------------------------------------------------------------------
+
+
+def _shown(form: dict[str, str]) -> dict:
+    """The form as it was filled, to show again: an unticked box is absent from it, so every box is given."""
+    shown = dict(form)
+    for field in BenchConfig.settings_fields():
+        if field.type in (bool, "bool") and field.name not in HIDDEN:
+            shown[field.name] = "on" if form.get(field.name) == "on" else False
+    return shown
+
+
+def _jobs(request: Request) -> Jobs:
+    return request.app.state.jobs
+
+
+@router.get("/runs/new")
+def new_run(request: Request):
+    return render(request, "new_run.html", fields=form_fields(), problem=None)
+
+
+@router.post("/runs/new")
+async def start_run(request: Request):
+    # the form is urlencoded (no files): the standard library reads it, no multipart parser needed
+    form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    try:
+        config = config_from_form(form, request.app.state.db)
+    except (ConfigError, ValueError) as exc:
+        return render(request, "new_run.html", 400, fields=form_fields(_shown(form)), problem=str(exc))
+    if not config.dataset:
+        return render(request, "new_run.html", 400, fields=form_fields(_shown(form)), problem=_("Name a dataset."))
+    job = _jobs(request).start(config)
+    return RedirectResponse(f"/jobs/{job.number}", status_code=303)
+
+
+def _job(request: Request, number: int) -> Job:
+    job = _jobs(request).jobs.get(number)
+    if job is None:
+        raise Gone(f"job {number}")
+    return job
+
+
+@router.get("/jobs/{number}")
+def job_page(request: Request, number: int):
+    job = _job(request, number)
+    return render(request, "job.html", job=job, settings=json.dumps(job.config.to_dict(), indent=2, default=str))
+
+
+@router.get("/jobs/{number}/events")
+def job_events(request: Request, number: int):
+    """The job's events from the first, as server-sent events, until it ends (a page that reconnects gets them
+    all again: they are few)."""
+    job = _job(request, number)
+
+    def stream() -> Iterator[str]:
+        sent = 0
+        while True:
+            found = job.since(sent, timeout=15.0)
+            if not found:
+                yield ": still running\n\n"  # keeps the connection open through proxies
+                continue
+            for event in found:
+                yield f"data: {json.dumps(event)}\n\n"
+            sent += len(found)
+            if job.state != "running" and sent >= len(job.events):
+                return
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/jobs/{number}/cancel")
+def cancel_job(request: Request, number: int):
+    job = _job(request, number)
+    job.cancel_asked = True
+    return RedirectResponse(f"/jobs/{job.number}", status_code=303)

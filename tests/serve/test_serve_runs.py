@@ -1,0 +1,97 @@
+"""`codeforge serve --allow-runs`: bench's options as a form, a run started from it with its progress streamed as
+server-sent events, and a cancel that keeps what finished. In-process (FastAPI's TestClient) on text tasks, which
+need no engine, against a scripted OpenAI-compatible server; the whole command in a browser is in
+test_serve_browser.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import need
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from scripted_server import ScriptedServer  # noqa: E402
+
+from codeforge.store import Store  # noqa: E402
+
+ROWS = [{"kind": "text", "task_id": f"sum/{i}", "prompt": f"Summarize item {i}.", "reference": f"Item {i}."}
+        for i in range(6)]
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    need("httpx", "FastAPI's TestClient needs it")
+    from fastapi.testclient import TestClient
+
+    from codeforge.serve.app import create_app
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    db = tmp_path / "codeforge.db"
+    Store.open(db).close()
+    data = tmp_path / "text.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in ROWS), encoding="utf-8")
+    return TestClient(create_app(db, allow_runs=True)), db, data
+
+
+def events(client, job: str) -> list[dict]:
+    with client.stream("GET", f"{job}/events") as stream:
+        return [json.loads(line[len("data: "):]) for line in stream.iter_lines() if line.startswith("data: ")]
+
+
+def test_the_form_has_benchs_options_and_refuses_what_bench_refuses(app):
+    client, _, _ = app
+    form = client.get("/runs/new").text
+    for name in ("dataset", "model", "limit", "chain", "feedback", "metrics", "temperature", "run_name"):
+        assert f'name="{name}"' in form
+    assert 'name="db"' not in form  # runs go into the server's store
+    refused = client.post("/runs/new", data={"dataset": "humaneval", "model": "reference", "limit": "many"})
+    assert refused.status_code == 400 and "limit takes a whole number" in refused.text
+    assert 'value="many"' in refused.text  # the form comes back as it was filled
+    assert client.post("/runs/new", data={"model": "reference"}).status_code == 400  # no dataset
+
+
+def test_a_started_run_streams_its_progress_and_is_stored(app):
+    client, db, data = app
+    started = client.post("/runs/new", data={"dataset": f"jsonl:{data}", "model": "reference", "metrics": "chrf"},
+                          follow_redirects=False)
+    assert started.status_code == 303
+    job = started.headers["location"]
+    found = events(client, job)
+    kinds = [e["kind"] for e in found]
+    assert kinds[:3] == ["model_loading", "model_loaded", "round"] and kinds[-1] == "finished"
+    assert kinds.count("generated") == 6 and kinds.count("answered") == 6
+    with Store.open(db) as store:
+        (run,) = store.runs()
+        assert run.finished_at is not None and len(store.samples(run.id)) == 6
+    assert found[-1]["run"] == run.id and found[-1]["tasks"] == 6
+    assert events(client, job) == found  # a page opened later gets every event again
+
+
+def test_cancelling_stops_the_run_and_keeps_what_finished(app):
+    client, db, data = app
+    first = threading.Event()
+
+    def slowly(messages):
+        first.set()
+        time.sleep(0.3)
+        return "A summary."
+
+    with ScriptedServer(slowly) as server:
+        started = client.post("/runs/new", data={
+            "dataset": f"jsonl:{data}", "backend": "openai", "model": "scripted", "base_url": server.url,
+            "concurrency": "1", "metrics": "chrf"}, follow_redirects=False)
+        job = started.headers["location"]
+        assert first.wait(30)
+        assert client.post(f"{job}/cancel", follow_redirects=False).status_code == 303
+        found = events(client, job)
+    assert found[-1]["kind"] == "cancelled"
+    with Store.open(db) as store:
+        (run,) = store.runs()
+        stored = len(store.samples(run.id))
+        assert run.finished_at is None  # unfinished: the same settings again resume it
+    assert 1 <= stored < len(ROWS) and found[-1]["stored"] == stored and found[-1]["run"] == run.id
