@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, StreamingResponse
 from ..bench.config import BenchConfig
 from ..config import ConfigError, is_sequence, unwrap_optional
 from ..i18n import _
+from ..tasks import DatasetError, load_tasks
 from .pages import Gone, render
 
 router = APIRouter()
@@ -38,8 +39,8 @@ class Cancelled(Exception):
 class Job:
     """One run started from the pages: its settings, its events so far, and how it ended."""
 
-    def __init__(self, number: int, config: BenchConfig):
-        self.number, self.config = number, config
+    def __init__(self, number: int, config: BenchConfig, task_id: Optional[str] = None):
+        self.number, self.config, self.task_id = number, config, task_id  # task_id: a playground's one task
         self.events: list[dict] = []
         self.state = "running"  # running, finished, cancelled, failed
         self.cancel_asked = False
@@ -104,9 +105,9 @@ class Jobs:
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
 
-    def start(self, config: BenchConfig) -> Job:
+    def start(self, config: BenchConfig, task_id: Optional[str] = None) -> Job:
         with self.lock:
-            job = Job(next(self.numbers), config)
+            job = Job(next(self.numbers), config, task_id)
             self.jobs[job.number] = job
         threading.Thread(target=self._run, args=(job,), name=f"codeforge-run-{job.number}", daemon=True).start()
         return job
@@ -122,6 +123,10 @@ class Jobs:
             job.end("cancelled", run=job.run_id, stored=_stored(job.run_id, self.db))
         except BenchError as exc:
             job.run_id = _run_id(job.config, self.db)
+            if job.task_id is not None and job.run_id is not None and not _stored(job.run_id, self.db):
+                with Store.open(self.db) as store:  # a playground try that stored nothing leaves nothing behind
+                    store.delete_run(job.run_id)
+                job.run_id = None
             job.end("failed", message=str(exc), run=job.run_id)
         except Exception as exc:  # the page says what happened; the server goes on
             job.end("failed", message=f"{type(exc).__name__}: {exc}", run=_run_id(job.config, self.db))
@@ -298,3 +303,68 @@ def cancel_job(request: Request, number: int):
     job = _job(request, number)
     job.cancel_asked = True
     return RedirectResponse(f"/jobs/{job.number}", status_code=303)
+
+
+# -- the playground -----------------------------------------------------------------------------------------------
+
+PLAYGROUND_FIELDS = ("backend", "model", "base_url", "adapter", "api_key_env", "temperature", "max_new_tokens")
+
+
+@router.get("/playground")
+def playground(request: Request):
+    return render(request, "playground.html", fields=[f for f in form_fields() if f["name"] in PLAYGROUND_FIELDS],
+                  problem=None, form={"dataset": "humaneval", "chain": "2", "feedback": "visible"})
+
+
+@router.post("/playground")
+async def try_task(request: Request):
+    """One task (of a dataset, or written in the form as a jsonl row), generated, run in the sandbox and sent its
+    feedback for up to `chain` more rounds: a bench run of that task, stored under its own name."""
+    form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    db = Path(request.app.state.db)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    values = {name: form[name] for name in PLAYGROUND_FIELDS if form.get(name, "").strip()}
+    values.update(chain=form.get("chain") or "0", feedback=form.get("feedback") or "visible",
+                  run_name=f"PLAYGROUND-{stamp}")
+    try:
+        if form.get("prompt", "").strip():
+            task_id = f"playground/{stamp}"
+            row = {"task_id": task_id, "prompt": form["prompt"], "test": form.get("test", ""),
+                   "language": form.get("language") or "python"}
+            if form.get("entry_point", "").strip():
+                row["entry_point"] = form["entry_point"].strip()
+            folder = db.parent / "playground"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{stamp}.jsonl"
+            path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+            values.update(dataset=f"jsonl:{path}")
+        else:
+            task_id = form.get("task", "").strip()
+            if not task_id:
+                raise ValueError(_("Name a task of the dataset, or write one."))
+            values.update(dataset=form.get("dataset") or "humaneval", tasks=task_id)
+        config = config_from_form(values, db)
+        load_tasks(config.dataset, task_ids=[task_id])  # the task exists and loads, before anything runs
+    except (ConfigError, ValueError, DatasetError, OSError) as exc:
+        return render(request, "playground.html", 400, problem=str(exc), form=form,
+                      fields=[f for f in form_fields(values) if f["name"] in PLAYGROUND_FIELDS])
+    job = _jobs(request).start(config, task_id)
+    return RedirectResponse(f"/jobs/{job.number}", status_code=303)
+
+
+@router.get("/jobs/{number}/rounds")
+def job_rounds(request: Request, number: int):
+    """The playground task's rounds stored so far (htmx asks every second; 286 once the run ended stops it)."""
+    from ..store import Store
+    from .render import language_of
+    from .task import rounds_of
+
+    job = _job(request, number)
+    ended = job.state != "running"
+    run_id = job.run_id or _run_id(job.config, Path(request.app.state.db))
+    samples = []
+    if run_id is not None and job.task_id:
+        with Store.open_read_only(Path(request.app.state.db)) as store:
+            samples = store.samples(run_id, job.task_id)
+    return render(request, "_rounds.html", 286 if ended else 200, job=job,
+                  samples=rounds_of(samples, language_of(job.config.dataset or "")))

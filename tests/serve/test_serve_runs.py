@@ -6,6 +6,7 @@ test_serve_browser.py."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import threading
 import time
@@ -95,3 +96,52 @@ def test_cancelling_stops_the_run_and_keeps_what_finished(app):
         stored = len(store.samples(run.id))
         assert run.finished_at is None  # unfinished: the same settings again resume it
     assert 1 <= stored < len(ROWS) and found[-1]["stored"] == stored and found[-1]["run"] == run.id
+
+
+@pytest.mark.docker
+def test_the_playground_tries_one_task_wrong_then_feedback_then_right(app, docker_client):
+    from test_bench_cli import wrong_then_right
+
+    client, db, _ = app
+    with ScriptedServer(wrong_then_right) as server:
+        started = client.post("/playground", data={
+            "dataset": "humaneval", "task": "HumanEval/0", "backend": "openai", "model": "scripted",
+            "base_url": server.url, "chain": "2", "feedback": "visible"}, follow_redirects=False)
+        assert started.status_code == 303, started.text
+        job = started.headers["location"]
+        found = events(client, job)
+    assert found[-1]["kind"] == "finished" and found[-1]["solved"] == 1
+    rounds = client.get(f"{job}/rounds")
+    assert rounds.status_code == 286  # the run ended: htmx stops asking
+    shown = rounds.text
+    assert 'id="sample-0-round-0"' in shown and 'id="sample-0-round-1"' in shown
+    assert 'id="sample-0-round-2"' not in shown  # right in round 1: no third round
+    assert ">failed<" in shown and ">passed<" in shown and "Feedback sent (visible)" in shown
+    with Store.open(db) as store:
+        (run,) = store.runs()
+        assert run.name.startswith("PLAYGROUND-") and store.task_ids(run.id) == ["HumanEval/0"]
+
+
+def test_the_playground_refuses_a_task_it_cannot_load_before_anything_runs(app):
+    client, db, _ = app
+    refused = client.post("/playground", data={"dataset": "humaneval", "task": "HumanEval/999", "model": "reference"})
+    assert refused.status_code == 400 and "HumanEval/999" in refused.text
+    assert client.post("/playground", data={"dataset": "humaneval", "model": "reference"}).status_code == 400
+    with Store.open(db) as store:
+        assert store.runs() == []
+
+
+@pytest.mark.slow
+def test_a_playground_backend_that_does_not_answer_is_said_on_the_page_and_leaves_nothing(app):
+    client, db, _ = app
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    started = client.post("/playground", data={
+        "dataset": "humaneval", "task": "HumanEval/0", "backend": "openai", "model": "scripted",
+        "base_url": f"http://127.0.0.1:{port}/v1", "chain": "1"}, follow_redirects=False)
+    found = events(client, started.headers["location"])
+    assert found[-1]["kind"] == "failed" and "no server answers" in found[-1]["message"]
+    assert found[-1]["run"] is None
+    with Store.open(db) as store:
+        assert store.runs() == []  # nothing stored half done
