@@ -93,13 +93,17 @@ def research_store(path: Path) -> Path:
     rounds = research_pass_rounds()
     with Store.open(path) as store:
         for name in RESEARCH:
-            chained = name in CHAINED_FROM
-            method = CHAINED_FROM.get(name, name)
-            run = make_run(store, name, chain=CHAIN if chained else 0,
-                           feedback="hidden" if name.endswith("FEEDBACK") else "visible", tasks=HUMANEVAL,
-                           adapter=None if method == "BASE" else f"adapters/{method.lower()}-lora")
-            record(store, run, rounds[name])
+            record(store, make_research_run(store, name), rounds[name])
     return path
+
+
+def make_research_run(store: Store, name: str):
+    """One of RESEARCH's methods as bench stores it: chained ones with CHAIN rounds (PDG_CHAIN_FEEDBACK's told the
+    hidden tests), every method but BASE with its LoRA adapter, all on HUMANEVAL."""
+    method = CHAINED_FROM.get(name, name)
+    return make_run(store, name, chain=CHAIN if name in CHAINED_FROM else 0,
+                    feedback="hidden" if name.endswith("FEEDBACK") else "visible", tasks=HUMANEVAL,
+                    adapter=None if method == "BASE" else f"adapters/{method.lower()}-lora")
 
 
 # Repair runs -------------------------------------------------------------------------------------------------

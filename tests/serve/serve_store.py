@@ -10,7 +10,7 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
 
-from report_store import (CHAIN, CHAINED_FROM, HUMANEVAL, RESEARCH, make_repair_run, make_round,  # noqa: E402
+from report_store import (CHAIN, HUMANEVAL, RESEARCH, make_repair_run, make_research_run, make_round,  # noqa: E402
                           make_run, record_repair, research_pass_rounds)
 
 from codeforge.store import Store  # noqa: E402
@@ -58,11 +58,7 @@ def serve_store(path: Path) -> Path:
     rounds = research_pass_rounds()
     with Store.open(path) as store:
         for name in RESEARCH:
-            chained = name in CHAINED_FROM
-            method = CHAINED_FROM.get(name, name)
-            run = make_run(store, name, chain=CHAIN if chained else 0,
-                           feedback="hidden" if name.endswith("FEEDBACK") else "visible", tasks=HUMANEVAL,
-                           adapter=None if method == "BASE" else f"adapters/{method.lower()}-lora")
+            run = make_research_run(store, name)
             for task in HUMANEVAL:
                 passes = rounds[name][task]
                 for r in range(run.chain + 1):
