@@ -39,7 +39,8 @@ LAYERS = {
     # training data is made from tasks, graphs, stored runs and bench's own feedback words; GRPO scores with rewards
     "finetune": {"config", "i18n", "vocabulary", "store", "sandbox", "tasks", "models", "graphs", "bench", "rewards"},
     # the explorer sits with the commands: it shows what the store holds as bench, repair and report score it
-    "serve": {"config", "i18n", "vocabulary", "store", "bench", "repair", "report", "models", "metrics", "tasks"},
+    "serve": {"config", "i18n", "vocabulary", "store", "bench", "repair", "report", "models", "metrics", "tasks",
+              "analyzers"},
 }
 
 

@@ -24,6 +24,7 @@ from starlette.responses import RedirectResponse, StreamingResponse
 
 from ..bench.config import BenchConfig
 from ..config import ConfigError, is_sequence, unwrap_optional
+from ..analyzers.base import Tool
 from ..i18n import _
 from ..tasks import DatasetError, load_tasks
 from .pages import Gone, render
@@ -39,8 +40,9 @@ class Cancelled(Exception):
 class Job:
     """One run started from the pages: its settings, its events so far, and how it ended."""
 
-    def __init__(self, number: int, config: BenchConfig, task_id: Optional[str] = None):
+    def __init__(self, number: int, config: BenchConfig, task_id: Optional[str] = None, repair=None):
         self.number, self.config, self.task_id = number, config, task_id  # task_id: a playground's one task
+        self.repair = repair  # a playground's RepairConfig: its answer repaired from analyzer findings
         self.events: list[dict] = []
         self.state = "running"  # running, finished, cancelled, failed
         self.cancel_asked = False
@@ -95,6 +97,13 @@ class JobReporter:
     def sandbox_failed(self, message):
         self.job.add("sandbox_error", message=message)
 
+    # repair.loop's Reporter: a playground whose answer is repaired from analyzer findings
+    def epoch_started(self, epoch, to_generate, to_check):
+        self.job.add("epoch", epoch=epoch, to_generate=to_generate, to_check=to_check)
+
+    def judged(self, kept):
+        self.job.add("judged", kept=bool(kept))
+
 
 class Jobs:
     """The runs this server started, by number (kept while the server runs)."""
@@ -105,14 +114,17 @@ class Jobs:
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
 
-    def start(self, config: BenchConfig, task_id: Optional[str] = None) -> Job:
+    def start(self, config: BenchConfig, task_id: Optional[str] = None, repair=None) -> Job:
         with self.lock:
-            job = Job(next(self.numbers), config, task_id)
+            job = Job(next(self.numbers), config, task_id, repair)
             self.jobs[job.number] = job
         threading.Thread(target=self._run, args=(job,), name=f"codeforge-run-{job.number}", daemon=True).start()
         return job
 
     def _run(self, job: Job) -> None:
+        if job.repair is not None:
+            self._repair(job)
+            return
         from ..bench.session import BenchError, run_bench
         from ..store import Store
 
@@ -141,16 +153,44 @@ class Jobs:
                     unchecked=outcome.unchecked)
 
 
-def _run_id(config: BenchConfig, db: Path) -> Optional[int]:
-    """The stored run a job worked on, by its name (a cancelled or failed one may have stored part of it)."""
+    def _repair(self, job: Job) -> None:
+        """A playground try with analyzers: bench generates the answer (its run named as `codeforge repair DATASET`
+        names it), then repair feeds the findings back for its epochs (the run named in the form)."""
+        from ..repair.session import RepairError, run_repair
+
+        reporter = JobReporter(job)
+        try:
+            outcome = run_repair(job.repair, reporter=reporter, bench_reporter=reporter)
+        except Cancelled:
+            job.run_id = _run_id(job.config, self.db, job.repair.run_name) or _run_id(job.config, self.db)
+            job.end("cancelled", run=job.run_id, stored=_stored(job.run_id, self.db))
+        except RepairError as exc:
+            job.end("failed", message=str(exc), run=_run_id(job.config, self.db, job.repair.run_name))
+        except Exception as exc:  # the page says what happened; the server goes on
+            job.end("failed", message=f"{type(exc).__name__}: {exc}", run=None)
+        else:
+            if outcome.run is None:  # the answer had no finding: nothing to repair
+                job.run_id = outcome.source.id if outcome.source else None
+                job.end("finished", run=job.run_id, name=outcome.source.name if outcome.source else None,
+                        clean=True, message=_("The answer has no finding: nothing to repair."))
+                return
+            job.run_id = outcome.run.id
+            job.end("finished", run=outcome.run.id, name=outcome.run.name,
+                    source=outcome.source.id if outcome.source else None)
+
+
+def _run_id(config: BenchConfig, db: Path, name: Optional[str] = None) -> Optional[int]:
+    """The stored run a job worked on, by its name (a cancelled or failed one may have stored part of it); `name`:
+    the repair run of a playground try with analyzers."""
     from ..bench.runs import default_run_name
     from ..store import Store, StoreError
     from ..vocabulary import Workflow
 
     try:
         with Store.open_read_only(db) as store:
-            name = config.run_name or default_run_name(config)
-            found = [r for r in store.runs() if r.name == name and r.workflow is Workflow.bench]
+            workflow = Workflow.bench if name is None else Workflow.repair
+            name = name or config.run_name or default_run_name(config)
+            found = [r for r in store.runs() if r.name == name and r.workflow is workflow]
     except StoreError:
         return None
     return max(found, key=lambda r: r.updated_at).id if found else None
@@ -308,19 +348,34 @@ def cancel_job(request: Request, number: int):
 # -- the playground -----------------------------------------------------------------------------------------------
 
 PLAYGROUND_FIELDS = ("backend", "model", "base_url", "adapter", "api_key_env", "temperature", "max_new_tokens")
+TOOLS = [t.value for t in Tool]
 
 
 @router.get("/playground")
 def playground(request: Request):
     return render(request, "playground.html", fields=[f for f in form_fields() if f["name"] in PLAYGROUND_FIELDS],
-                  problem=None, form={"dataset": "humaneval", "chain": "2", "feedback": "visible"})
+                  problem=None, form={"dataset": "humaneval", "chain": "2", "feedback": "visible", "epochs": "2",
+                                      "analyzers": []}, tools=TOOLS)
+
+
+def repair_settings(values: dict, analyzers: list[str], epochs: str, db: Path):
+    """The repair a playground try with analyzers runs: `codeforge repair DATASET --tasks TASK --analyzers ...
+    --epochs N` with the form's model, stored under the try's name."""
+    from ..repair.config import RepairConfig
+
+    shared = {k: v for k, v in values.items() if k in PLAYGROUND_FIELDS}
+    return RepairConfig.from_dict({**shared, "targets": values["dataset"], "tasks": values.get("tasks", ""),
+                                   "analyzers": ",".join(analyzers), "epochs": epochs,
+                                   "run_name": values["run_name"], "db": str(db)}, where=_("the form"))
 
 
 @router.post("/playground")
 async def try_task(request: Request):
     """One task (of a dataset, or written in the form as a jsonl row), generated, run in the sandbox and sent its
     feedback for up to `chain` more rounds: a bench run of that task, stored under its own name."""
-    form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    pairs = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
+    form = dict(pairs)
+    analyzers = [value for key, value in pairs if key == "analyzers"]  # one per ticked box
     db = Path(request.app.state.db)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     values = {name: form[name] for name in PLAYGROUND_FIELDS if form.get(name, "").strip()}
@@ -343,12 +398,15 @@ async def try_task(request: Request):
             if not task_id:
                 raise ValueError(_("Name a task of the dataset, or write one."))
             values.update(dataset=form.get("dataset") or "humaneval", tasks=task_id)
+        repair = repair_settings(values, analyzers, form.get("epochs") or "0", db) if analyzers else None
+        if repair is not None:  # bench only generates the answer; the repair's epochs are the feedback
+            values = {**values, "chain": "0", "run_name": ""}
         config = config_from_form(values, db)
         load_tasks(config.dataset, task_ids=[task_id])  # the task exists and loads, before anything runs
     except (ConfigError, ValueError, DatasetError, OSError) as exc:
-        return render(request, "playground.html", 400, problem=str(exc), form=form,
-                      fields=[f for f in form_fields(values) if f["name"] in PLAYGROUND_FIELDS])
-    job = _jobs(request).start(config, task_id)
+        return render(request, "playground.html", 400, problem=str(exc), form={**form, "analyzers": analyzers},
+                      fields=[f for f in form_fields(values) if f["name"] in PLAYGROUND_FIELDS], tools=TOOLS)
+    job = _jobs(request).start(config, task_id, repair)
     return RedirectResponse(f"/jobs/{job.number}", status_code=303)
 
 
@@ -361,10 +419,15 @@ def job_rounds(request: Request, number: int):
 
     job = _job(request, number)
     ended = job.state != "running"
-    run_id = job.run_id or _run_id(job.config, Path(request.app.state.db))
-    samples = []
-    if run_id is not None and job.task_id:
-        with Store.open_read_only(Path(request.app.state.db)) as store:
-            samples = store.samples(run_id, job.task_id)
-    return render(request, "_rounds.html", 286 if ended else 200, job=job,
-                  samples=rounds_of(samples, language_of(job.config.dataset or "")))
+    db = Path(request.app.state.db)
+    language = language_of(job.config.dataset or "")
+    runs = [(_("Generated"), _run_id(job.config, db))]
+    if job.repair is not None:
+        runs.append((_("Repair epochs (epoch 0: the generated answer)"), _run_id(job.config, db, job.repair.run_name)))
+    groups = []
+    with Store.open_read_only(db) as store:
+        for title, run_id in runs:
+            samples = store.samples(run_id, job.task_id) if run_id is not None and job.task_id else []
+            if samples:
+                groups.append((title, rounds_of(samples, language)))
+    return render(request, "_rounds.html", 286 if ended else 200, job=job, groups=groups)

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from conftest import need
@@ -145,3 +146,33 @@ def test_a_playground_backend_that_does_not_answer_is_said_on_the_page_and_leave
     assert found[-1]["run"] is None
     with Store.open(db) as store:
         assert store.runs() == []  # nothing stored half done
+
+
+@pytest.mark.docker
+def test_the_playground_repairs_an_answer_from_the_analyzers_findings(app, docker_client):
+    from test_bench_cli import WRONG, right
+
+    client, db, _ = app
+    answers = iter([WRONG["HumanEval/0"], right("HumanEval/0")])
+
+    def first_wrong_then_right(messages):
+        return f"```python\n{next(answers, right('HumanEval/0'))}```\n"
+
+    with ScriptedServer(first_wrong_then_right) as server:
+        form = urlencode([("dataset", "humaneval"), ("task", "HumanEval/0"), ("backend", "openai"),
+                          ("model", "scripted"), ("base_url", server.url), ("analyzers", "tests"), ("epochs", "2")])
+        started = client.post("/playground", content=form, follow_redirects=False,
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert started.status_code == 303, started.text
+        job = started.headers["location"]
+        found = events(client, job)
+    kinds = [e["kind"] for e in found]
+    assert "round" in kinds and "epoch" in kinds and found[-1]["kind"] == "finished"
+    assert {"kind": "judged", "kept": True} in [{k: e[k] for k in ("kind", "kept")} for e in found
+                                                 if e["kind"] == "judged"]
+    shown = client.get(f"{job}/rounds").text
+    assert "Generated" in shown and "Repair epochs" in shown and "Sandbox: analysis" in shown
+    with Store.open(db) as store:
+        kinds = {r.name: r.workflow.value for r in store.runs()}
+    assert kinds.pop("scripted") == "bench" and list(kinds.values()) == ["repair"]
+    assert next(iter(kinds)).startswith("PLAYGROUND-") and found[-1]["name"] == next(iter(kinds))

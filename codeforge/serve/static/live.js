@@ -9,14 +9,14 @@
   source.onmessage = (message) => {
     const e = JSON.parse(message.data);
     log.textContent += JSON.stringify(e) + "\n";
-    if (e.kind === "round") {
-      total = e.to_generate + e.to_execute; done = 0; generated = 0; passed = 0;
-      shown("round", String(e.round));
+    if (e.kind === "round" || e.kind === "epoch") {
+      total = e.to_generate + (e.kind === "round" ? e.to_execute : e.to_check); done = 0; generated = 0; passed = 0;
+      shown("round", e.kind === "round" ? String(e.round) : "epoch " + e.epoch);
     } else if (e.kind === "generated") {
       generated += e.count;
-    } else if (e.kind === "executed" || e.kind === "answered") {
+    } else if (e.kind === "executed" || e.kind === "answered" || e.kind === "judged") {
       done += 1;
-      if (e.passed) passed += 1;
+      if (e.passed || e.kept) passed += 1;
     }
     shown("generated", String(generated));
     shown("checked", done + "/" + total);
