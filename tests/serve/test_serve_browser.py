@@ -228,3 +228,35 @@ def test_a_run_started_from_the_form_shows_its_progress_and_ends_five_of_five(br
         assert '"kind":"executed"' in browser.find_element(By.ID, "events").text  # progress came as it happened
         browser.find_element(By.ID, "run-link").click()
         assert "100.0 [56.6, 100.0] Wilson" in browser.find_element(By.ID, "rounds").text  # pass@1 of 5 tasks
+
+
+@pytest.mark.docker
+def test_the_playground_shows_a_wrong_answer_its_feedback_and_the_right_one(browser, tmp_path, docker_client,
+                                                                            monkeypatch):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from scripted_server import ScriptedServer
+    from test_bench_cli import wrong_then_right
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    store = tmp_path / "codeforge.db"
+    Store.open(store).close()
+    with ScriptedServer(wrong_then_right) as model, serving(store, serve_options=("--allow-runs",)) as base:
+        browser.get(f"{base}/?token={TOKEN}")
+        browser.find_element(By.ID, "playground-link").click()
+        for name, value in (("task", "HumanEval/0"), ("model", "scripted"), ("base_url", model.url)):
+            field = browser.find_element(By.ID, f"f-{name}")
+            field.clear()
+            field.send_keys(value)
+        Select(browser.find_element(By.ID, "f-backend")).select_by_value("openai")
+        browser.find_element(By.ID, "try").click()
+        WebDriverWait(browser, 240).until(lambda b: b.find_element(By.ID, "state").text != "running")
+        assert browser.find_element(By.ID, "state").text == "finished"
+        WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.ID, "sample-0-round-1"))
+        wrong = browser.find_element(By.ID, "sample-0-round-0").text
+        fixed = browser.find_element(By.ID, "sample-0-round-1").text
+    assert "failed" in wrong and "return False" in wrong  # the wrong answer, and why it failed
+    assert "passed" in fixed and "Feedback sent (visible)" in fixed  # the feedback it was sent, then right
+    assert not browser.find_elements(By.ID, "sample-0-round-2")
