@@ -17,6 +17,7 @@ from codeforge.finetune.sources import MBPP_TEST, SourceError, load
 from codeforge.store import Store
 from codeforge.tasks import load_tasks
 from tests.tiny_model import build_tiny_model
+from tests.interrupt import with_default_sigint
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,8 @@ def test_an_interrupted_run_saves_a_checkpoint_and_resumes_at_its_step(tmp_path,
     args = [sys.executable, "-m", "codeforge", "finetune", "--model", str(model), "--data", f"jsonl:{tasks}",
             "--out", str(out), "--epochs", "500", "--batch-size", "8", "--grad-accum", "1", "--device", "cpu",
             "--save-steps", "1", "--lr", "1e-3"]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=with_default_sigint)
     deadline = time.monotonic() + 300
     while not (out / "checkpoints" / "checkpoint-2").is_dir() and time.monotonic() < deadline:
         time.sleep(0.2)

