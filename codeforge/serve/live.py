@@ -15,6 +15,7 @@ import itertools
 import json
 import threading
 import time
+import typing
 from pathlib import Path
 from urllib.parse import parse_qsl
 from typing import Any, Iterator, Optional
@@ -23,7 +24,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, StreamingResponse
 
 from ..bench.config import BenchConfig
-from ..config import ConfigError, is_sequence, unwrap_optional
+from ..config import ConfigError, is_sequence, plain, unwrap_optional
 from ..analyzers.base import Tool
 from ..i18n import _
 from ..tasks import DatasetError, load_tasks
@@ -208,17 +209,23 @@ def _stored(run_id: Optional[int], db: Path) -> int:
 # -- the form ---------------------------------------------------------------------------------------------------
 
 
+def _settings() -> Iterator[tuple[dataclasses.Field, Any, bool]]:
+    """bench's settings the form has: each field, its type without Optional, and whether it may be left out."""
+    hints = typing.get_type_hints(BenchConfig)
+    for field in BenchConfig.settings_fields():
+        if field.name not in HIDDEN:
+            yield (field, *unwrap_optional(hints[field.name]))
+
+
 def form_fields(values: Optional[dict] = None) -> list[dict]:
     """bench's settings as form fields, by panel: name, label (its option), help, kind (text, number, check,
     choice), choices, and the value to show."""
     values = values or {}
     fields = []
-    for field in BenchConfig.settings_fields():
-        if field.name in HIDDEN:
-            continue
-        inner, _optional = unwrap_optional(field.type if not isinstance(field.type, str) else _hint(field.name))
-        default = field.default if field.default is not dataclasses.MISSING else None
-        shown = values.get(field.name, _plain_default(default))
+    for field, inner, _optional in _settings():
+        default = plain(field.default) if field.default is not dataclasses.MISSING else None
+        shown = values.get(field.name, ",".join(map(str, default)) if isinstance(default, list) else
+                           "" if default is None else default)
         if isinstance(inner, type) and issubclass(inner, enum.Enum):
             kind, choices = "choice", [m.value for m in inner]
         elif inner is bool:
@@ -234,29 +241,11 @@ def form_fields(values: Optional[dict] = None) -> list[dict]:
     return fields
 
 
-def _hint(name: str):
-    import typing
-
-    return typing.get_type_hints(BenchConfig)[name]
-
-
-def _plain_default(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return ",".join(str(v.value if isinstance(v, enum.Enum) else v) for v in value)
-    return "" if value is None else value
-
-
 def config_from_form(form: dict[str, str], db: Path) -> BenchConfig:
     """The form's values as BenchConfig (the server's store as --db); ConfigError or ValueError when they do not
     make one."""
-    hints = __import__("typing").get_type_hints(BenchConfig)
     values: dict[str, Any] = {}
-    for field in BenchConfig.settings_fields():
-        if field.name in HIDDEN:
-            continue
-        inner, optional = unwrap_optional(hints[field.name])
+    for field, inner, optional in _settings():
         raw = form.get(field.name)
         if inner is bool:
             values[field.name] = raw is not None and raw not in ("", "false", "off")
@@ -274,8 +263,8 @@ def config_from_form(form: dict[str, str], db: Path) -> BenchConfig:
 def _shown(form: dict[str, str]) -> dict:
     """The form as it was filled, to show again: an unticked box is absent from it, so every box is given."""
     shown = dict(form)
-    for field in BenchConfig.settings_fields():
-        if field.type in (bool, "bool") and field.name not in HIDDEN:
+    for field, inner, _optional in _settings():
+        if inner is bool:
             shown[field.name] = "on" if form.get(field.name) == "on" else False
     return shown
 
