@@ -10,9 +10,11 @@ from ..i18n import _
 
 
 def console(stderr: bool = False):
+    """A console that turns no `:name:` into an emoji: what it prints quotes run names (`run:A:`), paths and
+    program output."""
     from rich.console import Console
 
-    return Console(stderr=stderr)
+    return Console(stderr=stderr, emoji=False)
 
 
 def fail(message: str, code: int = 2) -> None:
