@@ -100,6 +100,7 @@ def main() -> None:
 
     rows = [("runs page (first 50 runs, scored)", "/"), ("runs page, sorted by name, last page",
                                                          f"/?sort=name&page={(len(runs) + 49) // 50}"),
+            ("runs page, sorted by pass@1 (every run's in SQL)", "/?sort=pass@1&desc=true"),
             ("runs page, filtered", "/?q=RUN_01"), ("a run (rounds, first 50 tasks)", f"/runs/{first}"),
             ("a run's tasks, page 2 (htmx)", f"/runs/{first}/tasks?page=2"),
             ("a run's heatmap (htmx; every run on its dataset)", f"/runs/{first}/heatmap"),

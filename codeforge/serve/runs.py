@@ -9,6 +9,7 @@ from typing import Optional
 from fastapi import APIRouter, Depends, Request
 
 from ..bench.scores import pass_values, run_ks, run_metrics
+from ..i18n import N_
 from ..models.manifest import Manifest
 from ..repair.scores import is_repair, last_epoch, program_keys, summarize_repair
 from ..report.data import is_curriculum
@@ -19,6 +20,10 @@ from ..vocabulary import Workflow
 from .pages import render, store_of
 
 router = APIRouter()
+
+# how the sort choices read (RUN_SORTS's keys)
+SORT_LABELS = {"created": N_("the time it started"), "name": N_("the run's name"), "dataset": N_("the dataset"),
+               "model": N_("the model"), "pass@1": N_("pass@1 after the last round")}
 
 
 def manifest_of(found) -> Optional[Manifest]:
@@ -77,7 +82,7 @@ def runs(request: Request, q: str = "", kind: str = "", sort: str = "created", d
                                    offset=(max(page, 1) - 1) * size)
     pages = max(1, math.ceil(total / size))
     context = dict(rows=[run_row(store, r) for r in found], total=total, page=max(page, 1), pages=pages, q=q,
-                   kind=workflow.value if workflow else "", sort=sort, desc=desc, sorts=list(RUN_SORTS),
+                   kind=workflow.value if workflow else "", sort=sort, desc=desc, sorts={s: SORT_LABELS.get(s, s) for s in RUN_SORTS},
                    kinds=[w.value for w in Workflow])
     if request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "runs":
         return render(request, "_runs_table.html", **context)

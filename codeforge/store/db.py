@@ -126,7 +126,16 @@ CREATE TABLE IF NOT EXISTS finetunes (
 _RUN_COLUMNS = ("id, name, dataset, model, backend, adapter, prompt_mode, feedback, chain, samples_per_task, seed,"
                 " config, versions, created_at, updated_at, finished_at")
 # The orders runs_page can sort by (a closed set: the value goes into the SQL).
-RUN_SORTS = {"created": "created_at", "name": "name", "dataset": "dataset", "model": "model"}
+# pass@1 after a run's last round, as bench/scores.py computes it: a sample passed once any of its rounds passed,
+# over every sample the run's tasks should have (one not generated yet counts as failed); none for a run of text
+# tasks (no verdicts)
+_PASS_AT_1 = ("(SELECT CASE WHEN json_extract(runs.config, '$.answers') = 'text' THEN NULL ELSE"
+              " CAST(COALESCE(SUM(passed), 0) AS REAL) / MAX(1, runs.samples_per_task *"
+              " (SELECT COUNT(*) FROM run_tasks t WHERE t.run_id = runs.id)) END"
+              " FROM (SELECT MAX(COALESCE(e.passed, 0)) AS passed FROM samples s LEFT JOIN executions e"
+              f" ON e.sample_id = s.id AND e.purpose = '{Purpose.tests.value}' WHERE s.run_id = runs.id"
+              " GROUP BY s.task_id, s.sample))")
+RUN_SORTS = {"created": "created_at", "name": "name", "dataset": "dataset", "model": "model", "pass@1": _PASS_AT_1}
 
 
 def _run_record(row: Sequence[Any]) -> "RunRecord":
@@ -402,7 +411,8 @@ class Store:
             params += [Workflow.bench.value, workflow.value]
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         total = self._db.execute(f"SELECT COUNT(*) FROM runs{clause}", params).fetchone()[0]
-        order = f"{RUN_SORTS[sort]} {'DESC' if descending else 'ASC'}, id {'DESC' if descending else 'ASC'}"
+        way = "DESC" if descending else "ASC"
+        order = f"{RUN_SORTS[sort]} IS NULL, {RUN_SORTS[sort]} {way}, id {way}"  # runs without a value last
         rows = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs{clause} ORDER BY {order} LIMIT ? OFFSET ?",
                                 [*params, limit, offset]).fetchall()
         return [_run_record(row) for row in rows], total

@@ -45,6 +45,8 @@ def test_the_runs_page_filters_and_sorts_in_the_store(client):
     names = re.findall(r'<a href="/runs/\d+">([^<]+)</a>', page)
     assert names == ["TUNED", "PDG_CHAIN_FEEDBACK", "PDG_CHAIN", "PDG"]  # TUNED: its adapter is pdg-lora
     assert re.findall(r'<a href="/runs/\d+">([^<]+)</a>', client.get("/?kind=repair").text) == ["FIX"]
+    best = re.findall(r'<a href="/runs/\d+">([^<]+)</a>', client.get("/?q=humaneval&sort=pass@1&desc=true").text)
+    assert [name for name in best if name in RESEARCH] == sorted(RESEARCH, key=RESEARCH.get, reverse=True)
 
 
 def test_htmx_asks_for_the_runs_table_alone(client):

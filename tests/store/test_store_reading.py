@@ -52,6 +52,30 @@ def test_runs_page_sorts_filters_and_counts_in_sql(store):
     assert store.run_by_id(store.run("A").id).name == "A" and store.run_by_id(999) is None
 
 
+def test_runs_page_sorts_by_pass_at_1_after_the_last_round_as_the_scores_compute_it(store):
+    statuses = {"A": [("T/0", 0, 0, "failed"), ("T/0", 0, 1, "passed"), ("T/0", 1, 0, "passed"),
+                      ("T/1", 0, 0, None), ("T/1", 1, 0, "failed")],  # 2 of 4 samples passed
+                "B": [("T/0", 0, 0, "passed"), ("T/0", 1, 0, "passed"), ("T/1", 0, 0, "passed")],  # 3 of 4
+                "C": []}  # nothing generated yet: 0
+    for name, rows in statuses.items():
+        run = store.run(name)
+        store.set_tasks(run.id, ["T/0", "T/1"])
+        for row in rows:
+            add(store, run, *row)
+    expected = {name: pass_values(store.verdicts(store.run(name).id), ["T/0", "T/1"], 2, (1,), 1)[-1].get(1, 0.0)
+                for name in statuses}
+    assert expected == {"A": 0.5, "B": 0.75, "C": 0.0}
+    # FIX has no samples either: 0 like C, the tie ordered by id as every sort orders it
+    assert names(store.runs_page(sort="pass@1", descending=True)) == (["B", "A", "FIX", "C"], 4)
+    assert names(store.runs_page(sort="pass@1")) == (["C", "FIX", "A", "B"], 4)
+    text_run = store.create_run("PROSE", "jsonl:t.jsonl", model="m", backend="hf", adapter=None, prompt_mode="chat",
+                                feedback="visible", chain=0, samples_per_task=1, seed=0, config={"answers": "text"},
+                                versions={})
+    assert text_run.text_answers
+    assert names(store.runs_page(sort="pass@1", descending=True))[0][-1] == "PROSE"  # no pass@1: last either way
+    assert names(store.runs_page(sort="pass@1"))[0][-1] == "PROSE"
+
+
 def test_verdicts_and_samples_without_texts_score_as_whole_samples_do(store):
     run = store.run("A")
     store.set_tasks(run.id, ["T/0", "T/1"])
