@@ -102,7 +102,9 @@ def run(command) -> int:
     except errors.NoArgsIsHelpError:
         return 0  # the help was printed
     except errors.ClickException as exc:
-        message = exc.format_message().replace("Value error, ", "")
+        from .commands._usage import translated
+
+        message = translated(exc.format_message().replace("Value error, ", ""))
         ctx = getattr(exc, "ctx", None)
         hint = i18n._(" (see {command} --help)").format(command=ctx.command_path) if ctx is not None else ""
         _print_error(message + hint)

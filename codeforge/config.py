@@ -45,12 +45,12 @@ def setting(default: Any = dataclasses.MISSING, help: str = "", *, flags: tuple[
     repeat: a tuple field given as the option repeated (`--pair A:B --pair C:D`) instead of comma-separated.
     """
     if not help:
-        raise TypeError("every setting needs a help text")
+        raise TypeError("every setting needs a help text")  # untranslated: a programming error
     metadata = {"help": help, "flags": tuple(flags), "env": env, "identity": identity, "argument": argument,
                 "min": min, "max": max, "panel": panel, "stored": stored, "hidden": hidden,
                 "repeat": repeat}
     if isinstance(default, (list, dict, set)):
-        raise TypeError("use a tuple for a setting that holds several values")
+        raise TypeError("use a tuple for a setting that holds several values")  # untranslated: a programming error
     return dataclasses.field(default=default, metadata=metadata)
 
 

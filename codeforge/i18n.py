@@ -14,8 +14,10 @@ translated where it is shown: cli.py translates the command tree before it runs.
 
 from __future__ import annotations
 
+import functools
 import gettext as _gettext
 import os
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -37,6 +39,7 @@ def parse(value: str, where: str = "--lang") -> str:
     """`value` as a supported language code (ru, ru_RU, ru_RU.UTF-8 and RU are all ru)."""
     code = value.strip().split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
     if code not in SUPPORTED:
+        # untranslated: said when no language could be chosen
         raise LanguageError(f"{where} {value!r} is not a supported language: use {' or '.join(SUPPORTED)}")
     return code
 
@@ -105,3 +108,46 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks `message` for the catalog where it is defined; it is translated with _() where it is shown."""
     return message
+
+
+# pydantic's words for a value it refuses (typer's option values, job-file fields), in the order they are tried
+VALUE_PROBLEMS = (
+    N_("Field required"),
+    N_("Extra inputs are not permitted"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid integer, got a number with a fractional part"),
+    N_("Input should be a valid integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid number"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Input should be a valid boolean"),
+    N_("Input should be greater than or equal to {bound}"),
+    N_("Input should be greater than {bound}"),
+    N_("Input should be less than or equal to {bound}"),
+    N_("Input should be less than {bound}"),
+    N_("Input should be a finite number"),
+    N_("Input should be a valid string"),
+    N_("Input should be a valid list"),
+    N_("Input should be a valid dictionary"),
+    N_("Input should be {choices}"),  # one of fixed values: 'a' or 'b'
+)
+
+
+@functools.lru_cache(maxsize=None)
+def _shape(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)  # literal, name, literal, name, ..., literal
+    return re.compile("".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+                              for index, part in enumerate(parts)), re.DOTALL)
+
+
+def said_again(line: str, shapes=VALUE_PROBLEMS, messages: tuple[str, ...] = ()) -> str:
+    """`line`, English text of a known shape written by a library (one of `shapes`, templates with named parts), in
+    the chosen language: its parts (what the user typed, names, numbers) as they were, those named in `messages`
+    said again themselves. A line of no known shape is returned as it is."""
+    for template in shapes:
+        found = _shape(template).fullmatch(line)
+        if found:
+            parts = {name: said_again(value, shapes, messages) if name in messages else value
+                     for name, value in found.groupdict().items()}
+            return _(template).format(**parts)
+    return line

@@ -158,6 +158,75 @@ def test_every_message_of_the_code_has_a_russian_translation_in_the_shipped_cata
     assert not missing, f"{len(missing)} message(s) without a Russian translation, e.g. {missing[:3]}: {HOW_TO_UPDATE}"
 
 
+def english_raises(path: Path) -> list[str]:
+    """The `raise Error("literal text")` lines of `path` whose text is not passed through _() or ngettext() and not
+    marked `# untranslated: why` (data a model or the store gets, or an error no user sees)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def literal(node) -> bool:
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str)
+        if isinstance(node, ast.JoinedStr):
+            return True
+        if isinstance(node, ast.BinOp):
+            return literal(node.left) or literal(node.right)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            return literal(node.func.value)
+        return False
+
+    found = []
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args):
+            continue
+        marked = any("# untranslated:" in lines[n - 1]
+                     for n in range(max(node.lineno - 1, 1), (node.end_lineno or node.lineno) + 1))
+        if literal(node.exc.args[0]) and not marked:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_error_the_library_raises_with_words_is_translated_or_says_why_not():
+    inside_containers = (ROOT / "codeforge" / "sandbox" / "runner", ROOT / "codeforge" / "sandbox" / "recipes")
+    found = [where for path in sorted((ROOT / "codeforge").rglob("*.py"))
+             if not any(folder in path.parents for folder in inside_containers)
+             for where in english_raises(path)]
+    assert not found, (f"{len(found)} raise(s) with English text not passed through _(), e.g. {found[:5]}: wrap the "
+                       "template in _() and format after it, or end the line with `# untranslated: why` when the "
+                       "text is data (stored, sent to a model) or never shown")
+
+
+def binds_underscore(function) -> bool:
+    """Whether `function` makes `_` one of its own names (a loop or unpacking target, an argument): in its whole
+    body `_` is then that name, and a _() call there fails."""
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
+              ast.DictComp, ast.GeneratorExp)
+    arguments = function.args
+    if any(a.arg == "_" for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                  *filter(None, (arguments.vararg, arguments.kwarg))]):
+        return True
+    pending = list(function.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+            return True
+        if isinstance(node, ast.ExceptHandler) and node.name == "_":
+            return True
+        pending.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, nested))
+    return False
+
+
+def test_no_function_of_a_module_that_translates_takes_the_name_of_its_translator():
+    found = []
+    for path in sorted((ROOT / "codeforge").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(isinstance(n, ast.ImportFrom) and (n.module or "").endswith("i18n") and
+                   any(a.name == "_" for a in n.names) for n in ast.walk(tree)):
+            continue
+        found += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in ast.walk(tree)
+                  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and binds_underscore(n)]
+    assert not found, f"these functions bind `_`, which hides _() in them: name the value (e.g. `_unused`): {found}"
+
+
 def test_plural_messages_take_the_russian_forms():
     russian = gettext.translation(i18n.DOMAIN, str(i18n.LOCALE_DIR), languages=["ru"])
     forms = [russian.ngettext("{count} finding", "{count} findings", n).format(count=n) for n in (1, 3, 5, 21)]
@@ -238,6 +307,29 @@ def test_a_config_file_value_is_told_in_russian_with_the_value_as_it_is(tmp_path
     assert result.stderr.replace("\n", "").endswith(f"{config}: samples принимает целое число, а не 'many'")
 
 
+@pytest.mark.parametrize("args, russian, english", [
+    (("bench", "run", "humaneval", "--samples", "x"),
+     "ошибка: Недопустимое значение '--samples' / '-n': нужно целое число",
+     "error: Invalid value for '--samples' / '-n': Input should be a valid integer"),
+    (("bench", "run", "humaneval", "--temperature", "-1"),
+     "ошибка: Недопустимое значение '--temperature': значение должно быть не меньше 0",
+     "error: Invalid value for '--temperature': Input should be greater than or equal to 0"),
+    (("bench", "run", "humaneval", "--backend", "nope"),
+     "ошибка: Недопустимое значение '--backend': 'nope' — не одно из значений 'hf', 'openai'",
+     "error: Invalid value for '--backend': 'nope' is not one of 'hf', 'openai'"),
+    (("bench", "run", "humaneval", "--no-chain"),
+     "ошибка: Нет такого параметра: --no-chain (возможные параметры: --chain)",
+     "error: No such option: --no-chain (Possible options: --chain)"),
+    (("sandbox", "exec", "a", "b"), "ошибка: Лишние аргументы (a b)", "error: Got unexpected extra argument(s) (a b)"),
+    (("benc",), "Возможно, имелось в виду 'bench'?", "Did you mean 'bench'?"),
+])
+def test_typers_own_error_lines_are_told_in_russian_with_what_was_typed(args, russian, english):
+    said = codeforge("--lang", "ru", *args)
+    assert said.returncode == 2 and said.stderr.count("\n") == 1, said.stderr
+    assert russian in said.stderr and "(см. " in said.stderr
+    assert english in codeforge(*args).stderr
+
+
 @pytest.mark.parametrize("args", [("bench", "list", "--json"), ("bench", "show", "BASE", "--json")])
 def test_json_output_is_the_same_in_both_languages(tmp_path, args):
     db = stored_run(tmp_path / "codeforge.db")
@@ -265,3 +357,43 @@ def test_tables_have_russian_headers_and_the_same_numbers_and_statuses(tmp_path)
     assert "passed" in russian.stdout and "failed" in russian.stdout  # statuses are values, never translated
     numbers = re.compile(r"\d+(?:[./]\d+)?%?")
     assert numbers.findall(russian.stdout) == numbers.findall(english.stdout)
+
+
+def test_a_report_is_russian_on_the_terminal_and_the_page_and_its_json_is_the_same(tmp_path):
+    db = stored_run(tmp_path / "codeforge.db")
+    said = {}
+    for language in ("en", "ru"):
+        out = tmp_path / language
+        said[language] = codeforge("--lang", language, "report", "--db", str(db), "--out", str(out), "--html")
+        assert said[language].returncode == 0, said[language].stderr
+    assert "решено" in said["ru"].stdout and "метод" in said["ru"].stdout and "solved" not in said["ru"].stdout
+    numbers = re.compile(r"\d+(?:[./]\d+)?%?")
+    assert numbers.findall(said["ru"].stdout.replace(str(tmp_path), "")) == \
+        numbers.findall(said["en"].stdout.replace(str(tmp_path), ""))
+    page = (tmp_path / "ru" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="ru">' in page and "<h2>Определения</h2>" in page
+    assert (tmp_path / "ru" / "report.json").read_text() == (tmp_path / "en" / "report.json").read_text()
+
+
+@pytest.mark.parametrize("setup, args, russian", [
+    (None, ("bench", "humaneval", "--model", "reference", "--tasks", "HumanEval/999"),
+     "в humaneval нет задачи 'HumanEval/999'"),  # a dataset's error
+    ("garbage\n", ("bench", "list"), "не является хранилищем результатов codeforge"),  # the store's
+    (None, ("repair", "missing.py"), "missing.py: нет такого файла. Укажите файлы программ"),  # repair's
+])
+def test_errors_from_inside_the_library_are_told_in_russian(tmp_path, setup, args, russian):
+    db = tmp_path / "codeforge.db"
+    if setup:
+        db.write_text(setup)
+    said = codeforge("--lang", "ru", *args, "--db", str(db))
+    assert said.returncode == 2 and "Traceback" not in said.stderr, said.stderr
+    assert said.stderr.startswith("ошибка: ") and russian in said.stderr.replace("\n", " ")
+
+
+def test_a_bad_job_file_is_told_in_russian_with_pydantics_reasons_too(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"id": 1}\nnot json\n')
+    said = codeforge("--lang", "ru", "sandbox", "exec", "--jobs", str(jobs), "--out", str(tmp_path / "r.jsonl"))
+    assert said.returncode == 2, said.stderr
+    assert "2 ошибочные строки, ничего не запущено" in said.stderr
+    assert "строка 1: id: нужна строка; language: поле обязательно" in said.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from ..i18n import _
 from ..sandbox.jobs import Job, Result, Status
 from ..vocabulary import Action, Language
 from .base import AnalyzerUnavailable, Tool, sandbox_file
@@ -23,9 +24,9 @@ def report_of(result: Result, step: str, tool: Tool) -> dict:
     when the sandbox could not say (a failure of the sandbox is never "no findings")."""
     report = (result.details.get("tools") or {}).get(step) or {}
     if report.get("exit_code") == 127:
-        raise AnalyzerUnavailable(tool, "its program was not found")
+        raise AnalyzerUnavailable(tool, _("its program was not found"))
     only_others_missing = result.status is Status.sandbox_error and "missing" in result.details
     if (result.status is not Status.passed and not only_others_missing) or report.get("exit_code") is None:
         why = result.details.get("sandbox") or result.status.value
-        raise RuntimeError(f"{tool.value} could not analyse the code: {why}")
+        raise RuntimeError(_("{tool} could not analyse the code: {why}").format(tool=tool.value, why=why))
     return report

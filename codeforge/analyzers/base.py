@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any, Optional, Protocol
 
+from ..i18n import _
 from ..vocabulary import Language
 
 
@@ -74,8 +75,9 @@ class AnalyzerUnavailable(Exception):
 
     def __init__(self, tool: Tool, detail: str = ""):
         image = IMAGE_LANGUAGE[tool]
-        super().__init__(f"{tool.value} is not in the sandbox image{f' ({detail})' if detail else ''}: "
-                         f"run `codeforge sandbox build {image}`")
+        message = _("{tool} is not in the sandbox image ({detail}): run `codeforge sandbox build {image}`") \
+            if detail else _("{tool} is not in the sandbox image: run `codeforge sandbox build {image}`")
+        super().__init__(message.format(tool=tool.value, detail=detail, image=image))
         self.tool = tool
 
 

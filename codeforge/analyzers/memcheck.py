@@ -14,6 +14,7 @@ import itertools
 import re
 from typing import Optional
 
+from ..i18n import _
 from ..sandbox.jobs import Job, Status
 from ..vocabulary import Action, Language
 from .base import AnalyzerUnavailable, Finding, Severity, Tool, code_line, sandbox_file
@@ -51,11 +52,12 @@ def findings(result, code: str, name: str) -> list[Finding]:
     """The sandbox's memcheck Result -> Findings (the Valgrind errors in details["memory_errors"])."""
     details = result.details or {}
     if result.status is Status.sandbox_error:
-        raise RuntimeError(f"memcheck could not run the program: {details.get('sandbox') or result.stderr.strip()}")
+        raise RuntimeError(_("memcheck could not run the program: {why}").format(
+            why=details.get("sandbox") or result.stderr.strip()))
     if result.status is Status.compile_error:
         return compile_errors(str(details.get("compiler") or result.stderr), code, name)
     if result.exit_code == 127 and "memory_errors" not in details:
-        raise AnalyzerUnavailable(Tool.memcheck, "valgrind was not found")
+        raise AnalyzerUnavailable(Tool.memcheck, _("valgrind was not found"))
     found = []
     if result.status in UNFINISHED:
         # Valgrind's report is written at exit: a program stopped before it was not checked to the end.

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..i18n import _, ngettext
 from ..store import RunRecord, Store
 from ..vocabulary import Workflow
 from .scores import first_passing_round
@@ -85,7 +86,7 @@ def find_runs(store: Store, names: Sequence[str], dataset: Optional[str] = None)
     from ..store import StoreError
 
     if len(set(names)) != len(names):
-        raise MineError(f"--runs names a run twice ({', '.join(names)}): name each run once")
+        raise MineError(_("--runs names a run twice ({runs}): name each run once").format(runs=", ".join(names)))
     runs = []
     for name in names:
         try:
@@ -93,22 +94,28 @@ def find_runs(store: Store, names: Sequence[str], dataset: Optional[str] = None)
         except StoreError as exc:
             raise MineError(str(exc)) from exc
         if found is None:
-            known = ", ".join(sorted({r.name for r in store.runs()})) or "none yet"
-            raise MineError(f"no run named {name!r}{' on ' + dataset if dataset else ''} in {store.path} "
-                            f"(runs: {known})")
+            known = ", ".join(sorted({r.name for r in store.runs()})) or _("none yet")
+            if dataset:
+                raise MineError(_("no run named {name} on {dataset} in {path} (runs: {known})").format(
+                    name=repr(name), dataset=dataset, path=store.path, known=known))
+            raise MineError(_("no run named {name} in {path} (runs: {known})").format(
+                name=repr(name), path=store.path, known=known))
         if found.workflow is not Workflow.bench or found.curriculum is not None:
-            raise MineError(f"run {name!r} is not a bench run: mine-hard mines the runs of `codeforge bench`")
+            raise MineError(_("run {name} is not a bench run: mine-hard mines the runs of `codeforge bench`")
+                            .format(name=repr(name)))
         if found.text_answers:
-            raise MineError(f"run {name!r} is a run of text tasks: they have no tests, so no task is passed or "
-                            "failed; mine runs of tasks with tests")
+            raise MineError(_("run {name} is a run of text tasks: they have no tests, so no task is passed or "
+                              "failed; mine runs of tasks with tests").format(name=repr(name)))
         if found.finished_at is None:
-            raise MineError(f"run {name!r} is unfinished (its missing samples would count as failures): finish it "
-                            f"with `codeforge bench rerun {name}`, or leave it out of --runs")
+            raise MineError(_("run {name} is unfinished (its missing samples would count as failures): finish it "
+                              "with `codeforge bench rerun {plain_name}`, or leave it out of --runs")
+                            .format(name=repr(name), plain_name=name))
         runs.append(found)
     sources = {_source(run) for run in runs}
     if len(sources) > 1:
         listed = "; ".join(f"{run.name}: {_show_source(_source(run))}" for run in runs)
-        raise MineError(f"the runs are on different datasets ({listed}): mine runs of one dataset at a time")
+        raise MineError(_("the runs are on different datasets ({runs}): mine runs of one dataset at a time")
+                        .format(runs=listed))
     return runs
 
 
@@ -116,7 +123,9 @@ def mine(store: Store, names: Sequence[str], dataset: Optional[str] = None, min_
          max_pass_rate: Optional[float] = None) -> Mined:
     runs = find_runs(store, names, dataset)
     if min_models is not None and min_models > len(runs):
-        raise MineError(f"--min-models {min_models} is more than the {len(runs)} runs given: at most {len(runs)}")
+        raise MineError(ngettext("--min-models {min_models} is more than the {count} run given: at most {count}",
+                                 "--min-models {min_models} is more than the {count} runs given: at most {count}",
+                                 len(runs)).format(min_models=min_models, count=len(runs)))
     threshold = min_models if min_models is not None else (0 if max_pass_rate is not None else len(runs))
     counts = {run.name: pass_counts(store, run) for run in runs}
     shared = [t for t in counts[runs[0].name] if all(t in c for c in counts.values())]
@@ -133,19 +142,30 @@ def mine(store: Store, names: Sequence[str], dataset: Optional[str] = None, min_
 def empty_message(mined: Mined) -> str:
     """Why nothing was mined, and which threshold to relax to get something."""
     if not mined.considered:
-        return "the runs share no task: mine runs that cover the same tasks"
+        return _("the runs share no task: mine runs that cover the same tasks")
     most = max(t.runs_failed for t in mined.considered)
     lowest = min(t.pass_rate for t in mined.considered if t.runs_failed >= mined.min_models) \
         if any(t.runs_failed >= mined.min_models for t in mined.considered) else None
-    asked = " and ".join(part for part in (
-        f"at least {mined.min_models} of the {len(mined.runs)} runs failing it" if mined.min_models else "",
-        f"a pass rate of at most {mined.max_pass_rate:g}" if mined.max_pass_rate is not None else "") if part)
+    parts = []
+    if mined.min_models:
+        parts.append(ngettext("at least {min_models} of the {count} run failing it",
+                              "at least {min_models} of the {count} runs failing it", len(mined.runs))
+                     .format(min_models=mined.min_models, count=len(mined.runs)))
+    if mined.max_pass_rate is not None:
+        parts.append(_("a pass rate of at most {rate}").format(rate=f"{mined.max_pass_rate:g}"))
+    asked = _("{condition} and {other_condition}").format(condition=parts[0], other_condition=parts[1]) \
+        if len(parts) == 2 else "".join(parts)
     if most < mined.min_models:
-        hint = (f"no task is failed by more than {most} run(s): relax --min-models to {most}" if most
-                else "every run passes every task: there is nothing hard to mine in these runs")
+        hint = (ngettext("no task is failed by more than {count} run: relax --min-models to {count}",
+                         "no task is failed by more than {count} runs: relax --min-models to {count}", most)
+                .format(count=most) if most
+                else _("every run passes every task: there is nothing hard to mine in these runs"))
     else:
-        hint = f"the lowest pass rate among them is {lowest:.3g}: relax --max-pass-rate to {lowest:.3g}"
-    return f"no task of the {len(mined.considered)} the runs share has {asked}; {hint}"
+        hint = _("the lowest pass rate among them is {rate}: relax --max-pass-rate to {rate}").format(
+            rate=f"{lowest:.3g}")
+    return ngettext("no task of the {count} the runs share has {condition}; {hint}",
+                    "no task of the {count} the runs share has {condition}; {hint}", len(mined.considered)
+                    ).format(count=len(mined.considered), condition=asked, hint=hint)
 
 
 def write(store: Store, mined: Mined, out: Path, command: str = "") -> Path:
@@ -163,8 +183,11 @@ def write(store: Store, mined: Mined, out: Path, command: str = "") -> Path:
                                                 from_hub=bool(settings.get("from_hub")))}
     missing = [t for t in wanted if t not in tasks]
     if missing:
-        raise MineError(f"{run.dataset} no longer holds task(s) {', '.join(missing[:5])} of the runs: mine with the "
-                        f"dataset the runs were made on")
+        raise MineError(ngettext("{dataset} no longer holds task {tasks} of the runs: mine with the dataset the "
+                                 "runs were made on",
+                                 "{dataset} no longer holds tasks {tasks} of the runs: mine with the dataset the "
+                                 "runs were made on", len(missing)).format(dataset=run.dataset,
+                                                                           tasks=", ".join(missing[:5])))
     provenance = provenance_path(out)
     source = {"provenance": provenance.name, "runs": [_run_brief(r) for r in mined.runs]}
     rows = [{**row_of(tasks[t]), MINED_FROM: source} for t in wanted]
@@ -189,7 +212,7 @@ def write(store: Store, mined: Mined, out: Path, command: str = "") -> Path:
         out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
         provenance.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise MineError(f"cannot write {out}: {exc}") from exc
+        raise MineError(_("cannot write {path}: {error}").format(path=out, error=exc)) from exc
     return provenance
 
 
@@ -219,4 +242,9 @@ def _source(run: RunRecord) -> tuple:
 
 def _show_source(source: tuple) -> str:
     dataset, path, hub = source
-    return dataset + (f" from {path}" if path else "") + (" from the hub" if hub else "")
+    shown = dataset
+    if path:
+        shown = _("{dataset} from {path}").format(dataset=shown, path=path)
+    if hub:
+        shown = _("{dataset} from the hub").format(dataset=shown)
+    return shown

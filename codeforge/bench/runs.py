@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from ..i18n import _
 from ..models.base import Generator
 from ..store import RunRecord, Store, StoreError
 from ..vocabulary import Workflow
@@ -91,7 +92,8 @@ def differences(stored: dict, wanted: dict, settings: type = BenchConfig) -> lis
         if key in RESOLVED and "auto" in (before, now):
             continue
         if before != now:
-            found.append(f"{key}: stored {before!r}, now {now!r}")
+            found.append(_("{setting}: stored {before}, now {now}").format(setting=key, before=repr(before),
+                                                                           now=repr(now)))
     return found
 
 
@@ -112,8 +114,8 @@ def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config:
     settings = {**config.to_dict(), **(labels or {})}
     run = store.run(name, dataset)
     if run is not None and run.workflow is not Workflow.bench:
-        raise StoreError(f"{name!r} on {dataset} is a {run.workflow.value} run, not a bench run: pass another "
-                         "--run-name")
+        raise StoreError(_("{name} on {dataset} is a {workflow} run, not a bench run: pass another --run-name")
+                         .format(name=repr(name), dataset=dataset, workflow=run.workflow.value))
     resumed = run is not None
     loaded: list[Generator] = []
 
@@ -136,10 +138,10 @@ def open_run(store: Store, name: str, dataset: str, task_ids: list[str], config:
     else:
         changed = differences(stored_settings(run), config.to_dict())
         if changed:
-            raise StoreError(
-                f"run {name!r} on {dataset} is stored with other settings ({'; '.join(changed)}). Use another "
-                f"--run-name for a new experiment, or `codeforge bench delete {name} --dataset {dataset}` to "
-                "drop the stored one.")
+            raise StoreError(_(
+                "run {name} on {dataset} is stored with other settings ({changes}). Use another --run-name for a new "
+                "experiment, or `codeforge bench delete {plain_name} --dataset {dataset}` to drop the stored one.")
+                .format(name=repr(name), dataset=dataset, changes="; ".join(changed), plain_name=name))
         keep = {k: v for k, v in run.config.items() if k in MODEL_INFO}
         store.update_run(run.id, chain=max(run.chain, config.chain),
                          config={**settings, "chain": max(run.chain, config.chain), **keep}, versions=versions())
@@ -152,9 +154,11 @@ def check_resolved(run: RunRecord, details: dict, name: str, dataset: str) -> No
     """Refuse to add samples made on another device or dtype than the stored ones (`auto` may resolve
     differently on another machine)."""
     stored = run.config.get("model_info") or {}
-    changed = [f"{key}: stored {stored[key]!r}, now {details[key]!r}" for key in RESOLVED
+    changed = [_("{setting}: stored {before}, now {now}").format(setting=key, before=repr(stored[key]),
+                                                                 now=repr(details[key])) for key in RESOLVED
                if key in stored and key in details and stored[key] != details[key]]
     if changed:
-        raise StoreError(
-            f"run {name!r} on {dataset} was generated with another device or dtype ({'; '.join(changed)}), which "
-            f"changes the answers. Pass --device and --dtype to match, or use another --run-name.")
+        raise StoreError(_(
+            "run {name} on {dataset} was generated with another device or dtype ({changes}), which changes the "
+            "answers. Pass --device and --dtype to match, or use another --run-name.")
+            .format(name=repr(name), dataset=dataset, changes="; ".join(changed)))

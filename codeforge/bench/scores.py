@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable, Optional, Sequence
 
+from ..i18n import N_
 from ..store import RunRecord, SampleRecord, Store, Verdict
 from ..vocabulary import SampleStatus
 
@@ -46,19 +47,23 @@ class Interval(str, Enum):
     none = "none"  # no tasks, no interval
 
 
-INTERVAL_TEXT = {
-    Interval.wilson: "Wilson score interval (each task passed or not)",
-    Interval.bootstrap: f"percentile bootstrap over tasks ({BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED})",
-    Interval.none: "no interval (no tasks)",
+# What each interval is and how a header names it, in English as --json and report.json hold them; the views
+# show them with _() (report/fmt.py).
+INTERVAL_TEMPLATE = {
+    Interval.wilson: N_("Wilson score interval (each task passed or not)"),
+    Interval.bootstrap: N_("percentile bootstrap over tasks ({resamples} resamples, seed {seed})"),
+    Interval.none: N_("no interval (no tasks)"),
 }
-INTERVAL_LABEL = {Interval.wilson: "Wilson", Interval.bootstrap: "bootstrap", Interval.none: "none"}
+INTERVAL_TEXT = {interval: template.format(resamples=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)
+                 for interval, template in INTERVAL_TEMPLATE.items()}
+INTERVAL_LABEL = {Interval.wilson: N_("Wilson"), Interval.bootstrap: N_("bootstrap"), Interval.none: N_("none")}
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     if not 0 <= c <= n or k < 1:
-        raise ValueError(f"need 0 <= c <= n and k >= 1 (n={n}, c={c}, k={k})")
+        raise ValueError(f"need 0 <= c <= n and k >= 1 (n={n}, c={c}, k={k})")  # untranslated: API misuse
     if k > n:
-        raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")
+        raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")  # untranslated: callers pass usable ks only
     if n - c < k:
         return 1.0
     product = 1.0
@@ -80,7 +85,7 @@ class Score:
 def wilson(successes: int, total: int) -> tuple[float, float]:
     """The 95% Wilson score interval of successes / total; (0, 0) for no trials."""
     if not 0 <= successes <= total:
-        raise ValueError(f"need 0 <= successes <= total (got {successes} of {total})")
+        raise ValueError(f"need 0 <= successes <= total (got {successes} of {total})")  # untranslated: API misuse
     if total == 0:
         return 0.0, 0.0
     p = successes / total

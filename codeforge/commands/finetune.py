@@ -98,8 +98,8 @@ def finetune(config: FinetuneConfig) -> None:
     trained = outcome.trained
     if trained is not None and trained.interrupted:
         where = trained.checkpoint or config.out
-        _end(main, f"interrupted at step {trained.steps}; checkpoint saved in {where}. Continue with the same "
-             f"command and --resume", 130)
+        _end(main, _("interrupted at step {step}; checkpoint saved in {path}. Continue with the same command and "
+                     "--resume").format(step=trained.steps, path=where), 130)
     if not main:  # the main process prints the outcome
         return
     if config.dry_run:
@@ -176,13 +176,13 @@ def _print_curriculum(out, outcome) -> None:
     from rich.table import Table
 
     table = Table(title=_("curriculum rounds ({path})").format(path=outcome.out), title_justify="left")
-    for column in (_("round"), _("new"), _("revisited"), "pass@1 [95% CI]", _("failed"), _("adapter measured"),
+    for column in (_("round"), _("new"), _("revisited"), _("pass@1 [95% CI]"), _("failed"), _("adapter measured"),
                    "dpo"):
         table.add_column(column, overflow="fold")
     for r in outcome.rounds:
         score = r.pass_at_1
         shown = "-" if score is None else f"{score['value']:.3f} [{score['low']:.3f}, {score['high']:.3f}]"
-        dpo = r.dpo or (r.dpo_skipped or "-")
+        dpo = r.dpo or (_(r.dpo_skipped) if r.dpo_skipped else "-")
         table.add_row(str(r.round), str(len(r.new)), str(len(r.revisited)), shown,
                       f"{len(r.failed)}/{len(r.tasks)}", r.adapter, dpo)
     out.print(table)
@@ -210,20 +210,25 @@ def _print_data(out, prepared, config: FinetuneConfig) -> None:
         table.add_row(kind, str(count))
     out.print(table)
     for source, found in prepared.details.get("pairs", {}).items():
-        out.print(f"{source}: {found['first_round']} pairs from the tasks' prompts, {found['chain']} from feedback "
-                  f"prompts", markup=False, highlight=False, soft_wrap=True)
+        out.print(_("{source}: {first_round} pairs from the tasks' prompts, {chain} from feedback prompts").format(
+            source=source, first_round=found['first_round'], chain=found['chain']),
+            markup=False, highlight=False, soft_wrap=True)
     matched = len(prepared.dropped)
     if matched:
-        verb = "kept (--allow-contamination: the adapter is marked contaminated)" if config.allow_contamination \
-            else "dropped"
-        out.print(f"{matched} rows match a benchmark and were {verb}; e.g. {prepared.dropped[0][1].task_id} "
-                  f"({prepared.dropped[0][1].how})", markup=False, highlight=False, soft_wrap=True)
+        if config.allow_contamination:
+            said = _("{count} rows match a benchmark and were kept (--allow-contamination: the adapter is marked "
+                     "contaminated); e.g. {task} ({how})")
+        else:
+            said = _("{count} rows match a benchmark and were dropped; e.g. {task} ({how})")
+        out.print(said.format(count=matched, task=prepared.dropped[0][1].task_id, how=prepared.dropped[0][1].how),
+                  markup=False, highlight=False, soft_wrap=True)
     else:
         out.print(_("no row matches a benchmark"), highlight=False)
     for task_id, why in prepared.skipped[:5]:
-        out.print(f"skipped {task_id}: its graph could not be built ({why})", markup=False, highlight=False)
+        out.print(_("skipped {task}: its graph could not be built ({why})").format(task=task_id, why=why),
+                  markup=False, highlight=False)
     if len(prepared.skipped) > 5:
-        out.print(f"... and {len(prepared.skipped) - 5} more skipped", highlight=False)
+        out.print(_("... and {count} more skipped").format(count=len(prepared.skipped) - 5), highlight=False)
 
 
 def _print_rows(out, rows: list[dict], shown: int = 2) -> None:
@@ -236,13 +241,14 @@ def _print_rows(out, rows: list[dict], shown: int = 2) -> None:
     for row in kinds[:shown + 3]:
         title = row["task_id"] or row["source"]
         if "chosen" in row:  # a preference pair: the prompt, then each answer
-            out.print(Rule(f"{row['kind']} pair ({title}, {row['source']})"))
+            out.print(Rule(_("{kind} pair ({title}, {source})").format(kind=row['kind'], title=title,
+                                                                       source=row['source'])))
             out.print(row["prompt"], markup=False, highlight=False, end="", soft_wrap=True)
             for side, style in (("chosen", "green"), ("rejected", "red")):
                 out.print(Rule(side, style=style))
                 out.print(row[side], markup=False, highlight=False, style=style, soft_wrap=True)
             continue
-        out.print(Rule(f"{row['kind']} row ({title})"))
+        out.print(Rule(_("{kind} row ({title})").format(kind=row['kind'], title=title)))
         out.print(row["prompt"], markup=False, highlight=False, end="", soft_wrap=True)
         if "completion" in row:  # grpo's rows are prompts only: the model writes the answers
             out.print(row["completion"], markup=False, highlight=False, style="green", soft_wrap=True)
@@ -260,11 +266,14 @@ def _print_rewards(out, manifest) -> None:
 
     share = reward["zero_variance_share"]
     shaped = f"{reward['kind']}, {reward['shape']}" if reward["kind"] == "tests" else reward["kind"]
-    out.print(f"rewards ({shaped}): mean {mean(reward['mean_first_step'])} in the first "
-              f"step, {mean(reward['mean_last_step'])} in the last; {reward['completions']} answers, "
-              f"{reward['masked']} without a reward (the sandbox failed); groups with all rewards equal: "
-              f"{'-' if share is None else f'{share:.0%}'}; waiting on rewards: {reward['reward_seconds']:.1f} s "
-              f"({reward['wait_share']:.0%} of training)", markup=False, highlight=False, soft_wrap=True)
+    out.print(_("rewards ({kind}): mean {first} in the first step, {last} in the last; {answers} answers, {masked} "
+                "without a reward (the sandbox failed); groups with all rewards equal: {equal}; waiting on rewards: "
+                "{seconds} s ({wait} of training)").format(
+                    kind=shaped, first=mean(reward['mean_first_step']), last=mean(reward['mean_last_step']),
+                    answers=reward['completions'], masked=reward['masked'],
+                    equal='-' if share is None else f'{share:.0%}', seconds=f"{reward['reward_seconds']:.1f}",
+                    wait=f"{reward['wait_share']:.0%}"),
+              markup=False, highlight=False, soft_wrap=True)
 
 
 def _benchmark_for(data, counts: dict) -> str:
@@ -285,15 +294,16 @@ def _print_held_back(out, manifest) -> None:
     before, after = held.get("before", {}), held.get("after", {})
     if not after:
         if manifest is not None and manifest.method == "dpo":
-            out.print("no pairs were held back (--held-back 0, or one task): preference accuracy not measured",
+            out.print(_("no pairs were held back (--held-back 0, or one task): preference accuracy not measured"),
                       highlight=False)
         return
     gap_before = before.get("logps_chosen", 0.0) - before.get("logps_rejected", 0.0)
     gap_after = after.get("logps_chosen", 0.0) - after.get("logps_rejected", 0.0)
-    out.print(f"held-back pairs ({held['pairs']} of tasks {', '.join(held['tasks'])}): preference accuracy "
-              f"{after.get('accuracy', 0.0):.3f}, reward margin {after.get('margin', 0.0):.4f}; log-probability "
-              f"chosen minus rejected {gap_before:.3f} -> {gap_after:.3f}", markup=False, highlight=False,
-              soft_wrap=True)
+    out.print(_("held-back pairs ({pairs} of tasks {tasks}): preference accuracy {accuracy}, reward margin "
+                "{margin}; log-probability chosen minus rejected {before} -> {after}").format(
+                    pairs=held['pairs'], tasks=', '.join(held['tasks']), accuracy=f"{after.get('accuracy', 0.0):.3f}",
+                    margin=f"{after.get('margin', 0.0):.4f}", before=f"{gap_before:.3f}", after=f"{gap_after:.3f}"),
+              markup=False, highlight=False, soft_wrap=True)
 
 
 class _TrainProgress:
@@ -322,7 +332,8 @@ class _TrainProgress:
 
         self.close()  # a curriculum trains several times in one command
         self.evaluated_at = None
-        self.bar = Progress(TextColumn("training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+        steps = _("step {step}/{total}").format(step="{task.completed}", total="{task.total}")  # rich fills them in
+        self.bar = Progress(TextColumn(_("training")), BarColumn(), TextColumn(steps),
                             TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=self.console,
                             transient=False)
         self.bar.start()
@@ -333,12 +344,13 @@ class _TrainProgress:
         if self.bar is None:
             return
         seconds = max(time.perf_counter() - self.started_at, 1e-9)
-        info = (f"loss {loss:.4f}  " if loss is not None else "") + f"{tokens / seconds:,.0f} tokens/s"
+        info = (_("loss {loss}").format(loss=f"{loss:.4f}") + "  " if loss is not None else "") \
+            + _("{rate} tokens/s").format(rate=f"{tokens / seconds:,.0f}")
         self.bar.update(self.task, completed=step, info=info)
 
     def saved(self, folder) -> None:
         if self.bar is not None:
-            self.bar.console.print(f"checkpoint saved: {folder}", markup=False, highlight=False)
+            self.bar.console.print(_("checkpoint saved: {path}").format(path=folder), markup=False, highlight=False)
 
     def evaluated(self, step: int, metrics: dict) -> None:
         accuracy, margin = metrics.get("eval_rewards/accuracies"), metrics.get("eval_rewards/margins")
@@ -348,8 +360,9 @@ class _TrainProgress:
             return
         self.evaluated_at = step
         console = self.bar.console if self.bar is not None else self.console
-        console.print(f"held-back pairs at step {step}: preference accuracy {accuracy:.3f}, reward margin "
-                      f"{margin:.4f}", markup=False, highlight=False)
+        console.print(_("held-back pairs at step {step}: preference accuracy {accuracy}, reward margin {margin}")
+                      .format(step=step, accuracy=f"{accuracy:.3f}", margin=f"{margin:.4f}"),
+                      markup=False, highlight=False)
 
 
 def _stored(db):
@@ -394,8 +407,8 @@ def list_finetunes(config: StoredRunsConfig) -> None:
         settings = r.settings
         method = settings.get("method", "sft")
         step = m.get("curriculum") or {}
-        shown_method = f"{method} (curriculum {step['name']}, round {step['round']}/{step['rounds']})" if step \
-            else method
+        shown_method = _("{method} (curriculum {name}, round {round}/{rounds})").format(
+            method=method, name=step['name'], round=step['round'], rounds=step['rounds']) if step else method
         graph = settings.get("graph", "none")
         if graph != "none":
             graph += f" ({settings.get('graph_format')})"
@@ -406,7 +419,7 @@ def list_finetunes(config: StoredRunsConfig) -> None:
         table.add_row(r.name, shown_method, r.base_model, ", ".join(data), graph,
                       ", ".join(m.get("feedback", [])) or "-", rows, str(train.get("steps", "-")),
                       "-" if loss is None else f"{loss:.4f}",
-                      r.out if r.finished_at else f"{r.out} (not finished)")
+                      r.out if r.finished_at else _("{path} (not finished)").format(path=r.out))
     out.print(table)
 
 

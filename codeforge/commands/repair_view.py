@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT, Interval, Score
+from ..bench.scores import Interval, Score
 from ..repair.scores import (SEVERITIES, EpochSummary, FindingCounts, ProgramEpoch, findings_of, last_epoch,
                              program_histories, program_keys, repair_dict, repair_finished)
 from ..i18n import N_, _
@@ -63,11 +63,13 @@ def epochs_table(run: RunRecord, summaries: Sequence[EpochSummary]) -> Table:
     """One row per epoch: the patches written, kept and rejected (why), EFR, pass@1, findings by severity."""
     intervals = sorted({s.efr.interval for s in summaries} | {s.pass_at_1.interval for s in summaries if s.pass_at_1},
                        key=list(Interval).index)
+    from ..report.fmt import interval_label, interval_text
+
     shown = [m for m in intervals if m is not Interval.none]
-    label = f"95% {INTERVAL_LABEL[shown[0]]}" if len(shown) == 1 else "95% CI"
+    label = f"95% {interval_label(shown[0])}" if len(shown) == 1 else _("95% CI")
     caption = _(EFR_TEXT) + _(". pass@1: programs whose code passed its tests, of those with tests.") + (
-        " 95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}" for m in shown) + "." if shown
-        else "")
+        " " + _("95% intervals: {intervals}.").format(
+            intervals="; ".join(f"{interval_label(m)}: {interval_text(m)}" for m in shown)) if shown else "")
     made = table(_("{name} on {dataset}: repair by {model}, {epochs} epochs{state}").format(
                      name=run.name, dataset=run.dataset, model=run.model, epochs=max(len(summaries) - 1, 0),
                      state=_state(run, summaries)),
@@ -112,8 +114,11 @@ def findings_table(summaries: Sequence[EpochSummary]) -> Table:
 def headline(summaries: Sequence[EpochSummary]) -> str:
     """"EFR 14.3% → 57.1%, pass@1 60.0% → 80.0%, findings 5 → 1 (first try → after epoch 2)"."""
     first, last = summaries[0], summaries[-1]
-    return (f"EFR {_pct(first.efr)} → {_pct(last.efr)}, pass@1 {_pct(first.pass_at_1)} → {_pct(last.pass_at_1)}, "
-            f"findings {first.findings.total} → {last.findings.total} (first try → after epoch {last.epoch})")
+    return _("EFR {efr_before} → {efr_after}, pass@1 {pass_before} → {pass_after}, findings {findings_before} → "
+             "{findings_after} (first try → after epoch {epoch})").format(
+        efr_before=_pct(first.efr), efr_after=_pct(last.efr), pass_before=_pct(first.pass_at_1),
+        pass_after=_pct(last.pass_at_1), findings_before=first.findings.total, findings_after=last.findings.total,
+        epoch=last.epoch)
 
 
 def print_repair(console: Console, run: RunRecord, summaries: Sequence[EpochSummary]) -> None:
@@ -238,7 +243,8 @@ def print_repair_task(console: Console, store: Store, run: RunRecord, task_id: s
 
 def finding_line(f: dict) -> str:
     """A stored finding in one line: "high bandit B602 (main.py line 3, CWE-78): message"."""
-    where = f"{f.get('file') or '?'} line {f['line']}" if f.get("line") else f.get("file") or "no line"
+    where = _("{file} line {line}").format(file=f.get('file') or '?', line=f['line']) if f.get("line") \
+        else f.get("file") or _("no line")
     cwe = f", CWE-{f['cwe']}" if f.get("cwe") is not None else ""
     return f"{f.get('severity')} {f.get('tool')} {f.get('rule')} ({where}{cwe}): {f.get('message') or ''}"
 
@@ -261,7 +267,7 @@ def repair_detail_json(store: Store, run: RunRecord, summaries: Sequence[EpochSu
         detail["program_results"] = [_program_json(t, s, history) for (t, s), history in _histories(store, run).items()]
         return detail
     detail["samples"] = []
-    for (_, sample), history in _histories(store, run, task_id).items():
+    for (_task, sample), history in _histories(store, run, task_id).items():
         for state, s in _round_samples(history):
             found = findings_of(s)
             detail["samples"].append({

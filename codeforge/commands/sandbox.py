@@ -15,7 +15,7 @@ import typer
 
 from ..sandbox.config import BuildConfig, DoctorConfig, ExecConfig, PruneConfig, RunConfig
 from ..sandbox.settings import Isolation  # noqa: F401  (bench's --isolation takes the same choice)
-from ..i18n import _
+from ..i18n import _, said_again
 from ..vocabulary import Language
 from ._output import console as _console
 from ._output import fail as _fail
@@ -190,7 +190,7 @@ def _plain(exc) -> str:
     """A pydantic error as plain sentences, without its internals."""
     parts = []
     for error in exc.errors():
-        message = error["msg"].removeprefix("Value error, ")
+        message = said_again(error["msg"].removeprefix("Value error, "))
         where = ".".join(str(p) for p in error["loc"])
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
@@ -244,7 +244,8 @@ def _clipped(text: str, full: bool):
     part = display.clip(text)
     if full or not part.cut:
         return Text(text)
-    note = f"... {part.cut_lines} lines ({display.size_text(part.cut_bytes)}) not shown: --full or --json shows all ..."
+    note = _("... {count} lines ({size}) not shown: --full or --json shows all ...").format(
+        count=part.cut_lines, size=display.size_text(part.cut_bytes))
     head = part.head if part.head.endswith("\n") else part.head + "\n"
     return Text.assemble(head, (note, "dim"), "\n", part.tail)
 
@@ -260,8 +261,12 @@ def _fatal_event(fatal: Optional[dict]) -> str:
     """Valgrind's account of a fatal signal: ": Access not within mapped region at 0x0, at seg.c:2 (main)"."""
     if not fatal or not fatal.get("event"):
         return ""
-    address = f" at {fatal['address']}" if fatal.get("address") else ""
-    return f": {fatal['event']}{address}, at {_where(fatal.get('frame'))}"
+    if fatal.get("address"):
+        said = _("{event} at {address}, at {where}").format(event=fatal['event'], address=fatal['address'],
+                                                            where=_where(fatal.get('frame')))
+    else:
+        said = _("{event}, at {where}").format(event=fatal['event'], where=_where(fatal.get('frame')))
+    return ": " + said
 
 
 @settings_command(app, "exec", ExecConfig)
@@ -353,7 +358,8 @@ def exec_jobs(config: ExecConfig) -> None:
     line = Text()
     for status, count in sorted(counts.items()):
         line.append(status, STATUS_STYLE.get(status, "white")).append(f" {count}  ")
-    line.append(f"{summary['written']} written, {summary['skipped']} skipped (results already in {out})")
+    line.append(_("{written} written, {skipped} skipped (results already in {path})").format(
+        written=summary['written'], skipped=summary['skipped'], path=out))
     console.print(line, soft_wrap=True)
 
 
@@ -440,4 +446,4 @@ def prune(config: PruneConfig) -> None:
             count=len(report.kept_live)))
     if report.kept_unknown:
         _say(console, _("kept {count}: {owner} ({reasons}); `codeforge sandbox prune --all` removes them").format(
-            count=len(report.kept_unknown), owner=UNKNOWN_OWNER, reasons="; ".join(report.reasons)))
+            count=len(report.kept_unknown), owner=_(UNKNOWN_OWNER), reasons="; ".join(report.reasons)))

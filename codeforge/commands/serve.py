@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
+from ..i18n import N_, _
 from ..serve.config import ServeConfig
 from ._output import console as _console
 from ._output import fail as _fail
@@ -13,7 +14,7 @@ from .report import _OneCommand
 
 app = typer.Typer(cls=_OneCommand)
 
-MISSING_EXTRA = "codeforge serve needs its extra: pip install 'codeforge[serve]'"
+MISSING_EXTRA = N_("codeforge serve needs its extra: pip install 'codeforge[serve]'")
 
 
 @settings_command(app, "serve", ServeConfig, callback=True)
@@ -31,7 +32,7 @@ def serve(config: ServeConfig) -> None:
         import jinja2  # noqa: F401
         import uvicorn
     except ImportError:
-        _fail(MISSING_EXTRA)
+        _fail(_(MISSING_EXTRA))
     from ..serve.access import token_for
     from ..serve.app import create_app
     from ..store import Store, StoreError, db_path
@@ -43,11 +44,13 @@ def serve(config: ServeConfig) -> None:
         _fail(str(exc))
     problem = _cannot_listen(config.host, config.port)
     if problem:
-        _fail(f"cannot listen on {config.host}:{config.port} ({problem}); choose another --port or --host")
+        _fail(_("cannot listen on {host}:{port} ({problem}); choose another --port or --host").format(
+            host=config.host, port=config.port, problem=problem))
     token = token_for(config.token, config.host)
     host = f"[{config.host}]" if ":" in config.host else config.host
     address = f"http://{host}:{config.port}/" + (f"?token={token}" if token else "")
-    _console().print(Text.assemble("codeforge serve: ", (address, "bold"), f" (store {db}; Ctrl-C stops it)"),
+    _console().print(Text.assemble("codeforge serve: ", (address, "bold"),
+                                   " " + _("(store {path}; Ctrl-C stops it)").format(path=db)),
                      soft_wrap=True, highlight=False)
     app_ = create_app(db, token=token, page_size=config.page_size, allow_runs=config.allow_runs)
     uvicorn.run(app_, host=config.host, port=config.port, log_level="warning")

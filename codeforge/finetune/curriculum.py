@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Optional
 
 from ..bench.scores import Score
+from ..i18n import N_, _, ngettext
 from ..models.manifest import FILE as MANIFEST
 from .config import (_DEFAULTS, CURRICULUM_OPTIONS, CURRICULUM_SAMPLING, LORA_SHAPE, METHOD_OPTIONS, FinetuneConfig,
                      Method)
@@ -43,6 +44,8 @@ from .training import FinetuneError, Progress
 PLAN = "curriculum.json"
 # settings that may change between a run and its --resume: where and how fast, not what is trained
 UNCOMPARED = ("workers", "isolation", "save_steps")
+# why a round had no dpo step: stored in curriculum.json as it is (data), shown translated
+NO_PAIRS = N_("no task had both a passing and a failing answer")
 
 
 @dataclass
@@ -91,8 +94,8 @@ class Say:
 def split_new(task_ids: list[str], rounds: int, seed: int) -> list[list[str]]:
     """ROUNDS shares of the tasks, drawn with `seed`, sizes differing by one at most, each in dataset order."""
     if len(task_ids) < rounds:
-        raise FinetuneError(f"--curriculum {rounds} needs at least {rounds} tasks in --data (it has "
-                            f"{len(task_ids)}): use fewer rounds or more tasks")
+        raise FinetuneError(_("--curriculum {rounds} needs at least {rounds} tasks in --data (it has {count}): use "
+                              "fewer rounds or more tasks").format(rounds=rounds, count=len(task_ids)))
     order = list(task_ids)
     random.Random(seed).shuffle(order)
     size, extra = divmod(len(order), rounds)
@@ -120,22 +123,23 @@ def run_curriculum(config: FinetuneConfig, progress: Progress, say: Say, *,
 
     out = config.out
     if world_size() > 1:
-        raise FinetuneError("--curriculum runs bench between its trainings: run it as one process, not under a "
-                            "launcher")
+        raise FinetuneError(_("--curriculum runs bench between its trainings: run it as one process, not under a "
+                              "launcher"))
     if out is None and not config.dry_run:
-        raise FinetuneError("name the curriculum's folder: --out DIR (each round's adapter goes in DIR/round-N)")
+        raise FinetuneError(_("name the curriculum's folder: --out DIR (each round's adapter goes in DIR/round-N)"))
     try:
         loaded = load(config.data, limit=config.limit, db=config.db)
     except SourceError as exc:
         raise FinetuneError(str(exc)) from None
     programs = loaded.programs
     if not programs and loaded.pairs:
-        raise FinetuneError("--curriculum chooses what to revisit by running each round's answers against their "
-                            "tests, and text pairs and text tasks have none: use tasks with tests in --data")
+        raise FinetuneError(_("--curriculum chooses what to revisit by running each round's answers against their "
+                              "tests, and text pairs and text tasks have none: use tasks with tests in --data"))
     task_ids = list(dict.fromkeys(p.task.task_id for p in programs))
     shares = split_new(task_ids, config.curriculum, config.seed)
     for number, share in enumerate(shares, 1):
-        say.line(f"round {number}: {len(share)} new tasks")
+        say.line(ngettext("round {number}: {count} new task", "round {number}: {count} new tasks", len(share))
+                 .format(number=number, count=len(share)))
     started_from = str(config.from_adapter) if config.from_adapter else None
     if config.dry_run:
         first = run_finetune(_sft_config(config, 1, started_from), progress, on_data=on_data, tasks=shares[0])
@@ -151,13 +155,13 @@ def run_curriculum(config: FinetuneConfig, progress: Progress, say: Say, *,
         sandbox = open_sandbox(SandboxSettings(workers=config.workers, isolation=config.isolation,
                                                hosts=config.docker_hosts))
     except SandboxUnavailable as exc:
-        raise FinetuneError(f"--curriculum runs bench after each round: {exc}") from None
+        raise FinetuneError(_("--curriculum runs bench after each round: {error}").format(error=exc)) from None
     try:
         try:
             for language in sorted({p.task.language.value for p in programs}):
                 sandbox.check(language)
         except SandboxUnavailable as exc:
-            raise FinetuneError(f"--curriculum runs bench after each round: {exc}") from None
+            raise FinetuneError(_("--curriculum runs bench after each round: {error}").format(error=exc)) from None
         for number, share in enumerate(shares, 1):
             revisited = revisit(failed, config.revisit_ratio, config.seed, number) if number > 1 else []
             result = _round(config, number, share, revisited, started_from, sandbox, progress, say, on_data,
@@ -183,12 +187,14 @@ def _label(config: FinetuneConfig, number: int, new: list[str], revisited: list[
 def _round(config: FinetuneConfig, number: int, new: list[str], revisited: list[str], started_from: Optional[str],
            sandbox, progress: Progress, say: Say, on_data, before: Optional[dict]) -> RoundResult:
     if before is not None and (before["new"], before["revisited"]) != (new, revisited):
-        raise FinetuneError(f"round {number} of {config.out} was trained on other tasks than it would be now (the "
-                            f"stored bench runs changed?): start a new curriculum with another --out")
+        raise FinetuneError(_("round {number} of {path} was trained on other tasks than it would be now (the "
+                              "stored bench runs changed?): start a new curriculum with another --out").format(
+            number=number, path=config.out))
     name = round_name(config, number)
     sft = _sft_config(config, number, started_from)
-    say.line(f"round {number}/{config.curriculum}: training on {len(new)} new and {len(revisited)} revisited "
-             f"tasks" + (f", continuing {started_from}" if started_from else ""))
+    training = _("round {number}/{rounds}: training on {new} new and {revisited} revisited tasks").format(
+        number=number, rounds=config.curriculum, new=len(new), revisited=len(revisited))
+    say.line(training + (_(", continuing {adapter}").format(adapter=started_from) if started_from else ""))
     _train(sft, progress, on_data if number == 1 else None, new + revisited, _label(config, number, new, revisited, "sft", started_from),
            say)
     result = RoundResult(number, new, revisited, sft.run_name, str(sft.out), name)
@@ -202,7 +208,7 @@ def _round(config: FinetuneConfig, number: int, new: list[str], revisited: list[
 def _train(config: FinetuneConfig, progress: Progress, on_data, tasks: Optional[list[str]], label: dict,
            say: Say) -> None:
     if (config.out / MANIFEST).is_file() and _finished(config):
-        say.line(f"{config.out} is trained already: kept")
+        say.line(_("{path} is trained already: kept").format(path=config.out))
         return
     resume = (config.out / "checkpoints").is_dir() and any((config.out / "checkpoints").iterdir())
     outcome = run_finetune(replace(config, resume=resume), progress, on_data=on_data, tasks=tasks,
@@ -216,7 +222,7 @@ class Interrupted(Exception):
     """Ctrl-C during a round's training: its checkpoint is saved; --resume continues."""
 
     def __init__(self, steps: int, where: Path):
-        super().__init__(f"interrupted at step {steps}; checkpoint saved in {where}")
+        super().__init__(_("interrupted at step {step}; checkpoint saved in {path}").format(step=steps, path=where))
         self.steps, self.where = steps, where
 
 
@@ -245,12 +251,14 @@ def _bench(config: FinetuneConfig, result: RoundResult, sandbox, say: Say) -> No
     label = {"curriculum": {"name": config.run_name, "round": result.round, "rounds": config.curriculum,
                             "new": result.new, "revisited": result.revisited, "finetune": result.finetune,
                             "adapter": result.adapter}}
-    say.line(f"round {result.round}: bench on its {len(result.tasks)} tasks, {config.samples} answer(s) each")
+    say.line(_("round {number}: bench on its {tasks} tasks, {samples} answer(s) each").format(
+        number=result.round, tasks=len(result.tasks), samples=config.samples))
     try:
         with say.bench_reporter() as reporter:
             outcome = run_bench(bench, reporter, sandbox=sandbox, labels=label)
     except BenchError as exc:
-        raise FinetuneError(f"round {result.round}'s bench run: {exc}") from None
+        raise FinetuneError(_("round {number}'s bench run: {error}").format(number=result.round, error=exc)) \
+            from None
     score: Optional[Score] = outcome.rounds[-1].scores.get(1) if outcome.rounds else None
     result.pass_at_1 = {**asdict(score), "interval": score.interval.value} if score is not None else None
     with Store.open(db_path(config.db), create=False) as store:
@@ -264,8 +272,10 @@ def _bench(config: FinetuneConfig, result: RoundResult, sandbox, say: Say) -> No
     result.solved = sum(1 for task in result.tasks if any(verdicts.get(task, [])))
     result.failed = [task for task in result.tasks if not all(verdicts.get(task, [True]))]
     shown = "-" if score is None else f"{score.value:.3f} [{score.low:.3f}, {score.high:.3f}]"
-    say.line(f"round {result.round}: pass@1 {shown}; {len(result.failed)} of {len(result.tasks)} tasks failed"
-             + (f"; {result.unchecked} answers unchecked (the sandbox failed)" if result.unchecked else ""))
+    scored = _("round {number}: pass@1 {score}; {failed} of {tasks} tasks failed").format(
+        number=result.round, score=shown, failed=len(result.failed), tasks=len(result.tasks))
+    say.line(scored + (_("; {count} answers unchecked (the sandbox failed)").format(count=result.unchecked)
+                       if result.unchecked else ""))
 
 
 def _dpo(config: FinetuneConfig, result: RoundResult, progress: Progress, say: Say) -> None:
@@ -279,12 +289,15 @@ def _dpo(config: FinetuneConfig, result: RoundResult, progress: Progress, say: S
     except SourceError as exc:  # the store or the dataset cannot be read: not a round without pairs
         raise FinetuneError(str(exc)) from None
     if not paired:
-        result.dpo_skipped = "no task had both a passing and a failing answer"
-        then = f"; round {result.round + 1} continues the sft adapter" if result.round < config.curriculum else ""
-        say.line(f"round {result.round}: no dpo step ({result.dpo_skipped}){then}")
+        result.dpo_skipped = NO_PAIRS
+        then = _("; round {number} continues the sft adapter").format(number=result.round + 1) \
+            if result.round < config.curriculum else ""
+        say.line(_("round {number}: no dpo step ({why})").format(number=result.round, why=_(result.dpo_skipped))
+                 + then)
         return
     dpo = _dpo_config(config, result)
-    say.line(f"round {result.round}: dpo on the pairs of {len(paired)} tasks, continuing {result.adapter}")
+    say.line(_("round {number}: dpo on the pairs of {tasks} tasks, continuing {adapter}").format(
+        number=result.round, tasks=len(paired), adapter=result.adapter))
     _train(dpo, progress, None, None, _label(config, result.round, result.new, result.revisited, "dpo",
                                            result.adapter), say)
     result.dpo, result.next_adapter = dpo.run_name, str(dpo.out)
@@ -327,27 +340,29 @@ def _open_plan(config: FinetuneConfig) -> dict[int, dict]:
     out, plan = config.out, config.out / PLAN
     if not out.exists():
         if config.resume:
-            raise FinetuneError(f"--resume: {out} does not exist; start without --resume")
+            raise FinetuneError(_("--resume: {path} does not exist; start without --resume").format(path=out))
         return {}
     if not out.is_dir():
-        raise FinetuneError(f"--out {out} is a file: name a folder")
+        raise FinetuneError(_("--out {path} is a file: name a folder").format(path=out))
     if not plan.is_file():
         if any(out.iterdir()):
-            raise FinetuneError(f"{out} holds something other than a curriculum: choose another --out (nothing "
-                                f"was changed)")
+            raise FinetuneError(_("{path} holds something other than a curriculum: choose another --out (nothing "
+                                  "was changed)").format(path=out))
         return {}
     if not config.resume:
-        raise FinetuneError(f"{out} holds a curriculum already: pass --resume to continue it, or choose another "
-                            f"--out (nothing was changed)")
+        raise FinetuneError(_("{path} holds a curriculum already: pass --resume to continue it, or choose another "
+                              "--out (nothing was changed)").format(path=out))
     try:
         stored = json.loads(plan.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise FinetuneError(f"{plan}: cannot be read ({exc}); choose another --out") from None
-    changed = [f"{k}: stored {stored['settings'].get(k)!r}, now {v!r}" for k, v in _compared(config).items()
-               if stored.get("settings", {}).get(k) != v]
+        raise FinetuneError(_("{path}: cannot be read ({error}); choose another --out").format(path=plan, error=exc)) \
+            from None
+    changed = [_("{setting}: stored {stored}, now {now}").format(setting=k, stored=repr(stored['settings'].get(k)),
+                                                                  now=repr(v))
+               for k, v in _compared(config).items() if stored.get("settings", {}).get(k) != v]
     if changed:
-        raise FinetuneError(f"{out} holds a curriculum with other settings ({'; '.join(changed)}): continue it "
-                            f"with its own settings, or choose another --out")
+        raise FinetuneError(_("{path} holds a curriculum with other settings ({changed}): continue it with its own "
+                              "settings, or choose another --out").format(path=out, changed="; ".join(changed)))
     return {r["round"]: r for r in stored.get("rounds", [])}
 
 

@@ -21,6 +21,7 @@ import random
 import shutil
 from pathlib import Path
 
+from ..i18n import _
 from .config import FinetuneConfig
 from .pairs import mine
 from .rows import RowKind, preference_row
@@ -36,7 +37,7 @@ METRICS = {"accuracy": "eval_rewards/accuracies", "margin": "eval_rewards/margin
 BEFORE = ("logps_chosen", "logps_rejected")
 
 
-def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
+def prepare(config: FinetuneConfig, tokenizer, **_hooks) -> Prepared:
     """The pairs, decontaminated (unless --allow-contamination), split into trained and held back."""
     try:
         mined = mine(config.from_run, config.db, max_per_task=config.max_pairs_per_task, limit=config.limit)
@@ -45,7 +46,7 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
     fmt = prompt_format(tokenizer, config.base_only)
     rows, dropped = decontaminated(config, [preference_row(p, fmt) for p in mined.pairs],
                                    lambda row: "\n".join((row["prompt"], row["chosen"], row["rejected"])),
-                                   "check --from-run (and --limit)")
+                                   _("check --from-run (and --limit)"))
     train, held = hold_back(rows, config.held_back, config.seed)
     counts = {kind: sum(1 for r in train if r["kind"] == kind)
               for kind in (RowKind.preference, RowKind.feedback_preference)}
@@ -91,7 +92,8 @@ def write_pairs(path: Path, prepared: Prepared) -> None:
                 for row in rows:
                     out.write(json.dumps({**{f: row[f] for f in fields}, "split": split}, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise FinetuneError(f"--pairs-out {path}: cannot write it ({exc.strerror}); name a writable file") from None
+        raise FinetuneError(_("--pairs-out {path}: cannot write it ({error}); name a writable file").format(
+            path=path, error=exc.strerror)) from None
 
 
 def dpo_config(config: FinetuneConfig, out: Path, device: str, held_back: int):

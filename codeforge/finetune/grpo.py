@@ -22,6 +22,7 @@ import json
 import time
 from pathlib import Path
 
+from ..i18n import _
 from ..rewards.rules import RewardKind
 from .config import FinetuneConfig
 from .rows import code_row
@@ -32,27 +33,27 @@ REWARDS_LOG = "rewards.jsonl"
 STEPS_LOG = "grpo-steps.jsonl"
 
 
-def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
+def prepare(config: FinetuneConfig, tokenizer, **_hooks) -> Prepared:
     """One prompt per task of --data, decontaminated (unless --allow-contamination)."""
     try:
         loaded = load(config.data, limit=config.limit, db=config.db)
     except SourceError as exc:
         raise FinetuneError(str(exc)) from None
     if loaded.pairs:
-        raise FinetuneError("--method grpo rewards answers with their task's tests, and text pairs (prompt/"
-                            "completion or messages rows) have none: use mbpp or a jsonl of tasks (task_id, "
-                            "prompt, test, entry_point)")
+        raise FinetuneError(_("--method grpo rewards answers with their task's tests, and text pairs (prompt/"
+                              "completion or messages rows) have none: use mbpp or a jsonl of tasks (task_id, "
+                              "prompt, test, entry_point)"))
     programs = list({p.task.task_id: p for p in reversed(loaded.programs)}.values())[::-1]  # first of each task
     unit_tests = [p.task.task_id for p in programs if p.task.answer == "test"]
     if config.reward is RewardKind.go_coverage and len(unit_tests) < len(programs):
         other = next(p.task.task_id for p in programs if p.task.task_id not in set(unit_tests))
-        raise FinetuneError(f"--reward go-coverage scores Go unit tests, and {other} (with "
-                            f"{len(programs) - len(unit_tests) - 1} more) is no Go unit-test task: use --data "
-                            f"go-unittest[:FOLDER] (or jsonl rows of kind go-unittest), or --reward tests")
+        raise FinetuneError(_("--reward go-coverage scores Go unit tests, and {task} (with {count} more) is no Go "
+                              "unit-test task: use --data go-unittest[:FOLDER] (or jsonl rows of kind go-unittest), "
+                              "or --reward tests").format(task=other, count=len(programs) - len(unit_tests) - 1))
     if config.reward is not RewardKind.go_coverage and unit_tests:
-        raise FinetuneError(f"{unit_tests[0]} is a Go unit-test task: its answer is a test, which --reward "
-                            f"{config.reward.value} would score by its own tests passing (a model gains by writing "
-                            f"easy ones); use --reward go-coverage")
+        raise FinetuneError(_("{task} is a Go unit-test task: its answer is a test, which --reward {reward} would "
+                              "score by its own tests passing (a model gains by writing easy ones); use --reward "
+                              "go-coverage").format(task=unit_tests[0], reward=config.reward.value))
     fmt = prompt_format(tokenizer, config.base_only)
     rows = []
     for program in programs:
@@ -60,7 +61,7 @@ def prepare(config: FinetuneConfig, tokenizer, **_) -> Prepared:
         rows.append({"prompt": row["prompt"], "kind": "prompt", "task_id": row["task_id"], "source": row["source"],
                      "reference": program.code})
     kept, dropped = decontaminated(config, rows, lambda row: row["prompt"] + "\n" + row["reference"],
-                                   "check --data (and --limit)")
+                                   _("check --data (and --limit)"))
     kept = [{k: v for k, v in row.items() if k != "reference"} for row in kept]
     tasks = {p.task.task_id: p.task for p in programs}
     counts = {"prompt": len(kept), "total": len(kept)}
@@ -118,7 +119,7 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
     except SandboxUnavailable as exc:
         if sandbox is not None:
             sandbox.close()
-        raise TrainError(f"--method grpo rewards answers in the sandbox: {exc}") from None
+        raise TrainError(_("--method grpo rewards answers in the sandbox: {error}").format(error=exc)) from None
     out.mkdir(parents=True, exist_ok=True)
     chat = prepared.prompt_mode == "chat"
     failed = None
@@ -146,9 +147,10 @@ def train(config: FinetuneConfig, prepared: Prepared, tokenizer, out: Path, prog
                 sandbox.close()
     if failed is not None:
         checkpoint = last_checkpoint(out)
-        kept = f"The last checkpoint, {checkpoint}, stays" if checkpoint else "No checkpoint was saved yet"
-        raise TrainError(f"step {trainer.state.global_step + 1} failed: {failed}. {kept}; start the Docker engine, "
-                         f"then run the same command with --resume")
+        kept = _("The last checkpoint, {path}, stays").format(path=checkpoint) if checkpoint \
+            else _("No checkpoint was saved yet")
+        raise TrainError(_("step {step} failed: {error}. {kept}; start the Docker engine, then run the same command "
+                           "with --resume").format(step=trainer.state.global_step + 1, error=failed, kept=kept))
     trained.details = {"reward": summary(config, reward, steps.records, trained.seconds)}
     return trained
 

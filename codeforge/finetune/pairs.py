@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import _
 from ..tasks.base import Task
 from ..vocabulary import Workflow
 from .sources import RUN_PREFIX, SourceError, _open_store, _run_tasks
@@ -94,8 +95,8 @@ def _prompts(name: str, db: Optional[Path], limit: Optional[int]):
     with _open_store(db) as store:
         run, by_id = _run_tasks(store, name)
         if run.workflow is Workflow.repair:
-            raise SourceError(f"run {name!r} is a repair run (patches, not answers to one prompt): name bench "
-                              f"runs in --from-run (see `codeforge bench list`)")
+            raise SourceError(_("run {name} is a repair run (patches, not answers to one prompt): name bench "
+                                "runs in --from-run (see `codeforge bench list`)").format(name=repr(name)))
         task_ids = [t for t in store.task_ids(run.id) if t in by_id][:limit]
         samples = store.samples(run.id)
     wanted = set(task_ids)
@@ -164,8 +165,10 @@ def no_pairs_message(name: str, answers: dict[str, list[int]]) -> str:
     only_passing = sum(1 for p, f in answers.values() if p and not f)
     only_failing = sum(1 for p, f in answers.values() if f and not p)
     shown = ", ".join(f"{task} {p}/{f}" for task, (p, f) in list(answers.items())[:SHOWN_TASKS])
-    more = f", and {len(answers) - SHOWN_TASKS} more" if len(answers) > SHOWN_TASKS else ""
-    return (f"run {name!r} gives no preference pairs: a pair is a passing and a failing answer to the same "
-            f"prompt, and no prompt of its {len(answers)} tasks has both ({only_passing} tasks only passed, "
-            f"{only_failing} only failed; passed/failed answers per task: {shown or 'none'}{more}). Mine a run "
-            f"with several samples per task (bench --samples 10 --temperature 0.8), or leave it out of --from-run")
+    more = _(", and {count} more").format(count=len(answers) - SHOWN_TASKS) if len(answers) > SHOWN_TASKS else ""
+    return _("run {name} gives no preference pairs: a pair is a passing and a failing answer to the same "
+             "prompt, and no prompt of its {tasks} tasks has both ({only_passing} tasks only passed, "
+             "{only_failing} only failed; passed/failed answers per task: {shown}{more}). Mine a run "
+             "with several samples per task (bench --samples 10 --temperature 0.8), or leave it out of --from-run"
+             ).format(name=repr(name), tasks=len(answers), only_passing=only_passing, only_failing=only_failing,
+                      shown=shown or _("none"), more=more)

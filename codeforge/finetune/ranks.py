@@ -13,6 +13,8 @@ import json
 import os
 from typing import Optional
 
+from ..i18n import _
+
 # The variables torchrun / accelerate launch set, then those of mpirun (accelerate's multi-CPU launch).
 RANK = ("RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK", "PMI_RANK")
 WORLD_SIZE = ("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMI_SIZE")
@@ -58,12 +60,13 @@ def agree(error: Optional[str], rows: Optional[list[dict]], cpu: bool) -> Option
     digest = None if rows is None else hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
     said: list = [None] * dist.get_world_size()
     dist.all_gather_object(said, (error, digest))
-    for rank, (message, _) in enumerate(said):
+    for rank, (message, _digest) in enumerate(said):
         if message:
-            return message if rank == 0 else f"process {rank} of {len(said)}: {message}"
-    if len({d for _, d in said}) > 1:
-        return (f"the {len(said)} processes built different training rows (the sandbox runs of --feedback mutants "
-                f"can end differently in each); train in one process")
+            return message if rank == 0 else _("process {rank} of {count}: {error}").format(
+                rank=rank, count=len(said), error=message)
+    if len({d for _message, d in said}) > 1:
+        return _("the {count} processes built different training rows (the sandbox runs of --feedback mutants "
+                 "can end differently in each); train in one process").format(count=len(said))
     return None
 
 

@@ -34,6 +34,7 @@ from typing import Callable, Optional, Sequence
 from ..graphs.prompt_text import (GraphChoice, feedback_with_graph, functions, graph_heading, graph_kind,
                                   graph_text)
 from ..graphs.text import question_answers
+from ..i18n import _
 from ..models.prompts import COMMENT, FENCE_TAGS, base_feedback_prompt, chat_feedback_prompt, chat_prompt
 from .config import GraphFormat
 from .pairs import Preference
@@ -136,9 +137,9 @@ def qa_rows(program: Program, fmt: Format, choice: GraphChoice, seed: int) -> li
     pairs = [qa for f in functions(program.code, lang, kind) if f.cfg is not None
              for qa in question_answers(f.cfg, kind)]
     if choice is GraphChoice.shuffled and len(pairs) > 1:
-        answers = [a for _, a in pairs]
+        answers = [a for _question, a in pairs]
         random.Random(f"{seed}:{program.code}").shuffle(answers)
-        pairs = [(q, a) for (q, _), a in zip(pairs, answers)]
+        pairs = [(q, a) for (q, _answer), a in zip(pairs, answers)]
     mark, tag = COMMENT[lang], FENCE_TAGS[lang]
     rows = []
     for question, answer in pairs:
@@ -162,7 +163,7 @@ def feedback_row(repair: Repair, fmt: Format, choice: GraphChoice, seed: int) ->
         prompt = fmt.render(list(messages)) + prefill
         completion = _with_newline(repair.fixed) + "```" + fmt.eos
     else:
-        prompt, completion, _ = _base_row(task, base_feedback_prompt(task.prompt, lang, repair.failed, feedback),
+        prompt, completion, _unused = _base_row(task, base_feedback_prompt(task.prompt, lang, repair.failed, feedback),
                                           repair.fixed)
         completion += fmt.eos
     return {"prompt": prompt, "completion": completion, "kind": RowKind.feedback, "task_id": task.task_id,
@@ -172,8 +173,8 @@ def feedback_row(repair: Repair, fmt: Format, choice: GraphChoice, seed: int) ->
 def pair_row(pair: Pair, fmt: Format) -> dict:
     if pair.messages:
         if not fmt.chat:
-            raise ValueError(f"{pair.source} line {pair.line}: chat messages need a model with a chat template "
-                             f"(this one has none, or --base-only is set)")
+            raise ValueError(_("{source} line {line}: chat messages need a model with a chat template (this one "
+                               "has none, or --base-only is set)").format(source=pair.source, line=pair.line))
         prompt = fmt.render(list(pair.messages))
     elif pair.asked and fmt.chat:  # a text task, asked as bench asks it
         prompt = fmt.render([{"role": "user", "content": pair.prompt}])

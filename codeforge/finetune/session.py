@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Collection, Optional
 
 from ..bench.runs import versions
+from ..i18n import _
 from ..models.manifest import Manifest
 from . import dpo, grpo, sft
 from .config import FinetuneConfig, Method
@@ -45,7 +46,7 @@ def _record(config: FinetuneConfig, write: Callable) -> None:
         with Store.open(db_path(config.db)) as store:
             write(store)
     except StoreError as exc:
-        raise FinetuneError(f"{exc} (the adapter in {config.out} is kept)") from None
+        raise FinetuneError(_("{error} (the adapter in {path} is kept)").format(error=exc, path=config.out)) from None
 
 
 def manifest_for(config: FinetuneConfig, prepared: Prepared, trained: Optional[Trained],
@@ -88,7 +89,7 @@ def run_finetune(config: FinetuneConfig, progress: Progress, *, on_data: Optiona
     try:
         if not config.dry_run:
             if config.out is None:
-                raise FinetuneError("name the adapter's folder: --out DIR")
+                raise FinetuneError(_("name the adapter's folder: --out DIR"))
             check_out(config, config.out)
             check_quantization(config, device_of(config))
         check_from_adapter(config)

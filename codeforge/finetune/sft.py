@@ -13,6 +13,7 @@ from pathlib import Path
 from dataclasses import replace
 from typing import Callable, Collection, Optional
 
+from ..i18n import _
 from .config import FinetuneConfig
 from .rows import build_rows
 from .sources import Loaded, Repair, SourceError, load, repairs_from_run
@@ -36,16 +37,16 @@ def prepare(config: FinetuneConfig, tokenizer, *, sandbox_factory: Optional[Call
         raise FinetuneError(str(exc)) from None
     unanswered = [p for p in loaded.programs if not p.code.strip()]
     if unanswered:  # a Go package's functions (go-unittest:FOLDER) come with no test to learn from
-        raise FinetuneError(f"{unanswered[0].source}: task {unanswered[0].task.task_id} and {len(unanswered) - 1} "
-                            f"more have no reference answer to train on: sft needs one; --method grpo learns "
-                            f"from rewards instead")
+        raise FinetuneError(_("{source}: task {task} and {count} more have no reference answer to train on: sft "
+                              "needs one; --method grpo learns from rewards instead").format(
+            source=unanswered[0].source, task=unanswered[0].task.task_id, count=len(unanswered) - 1))
     if config.feedback and config.mutants and loaded.programs:
         from ..sandbox import SandboxUnavailable
 
         try:
             repairs.extend(_mutant_repairs(config, loaded, sandbox_factory, on_progress))
         except SandboxUnavailable as exc:  # no engine or a stale image: it says how to fix it
-            raise FinetuneError(f"--feedback runs mutants in the sandbox: {exc}") from None
+            raise FinetuneError(_("--feedback runs mutants in the sandbox: {error}").format(error=exc)) from None
         feedback_sources.append("mutants")
     fmt = prompt_format(tokenizer, config.base_only)
     try:
@@ -54,7 +55,7 @@ def prepare(config: FinetuneConfig, tokenizer, *, sandbox_factory: Optional[Call
     except ValueError as exc:
         raise FinetuneError(str(exc)) from None
     rows, dropped = decontaminated(config, built.rows, lambda row: row["prompt"] + "\n" + row["completion"],
-                                   "check --data (and --limit)")
+                                   _("check --data (and --limit)"))
     counts = {}
     for row in rows:
         counts[row["kind"]] = counts.get(row["kind"], 0) + 1

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import _
 from ..store import Store, db_path
 from ..tasks import JSONL_PREFIX, DatasetError, load_stored, load_tasks
 from ..tasks.base import Task
@@ -93,14 +94,14 @@ def load(names, *, limit: Optional[int] = None, db: Optional[Path] = None) -> Lo
                 raise SourceError(str(exc)) from None
             missing = [t.task_id for t in tasks if not t.reference.strip() and t.answer != "test"]
             if missing:
-                raise SourceError(f"{name}: task {missing[0]} has no solution to train on: give its row `reference` "
-                                  f"(the whole program), `canonical_solution` (what follows the prompt) or, as "
-                                  f"KodCode's rows do, `solution`")
+                raise SourceError(_("{name}: task {task} has no solution to train on: give its row `reference` "
+                                    "(the whole program), `canonical_solution` (what follows the prompt) or, as "
+                                    "KodCode's rows do, `solution`").format(name=name, task=missing[0]))
             got = [Program(t, t.reference, name) for t in tasks]
             hashes[name] = _hash_programs(got)
         else:
-            raise SourceError(f"unknown training data {name!r}: use mbpp, go-unittest[:FOLDER], jsonl:PATH, "
-                              f"hub:OWNER/NAME or run:NAME")
+            raise SourceError(_("unknown training data {name}: use mbpp, go-unittest[:FOLDER], jsonl:PATH, "
+                                "hub:OWNER/NAME or run:NAME").format(name=repr(name)))
         programs.extend(got[:limit] if limit else got)
     return Loaded(programs, pairs, hashes)
 
@@ -118,29 +119,31 @@ def _hash_programs(programs: list[Program]) -> str:
 
 def _jsonl(path: Path, source: str) -> tuple[list[Program], list[Pair], str]:
     if not path.is_file():
-        raise SourceError(f"{path}: no such file (jsonl:PATH names a JSON-lines file)")
+        raise SourceError(_("{path}: no such file (jsonl:PATH names a JSON-lines file)").format(path=path))
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     lines = [(i, line) for i, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1)
              if line.strip()]
     if not lines:
-        raise SourceError(f"{path}: the file is empty")
+        raise SourceError(_("{path}: the file is empty").format(path=path))
     try:
         first = json.loads(lines[0][1])
     except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}:{lines[0][0]}: not JSON ({exc.msg})") from None
+        raise SourceError(_("{where}: not JSON ({error})").format(where=f"{path}:{lines[0][0]}", error=exc.msg)) \
+            from None
     if isinstance(first, dict) and ("completion" in first or "messages" in first):
         return [], [_pair(path, i, line, source) for i, line in lines], sha
     try:
         tasks = load_tasks(f"{JSONL_PREFIX}{path}")
     except DatasetError as exc:
-        raise SourceError(f"{exc} (a training jsonl holds tasks as bench reads them, or rows with prompt and "
-                          f"completion, or rows with messages)") from None
+        raise SourceError(_("{error} (a training jsonl holds tasks as bench reads them, or rows with prompt and "
+                            "completion, or rows with messages)").format(error=exc)) from None
     # a Go unit-test task may come without a reference test: grpo needs none, sft refuses it (sft.prepare)
     missing = [t.task_id for t in tasks if not t.reference.strip() and t.answer != "test"]
     if missing:
-        raise SourceError(f"{path}: task {missing[0]} has no solution to train on: give it `reference` (the "
-                          f"whole program) or `canonical_solution` (what follows the prompt)")
+        raise SourceError(_("{path}: task {task} has no solution to train on: give it `reference` (the "
+                            "whole program) or `canonical_solution` (what follows the prompt)").format(
+            path=path, task=missing[0]))
     texts = [Pair(t.prompt, t.reference, source, line=number, asked=True, task_id=t.task_id)
              for number, t in enumerate(tasks, 1) if t.answer == "text"]
     return [Program(t, t.reference, source) for t in tasks if t.answer != "text"], texts, sha
@@ -151,47 +154,54 @@ def _pair(path: Path, number: int, line: str, source: str) -> Pair:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise SourceError(f"{where}: not JSON ({exc.msg})") from None
+        raise SourceError(_("{where}: not JSON ({error})").format(where=where, error=exc.msg)) from None
     if not isinstance(row, dict):
-        raise SourceError(f"{where}: expected an object with prompt and completion, or with messages")
+        raise SourceError(_("{where}: expected an object with prompt and completion, or with messages").format(
+            where=where))
     if "messages" in row:
         turns = row["messages"]
         if (not isinstance(turns, list) or len(turns) < 2 or not all(
                 isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str)
                 for t in turns)):
-            raise SourceError(f"{where}: messages must be a list of at least two {{\"role\", \"content\"}} turns")
+            raise SourceError(_("{where}: messages must be a list of at least two {turn} turns").format(
+                where=where, turn='{"role", "content"}'))
         if turns[-1]["role"] != "assistant":
-            raise SourceError(f"{where}: the last message must be the assistant's answer (what is trained on)")
+            raise SourceError(_("{where}: the last message must be the assistant's answer (what is trained on)")
+                              .format(where=where))
         return Pair("", turns[-1]["content"], source, tuple(turns[:-1]), number)
     prompt, completion = row.get("prompt"), row.get("completion")
     if not isinstance(prompt, str) or not isinstance(completion, str) or not completion.strip():
-        raise SourceError(f"{where}: needs text fields prompt and completion (or messages)")
+        raise SourceError(_("{where}: needs text fields prompt and completion (or messages)").format(where=where))
     return Pair(prompt, completion, source, (), number)
 
 
 def _open_store(db: Optional[Path]) -> Store:
     path = db_path(db)
     if not path.is_file():
-        raise SourceError(f"no results store at {path}: run `codeforge bench` first, or pass --db")
+        raise SourceError(_("no results store at {path}: run `codeforge bench` first, or pass --db").format(
+            path=path))
     return Store.open(path, create=False)
 
 
 def _run_tasks(store: Store, name: str):
     run = store.run(name)
     if run is None:
-        known = ", ".join(sorted({r.name for r in store.runs()})) or "none"
-        raise SourceError(f"no stored run named {name!r} (stored: {known}); see `codeforge bench list`")
+        known = ", ".join(sorted({r.name for r in store.runs()})) or _("none")
+        raise SourceError(_("no stored run named {name} (stored: {known}); see `codeforge bench list`").format(
+            name=repr(name), known=known))
     if run.workflow is not Workflow.bench:
         # its rounds are epochs of analyser findings, and a sample that passed is not a program that is clean
-        bench = ", ".join(sorted({r.name for r in store.runs() if r.workflow is Workflow.bench})) or "none"
-        raise SourceError(f"run {name!r} is a {run.workflow.value} run: run:NAME takes bench runs only (bench runs: "
-                          f"{bench}); see `codeforge bench list`")
+        bench = ", ".join(sorted({r.name for r in store.runs() if r.workflow is Workflow.bench})) or _("none")
+        raise SourceError(_("run {name} is a {workflow} run: run:NAME takes bench runs only (bench runs: "
+                            "{bench}); see `codeforge bench list`").format(
+            name=repr(name), workflow=run.workflow.value, bench=bench))
     try:  # a task the dataset no longer holds: its samples are left out
         tasks = load_stored(run.dataset, store.task_ids(run.id), dataset_path=run.config.get("dataset_path"),
                             from_hub=bool(run.config.get("from_hub")),
                             max_prompt_tokens=run.config.get("max_prompt_tokens"))
     except DatasetError as exc:
-        raise SourceError(f"run {name!r} was made on {run.dataset}, which cannot be read now: {exc}") from None
+        raise SourceError(_("run {name} was made on {dataset}, which cannot be read now: {error}").format(
+            name=repr(name), dataset=run.dataset, error=exc)) from None
     return run, {t.task_id: t for t in tasks}
 
 

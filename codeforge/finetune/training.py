@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Protocol
 
+from ..i18n import _
 from .config import FinetuneConfig
 
 CHECKPOINTS = "checkpoints"
@@ -70,9 +71,11 @@ def decontaminated(config: FinetuneConfig, rows: list[dict], text_of: Callable[[
     kept, dropped = split(rows, Index.from_benchmarks(), text_of)
     chosen = rows if config.allow_contamination else kept
     if not chosen:
-        why = f"all {len(rows)} rows match a benchmark and were dropped" if rows else "the sources gave no rows"
-        raise FinetuneError(f"no training data left: {why}. {check[0].upper()}{check[1:]}, or pass "
-                            f"--allow-contamination to keep matching rows (the adapter is then marked)")
+        why = _("all {count} rows match a benchmark and were dropped").format(count=len(rows)) if rows \
+            else _("the sources gave no rows")
+        raise FinetuneError(_("no training data left: {why}. {check}, or pass --allow-contamination to keep "
+                              "matching rows (the adapter is then marked)").format(
+            why=why, check=check[0].upper() + check[1:]))
     return chosen, dropped
 
 
@@ -103,7 +106,7 @@ def device_of(config: FinetuneConfig) -> str:
     import torch
 
     if config.device.value == "cuda" and not torch.cuda.is_available():
-        raise TrainError("--device cuda, but torch sees no GPU: use --device cpu (or auto)")
+        raise TrainError(_("--device cuda, but torch sees no GPU: use --device cpu (or auto)"))
     if config.device.value == "cpu":
         return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -119,8 +122,8 @@ def on_cpu(config: FinetuneConfig) -> bool:
 
 def check_quantization(config: FinetuneConfig, device: str) -> None:
     if config.quantization and device != "cuda":
-        raise TrainError(f"--{config.quantization} (QLoRA) needs a CUDA GPU and bitsandbytes; on this machine "
-                         f"train without it (LoRA in full precision), or on a GPU machine")
+        raise TrainError(_("{option} (QLoRA) needs a CUDA GPU and bitsandbytes; on this machine train without it "
+                           "(LoRA in full precision), or on a GPU machine").format(option=f"--{config.quantization}"))
 
 
 def last_checkpoint(out: Path) -> Optional[Path]:
@@ -136,20 +139,22 @@ def check_out(config: FinetuneConfig, out: Path) -> None:
 
     if not out.exists():
         if config.resume:
-            raise TrainError(f"--resume: {out} does not exist; start without --resume")
+            raise TrainError(_("--resume: {path} does not exist; start without --resume").format(path=out))
         return
     if not out.is_dir():
-        raise TrainError(f"--out {out} is a file: name a folder")
+        raise TrainError(_("--out {path} is a file: name a folder").format(path=out))
     held = _base_model_in(out)
     if held is not None and held != config.model:
-        raise TrainError(f"{out} holds an adapter or checkpoint of another model ({held}); choose another --out")
+        raise TrainError(_("{path} holds an adapter or checkpoint of another model ({model}); choose another --out")
+                         .format(path=out, model=held))
     if config.resume:
         if last_checkpoint(out) is None:
-            raise TrainError(f"--resume: {out} holds no checkpoint to continue from; start without --resume")
+            raise TrainError(_("--resume: {path} holds no checkpoint to continue from; start without --resume")
+                             .format(path=out))
         return
     if load_manifest(out) is not None or last_checkpoint(out) is not None:
-        raise TrainError(f"{out} already holds a trained adapter or checkpoints: pass --resume to continue, or "
-                         f"choose another --out (nothing was changed)")
+        raise TrainError(_("{path} already holds a trained adapter or checkpoints: pass --resume to continue, or "
+                           "choose another --out (nothing was changed)").format(path=out))
 
 
 def check_from_adapter(config: FinetuneConfig) -> None:
@@ -158,12 +163,12 @@ def check_from_adapter(config: FinetuneConfig) -> None:
     if folder is None:
         return
     if not (folder / "adapter_config.json").is_file():
-        raise TrainError(f"--from-adapter {folder}: no LoRA adapter there (adapter_config.json is missing); name "
-                         f"the folder codeforge finetune --out wrote")
+        raise TrainError(_("--from-adapter {path}: no LoRA adapter there (adapter_config.json is missing); name "
+                           "the folder codeforge finetune --out wrote").format(path=folder))
     held = _base_model_in(folder)
     if held is not None and held != config.model:
-        raise TrainError(f"--from-adapter {folder} was trained on {held}, not on --model {config.model}: pass "
-                         f"--model {held}")
+        raise TrainError(_("--from-adapter {path} was trained on {held}, not on --model {model}: pass "
+                           "--model {held}").format(path=folder, held=held, model=config.model))
 
 
 def _base_model_in(out: Path) -> Optional[str]:
@@ -186,8 +191,9 @@ def load_tokenizer(model: str):
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
     except (OSError, ValueError) as exc:
-        raise TrainError(f"cannot load the tokenizer of {model!r}: {str(exc).splitlines()[0]} (a hub id needs "
-                         f"the hub or its cache; a folder needs the tokenizer files)") from None
+        raise TrainError(_("cannot load the tokenizer of {model}: {error} (a hub id needs the hub or its cache; a "
+                           "folder needs the tokenizer files)").format(model=repr(model),
+                                                                        error=str(exc).splitlines()[0])) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -209,7 +215,8 @@ def load_model(config: FinetuneConfig, device: str):
     try:
         model = AutoModelForCausalLM.from_pretrained(config.model, **kwargs)
     except (OSError, ValueError) as exc:
-        raise TrainError(f"cannot load the model {config.model!r}: {str(exc).splitlines()[0]}") from None
+        raise TrainError(_("cannot load the model {model}: {error}").format(
+            model=repr(config.model), error=str(exc).splitlines()[0])) from None
     if config.quantization:
         from peft import prepare_model_for_kbit_training
 

@@ -7,6 +7,7 @@ from typing import List, Optional, Union
 
 import networkx as nx
 
+from ..i18n import _
 from .cfg import ControlFlowGraph
 from .parse import ParsedSource, parse
 from .vocabulary import GraphKind, Language
@@ -53,7 +54,8 @@ def build(source: Union[str, bytes, ParsedSource], language: Union[Language, str
         cfgs = [c for c in cfgs if c.name == function]
         if not cfgs:
             names = ", ".join(c.name for c in control_flow_graphs(parsed))
-            raise KeyError(f"no function named {function!r}; the file has: {names}")
+            raise KeyError(_("no function named {function}; the file has: {names}").format(
+                function=repr(function), names=names))
     out = []
     for cfg in cfgs:
         if kind is GraphKind.cfg:

@@ -46,7 +46,8 @@ class ShowConfig(Settings):
                 raise ValueError((_("{options} shape an AST only: add --kind ast, or leave them out for --kind {kind}")
                                   if len(given) > 1 else
                                   _("{options} shape an AST only: add --kind ast, or leave it out for --kind {kind}"))
-                                 .format(options=" and ".join(given), kind=self.kind.value))
+                                 .format(options=_("{first} and {second}").format(first=given[0], second=given[1])
+                                         if len(given) > 1 else given[0], kind=self.kind.value))
 
 
 @dataclass(frozen=True)

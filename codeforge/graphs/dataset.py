@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
+from ..i18n import _
 from .builder import build
 from .text import linearise, question_answers
 from .vocabulary import GraphKind
@@ -58,8 +59,8 @@ def task_source(task) -> Source:
     """The prompt, solution and graphed code of a codeforge.tasks Task (see the module docstring)."""
     reference = task.reference
     if not reference.strip():
-        raise ValueError("the task has no reference solution to graph (a jsonl task needs `reference` or "
-                         "`canonical_solution`)")
+        raise ValueError(_("the task has no reference solution to graph (a jsonl task needs `reference` or "
+                           "`canonical_solution`)"))
     at = reference.find(task.prompt) if task.prompt_opens_function and task.prompt.strip() else -1
     if at < 0:
         return Source(task.prompt, reference, reference)

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..i18n import _
 from . import EXTRA, Metric, MetricError
 
 # codeforge's languages in the codebleu package's names (its grammars: tree-sitter's, which codeforge ships too)
@@ -39,9 +40,10 @@ def package_version(metric: Metric) -> str:
         return metadata.version(_PACKAGES[metric])
     except metadata.PackageNotFoundError:
         if metric is Metric.codebleu:  # its tree-sitter pin is older than codeforge's, so it is not in the extra
-            raise MetricError("codebleu needs the codebleu package: pip install --no-deps codebleu==0.7.0 (without "
-                              "its dependencies: it runs with codeforge's tree-sitter and grammars)") from None
-        raise MetricError(f"{metric.value} needs the {_PACKAGES[metric]} package: {EXTRA}") from None
+            raise MetricError(_("codebleu needs the codebleu package: pip install --no-deps codebleu==0.7.0 (without "
+                                "its dependencies: it runs with codeforge's tree-sitter and grammars)")) from None
+        raise MetricError(_("{metric} needs the {package} package: {install}").format(
+            metric=metric.value, package=_PACKAGES[metric], install=EXTRA)) from None
 
 
 def signature(metric: Metric, bertscore_model: Optional[str] = None) -> str:
@@ -64,8 +66,8 @@ def bertscore_choice(model: Optional[str]) -> tuple[str, int]:
 
     chosen = model or BERTSCORE_DEFAULT
     if model and (model.startswith((".", "/", "~")) or "\\" in model) and not Path(model).expanduser().is_dir():
-        raise MetricError(f"--bertscore-model {model}: no such folder (pass a folder holding a BERT-like model, or a "
-                          "hub name such as roberta-large)")
+        raise MetricError(_("--bertscore-model {model}: no such folder (pass a folder holding a BERT-like model, or a "
+                            "hub name such as roberta-large)").format(model=model))
     known = model2layers.get(chosen) or model2layers.get(Path(chosen).name)
     if known is not None:
         return chosen, known
@@ -76,9 +78,9 @@ def bertscore_choice(model: Optional[str]) -> tuple[str, int]:
         layers = json.loads(config.read_text()).get("num_hidden_layers")
         if isinstance(layers, int) and layers > 0:
             return chosen, layers
-    raise MetricError(f"bert-score does not know which layer of {chosen} to use: pass --bertscore-model with a "
-                      "local folder holding the model (its config.json names its layers), or one of bert-score's "
-                      "models (e.g. roberta-large)")
+    raise MetricError(_("bert-score does not know which layer of {model} to use: pass --bertscore-model with a "
+                        "local folder holding the model (its config.json names its layers), or one of bert-score's "
+                        "models (e.g. roberta-large)").format(model=chosen))
 
 
 def compute(metric: Metric, pairs: Sequence[Pair], bertscore_model: Optional[str] = None) -> list[Optional[float]]:
@@ -125,7 +127,8 @@ def _codebleu(pairs: Sequence[Pair]) -> list[float]:
             found.append(float(calc_codebleu([p.reference], [p.answer], lang=CODEBLEU_LANGUAGES[p.language])
                                ["codebleu"]))
         except (ImportError, AttributeError, TypeError) as exc:  # a grammar package it cannot load
-            raise MetricError(f"codebleu cannot parse {p.language} here ({exc}): reinstall it with {EXTRA}") from exc
+            raise MetricError(_("codebleu cannot parse {language} here ({error}): reinstall it with {install}")
+                              .format(language=p.language, error=exc, install=EXTRA)) from exc
     return found
 
 
@@ -140,7 +143,8 @@ def _bertscore(pairs: Sequence[Pair], model: Optional[str]) -> list[float]:
         scorer = BERTScorer(model_type=name, num_layers=layer, batch_size=16)
     except (OSError, ValueError) as exc:  # not in the local cache and no hub, or not a model folder
         why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MetricError(f"BERTScore's model {name} could not be loaded ({why}): pass --bertscore-model DIR, a "
-                          "local folder holding a BERT-like model (config, weights, tokenizer)") from exc
-    _, _, f1 = scorer.score([p.answer for p in pairs], [p.reference for p in pairs])
+        raise MetricError(_("BERTScore's model {model} could not be loaded ({reason}): pass --bertscore-model DIR, a "
+                            "local folder holding a BERT-like model (config, weights, tokenizer)")
+                          .format(model=name, reason=why)) from exc
+    precision, recall, f1 = scorer.score([p.answer for p in pairs], [p.reference for p in pairs])
     return [float(v) for v in f1.tolist()]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..i18n import _
 from .base import Generation, Generator, ModelError, ModelInfo, PromptMode, Request, Sampling
 from .options import DEFAULT_MODEL, Backend, Device, DType, ModelOptions
 
@@ -40,8 +41,9 @@ def load_generator(options: ModelOptions, references: Optional[dict[str, str]] =
         from .vllm import VLLMGenerator
     except ImportError as exc:
         extra = "vllm" if options.backend is Backend.vllm else "hf"
-        raise ModelError(f"the {options.backend.value} backend needs {exc.name or 'a package'}, which is not "
-                         f"installed: pip install 'codeforge[{extra}]'") from exc
+        raise ModelError(_("the {backend} backend needs {package}, which is not installed: pip install "
+                           "'codeforge[{extra}]'").format(backend=options.backend.value,
+                                                         package=exc.name or _("a package"), extra=extra)) from exc
     return VLLMGenerator(options)
 
 

@@ -23,6 +23,7 @@ import torch
 from transformers import (AutoModelForCausalLM, AutoTokenizer, GenerationConfig, LogitsProcessor,
                           LogitsProcessorList, StoppingCriteria, StoppingCriteriaList)
 
+from ..i18n import _
 from ..vocabulary import FinishReason
 from .base import Generation, ModelError, ModelInfo, PromptMode, Request, Sampling
 from .hub import local_files_only, not_found_message
@@ -80,8 +81,8 @@ class _SeededSampling(LogitsProcessor):
 def _device(requested: str) -> str:
     requested = str(getattr(requested, "value", requested))
     if requested == "cuda" and not torch.cuda.is_available():
-        raise ModelError("--device cuda, but torch sees no CUDA GPU: use --device cpu (or auto), or install a "
-                         "CUDA build of torch")
+        raise ModelError(_("--device cuda, but torch sees no CUDA GPU: use --device cpu (or auto), or install a "
+                           "CUDA build of torch"))
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return requested
@@ -99,7 +100,8 @@ def _quantization_config(quantization: Optional[str], dtype: torch.dtype):
     if quantization is None:
         return None
     if not torch.cuda.is_available():
-        raise ModelError(f"--{quantization} needs a CUDA GPU (bitsandbytes); on CPU drop it")
+        raise ModelError(_("--{quantization} needs a CUDA GPU (bitsandbytes); on CPU drop it").format(
+            quantization=quantization))
     from transformers import BitsAndBytesConfig
 
     if quantization == "4bit":
@@ -128,7 +130,8 @@ class HFGenerator:
                 raise ModelError(not_found_message(options.model)) from exc
             reason = str(exc).strip().rstrip(".")
             raise ModelError(
-                f"could not load {options.model}: {reason}. Pass a local model directory or check the hub id"
+                _("could not load {model}: {reason}. Pass a local model directory or check the hub id").format(
+                    model=options.model, reason=reason)
             ) from exc
         if quantization is None:
             self.model.to(self.device)
@@ -174,8 +177,8 @@ class HFGenerator:
             # The template already holds the special tokens (a BOS added again would be a second one).
             return self.tokenizer(text, add_special_tokens=False)["input_ids"], stops
         if request.messages:
-            raise ModelError(f"{self.options.model} is used as a base model (no chat template, or --base-only):"
-                             f" send prompt text, not chat messages")
+            raise ModelError(_("{model} is used as a base model (no chat template, or --base-only): send prompt "
+                               "text, not chat messages").format(model=self.options.model))
         return self.tokenizer(request.text)["input_ids"], request.stop
 
     def generate(self, requests: Sequence[Request], sampling: Sampling) -> Iterator[Generation]:
@@ -246,10 +249,11 @@ def _with_adapter(model, adapter: str):
     try:
         from peft import PeftModel
     except ImportError as exc:
-        raise ModelError("--adapter needs peft: pip install peft") from exc
+        raise ModelError(_("--adapter needs peft: pip install peft")) from exc
     try:
         return PeftModel.from_pretrained(model, adapter)
     except Exception as exc:
         reason = str(exc).strip().rstrip(".")
-        raise ModelError(f"could not load adapter {adapter}: {reason}. Pass the directory a LoRA training run saved "
-                         f"(it holds adapter_config.json), or a hub id") from exc
+        raise ModelError(_("could not load adapter {adapter}: {reason}. Pass the directory a LoRA training run saved "
+                           "(it holds adapter_config.json), or a hub id").format(adapter=adapter,
+                                                                                  reason=reason)) from exc

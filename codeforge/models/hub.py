@@ -7,6 +7,8 @@ import functools
 import os
 from pathlib import Path
 
+from ..i18n import _
+
 OFFLINE_VALUES = ("1", "true", "yes", "on")
 
 
@@ -38,9 +40,9 @@ def local_files_only(model: str) -> bool:
 def not_found_message(model: str) -> str:
     """Why a hub id could not be loaded without the hub, and what to do."""
     if offline_requested():
-        why = "HF_HUB_OFFLINE is set"
-    else:
-        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-        why = f"no Hugging Face hub answers from this machine ({endpoint})"
-    return (f"{why}, and {model} is not in the local cache: pass a local model directory with --model "
-            f"(or download it where the hub answers)")
+        return _("HF_HUB_OFFLINE is set, and {model} is not in the local cache: pass a local model directory with "
+                 "--model (or download it where the hub answers)").format(model=model)
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    return _("no Hugging Face hub answers from this machine ({endpoint}), and {model} is not in the local cache: "
+             "pass a local model directory with --model (or download it where the hub answers)").format(
+        endpoint=endpoint, model=model)

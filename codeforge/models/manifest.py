@@ -27,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import _
+
 FILE = "codeforge-adapter.json"
 FORMAT = 1
 
@@ -60,28 +62,37 @@ class Manifest:
 
     def label(self) -> str:
         """A short description for tables: the method (graph and format for sft), feedback, contamination."""
-        parts = [f"graph {self.graph}" + (f" ({self.graph_format})" if self.graph != "none" else "")]
+        if self.graph != "none":
+            parts = [_("graph {graph} ({format})").format(graph=self.graph, format=self.graph_format)]
+        else:
+            parts = [_("graph {graph}").format(graph=self.graph)]
         reward = self.preference.get("reward")
         if self.method == "grpo" and reward:
-            shape = f" ({reward.get('shape')})" if reward.get("kind") == "tests" else ""  # only tests is shaped
-            parts = [f"grpo on {', '.join(self.data) or '-'} with the {reward.get('kind')} reward{shape}"]
+            data = ", ".join(self.data) or "-"
+            if reward.get("kind") == "tests":  # only tests is shaped
+                parts = [_("grpo on {data} with the {reward} reward ({shape})").format(
+                    data=data, reward=reward.get("kind"), shape=reward.get("shape"))]
+            else:
+                parts = [_("grpo on {data} with the {reward} reward").format(data=data, reward=reward.get("kind"))]
             if reward.get("mean_last_step") is not None:
-                parts.append(f"mean reward {reward['mean_first_step']:.2f} in the first step, "
-                             f"{reward['mean_last_step']:.2f} in the last")
+                parts.append(_("mean reward {first:.2f} in the first step, {last:.2f} in the last").format(
+                    first=reward["mean_first_step"], last=reward["mean_last_step"]))
         elif self.method != "sft":
-            parts = [f"{self.method} on pairs from {', '.join(self.preference.get('pairs', {})) or '-'}"]
+            parts = [_("{method} on pairs from {runs}").format(
+                method=self.method, runs=", ".join(self.preference.get("pairs", {})) or "-")]
             accuracy = self.preference.get("held_back", {}).get("after", {}).get("accuracy")
             if accuracy is not None:
-                parts.append(f"held-back preference accuracy {accuracy:.2f}")
+                parts.append(_("held-back preference accuracy {accuracy:.2f}").format(accuracy=accuracy))
         if self.curriculum:
-            parts.append(f"curriculum {self.curriculum.get('name')} round {self.curriculum.get('round')} of "
-                         f"{self.curriculum.get('rounds')} ({len(self.curriculum.get('new', []))} new, "
-                         f"{len(self.curriculum.get('revisited', []))} revisited tasks)")
+            parts.append(_("curriculum {name} round {round} of {rounds} ({new} new, {revisited} revisited tasks)")
+                         .format(name=self.curriculum.get("name"), round=self.curriculum.get("round"),
+                                 rounds=self.curriculum.get("rounds"), new=len(self.curriculum.get("new", [])),
+                                 revisited=len(self.curriculum.get("revisited", []))))
         if self.feedback:
-            parts.append("feedback from " + ", ".join(self.feedback))
-        parts.append(f"{self.contamination.get('dropped', 0)} contaminated rows dropped")
+            parts.append(_("feedback from {sources}").format(sources=", ".join(self.feedback)))
+        parts.append(_("{count} contaminated rows dropped").format(count=self.contamination.get("dropped", 0)))
         if self.contaminated:
-            parts.append("CONTAMINATED")
+            parts.append(_("CONTAMINATED"))
         return "; ".join(parts)
 
     def save(self, folder: Path) -> Path:
@@ -102,4 +113,5 @@ def load_manifest(folder) -> Optional[Manifest]:
         values = json.loads(path.read_text())
         return Manifest(**values)
     except (json.JSONDecodeError, TypeError) as exc:
-        raise ManifestError(f"{path}: not a codeforge adapter manifest ({exc})") from None
+        raise ManifestError(_("{path}: not a codeforge adapter manifest ({reason})").format(path=path,
+                                                                                       reason=exc)) from None

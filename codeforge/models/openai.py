@@ -27,6 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from email.utils import parsedate_to_datetime
 from typing import Iterator, Optional, Sequence
 
+from ..i18n import _
 from ..vocabulary import FinishReason
 from .base import Generation, ModelError, ModelInfo, PromptMode, Request, Sampling
 from .prompts import KEPT_STOPS, strip_stop
@@ -44,7 +45,7 @@ class OpenAIGenerator:
 
     def __init__(self, options):
         if not options.base_url:
-            raise ModelError("the openai backend talks to a running server: pass --base-url http://host:port/v1")
+            raise ModelError(_("the openai backend talks to a running server: pass --base-url http://host:port/v1"))
         self.options = options
         self.base_url = options.base_url.rstrip("/")
         mode = PromptMode.base if options.base_only else PromptMode.chat
@@ -131,8 +132,8 @@ class OpenAIGenerator:
                     try:
                         yield future.result()
                     except _Unreachable as exc:
-                        raise ModelError(f"no server answers at {self.base_url} ({exc}): start it or fix "
-                                         f"--base-url") from None
+                        raise ModelError(_("no server answers at {url} ({reason}): start it or fix --base-url").format(
+                            url=self.base_url, reason=exc)) from None
         finally:
             closing.set()  # wakes retries that are waiting, so an abandoned run ends quickly
             pool.shutdown(wait=True, cancel_futures=True)

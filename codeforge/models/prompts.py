@@ -63,6 +63,7 @@ _FENCE_LINE = re.compile(r"^[ \t]*```[ \t]*([^\s`]*)[^\n]*$", re.MULTILINE)
 def _lang(language) -> str:
     name = getattr(language, "value", language)
     if name not in LANGUAGE_NAMES:
+        # untranslated: internal, the languages come from the Language enum
         raise ValueError(f"unknown language {name!r}: expected one of {', '.join(LANGUAGE_NAMES)}")
     return name
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from ..i18n import _
 from ..vocabulary import FinishReason
 from .base import Generation, ModelError, ModelInfo, PromptMode, Request, Sampling
 from .options import Device
@@ -26,21 +27,22 @@ class VLLMGenerator:
             import vllm
             from vllm import LLM
         except ImportError as exc:
-            raise ModelError("the vllm backend needs vLLM: pip install 'codeforge[vllm]' (Linux with a CUDA GPU),"
-                             " or use --backend hf") from exc
+            raise ModelError(_("the vllm backend needs vLLM: pip install 'codeforge[vllm]' (Linux with a CUDA GPU), "
+                               "or use --backend hf")) from exc
         if options.device is Device.cpu:
-            raise ModelError("the vllm backend runs on a CUDA GPU: on CPU use --backend hf")
+            raise ModelError(_("the vllm backend runs on a CUDA GPU: on CPU use --backend hf"))
         kwargs = {"model": options.model, "seed": 0, "enable_lora": bool(options.adapter), "dtype": options.dtype.value}
         if options.adapter:
             kwargs["max_lora_rank"] = _lora_rank(options.adapter)
         if options.quantization == "4bit":
             kwargs["quantization"] = "bitsandbytes"
         elif options.quantization == "8bit":
-            raise ModelError("vLLM loads bitsandbytes models in 4 bit only: use --4bit, or --backend hf for --8bit")
+            raise ModelError(_("vLLM loads bitsandbytes models in 4 bit only: use --4bit, or --backend hf for --8bit"))
         try:
             self.llm = LLM(**kwargs)
         except Exception as exc:
-            raise ModelError(f"vLLM could not load {options.model}: {exc}") from exc
+            raise ModelError(_("vLLM could not load {model}: {reason}").format(model=options.model,
+                                                                                 reason=exc)) from exc
         self.lora = None
         if options.adapter:
             from vllm.lora.request import LoRARequest
@@ -80,7 +82,7 @@ class VLLMGenerator:
             outputs = self.llm.generate([prompt for prompt, _ in prompts], params, lora_request=self.lora,
                                         use_tqdm=False)
             seconds = (time.perf_counter() - started) / len(chunk)
-            for request, (_, stops), output in zip(chunk, prompts, outputs):
+            for request, (_prompt, stops), output in zip(chunk, prompts, outputs):
                 completion = output.outputs[0]
                 text, cut = strip_stop(completion.text, stops)
                 yield Generation(key=request.key, text=text,

@@ -27,6 +27,7 @@ from ..analyzers import memcheck as memcheck_analyzer
 from ..analyzers import tests as tests_analyzer
 from ..analyzers.base import Severity, Tool, sandbox_file
 from ..bench.runner import sample_seed
+from ..i18n import _
 from ..models.base import Generator, LazyGenerator, PromptMode, Request
 from ..models.prompts import extract_code
 from ..sandbox.engine import SandboxUnavailable
@@ -172,7 +173,7 @@ class RepairRunner:
             for program, current, rejected in to_generate:
                 request = self._request(program, current, epoch, rejected)
                 requests[request.key] = (request, program, current)
-            for generation in self.generator.generate([r for r, _, _ in requests.values()], self._sampling()):
+            for generation in self.generator.generate([entry[0] for entry in requests.values()], self._sampling()):
                 request, program, current = requests[generation.key]
                 record = self._store_patch(program, epoch, request, generation, stored_findings(current))
                 self.reporter.generated(1)
@@ -268,7 +269,7 @@ class RepairRunner:
         pending[future] = (program, record, current)
 
     def _harvest(self, pending: dict, block: bool) -> None:
-        done, _ = wait(list(pending), timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        done, _waiting = wait(list(pending), timeout=None if block else 0, return_when=FIRST_COMPLETED)
         for future in done:
             program, record, current = pending.pop(future)
             try:
@@ -313,7 +314,8 @@ def check_code(program: Program, code: str, config: RepairConfig, sandbox) -> Ch
         spec = program.task.test_job(code)
         tests = sandbox.run(spec.job(f"repair-{next(_ids)}", config.timeout_s, config.memory_mb))
         if tests.status is Status.sandbox_error:
-            raise RuntimeError(f"the tests could not run: {tests.details.get('sandbox') or tests.stderr.strip()}")
+            raise RuntimeError(_("the tests could not run: {reason}").format(
+                reason=tests.details.get("sandbox") or tests.stderr.strip()))
         if spec.action is Action.memcheck and Tool.memcheck in static:
             # the tests ran under Valgrind already: memcheck's findings are that run's
             findings.extend(memcheck_analyzer.findings(tests, code, sandbox_file(program.language)))

@@ -18,6 +18,7 @@ from ..bench.config import BenchConfig
 from ..bench.runs import adapter_manifest, check_resolved, default_run_name, differences, stored_settings, \
     versions
 from ..bench.session import BenchError, run_bench
+from ..i18n import _
 from ..models import Backend, load_generator
 from ..models.base import Generator, ModelError
 from ..models.options import ModelOptions
@@ -65,16 +66,17 @@ def file_programs(paths: Sequence[str], lang: Optional[Language]) -> list[Progra
     for given in paths:
         path = Path(given)
         if not path.is_file():
-            raise RepairError(f"{given}: no such file. Name program files, a dataset ({', '.join(DATASET_NAMES)}, "
-                              "jsonl:PATH, hub:OWNER/NAME), or --run NAME")
+            raise RepairError(_("{path}: no such file. Name program files, a dataset ({datasets}, jsonl:PATH, "
+                                "hub:OWNER/NAME), or --run NAME").format(path=given, datasets=", ".join(DATASET_NAMES)))
         language = lang or SUFFIXES.get(path.suffix.lower())
         if language is None:
-            raise RepairError(f"{given}: cannot tell its language from the suffix {path.suffix or '(none)'}; "
-                              "codeforge repair handles Python (.py), Go (.go), C (.c) and C++ (.cpp): pass --lang")
+            raise RepairError(_("{path}: cannot tell its language from the suffix {suffix}; codeforge repair handles "
+                                "Python (.py), Go (.go), C (.c) and C++ (.cpp): pass --lang")
+                              .format(path=given, suffix=path.suffix or _("(none)")))
         try:
             code = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise RepairError(f"cannot read {given}: {exc}") from exc
+            raise RepairError(_("cannot read {path}: {error}").format(path=given, error=exc)) from exc
         programs.append(Program(given, 0, language, code, None, path.name))
     return programs
 
@@ -87,13 +89,14 @@ def run_programs(store: Store, source: RunRecord, config: RepairConfig) -> list[
                             from_hub=bool(settings.get("from_hub")),
                             max_prompt_tokens=settings.get("max_prompt_tokens"))
     except DatasetError as exc:
-        raise RepairError(f"the tasks of run {source.name!r} cannot be loaded: {exc}") from exc
+        raise RepairError(_("the tasks of run {name} cannot be loaded: {error}").format(name=repr(source.name),
+                                                                                        error=exc)) from exc
     by_id = {t.task_id: t for t in tasks}
     task_ids = [t for t in store.task_ids(source.id) if not config.tasks or t in config.tasks]
     missing = [t for t in task_ids if t not in by_id]
     if missing:
-        raise RepairError(f"run {source.name!r} has tasks its dataset lacks ({', '.join(missing[:3])}); pass the "
-                          "dataset it was run on (--dataset-path)")
+        raise RepairError(_("run {name} has tasks its dataset lacks ({tasks}); pass the dataset it was run on "
+                            "(--dataset-path)").format(name=repr(source.name), tasks=", ".join(missing[:3])))
     task_ids = task_ids[:config.limit] if config.limit else task_ids
     last: dict[tuple[str, int], object] = {}
     for sample in store.samples(source.id):
@@ -135,15 +138,16 @@ def run_repair(config: RepairConfig, reporter: Optional[Reporter] = None, sandbo
     from ..sandbox.settings import SandboxSettings
 
     if not config.run and not config.targets:
-        raise RepairError("say what to repair: files (codeforge repair app.py), a dataset (codeforge repair "
-                          "humaneval), or a stored run (codeforge repair --run BASE)")
+        raise RepairError(_("say what to repair: files (codeforge repair app.py), a dataset (codeforge repair "
+                            "humaneval), or a stored run (codeforge repair --run BASE)"))
     path = db_path(config.db)
     own_sandbox = sandbox is None
     try:
         source = None
         if config.targets and is_dataset(config.targets[0]):
             if len(config.targets) > 1:
-                raise RepairError("name one dataset, or files: " + " ".join(config.targets[:3]) + " mixes them")
+                raise RepairError(_("name one dataset, or files: {targets} mixes them").format(
+                    targets=" ".join(config.targets[:3])))
             dataset = config.targets[0]
             if config.dry_run:
                 programs = dataset_references(config, dataset)
@@ -211,11 +215,13 @@ def _repair(store: Store, run: Optional[RunRecord], name: str, dataset: str, pro
                                       "adapter_manifest": adapter_manifest(config.adapter)}, versions=versions())
     else:
         if run.workflow is not Workflow.repair:
-            raise RepairError(f"{name!r} on {dataset} is a bench run; pass another --run-name for the repair")
+            raise RepairError(_("{name} on {dataset} is a bench run; pass another --run-name for the repair")
+                              .format(name=repr(name), dataset=dataset))
         changed = differences(run.config, settings, RepairConfig)
         if changed:
-            raise RepairError(f"repair run {name!r} on {dataset} is stored with other settings ({'; '.join(changed)})."
-                              f" Use another --run-name, or `codeforge bench delete {name} --dataset {dataset}`.")
+            raise RepairError(_("repair run {name} on {dataset} is stored with other settings ({changes}). Use "
+                                "another --run-name, or `codeforge bench delete {plain_name} --dataset {dataset}`.")
+                              .format(name=repr(name), dataset=dataset, changes="; ".join(changed), plain_name=name))
         keep = {k: v for k, v in run.config.items() if k in ("model_info", "prompt_mode", "adapter_manifest")}
         store.update_run(run.id, chain=max(run.chain, config.epochs),
                          config={**settings, **keep}, versions=versions())
@@ -240,7 +246,7 @@ def _repair(store: Store, run: Optional[RunRecord], name: str, dataset: str, pro
 
 def _check_sandbox(programs: list[Program], sandbox) -> None:
     if not programs:
-        raise RepairError("no programs to repair")
+        raise RepairError(_("no programs to repair"))
     for language in sorted({p.language.value for p in programs}):
         sandbox.check(language)
 
@@ -274,11 +280,13 @@ def _check_all(programs: list[Program], config: RepairConfig, sandbox, unchecked
 def _bench_run(store: Store, name: str, dataset: Optional[str]) -> RunRecord:
     found = store.run(name, dataset)
     if found is None:
-        known = ", ".join(sorted({r.name for r in store.runs() if r.workflow is Workflow.bench})) or "none yet"
-        raise RepairError(f"no bench run named {name!r} in {store.path} (bench runs: {known})")
+        known = ", ".join(sorted({r.name for r in store.runs() if r.workflow is Workflow.bench})) or _("none yet")
+        raise RepairError(_("no bench run named {name} in {path} (bench runs: {known})").format(
+            name=repr(name), path=store.path, known=known))
     if found.workflow is not Workflow.bench:
-        raise RepairError(f"{name!r} is a repair run; repair the bench run it came from "
-                          f"({found.config.get('source_run') or 'see codeforge bench list'}) with more --epochs")
+        raise RepairError(_("{name} is a repair run; repair the bench run it came from ({source}) with more --epochs")
+                          .format(name=repr(name), source=found.config.get("source_run")
+                                  or _("see codeforge bench list")))
     return found
 
 

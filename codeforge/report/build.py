@@ -1,7 +1,9 @@
 """One `codeforge report` as a library call: read the store, compute, draw, write report.json (and the page).
 
 Everything the terminal, the charts and the HTML page show comes from one `Report`; report.json holds every
-number in it, written with a fixed key order so that the same store gives the same bytes.
+number in it, written with a fixed key order so that the same store gives the same bytes. report.json is data:
+its words (scope, definitions, notes) are English in every language; the terminal, the charts and the page say
+them in the chosen one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..bench.scores import INTERVAL_TEXT, Score
+from ..i18n import _
 from ..repair.scores import repair_dict
 from ..store import Store, StoreError
 from . import charts
@@ -37,14 +40,15 @@ def build_report(db: Path, names: Optional[Sequence[str]] = None, dataset: Optio
     rounds = {r.name for c in selection.curricula for r in c.rounds}
     for option, name in [("--baseline", baseline), *(("--pair", n) for pair in pairs for n in pair)]:
         if name in repaired and name not in by_name:
-            raise ReportError(f"{option} {name!r} is a repair run: {option} takes bench runs (repair runs are shown "
-                              "apart, epoch by epoch)")
+            raise ReportError(_("{option} {name} is a repair run: {option} takes bench runs (repair runs are shown "
+                                "apart, epoch by epoch)").format(option=option, name=repr(name)))
         if name in rounds and name not in by_name:
-            raise ReportError(f"{option} {name!r} is a curriculum round: {option} takes bench runs compared as "
-                              "methods (a curriculum's rounds cover their own tasks and are shown apart)")
+            raise ReportError(_("{option} {name} is a curriculum round: {option} takes bench runs compared as "
+                                "methods (a curriculum's rounds cover their own tasks and are shown apart)").format(
+                option=option, name=repr(name)))
     if baseline is not None and baseline not in by_name:
-        raise ReportError(f"--baseline {baseline!r} is not one of the runs in this report "
-                          f"({', '.join(sorted(by_name))})")
+        raise ReportError(_("--baseline {name} is not one of the runs in this report ({runs})").format(
+            name=repr(baseline), runs=", ".join(sorted(by_name))))
     base = by_name.get(baseline) if baseline else None
     chosen_pairs = chain_pairs(methods, pairs)
     dataset = methods[0].run.dataset if methods else ", ".join(dict.fromkeys(
@@ -63,7 +67,7 @@ def draw(report: Report, out: Path, heatmap: bool) -> dict[str, Path]:
     files = {}
     if report.methods:
         files["passed"] = charts.passed_chart(report.methods, report.dataset, out / "passed.png",
-                                              report.scope if report.shared_only else "")
+                                              report.shown_scope if report.shared_only else "")
     if report.rewarded:
         files["reward"] = charts.reward_chart(report.methods, out / "reward.png")
     if heatmap and report.methods:
@@ -103,7 +107,7 @@ def write_report(report: Report, out: Path, heatmap: bool = False, html: bool = 
                 stale.unlink()
                 report.removed.append(name)
     except OSError as exc:
-        raise ReportError(f"cannot write the report under {out}: {exc}") from exc
+        raise ReportError(_("cannot write the report under {path}: {error}").format(path=out, error=exc)) from exc
     return report.files
 
 
@@ -177,7 +181,7 @@ def report_json(report: Report) -> dict:
         "intervals": {m.value: INTERVAL_TEXT[m] for m in report.intervals},
         "bootstrap": {"resamples": report.resamples, "seed": report.seed},
         "methods": [_method(m, report.deltas.get(m.name)) for m in report.methods],
-        "mined": report.mined_note(),
+        "mined": report.mined_note(shown=False),
         "left_out": [{"run": x.run.name, "tasks": x.tasks, "samples": x.samples, "reason": x.reason}
                      for x in report.left_out],
         "chain_impact": [{"method": a.name, "chained": b.name, "tasks": b.tasks, "before": a.solved_count,

@@ -3,7 +3,7 @@
 matplotlib is imported inside the functions (it costs a noticeable fraction of a second) and drives the Agg
 canvas directly, never pyplot: no display is needed and no global backend is switched. Sizes grow with the
 number of tasks and methods, so 164 tasks by 9 methods stays legible. PNGs carry no "Software" entry, so
-the same store gives the same bytes.
+the same store gives the same bytes. Titles, axis labels and legends are in the chosen language (codeforge.i18n).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from ..bench.scores import INTERVAL_LABEL
+from ..i18n import N_, _
 from ..repair.scores import SEVERITIES
 from .data import CurriculumResult, MethodResult, RepairResult
-from .fmt import MINED_MARK, ORACLE_MARK
+from .fmt import MINED_MARK, ORACLE_MARK, UNFINISHED, interval_label, unfinished
 from .stats import Comparison
 
 DPI = 110
@@ -23,15 +23,12 @@ PASS, FAIL, MISSING = "#2e9e5b", "#e4e4e4", "#ffffff"
 BEFORE, AFTER = "#9aa7b8", "#1f6fb2"
 
 
-UNFINISHED = "(unfinished)"
-
-
 def label(method: MethodResult) -> str:
     """The method's name as every table and chart shows it: marked when oracle-fed, when scored on its own
     failures (a mined set) and when unfinished."""
     name = f"{method.name} {ORACLE_MARK}" if method.run.oracle_feedback else method.name
     name = f"{name} {MINED_MARK}" if method.run.own_failures else name
-    return name if method.finished else f"{name} {UNFINISHED}"
+    return name if method.finished else unfinished(name)
 
 
 def _figure(width: float, height: float):
@@ -59,7 +56,8 @@ def _colors(count: int) -> list:
 def _oracle_note(ax, methods: Sequence[MethodResult], below_points: float = 40) -> None:
     """The footnote for the † mark, under the axes (and under their x labels)."""
     if any(m.run.oracle_feedback for m in methods):
-        ax.annotate(f"{ORACLE_MARK} oracle feedback: later rounds were told the benchmark's own tests",
+        ax.annotate(_("{mark} oracle feedback: later rounds were told the benchmark's own tests").format(
+                    mark=ORACLE_MARK),
                     xy=(0, 0), xycoords="axes fraction", xytext=(0, -below_points), textcoords="offset points",
                     fontsize=8, ha="left", va="top")
 
@@ -81,16 +79,16 @@ def passed_chart(methods: Sequence[MethodResult], dataset: str, path: Path, scop
     ax.set_yticks(list(y), [label(m) for m in methods])
     ax.invert_yaxis()
     ax.set_xlim(0, tasks * 1.25)
-    ax.set_xlabel(f"tasks passed (of {tasks}); whiskers: 95% Wilson interval")
-    ax.set_title(f"Passed tasks per method on {dataset}" + (f"\n{scope}" if scope else ""))
+    ax.set_xlabel(_("tasks passed (of {tasks}); whiskers: 95% Wilson interval").format(tasks=tasks))
+    ax.set_title(_("Passed tasks per method on {dataset}").format(dataset=dataset) + (f"\n{scope}" if scope else ""))
     ax.spines[["top", "right"]].set_visible(False)
     _oracle_note(ax, methods)
     return _save(figure, path)
 
 
-PARTS = (("runnable: share of samples whose test ran", "#9aa7b8"),
-         ("tests passed: of the TestXxx functions declared", "#2e9e5b"),
-         ("coverage of the function under test: mean over samples", "#e67e22"))
+PARTS = ((N_("runnable: share of samples whose test ran"), "#9aa7b8"),
+         (N_("tests passed: of the TestXxx functions declared"), "#2e9e5b"),
+         (N_("coverage of the function under test: mean over samples"), "#e67e22"))
 
 
 def reward_chart(methods: Sequence[MethodResult], path: Path) -> Path:
@@ -111,15 +109,15 @@ def reward_chart(methods: Sequence[MethodResult], path: Path) -> Path:
     mean.set_yticks(list(y), [label(m) for m in rewarded])
     mean.invert_yaxis()
     mean.set_xlim(0, 1.15)
-    kinds = dict.fromkeys(INTERVAL_LABEL[m.reward.mean.interval] for m in rewarded)
-    mean.set_xlabel(f"mean reward (0 to 1); whiskers: 95% interval ({', '.join(kinds)})")
-    mean.set_title("Mean go-coverage reward per method")
+    kinds = dict.fromkeys(interval_label(m.reward.mean.interval) for m in rewarded)
+    mean.set_xlabel(_("mean reward (0 to 1); whiskers: 95% interval ({kinds})").format(kinds=", ".join(kinds)))
+    mean.set_title(_("Mean go-coverage reward per method"))
     mean.spines[["top", "right"]].set_visible(False)
     height = 0.8 / len(PARTS)
     for j, (name, color) in enumerate(PARTS):
         at = [i - 0.4 + height * (j + 0.5) for i in y]
         shares = [(m.reward.runnable, m.reward.tests_share, m.reward.coverage)[j] for m in rewarded]
-        parts.barh(at, [100 * v for v in shares], height, color=color, label=name)
+        parts.barh(at, [100 * v for v in shares], height, color=color, label=_(name))
         for position, share, m in zip(at, shares, rewarded):
             text = f"{100 * share:.1f}%"
             if j == 1:
@@ -127,7 +125,7 @@ def reward_chart(methods: Sequence[MethodResult], path: Path) -> Path:
             parts.text(100 * share + 1, position, text, va="center", fontsize=7)
     parts.set_xlim(0, 125)  # room for the labels beside a full bar
     parts.set_xlabel("%")
-    parts.set_title("Its parts")
+    parts.set_title(_("Its parts"))
     below = offset_copy(parts.transAxes, fig=figure, y=-30, units="points")  # under the x label: never over a bar
     parts.legend(loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, fontsize=8, frameon=False)
     parts.tick_params(axis="y", left=False)
@@ -165,12 +163,12 @@ def heatmap_chart(methods: Sequence[MethodResult], path: Path) -> Path:
     ax.set_xticks([x - 0.5 for x in range(1, len(methods))], minor=True)
     ax.grid(which="minor", axis="x", color="white", linewidth=2)
     ax.tick_params(which="minor", length=0)
-    legend = [Patch(color=PASS, label="passed"), Patch(facecolor=FAIL, label="failed")]
+    legend = [Patch(color=PASS, label=_("passed")), Patch(facecolor=FAIL, label=_("failed"))]
     if any(math.isnan(v) for row in rows for v in row):
-        legend.append(Patch(facecolor=MISSING, edgecolor="#999999", label="not in run"))
+        legend.append(Patch(facecolor=MISSING, edgecolor="#999999", label=_("not in run")))
     ax.legend(handles=legend,
               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    ax.set_title("Tasks by method (rows: most solved first; columns: least to most successful)", fontsize=10,
+    ax.set_title(_("Tasks by method (rows: most solved first; columns: least to most successful)"), fontsize=10,
                  pad=12 + 6 * max(len(m.name) for m in methods) ** 0.5)
     _oracle_note(ax, methods, below_points=6)
     return _save(figure, path)
@@ -190,12 +188,13 @@ def chain_chart(pairs: Sequence[tuple[MethodResult, MethodResult]], tests: Seque
                     fontsize=7)
         change = after.solved_count - before.solved_count
         points = 100 * (after.solved_share - before.solved_share)
-        ax.text(i, tasks * 1.16, f"{change:+d} ({points:+.1f} pp)", ha="center", fontsize=10, fontweight="bold")
+        ax.text(i, tasks * 1.16, _("{change} ({points} pp)").format(change=f"{change:+d}", points=f"{points:+.1f}"),
+                ha="center", fontsize=10, fontweight="bold")
         ax.text(i, tasks * 1.10, f"McNemar p={test.p_value:.2g}", ha="center", fontsize=8)
     ax.set_xticks(range(len(pairs)), [f"{a.name}\n→ {b.name}" for a, b in pairs], fontsize=8)
     ax.set_ylim(0, tasks * 1.24)
-    ax.set_ylabel(f"tasks passed (of {tasks})")
-    ax.set_title("Chain impact: each method and its chained version")
+    ax.set_ylabel(_("tasks passed (of {tasks})").format(tasks=tasks))
+    ax.set_title(_("Chain impact: each method and its chained version"))
     ax.spines[["top", "right"]].set_visible(False)
     _oracle_note(ax, [m for pair in pairs for m in pair], below_points=36)
     return _save(figure, path)
@@ -215,12 +214,12 @@ def rounds_chart(methods: Sequence[MethodResult], path: Path) -> Path:
                 label=f"{label(m)}: {100 * m.rounds[0].pass_at_1.value:.1f}% → {100 * end:.1f}%")
         ax.fill_between(x, [100 * p.pass_at_1.low for p in m.rounds], [100 * p.pass_at_1.high for p in m.rounds],
                         color=color, alpha=0.12, linewidth=0)
-    ax.set_xticks(range(last + 1), ["0 (first answer)", *map(str, range(1, last + 1))] if last else ["0"])
+    ax.set_xticks(range(last + 1), [_("0 (first answer)"), *map(str, range(1, last + 1))] if last else ["0"])
     ax.set_xlim(-0.2, last + 0.2)
-    ax.set_xlabel("after round")
-    kinds = dict.fromkeys(INTERVAL_LABEL[p.pass_at_1.interval] for m in chained for p in m.rounds)
-    ax.set_ylabel(f"pass@1 (%); band: 95% interval ({', '.join(kinds)})")
-    ax.set_title("pass@1 after each feedback round")
+    ax.set_xlabel(_("after round"))
+    kinds = dict.fromkeys(interval_label(p.pass_at_1.interval) for m in chained for p in m.rounds)
+    ax.set_ylabel(_("pass@1 (%); band: 95% interval ({kinds})").format(kinds=", ".join(kinds)))
+    ax.set_title(_("pass@1 after each feedback round"))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     _oracle_note(ax, chained)
@@ -239,8 +238,8 @@ def significance_chart(comparisons: Sequence[Comparison], path: Path) -> Path:
     ax.set_yticks(range(len(comparisons)), [f"{c.b} − {c.a}   (McNemar p={c.p_value:.2g})" for c in comparisons],
                   fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("difference in pass@1, percentage points (paired bootstrap 95% interval)")
-    ax.set_title("Pairwise differences (blue: significant after Holm correction, p < 0.05)")
+    ax.set_xlabel(_("difference in pass@1, percentage points (paired bootstrap 95% interval)"))
+    ax.set_title(_("Pairwise differences (blue: significant after Holm correction, p < 0.05)"))
     ax.grid(axis="x", alpha=0.3)
     return _save(figure, path)
 
@@ -253,7 +252,7 @@ def repair_label(repair: RepairResult) -> str:
     name = f"{repair.name} ({repair.run.dataset})"
     if repair.run.oracle_feedback:
         name += f" {ORACLE_MARK}"
-    return name if repair.finished else f"{name} {UNFINISHED}"
+    return name if repair.finished else unfinished(name)
 
 
 def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
@@ -270,18 +269,18 @@ def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
                  label=f"{repair_label(r)}: {100 * r.first.efr.value:.1f}% → {100 * r.last.efr.value:.1f}%")
         efr.fill_between(x, [100 * e.efr.low for e in r.epochs], [100 * e.efr.high for e in r.epochs], color=color,
                          alpha=0.12, linewidth=0)
-    efr.set_xticks(range(last + 1), ["0 (first try)", *map(str, range(1, last + 1))])
+    efr.set_xticks(range(last + 1), [_("0 (first try)"), *map(str, range(1, last + 1))])
     efr.set_xlim(-0.2, last + 0.2)
     efr.set_ylim(0, 100)
-    efr.set_xlabel("after epoch")
-    efr.set_ylabel("EFR (%); band: 95% Wilson interval")
-    efr.set_title("Error-free rate after each repair epoch")
+    efr.set_xlabel(_("after epoch"))
+    efr.set_ylabel(_("EFR (%); band: 95% Wilson interval"))
+    efr.set_title(_("Error-free rate after each repair epoch"))
     efr.grid(axis="y", alpha=0.3)
     efr.legend(loc="lower right", fontsize=8)
     width = 0.3  # a gap between before and after, and between runs, so no two bars read as one
     tallest = max(max(r.first.findings.total, r.last.findings.total) for r in repairs)
     for i, r in enumerate(repairs):
-        for offset, epoch, words in ((-0.18, r.first, "before"), (0.18, r.last, "after")):
+        for offset, epoch, words in ((-0.18, r.first, _("before")), (0.18, r.last, _("after"))):
             bottom = 0
             for severity in SEVERITIES:
                 count = epoch.findings.by_severity[severity]
@@ -292,10 +291,10 @@ def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
     found.set_xticks(range(len(repairs)), [repair_label(r) for r in repairs], fontsize=8, rotation=15, ha="right")
     found.set_xlim(-0.7, len(repairs) - 0.3)
     found.set_ylim(0, max(tallest, 1) * 1.5)  # room for the legend above the tallest bar
-    found.set_ylabel("findings")
-    found.set_title("Findings at the first try and after the last epoch")
+    found.set_ylabel(_("findings"))
+    found.set_title(_("Findings at the first try and after the last epoch"))
     found.legend(handles=[Patch(color=SEVERITY_COLOR[s], label=s) for s in SEVERITIES],
-                 title="severity", fontsize=8, loc="upper right")
+                 title=_("severity"), fontsize=8, loc="upper right")
     found.spines[["top", "right"]].set_visible(False)
     return _save(figure, path)
 
@@ -303,7 +302,7 @@ def repair_chart(repairs: Sequence[RepairResult], path: Path) -> Path:
 def curriculum_label(curriculum: CurriculumResult) -> str:
     """A curriculum as its chart and tables name it: with its dataset, and marked when a round is unfinished."""
     name = f"{curriculum.name} ({curriculum.dataset})"
-    return name if curriculum.finished else f"{name} {UNFINISHED}"
+    return name if curriculum.finished else unfinished(name)
 
 
 def curriculum_chart(curricula: Sequence[CurriculumResult], path: Path) -> Path:
@@ -319,18 +318,20 @@ def curriculum_chart(curricula: Sequence[CurriculumResult], path: Path) -> Path:
         errors = [[100 * (r.pass_at_1.value - r.pass_at_1.low) for r in c.rounds],
                   [100 * (r.pass_at_1.high - r.pass_at_1.value) for r in c.rounds]]
         ax.errorbar(x, y, yerr=errors, marker="o", color=color, capsize=3, linestyle=":",
-                    label=f"{curriculum_label(c)}: " + ", ".join(f"round {r.round} {100 * r.pass_at_1.value:.1f}% "
-                                                                f"of {r.tasks}" for r in c.rounds))
+                    label=f"{curriculum_label(c)}: " + ", ".join(
+                        _("round {round} {percent}% of {tasks}").format(
+                            round=r.round, percent=f"{100 * r.pass_at_1.value:.1f}", tasks=r.tasks) for r in c.rounds))
         for r, at, height in zip(c.rounds, x, y):
-            ax.annotate(f"{r.new}+{r.revisited}" + ("" if r.finished else f" {UNFINISHED}"), (at, height),
+            ax.annotate(f"{r.new}+{r.revisited}" + ("" if r.finished else f" {_(UNFINISHED)}"), (at, height),
                         textcoords="offset points", xytext=(6, 4 + 10 * i), fontsize=7, color=color)  # stacked
     ax.set_xticks(range(1, last + 1))
     ax.set_xlim(0.5, last + 0.5)
     ax.set_ylim(0, 105)
-    ax.set_xlabel("round (labels: new + revisited tasks)")
-    kinds = dict.fromkeys(INTERVAL_LABEL[r.pass_at_1.interval] for c in curricula for r in c.rounds)
-    ax.set_ylabel(f"pass@1 (%) on the round's tasks; bars: 95% ({', '.join(kinds)})")
-    ax.set_title("Curriculum: pass@1 per round, each on its own tasks (not comparable across rounds)", fontsize=10)
+    ax.set_xlabel(_("round (labels: new + revisited tasks)"))
+    kinds = dict.fromkeys(interval_label(r.pass_at_1.interval) for c in curricula for r in c.rounds)
+    ax.set_ylabel(_("pass@1 (%) on the round's tasks; bars: 95% ({kinds})").format(kinds=", ".join(kinds)))
+    ax.set_title(_("Curriculum: pass@1 per round, each on its own tasks (not comparable across rounds)"),
+                 fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, frameon=False)
     return _save(figure, path)

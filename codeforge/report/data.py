@@ -50,8 +50,10 @@ from typing import Optional, Sequence
 
 from ..bench.scores import (MetricScore, RewardScore, Score, first_passing_round, pass_at_k, run_ks, run_metrics, share,
                             summarize)
+from ..i18n import N_, _, ngettext
 from ..repair.scores import EpochSummary, is_repair, last_epoch, program_keys, repair_finished, summarize_repair
 from ..store import RunRecord, SampleRecord, Store
+from .fmt import either
 
 
 class ReportError(Exception):
@@ -132,7 +134,7 @@ class LeftOut:
     run: RunRecord
     tasks: int
     samples: int
-    reason: str  # "unfinished" or "no sample stored"
+    reason: str  # "unfinished" or "no sample stored" (English, as report.json holds it; shown with _())
 
 
 @dataclass(frozen=True)
@@ -230,13 +232,23 @@ class Selection:
 
     @property
     def scope(self) -> str:
-        """"9 methods on 164 tasks", or "9 methods on the 5 tasks all of them cover (of 20)"."""
+        """"9 methods on 164 tasks", or "9 methods on the 5 tasks all of them cover (of 20)", in English (as
+        report.json holds it; `describe()` is the same in the chosen language)."""
+        return self.describe(shown=False)
+
+    def describe(self, shown: bool = True) -> str:
+        """The scope in the chosen language (`shown` False: in English)."""
         if not self.methods:
-            return "no bench run"
-        count = f"{len(self.methods)} method{'s' if len(self.methods) != 1 else ''}"
+            return _("no bench run") if shown else "no bench run"
+        n, tasks = len(self.methods), self.compared
+        count = (ngettext("{count} method", "{count} methods", n) if shown else
+                 "{count} method" if n == 1 else "{count} methods").format(count=n)
         if self.shared_only:
-            return f"{count} on the {self.compared} tasks all of them cover (of {self.covered})"
-        return f"{count} on {self.compared} task{'s' if self.compared != 1 else ''}"
+            template = N_("{methods} on the {tasks} tasks all of them cover (of {covered})")
+            return (_(template) if shown else template).format(methods=count, tasks=tasks, covered=self.covered)
+        return (ngettext("{methods} on {tasks} task", "{methods} on {tasks} tasks", tasks) if shown else
+                "{methods} on {tasks} task" if tasks == 1 else "{methods} on {tasks} tasks").format(
+            methods=count, tasks=tasks)
 
 
 def method_result(store: Store, run: RunRecord, task_ids: Optional[Sequence[str]] = None,
@@ -246,8 +258,9 @@ def method_result(store: Store, run: RunRecord, task_ids: Optional[Sequence[str]
     own = store.task_ids(run.id)
     task_ids = list(own if task_ids is None else task_ids)
     if not task_ids:
-        raise ReportError(f"run {run.name!r} on {run.dataset} has no tasks stored (it never started): leave it "
-                          f"out with --runs, or remove it with `codeforge bench delete {run.name}`")
+        raise ReportError(_("run {name} on {dataset} has no tasks stored (it never started): leave it out with --runs, "
+                            "or remove it with `codeforge bench delete {run}`").format(
+            name=repr(run.name), dataset=run.dataset, run=run.name))
     n = run.samples_per_task
     last = max([run.chain, *(s.round for s in samples)])
     first = first_passing_round(samples)
@@ -274,25 +287,29 @@ def select_runs(runs: Sequence[RunRecord], names: Optional[Sequence[str]], datas
                 where: str) -> list[RunRecord]:
     """The runs to report on, all on one dataset, in the order named (else the store's order)."""
     if not runs:
-        raise ReportError(f"no runs in {where}: run `codeforge bench ...` first")
+        raise ReportError(_("no runs in {path}: run `codeforge bench ...` first").format(path=where))
     if dataset is not None:
         datasets = sorted({r.dataset for r in runs})
         if dataset not in datasets:
-            raise ReportError(f"no runs on dataset {dataset!r} in {where} (datasets: {', '.join(datasets)})")
+            raise ReportError(_("no runs on dataset {dataset} in {path} (datasets: {datasets})").format(
+                dataset=repr(dataset), path=where, datasets=", ".join(datasets)))
     chosen = [r for r in runs if dataset is None or r.dataset == dataset]
     if names:
         names = _curricula_named(chosen, names)
         known = {r.name for r in chosen}
         unknown = [n for n in names if n not in known]
         if unknown:
-            on = f" on {dataset}" if dataset else ""
-            raise ReportError(f"no run named {', '.join(map(repr, unknown))}{on} in {where}. "
-                              f"Known runs{on}: {', '.join(sorted(known))}")
+            named, listed = ", ".join(map(repr, unknown)), ", ".join(sorted(known))
+            if dataset:
+                raise ReportError(_("no run named {names} on {dataset} in {path}. Known runs on {dataset}: {known}")
+                                  .format(names=named, dataset=dataset, path=where, known=listed))
+            raise ReportError(_("no run named {names} in {path}. Known runs: {known}").format(
+                names=named, path=where, known=listed))
         chosen = [r for name in dict.fromkeys(names) for r in chosen if r.name == name]
     datasets = sorted({r.dataset for r in chosen if not is_repair(r) and not is_curriculum(r) and not r.text_answers})
     if len(datasets) > 1:
-        raise ReportError(f"the runs are on several datasets ({', '.join(datasets)}): pass --dataset to "
-                          "compare runs on one of them")
+        raise ReportError(_("the runs are on several datasets ({datasets}): pass --dataset to compare runs on one "
+                            "of them").format(datasets=", ".join(datasets)))
     return chosen
 
 
@@ -380,7 +397,7 @@ def curricula(store: Store, rounds: Sequence[tuple[RunRecord, list[SampleRecord]
 
 
 def _tasks(count: int) -> str:
-    return f"{count} task{'s' if count != 1 else ''}"
+    return ngettext("{count} task", "{count} tasks", count).format(count=count)
 
 
 def repair_result(store: Store, run: RunRecord, samples: Optional[list[SampleRecord]] = None) -> RepairResult:
@@ -408,8 +425,8 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
         samples, task_ids = store.samples(run.id, texts=False), store.task_ids(run.id)  # scores need no texts
         repair = repair_result(store, run, samples) if is_repair(run) and samples and task_ids else None
         done = repair.finished if repair else run.finished_at is not None
-        reason = "no sample stored" if not samples or not task_ids else \
-            "unfinished" if not done and not include_unfinished else None
+        reason = N_("no sample stored") if not samples or not task_ids else \
+            N_("unfinished") if not done and not include_unfinished else None
         if reason is None:
             if repair:
                 repairs.append(repair)
@@ -424,28 +441,30 @@ def select_methods(store: Store, names: Optional[Sequence[str]] = None, dataset:
         command = _workflow_command(run)
         if names:
             if reason == "unfinished":
-                raise ReportError(f"run {run.name!r} on {run.dataset} is unfinished: run its {command} command again "
-                                  "to finish it, or pass --include-unfinished to report on it as it is")
-            raise ReportError(f"run {run.name!r} on {run.dataset} is unfinished and stored no sample, so there is "
-                              f"nothing to report: leave it out of --runs, or remove it with `codeforge bench "
-                              f"delete {run.name} --dataset {run.dataset}`")
+                raise ReportError(_("run {name} on {dataset} is unfinished: run its {command} command again to finish "
+                                    "it, or pass --include-unfinished to report on it as it is").format(
+                    name=repr(run.name), dataset=run.dataset, command=command))
+            raise ReportError(_("run {name} on {dataset} is unfinished and stored no sample, so there is nothing to "
+                                "report: leave it out of --runs, or remove it with `codeforge bench delete {run} "
+                                "--dataset {dataset}`").format(name=repr(run.name), dataset=run.dataset, run=run.name))
         left_out.append(LeftOut(run, len(task_ids), len(samples), reason))
     chosen_curricula = curricula(store, rounds, everything)
     if not kept and not repairs and not chosen_curricula and not texts:
-        found = "; ".join(f"{x.run.name} ({x.reason})" for x in left_out)
-        commands = " or ".join(dict.fromkeys(_workflow_command(x.run) for x in left_out))
-        raise ReportError(f"no finished run to report on in {where}: {found}. Run their {commands} command again to "
-                          "finish them; --include-unfinished reports on unfinished runs that stored samples")
+        found = "; ".join(f"{x.run.name} ({_(x.reason)})" for x in left_out)
+        commands = either(dict.fromkeys(_workflow_command(x.run) for x in left_out))
+        raise ReportError(_("no finished run to report on in {path}: {runs}. Run their {commands} command again to "
+                            "finish them; --include-unfinished reports on unfinished runs that stored samples").format(
+            path=where, runs=found, commands=commands))
     if not kept:
         return Selection([], left_out, 0, repairs, chosen_curricula, texts)
-    covered = list(dict.fromkeys(t for _, task_ids, _ in kept for t in task_ids))
-    every = set.intersection(*(set(task_ids) for _, task_ids, _ in kept))
+    covered = list(dict.fromkeys(t for _run, task_ids, _samples in kept for t in task_ids))
+    every = set.intersection(*(set(task_ids) for _run, task_ids, _samples in kept))
     shared = [t for t in covered if t in every]
     if not shared:
-        runs = ", ".join(f"{run.name} ({_tasks(len(task_ids))})" for run, task_ids, _ in kept)
-        raise ReportError(f"the runs share no task, so there is nothing to compare: {runs}. Choose runs over the "
-                          "same tasks with --runs")
-    methods = [method_result(store, run, shared, samples) for run, _, samples in kept]
+        runs = ", ".join(f"{run.name} ({_tasks(len(task_ids))})" for run, task_ids, _samples in kept)
+        raise ReportError(_("the runs share no task, so there is nothing to compare: {runs}. Choose runs over the "
+                            "same tasks with --runs").format(runs=runs))
+    methods = [method_result(store, run, shared, samples) for run, _tasks_of_run, samples in kept]
     methods.sort(key=lambda m: (m.solved_count, m.scores[1].value, m.name))
     return Selection(methods, left_out, len(covered), repairs, chosen_curricula, texts)
 
@@ -472,7 +491,7 @@ def chain_pairs(methods: Sequence[MethodResult],
     for a, b in explicit:
         missing = [x for x in (a, b) if x not in by_name]
         if missing:
-            raise ReportError(f"--pair {a}:{b}: no run {', '.join(map(repr, missing))} in this report "
-                              f"(runs: {', '.join(sorted(by_name))})")
+            raise ReportError(_("--pair {pair}: no run {missing} in this report (runs: {runs})").format(
+                pair=f"{a}:{b}", missing=", ".join(map(repr, missing)), runs=", ".join(sorted(by_name))))
         wanted.append((a, b))
     return [(by_name[a], by_name[b]) for a, b in dict.fromkeys(wanted)]

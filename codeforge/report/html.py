@@ -1,5 +1,6 @@
 """The report as one self-contained HTML page: the charts embedded as data URIs, no script, no outside link,
-so it opens from disk in any browser and can be mailed as one file. Every piece of text is escaped."""
+so it opens from disk in any browser and can be mailed as one file. Every piece of text is escaped. Words are in
+the chosen language (codeforge.i18n), which <html lang> names; the configuration shown is data, as stored."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from html import escape
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
+from ..i18n import _, language
 from ..repair.scores import SEVERITIES
 from . import fmt
 from .charts import ORACLE_MARK, curriculum_label, label
 from .data import RepairResult
-from .document import DEFINITIONS, Report
+from .document import DEFINITIONS, Report, definition, term
 
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1150px;
@@ -44,6 +45,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], row_classes: S
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _heading(tag: str, text: str, anchor: str = "") -> str:
+    """`<h2>text</h2>`, escaped; `anchor`: its id."""
+    return f'<{tag} id="{anchor}">{escape(text)}</{tag}>' if anchor else f"<{tag}>{escape(text)}</{tag}>"
+
+
 def _image(path: Optional[Path], alt: str) -> str:
     if path is None:
         return ""
@@ -56,9 +62,9 @@ def _methods_section(report: Report) -> str:
     score_headers = {k: fmt.score_header(k, [m.scores[k] for m in report.methods if k in m.scores]) for k in ks}
     rewarded = report.rewarded  # Go unit tests: the mean reward is the headline, so it comes first
     rewards, marked = fmt.reward_headers(m.reward for m in rewarded) if rewarded else ([], False)
-    headers = ["method", *rewards, "solved", "%", *[score_headers[k][0] for k in ks]]
+    headers = [_("method"), *rewards, _("solved"), "%", *[score_headers[k][0] for k in ks]]
     if report.baseline:
-        headers.append(f"Δ pass@1 vs {report.baseline.name}, pp [95% CI]")
+        headers.append(_("Δ pass@1 vs {baseline}, pp [95% CI]").format(baseline=report.baseline.name))
         headers.append("McNemar p")
     rows = []
     for m in report.methods:
@@ -68,25 +74,24 @@ def _methods_section(report: Report) -> str:
         if report.baseline:
             d = report.deltas.get(m.name)
             row += [fmt.points_interval(d.diff, d.diff_low, d.diff_high), fmt.p_value(d.p_value)] if d else \
-                   ["baseline", ""]
+                   [_("baseline"), ""]
         rows.append(row)
     classes = ["oracle" if m.run.oracle_feedback else "" for m in report.methods]
-    intervals = "95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
-                                              for m in report.intervals) + "."
-    title = "Mean reward, passed tasks and pass@k" if rewarded else "Passed tasks and pass@k"
-    return (f"<h2>{title}</h2><p class=\"note\">{escape(intervals)}</p>"
+    intervals = fmt.intervals_note(report.intervals)
+    title = _("Mean reward, passed tasks and pass@k") if rewarded else _("Passed tasks and pass@k")
+    return (f"{_heading('h2', title)}<p class=\"note\">{escape(intervals)}</p>"
             f"{_table(headers, rows, classes)}"
             f"{_reward_section(report)}"
-            f"{_image(report.files.get('passed'), 'passed tasks per method')}")
+            + _image(report.files.get("passed"), _("passed tasks per method")))
 
 
 def _reward_section(report: Report) -> str:
     """The mean go-coverage reward of the runs of Go unit-test tasks, and its parts, charted."""
     if not report.rewarded:
         return ""
-    return (f"<h3 id=\"reward\">Mean reward and its parts</h3>"
-            f"<p class=\"note\">{escape(fmt.sentences(DEFINITIONS['mean_reward']))}</p>"
-            f"{_image(report.files.get('reward'), 'mean reward per method with its parts')}")
+    return (_heading("h3", _("Mean reward and its parts"), "reward")
+            + f"<p class=\"note\">{escape(fmt.sentences(definition('mean_reward')))}</p>"
+            + _image(report.files.get("reward"), _("mean reward per method with its parts")))
 
 
 def _chain_section(report: Report) -> str:
@@ -96,9 +101,10 @@ def _chain_section(report: Report) -> str:
              f"{b.solved_count - a.solved_count:+d}", fmt.points(b.solved_share - a.solved_share),
              str(t.only_a), str(t.only_b), fmt.p_value(t.p_value)]
             for (a, b), t in zip(report.pairs, report.pair_tests)]
-    headers = ["method", "chained", "before", "after", "change", "change (pp)", "lost", "gained", "McNemar p"]
-    return (f"<h2>Chain impact</h2>{_table(headers, rows, text_columns=(0, 1))}"
-            f"{_image(report.files.get('chain_impact'), 'chain impact')}")
+    headers = [_("method"), _("chained"), _("before"), _("after"), _("change"), _("change (pp)"), _("lost"),
+               _("gained"), "McNemar p"]
+    return (_heading("h2", _("Chain impact")) + _table(headers, rows, text_columns=(0, 1))
+            + _image(report.files.get("chain_impact"), _("chain impact")))
 
 
 def _rounds_section(report: Report) -> str:
@@ -109,55 +115,61 @@ def _rounds_section(report: Report) -> str:
 
     def cell(point) -> str:
         shown = fmt.pct(point.pass_at_1.value) + f" ({point.solved})"
-        return shown if point.reward is None else f"{shown}; mean reward {point.reward:.3f}"
+        return shown if point.reward is None else _("{shown}; mean reward {reward}").format(
+            shown=shown, reward=f"{point.reward:.3f}")
 
     rows = [[label(m), *[cell(m.rounds[r]) if r < len(m.rounds) else "-" for r in range(last)]] for m in chained]
-    headers = ["method", *[f"after round {r}" for r in range(last)]]
+    headers = [_("method"), *[_("after round {round}").format(round=r) for r in range(last)]]
     rewarded = any(p.reward is not None for m in chained for p in m.rounds)
-    note = "pass@1 (tasks solved by sample 0)" + ("; mean reward, for runs of Go unit-test tasks" if rewarded else "")
-    return (f"<h2>pass@1 after each round</h2><p class=\"note\">{escape(note)}</p>"
-            f"{_table(headers, rows)}{_image(report.files.get('rounds'), 'pass@1 per round')}")
+    note = _("pass@1 (tasks solved by sample 0)") + \
+        ("; " + _("mean reward, for runs of Go unit-test tasks") if rewarded else "")
+    return (_heading("h2", _("pass@1 after each round")) + f"<p class=\"note\">{escape(note)}</p>"
+            + _table(headers, rows) + _image(report.files.get("rounds"), _("pass@1 per round")))
 
 
 def _significance_section(report: Report) -> str:
     if not report.comparisons:
         return ""
     rows = [[c.a, c.b, str(c.tasks), str(c.only_a), str(c.only_b), fmt.p_value(c.p_value), fmt.p_value(c.p_holm),
-             "yes" if c.significant else "no", fmt.points_interval(c.diff, c.diff_low, c.diff_high)]
+             _("yes") if c.significant else _("no"), fmt.points_interval(c.diff, c.diff_low, c.diff_high)]
             for c in report.comparisons]
-    headers = ["A", "B", "tasks", "only A", "only B", "McNemar p", "p (Holm)", "significant",
-               "pass@1 B − A, pp [95% CI]"]
+    headers = ["A", "B", _("tasks"), _("only A"), _("only B"), "McNemar p", "p (Holm)", _("significant"),
+               _("pass@1 B − A, pp [95% CI]")]
     classes = ["significant" if c.significant else "" for c in report.comparisons]
-    note = (f"A is the less successful of the two. {DEFINITIONS['mcnemar']}; {DEFINITIONS['holm']}; "
-            f"{DEFINITIONS['bootstrap']} ({report.resamples} resamples, seed {report.seed}).")
-    return (f"<h2>Significance</h2><p class=\"note\">{escape(note)}</p>{_table(headers, rows, classes, (0, 1))}"
-            f"{_image(report.files.get('significance'), 'pairwise differences')}")
+    note = _("A is the less successful of the two. {mcnemar}; {holm}; {bootstrap} ({resamples} resamples, seed "
+             "{seed}).").format(mcnemar=definition("mcnemar"), holm=definition("holm"),
+                                bootstrap=definition("bootstrap"), resamples=report.resamples, seed=report.seed)
+    return (_heading("h2", _("Significance")) + f"<p class=\"note\">{escape(note)}</p>"
+            + _table(headers, rows, classes, (0, 1))
+            + _image(report.files.get("significance"), _("pairwise differences")))
 
 
 def _runs_section(report: Report) -> str:
     rows = [[label(m), m.run.model, m.run.backend, fmt.adapter(m.run), m.run.prompt_mode, fmt.feedback(m.run),
              str(m.run.chain), str(m.run.samples_per_task), str(m.run.seed), str(m.run_tasks),
-             "yes" if m.finished else "no"] for m in report.methods]
-    headers = ["method", "model", "backend", "adapter", "prompt mode", "feedback source", "chain", "samples",
-               "seed", "tasks in run", "finished"]
+             _("yes") if m.finished else _("no")] for m in report.methods]
+    headers = [_("method"), _("model"), _("backend"), _("adapter"), _("prompt mode"), _("feedback source"),
+               _("chain"), _("samples"), _("seed"), _("tasks in run"), _("finished")]
     classes = ["oracle" if m.run.oracle_feedback else "" for m in report.methods]
+    full = escape(_("full configuration and library versions"), quote=False)
     details = "".join(
-        f"<details><summary>{escape(m.name)}: full configuration and library versions</summary>"
+        f"<details><summary>{escape(m.name)}: {full}</summary>"
         f"<pre>{escape(json.dumps({'config': m.run.config, 'versions': m.run.versions}, indent=2, sort_keys=True))}"
         f"</pre></details>" for m in report.methods)
     packages = sorted({p for m in report.methods for p in m.run.versions})
-    versions = _table(["method", *packages], [[m.name, *[str(m.run.versions.get(p, "-")) for p in packages]]
+    versions = _table([_("method"), *packages], [[m.name, *[str(m.run.versions.get(p, "-")) for p in packages]]
                                               for m in report.methods], text_columns=range(len(packages) + 1))
-    return (f"<h2>Runs</h2>{_table(headers, rows, classes, text_columns=range(len(headers)))}"
-            f"<h3>Library versions</h3>{versions}{details}")
+    return (_heading("h2", _("Runs")) + _table(headers, rows, classes, text_columns=range(len(headers)))
+            + _heading("h3", _("Library versions")) + versions + details)
 
 
 def _repair_findings(r: RepairResult) -> str:
     """One repair run's findings at the first try and after its last epoch: by severity, tool and CWE."""
     before, after = r.first.findings, r.last.findings
-    rows = [["all", before.total, after.total]]
-    rows += [[f"severity {s}", before.by_severity[s], after.by_severity[s]] for s in SEVERITIES]
-    rows += [[f"tool {t}", before.by_tool.get(t, 0), after.by_tool.get(t, 0)]
+    rows = [[_("all"), before.total, after.total]]
+    rows += [[_("severity {severity}").format(severity=s), before.by_severity[s], after.by_severity[s]]
+             for s in SEVERITIES]
+    rows += [[_("tool {tool}").format(tool=t), before.by_tool.get(t, 0), after.by_tool.get(t, 0)]
              for t in sorted(set(before.by_tool) | set(after.by_tool))]
     rows += [[f"CWE-{c}", before.by_cwe.get(c, 0), after.by_cwe.get(c, 0)]
              for c in sorted(set(before.by_cwe) | set(after.by_cwe))]
@@ -166,11 +178,15 @@ def _repair_findings(r: RepairResult) -> str:
                fmt.score_cell(e.efr), fmt.score_cell(e.pass_at_1) if e.pass_at_1 else "-", fmt.severities(e.findings),
                str(e.unchecked)] for e in r.epochs]
     config = json.dumps({"config": r.run.config, "versions": r.run.versions}, indent=2, sort_keys=True)
-    return (f"<h3>{escape(r.name)} on {escape(r.run.dataset)} ({escape(r.run.model)})</h3>"
-            + _table(["epoch", "patches written", "kept", "rejected (why)", "error-free", "EFR % [95% Wilson]",
-                      "pass@1 % [95% Wilson]", "findings (high/medium/low)", "unchecked"], epochs)
-            + _table([f"findings of {r.name}", "first try", f"after epoch {r.last.epoch}", "change"], rows)
-            + f"<details><summary>{escape(r.name)}: full configuration and library versions</summary>"
+    full = escape(_("full configuration and library versions"), quote=False)
+    heading = _("{name} on {dataset} ({model})").format(name=r.name, dataset=r.run.dataset, model=r.run.model)
+    return (f"<h3>{escape(heading)}</h3>"
+            + _table([_("epoch"), _("patches written"), _("kept"), _("rejected (why)"), _("error-free"),
+                      _("EFR % [95% Wilson]"), _("pass@1 % [95% Wilson]"), _("findings (high/medium/low)"),
+                      _("unchecked")], epochs)
+            + _table([_("findings of {name}").format(name=r.name), _("first try"),
+                      _("after epoch {epoch}").format(epoch=r.last.epoch), _("change")], rows)
+            + f"<details><summary>{escape(r.name)}: {full}</summary>"
             f"<pre>{escape(config)}</pre></details>")
 
 
@@ -179,13 +195,13 @@ def _metrics_section(report: Report) -> str:
     parts = []
     if report.measured:
         headers, rows = fmt.metric_rows([(label(m), m.metrics) for m in report.measured])
-        parts.append(f"<h2 id=\"similarity\">Similarity to the reference</h2>"
-                     f"<p class=\"note\">{escape(fmt.sentences(DEFINITIONS['similarity']))}</p>"
+        parts.append(_heading("h2", _("Similarity to the reference"), "similarity")
+                     + f"<p class=\"note\">{escape(fmt.sentences(definition('similarity')))}</p>"
                      + _table(headers, rows, text_columns=(0, 1)))
     if report.texts:
         headers, rows = fmt.metric_rows([(t.name, t.metrics) for t in report.texts], correlated=False)
-        parts.append(f"<h2 id=\"text-runs\">Runs of text tasks</h2>"
-                     f"<p class=\"note\">{escape(fmt.sentences(DEFINITIONS['text_runs']))}</p>"
+        parts.append(_heading("h2", _("Runs of text tasks"), "text-runs")
+                     + f"<p class=\"note\">{escape(fmt.sentences(definition('text_runs')))}</p>"
                      + _table(headers, rows, text_columns=(0, 1)))
     return "".join(parts)
 
@@ -194,29 +210,32 @@ def _repair_section(report: Report) -> str:
     if not report.repairs:
         return ""
     headers, rows = fmt.repair_rows(report.repairs)
-    note = fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"], DEFINITIONS["repair_runs"])
+    note = fmt.sentences(definition("efr"), definition("repair_pass_at_1"), definition("repair_runs"))
     oracle = [r.name for r in report.repairs if r.run.oracle_feedback]
     if oracle:
-        note += (f" {fmt.ORACLE_MARK} oracle feedback ({', '.join(oracle)}): the tests analyzer showed the model the "
-                 "failed assertions of the benchmark's own tests.")
-    return (f"<h2>Repair runs</h2><p class=\"note\">{escape(note)}</p>"
-            f"{_table(headers, rows, text_columns=(0, 1))}"
-            f"{_image(report.files.get('repair'), 'EFR per epoch and findings before and after of each repair run')}"
+        note += " " + fmt.oracle_repair_note(oracle)
+    return (_heading("h2", _("Repair runs")) + f"<p class=\"note\">{escape(note)}</p>"
+            + _table(headers, rows, text_columns=(0, 1))
+            + _image(report.files.get("repair"), _("EFR per epoch and findings before and after of each repair run"))
             + "".join(_repair_findings(r) for r in report.repairs))
 
 
 def _curriculum_section(report: Report) -> str:
     if not report.curricula:
         return ""
-    parts = [f"<h2>Curriculum</h2><p class=\"note\">{escape(fmt.sentences(DEFINITIONS['curriculum']))}</p>",
-             _image(report.files.get("curriculum"), "pass@1 per round of each curriculum")]
+    parts = [_heading("h2", _("Curriculum"))
+             + f"<p class=\"note\">{escape(fmt.sentences(definition('curriculum')))}</p>",
+             _image(report.files.get("curriculum"), _("pass@1 per round of each curriculum"))]
     for c in report.curricula:
         headers, rows = fmt.curriculum_rows(c)
         config = json.dumps({r.name: {"config": r.run.config, "versions": r.run.versions} for r in c.rounds},
                             indent=2, sort_keys=True)
-        parts.append(f"<h3>{escape(curriculum_label(c))}: {len(c.rounds)} of {c.planned} rounds</h3>"
+        versions = _("each round's configuration and library versions")
+        heading = _("{name}: {count} of {planned} rounds").format(name=curriculum_label(c), count=len(c.rounds),
+                                                                  planned=c.planned)
+        parts.append(f"<h3>{escape(heading)}</h3>"
                      + _table(headers, rows, text_columns=(0, 1, 7))
-                     + f"<details><summary>{escape(c.name)}: each round's configuration and library versions"
+                     + f"<details><summary>{escape(c.name)}: {escape(versions, quote=False)}"
                      f"</summary><pre>{escape(config)}</pre></details>")
     return "".join(parts)
 
@@ -225,21 +244,24 @@ def render_html(report: Report) -> str:
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]
     heatmap = report.files.get("heatmap")
     notes = [note for note in (report.coverage_note(), report.left_out_note(), report.mined_note()) if note]
+    oracle_note = _("{mark} oracle feedback ({runs}): {definition}.").format(
+        mark=ORACLE_MARK, runs=", ".join(oracle), definition=definition("oracle_feedback"))
     parts = [
-        f"<h1>codeforge report: {escape(report.dataset)}</h1>",
-        f"<p>{escape(report.scope)}, from {escape(str(report.db))}.</p>",
+        _heading("h1", _("codeforge report: {dataset}").format(dataset=report.dataset)),
+        "<p>" + escape(_("{scope}, from {path}.").format(scope=report.shown_scope, path=report.db)) + "</p>",
         "".join(f'<p class="oracle-flag">{escape(note)}</p>' for note in notes),
-        f'<p class="oracle-flag">{ORACLE_MARK} oracle feedback ({escape(", ".join(oracle))}): '
-        f"{escape(DEFINITIONS['oracle_feedback'])}.</p>" if oracle else "",
-        "<h2>Definitions</h2><ul>" + "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>"
-                                              for k, v in DEFINITIONS.items()) + "</ul>",
+        f'<p class="oracle-flag">{escape(oracle_note)}</p>' if oracle else "",
+        _heading("h2", _("Definitions")) + "<ul>" + "".join(
+            f"<li><b>{escape(term(k))}</b>: {escape(definition(k))}</li>" for k in DEFINITIONS) + "</ul>",
         _methods_section(report) if report.methods else
-        f"<h2>Passed tasks and pass@k</h2><p class=\"note\">{escape(fmt.sentences(fmt.no_methods(report)))}</p>",
-        f"<h2>Tasks by method</h2>{_image(heatmap, 'heatmap of tasks by method')}" if heatmap else "",
+        _heading("h2", _("Passed tasks and pass@k"))
+        + f"<p class=\"note\">{escape(fmt.sentences(fmt.no_methods(report)))}</p>",
+        _heading("h2", _("Tasks by method")) + _image(heatmap, _("heatmap of tasks by method")) if heatmap else "",
         _metrics_section(report), _chain_section(report), _rounds_section(report), _significance_section(report),
         _runs_section(report) if report.methods else "", _repair_section(report), _curriculum_section(report),
     ]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>codeforge report: {escape(report.dataset)}, {escape(report.scope)}</title>"
+    title = _("codeforge report: {dataset}, {scope}").format(dataset=report.dataset, scope=report.shown_scope)
+    return (f"<!DOCTYPE html>\n<html lang=\"{escape(language())}\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title>"
             f"<style>{_STYLE}</style></head>"
             f"<body>{''.join(parts)}</body></html>\n")

@@ -27,7 +27,7 @@ ALPHA = 0.05
 def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value from the discordant counts b (only A) and c (only B)."""
     if b < 0 or c < 0:
-        raise ValueError(f"discordant counts must be >= 0 (b={b}, c={c})")
+        raise ValueError(f"discordant counts must be >= 0 (b={b}, c={c})")  # untranslated: programming error
     n = b + c
     if n == 0:
         return 1.0
@@ -53,7 +53,7 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], resamples: int = RE
     import numpy as np
 
     if len(a) != len(b):
-        raise ValueError("paired values need the same tasks")
+        raise ValueError("paired values need the same tasks")  # untranslated: programming error
     diffs = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
     if diffs.size == 0:
         return 0.0, 0.0, 0.0

@@ -1,7 +1,8 @@
 """The report's tables for the terminal (rich). Built here, printed by the command.
 
 Run names and everything else from the store are plain text (rich.text.Text), never markup; cells fold
-rather than being cut short, so names and numbers survive an 80-column terminal.
+rather than being cut short, so names and numbers survive an 80-column terminal. Words are in the chosen
+language (codeforge.i18n).
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import Sequence
 from rich.table import Table
 from rich.text import Text
 
-from ..bench.scores import INTERVAL_LABEL, INTERVAL_TEXT
+from ..i18n import _
 from . import fmt
-from .charts import ORACLE_MARK, UNFINISHED, label
-from .document import DEFINITIONS, Report
+from .charts import ORACLE_MARK, label
+from .document import Report, definition
 
 
 def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
@@ -30,12 +31,14 @@ def methods_table(report: Report) -> Table:
     headers = {k: fmt.score_header(k, [m.scores[k] for m in report.methods if k in m.scores]) for k in ks}
     rewarded = report.rewarded  # Go unit tests: the mean reward is the headline, so it comes first
     rewards, marked = fmt.reward_headers(m.reward for m in rewarded) if rewarded else ([], False)
-    columns = [("method", "left"), *[(h, "right") for h in rewards], ("solved", "right"), ("%", "right"),
+    columns = [(_("method"), "left"), *[(h, "right") for h in rewards], (_("solved"), "right"), ("%", "right"),
                *[(headers[k][0], "right") for k in ks]]
     if report.baseline:
-        columns += [(f"Δ pass@1 vs {report.baseline.name}, pp [95% CI]", "right"), ("McNemar p", "right")]
-    what = "mean reward and pass@k" if rewarded else "pass@k"
-    table = _table(f"{what} on {report.dataset}: {report.scope}, least to most successful", columns)
+        columns += [(_("Δ pass@1 vs {baseline}, pp [95% CI]").format(baseline=report.baseline.name), "right"),
+                    ("McNemar p", "right")]
+    title = _("mean reward and pass@k on {dataset}: {scope}, least to most successful") if rewarded else \
+        _("pass@k on {dataset}: {scope}, least to most successful")
+    table = _table(title.format(dataset=report.dataset, scope=report.shown_scope), columns)
     for m in report.methods:
         row = [Text(label(m)), *(fmt.reward_cells(m.reward, marked) if rewarded else []),
                f"{m.solved_count}/{m.tasks}", fmt.pct(m.solved_share),
@@ -43,7 +46,7 @@ def methods_table(report: Report) -> Table:
         if report.baseline:
             d = report.deltas.get(m.name)
             row += [fmt.points_interval(d.diff, d.diff_low, d.diff_high), fmt.p_value(d.p_value)] if d else \
-                   [Text("baseline", style="dim"), ""]
+                   [Text(_("baseline"), style="dim"), ""]
         table.add_row(*row, style="yellow" if m.run.oracle_feedback else None)
     return table
 
@@ -54,9 +57,10 @@ def metrics_tables(report: Report) -> list[Table]:
     made = []
     for named, correlated, title in (
             ([(label(m), m.metrics) for m in report.measured], True,
-             f"similarity to the reference on {report.dataset} (each sample's final answer)"),
-            ([(t.name + ("" if t.finished else f" {UNFINISHED}"), t.metrics) for t in report.texts], False,
-             "runs of text tasks: similarity to the reference (no tests, so no pass@k)")):
+             _("similarity to the reference on {dataset} (each sample's final answer)").format(
+                 dataset=report.dataset)),
+            ([(t.name if t.finished else fmt.unfinished(t.name), t.metrics) for t in report.texts], False,
+             _("runs of text tasks: similarity to the reference (no tests, so no pass@k)"))):
         if not named:
             continue
         headers, rows = fmt.metric_rows(named, correlated)
@@ -68,9 +72,10 @@ def metrics_tables(report: Report) -> list[Table]:
 
 
 def chain_table(report: Report) -> Table:
-    table = _table(f"chain impact (solved tasks, of {report.tasks})",
-                   [("method", "left"), ("chained", "left"),
-                    *[(name, "right") for name in ("before", "after", "change", "lost", "gained", "McNemar p")]])
+    table = _table(_("chain impact (solved tasks, of {tasks})").format(tasks=report.tasks),
+                   [(_("method"), "left"), (_("chained"), "left"),
+                    *[(name, "right") for name in (_("before"), _("after"), _("change"), _("lost"), _("gained"),
+                                                   "McNemar p")]])
     for (a, b), t in zip(report.pairs, report.pair_tests):
         table.add_row(Text(label(a)), Text(label(b)), f"{a.solved_count}/{a.tasks}", f"{b.solved_count}/{b.tasks}",
                       f"{b.solved_count - a.solved_count:+d} ({fmt.points(b.solved_share - a.solved_share)})",
@@ -79,11 +84,11 @@ def chain_table(report: Report) -> Table:
 
 
 def significance_table(report: Report) -> Table:
-    table = _table(f"significance of every pair (A: the less successful; {report.resamples} bootstrap resamples, "
-                   f"seed {report.seed})",
+    table = _table(_("significance of every pair (A: the less successful; {resamples} bootstrap resamples, "
+                     "seed {seed})").format(resamples=report.resamples, seed=report.seed),
                    [("A", "left"), ("B", "left"),
-                    *[(name, "right") for name in ("only A", "only B", "McNemar p", "p (Holm)",
-                                                   "pass@1 B − A, pp [95% CI]")]])
+                    *[(name, "right") for name in (_("only A"), _("only B"), "McNemar p", "p (Holm)",
+                                                   _("pass@1 B − A, pp [95% CI]"))]])
     for c in report.comparisons:
         table.add_row(Text(c.a), Text(c.b), str(c.only_a), str(c.only_b), fmt.p_value(c.p_value),
                       fmt.p_value(c.p_holm) + (" *" if c.significant else ""),
@@ -100,14 +105,14 @@ def no_methods_note(report: Report) -> Text:
 def repair_table(report: Report) -> Table:
     """Each repair run, epoch by epoch (long rather than wide, so that it reads on 80 columns): the patches kept
     and rejected, EFR, pass@1 and the findings; the first try against the last epoch is in repair_lines."""
-    table = _table("repair runs (codeforge repair), epoch by epoch",
-                   [("repair run", "left"), ("epoch", "right"), ("patches kept/written", "right"),
-                    ("rejected (why)", "left"), ("EFR % [95% Wilson]", "right"), ("pass@1 % [95% Wilson]", "right"),
-                    ("findings (high/medium/low)", "right")])
+    table = _table(_("repair runs (codeforge repair), epoch by epoch"),
+                   [(_("repair run"), "left"), (_("epoch"), "right"), (_("patches kept/written"), "right"),
+                    (_("rejected (why)"), "left"), (_("EFR % [95% Wilson]"), "right"),
+                    (_("pass@1 % [95% Wilson]"), "right"), (_("findings (high/medium/low)"), "right")])
     for r in report.repairs:
         for e in r.epochs:
             first = e.epoch == 0
-            table.add_row(Text(fmt.repair_name(r) if first else ""), "0 (first try)" if first else str(e.epoch),
+            table.add_row(Text(fmt.repair_name(r) if first else ""), _("0 (first try)") if first else str(e.epoch),
                           "-" if first else f"{e.kept}/{e.attempted}", "-" if first else fmt.repair_rejected([e]),
                           fmt.score_cell(e.efr), fmt.score_cell(e.pass_at_1) if e.pass_at_1 else "-",
                           fmt.severities(e.findings), style=None if r.finished else "dim", end_section=e is r.last)
@@ -124,9 +129,10 @@ def curriculum_tables(report: Report) -> list[Table]:
     made = []
     for c in report.curricula:
         headers, rows = fmt.curriculum_rows(c)
-        unfinished = "" if c.finished else f" {UNFINISHED}"
-        table = _table(f"curriculum {c.name} on {c.dataset}{unfinished}: {len(c.rounds)} of {c.planned} rounds, each "
-                       "on its own tasks (codeforge finetune --curriculum)",
+        state = "" if c.finished else f" {_(fmt.UNFINISHED)}"
+        table = _table(_("curriculum {name} on {dataset}{state}: {count} of {planned} rounds, each on its own tasks "
+                         "(codeforge finetune --curriculum)").format(name=c.name, dataset=c.dataset, state=state,
+                                                                     count=len(c.rounds), planned=c.planned),
                        [(h, "left" if i in (0, 1, 2, 7) else "right") for i, h in enumerate(headers)])
         for r, row in zip(c.rounds, rows):
             table.add_row(*map(Text, row), style=None if r.finished else "dim")
@@ -137,39 +143,38 @@ def curriculum_tables(report: Report) -> list[Table]:
 def footnotes(report: Report) -> list[Text]:
     notes = []
     if report.methods:
-        notes.append(Text("solved: sample 0 passed after the run's final round. * significant: Holm-adjusted "
-                          "McNemar p < 0.05."))
+        notes.append(Text(_("solved: sample 0 passed after the run's final round. * significant: Holm-adjusted "
+                            "McNemar p < 0.05.")))
     if report.rewarded:
-        notes.append(Text(fmt.sentences(DEFINITIONS["mean_reward"])))
+        notes.append(Text(fmt.sentences(definition("mean_reward"))))
     if report.measured or report.texts:
-        notes.append(Text(fmt.sentences(DEFINITIONS["similarity"])))
+        notes.append(Text(fmt.sentences(definition("similarity"))))
     if report.repairs:
-        notes.append(Text(fmt.sentences(DEFINITIONS["efr"], DEFINITIONS["repair_pass_at_1"])))
+        notes.append(Text(fmt.sentences(definition("efr"), definition("repair_pass_at_1"))))
     if report.curricula:
-        notes.append(Text(fmt.sentences(DEFINITIONS["curriculum"])))
-    notes.append(Text("95% intervals: " + "; ".join(f"{INTERVAL_LABEL[m]}: {INTERVAL_TEXT[m]}"
-                                                    for m in report.intervals) + "."))
+        notes.append(Text(fmt.sentences(definition("curriculum"))))
+    notes.append(Text(fmt.intervals_note(report.intervals)))
     for note, style in ((report.coverage_note(), "yellow"), (report.left_out_note(), "yellow"),
                         (report.mined_note(), "yellow")):
         if note:
             notes.append(Text(note, style=style))
     oracle = [m.name for m in report.methods if m.run.oracle_feedback]
     if oracle:
-        notes.append(Text(f"{ORACLE_MARK} oracle feedback ({', '.join(oracle)}): rounds after 0 were told the "
-                          "benchmark's own tests; not comparable with plain pass@k.", style="yellow"))
+        notes.append(Text(_("{mark} oracle feedback ({runs}): rounds after 0 were told the benchmark's own tests; "
+                            "not comparable with plain pass@k.").format(mark=ORACLE_MARK, runs=", ".join(oracle)),
+                          style="yellow"))
     oracle_repairs = [r.name for r in report.repairs if r.run.oracle_feedback]
     if oracle_repairs:
-        notes.append(Text(f"{ORACLE_MARK} oracle feedback ({', '.join(oracle_repairs)}): the tests analyzer showed "
-                          "the model the failed assertions of the benchmark's own tests.", style="yellow"))
+        notes.append(Text(fmt.oracle_repair_note(oracle_repairs), style="yellow"))
     if any(not m.finished for m in [*report.methods, *report.repairs, *report.curricula]):
-        notes.append(Text("(unfinished): the run's command did not run to the end; its numbers may change.",
-                          style="yellow"))
+        notes.append(Text(_("{unfinished}: the run's command did not run to the end; its numbers may change.").format(
+            unfinished=_(fmt.UNFINISHED)), style="yellow"))
     return notes
 
 
 def files_note(report: Report) -> Text:
     """What the report wrote, and which files of an earlier report in the same folder it removed."""
-    text = "wrote " + ", ".join(str(path) for path in report.files.values())
+    text = _("wrote {files}").format(files=", ".join(str(path) for path in report.files.values()))
     if report.removed:
-        text += "; removed from an earlier report there: " + ", ".join(report.removed)
+        text += "; " + _("removed from an earlier report there: {files}").format(files=", ".join(report.removed))
     return Text(text)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
+from ..i18n import _
 from ..models.base import PromptMode
 from ..models.prompts import extract_code
 from ..sandbox.engine import SandboxUnavailable
@@ -105,13 +106,16 @@ class SandboxReward:
             check_group_size(len(completions), self.group_size)
         if self.task_column not in columns:
             given = ", ".join(sorted(k for k in columns if k not in TRL_KEYWORDS))
+            # untranslated: API misuse (trainer setup)
             raise ValueError(f"the reward needs the dataset column {self.task_column!r} (each completion's task "
                              f"id), and the columns given are: {given or 'none'}; keep it in the dataset")
         task_ids = list(columns[self.task_column])
         if len(task_ids) != len(completions):
+            # untranslated: API misuse
             raise ValueError(f"{len(completions)} completions but {len(task_ids)} values of {self.task_column!r}")
         unknown = sorted({str(t) for t in task_ids if str(t) not in self.tasks})
         if unknown:
+            # untranslated: API misuse
             raise ValueError(f"the reward knows no task {', '.join(map(repr, unknown[:5]))}: build it from the "
                              "tasks the training data was made from")
         return [(self.tasks[str(t)], self.code(self.tasks[str(t)], c)) for t, c in zip(task_ids, completions)]
@@ -135,8 +139,8 @@ class SandboxReward:
         if results and len(unavailable) == len(results):
             # Nothing could run at all (no engine, no image): every reward would be missing, and training on
             # nothing would go on without a word. Stop the step instead, saying why.
-            raise SandboxUnavailable(f"the {self.__name__} reward could not run any completion in the sandbox: "
-                                     f"{unavailable[0].error}")
+            raise SandboxUnavailable(_("the {name} reward could not run any completion in the sandbox: {error}")
+                                     .format(name=self.__name__, error=unavailable[0].error))
         share = zero_variance_share(rewards, self.group_size) if self.group_size else None
         unscored = sum(reward is None for reward in rewards)
         with self._lock:

@@ -48,6 +48,7 @@ class GoCoverageRule:
     def job(self, task: Task, code: str) -> JobSpec:
         make = getattr(task, "unittest_job", None)
         if make is None:
+            # untranslated: API misuse (codeforge finetune refuses go-coverage on other tasks before this)
             raise ValueError(f"{task.task_id} is not a Go unit-test task: the go-coverage reward scores the unit "
                              "tests a model writes (use --reward tests or graded)")
         return make(code)

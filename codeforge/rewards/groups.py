@@ -10,6 +10,7 @@ def check_group_size(count: int, group_size: int) -> None:
     """ValueError naming the sizes that work, unless `group_size` divides `count` completions into whole groups."""
     if group_size < 1 or count % group_size:
         sizes = ", ".join(str(size) for size in range(1, count + 1) if count % size == 0)
+        # untranslated: API check; codeforge finetune catches it and says it in its own words
         raise ValueError(f"a group size of {group_size} does not divide {count} completions into whole groups: "
                          f"use one of {sizes}")
 

@@ -23,4 +23,4 @@ __all__ = sorted(_HOMES)
 def __getattr__(name: str):
     if name in _HOMES:
         return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(name)
+    raise AttributeError(name)  # untranslated: Python's import protocol

@@ -81,7 +81,7 @@ class RunnerContainer:
         deadline = time.monotonic() + wait_s
         sock = self.sock  # another thread may hang up meanwhile: reads then fail, as they should
         if sock is None:
-            raise RunnerLost("the container was closed")
+            raise RunnerLost("the container was closed")  # untranslated: stored in a sandbox_error result
         try:
             sock.settimeout(max(0.1, wait_s))
             sock.sendall(payload)
@@ -98,7 +98,7 @@ class RunnerContainer:
                     self.served += 1
                     return json.loads(line)
         except (OSError, EOFError, ValueError) as exc:
-            raise RunnerLost(f"runner did not answer: {exc}") from exc
+            raise RunnerLost(f"runner did not answer: {exc}") from exc  # untranslated: stored in a result
 
     def _next_frame(self, sock, deadline: float) -> tuple[int, bytes]:
         header = self._read(sock, 8, deadline)
@@ -109,10 +109,11 @@ class RunnerContainer:
         while len(self._buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise socket.timeout("watchdog: no answer in time")
+                raise socket.timeout("watchdog: no answer in time")  # untranslated: caught, becomes RunnerLost
             chunk = _receive(sock, size - len(self._buffer), remaining)
             if not chunk:
                 tail = bytes(self.runner_stderr[-500:]).decode(errors="replace").strip()
+                # untranslated: caught, becomes RunnerLost, stored in a result
                 raise EOFError(f"the container closed the stream{': ' + tail if tail else ''}")
             self._buffer += chunk
         data, self._buffer = self._buffer[:size], self._buffer[size:]

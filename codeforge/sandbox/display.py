@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from ..i18n import N_, _, ngettext
+
 HEAD_LINES = TAIL_LINES = 20
 PART_CHARS = 4000  # the head and the tail are each cut to this many characters (one long line is cut too)
 
@@ -17,9 +19,9 @@ VALGRIND_ADVICE = re.compile(r"^==\d+==\s+If you believe this happened as a resu
 VALGRIND_ADVICE_END = re.compile(r"^==\d+==\s+The main thread stack size used in this run was")
 VALGRIND_EMPTY = re.compile(r"^==\d+==\s*$")
 VALGRIND_LINE = re.compile(r"^==\d+==")
-STOPPED_AT_A_LIMIT = {"timeout": "the sandbox stopped it at the time limit",
-                      "output_limit": "the sandbox stopped it at the output limit",
-                      "oom": "the kernel stopped it at the memory limit"}
+STOPPED_AT_A_LIMIT = {"timeout": N_("the sandbox stopped it at the time limit"),
+                      "output_limit": N_("the sandbox stopped it at the output limit"),
+                      "oom": N_("the kernel stopped it at the memory limit")}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def clip(text: str, lines: int = HEAD_LINES, chars: int = PART_CHARS) -> Clipped
 
 def _after_lines(text: str, lines: int, chars: int) -> int:
     end = 0
-    for _ in range(lines):
+    for _line in range(lines):
         newline = text.find("\n", end, chars)
         if newline < 0:
             return min(len(text), chars)
@@ -57,7 +59,7 @@ def _after_lines(text: str, lines: int, chars: int) -> int:
 
 def _before_last_lines(text: str, lines: int) -> int:
     start = len(text) - 1 if text.endswith("\n") else len(text)  # a final newline ends the last line
-    for _ in range(lines):
+    for _line in range(lines):
         newline = text.rfind("\n", 0, start)
         if newline < 0:
             return 0
@@ -66,10 +68,11 @@ def _before_last_lines(text: str, lines: int) -> int:
 
 
 def size_text(count: int) -> str:
-    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if count >= size:
-            return f"{count / size:.1f} {unit}"
-    return f"{count} bytes"
+    if count >= 1 << 20:
+        return _("{size} MiB").format(size=f"{count / (1 << 20):.1f}")
+    if count >= 1 << 10:
+        return _("{size} KiB").format(size=f"{count / (1 << 10):.1f}")
+    return ngettext("{count} byte", "{count} bytes", count).format(count=count)
 
 
 def signal_text(result) -> Optional[str]:
@@ -79,11 +82,12 @@ def signal_text(result) -> Optional[str]:
     if not name:
         return None
     number = result.details.get("signal_number")
-    text = f"killed by {name}"
     if number is not None and str(name).startswith("SIG"):
-        text += f" (signal {number})"
+        text = _("killed by {signal} (signal {number})").format(signal=name, number=number)
+    else:
+        text = _("killed by {signal}").format(signal=name)
     why = STOPPED_AT_A_LIMIT.get(getattr(result.status, "value", result.status))
-    return f"{text}: {why}" if why else text
+    return f"{text}: {_(why)}" if why else text
 
 
 def with_user_file_name(text: str, sandbox_name: str, user_name: str) -> str:

@@ -22,6 +22,7 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Iterable, Iterator, Optional
 
+from ..i18n import N_, _
 from . import images, recipes
 from .container import RunnerContainer, RunnerLost
 from .jobs import Job, Result, Status
@@ -30,6 +31,7 @@ from .lifecycle import current_owner, prune
 from .settings import SandboxSettings
 
 DISCARD_AFTER = {Status.timeout, Status.oom, Status.output_limit, Status.sandbox_error}
+SANDBOX_CLOSED = N_("the sandbox is closed")
 
 
 class DockerSandbox:
@@ -89,7 +91,7 @@ class DockerSandbox:
             self._release(container, discard=result.status in DISCARD_AFTER)
             return result
         return Result(id=job.id, status=Status.sandbox_error,
-                      stderr=f"the sandbox lost this job's runner twice: {error}",
+                      stderr=f"the sandbox lost this job's runner twice: {error}",  # untranslated: a stored result
                       details={"sandbox": str(error)})
 
     def check(self, language: str) -> None:
@@ -104,7 +106,7 @@ class DockerSandbox:
         For callers that produce jobs while earlier ones run (a model generating the next batch)."""
         with self._lock:
             if self._closed:
-                raise SandboxUnavailable("the sandbox is closed")
+                raise SandboxUnavailable(_(SANDBOX_CLOSED))
             if self._workers is None:
                 self._workers = ThreadPoolExecutor(max_workers=self.settings.workers,
                                                    thread_name_prefix="codeforge-sandbox")
@@ -159,9 +161,11 @@ class DockerSandbox:
         if kind not in self._checked:
             state = images.image_state(self.client, kind, self.settings.image_prefix)
             if state != "ok":
-                what = "is missing" if state == "missing" else "was built from another version of codeforge"
-                raise SandboxUnavailable(f"The sandbox image {name} {what}.\n"
-                                         f"Fix: codeforge sandbox build {kind}")
+                message = _("The sandbox image {image} is missing.\nFix: codeforge sandbox build {kind}") \
+                    if state == "missing" else \
+                    _("The sandbox image {image} was built from another version of codeforge.\n"
+                      "Fix: codeforge sandbox build {kind}")
+                raise SandboxUnavailable(message.format(image=name, kind=kind))
             self._checked[kind] = name
         return name
 
@@ -173,16 +177,18 @@ class DockerSandbox:
         try:
             container = RunnerContainer(self.client, image, memory_mb, self.settings, self.owner, once=once)
         except docker.errors.APIError as exc:
-            raise SandboxUnavailable(f"Docker could not start a sandbox container: {exc.explanation or exc}") from exc
+            raise SandboxUnavailable(_("Docker could not start a sandbox container: {error}").format(
+                error=exc.explanation or exc)) from exc
         except requests.exceptions.ConnectionError as exc:  # engine gone
-            raise SandboxUnavailable(f"The Docker engine stopped answering: {exc}\n"
-                                     "Fix: start it again; `codeforge sandbox doctor` checks.") from exc
+            raise SandboxUnavailable(_("The Docker engine stopped answering: {error}\n"
+                                       "Fix: start it again; `codeforge sandbox doctor` checks.").format(error=exc)) \
+                from exc
         with self._lock:
             if not self._closed:
                 self._live.add(container)
                 return container
         container.remove()
-        raise SandboxUnavailable("the sandbox is closed")
+        raise SandboxUnavailable(_(SANDBOX_CLOSED))
 
     def _acquire(self, image: str, memory_mb: int) -> RunnerContainer:
         """An idle warm container, else one started in advance, else a new one. In program isolation, taking a

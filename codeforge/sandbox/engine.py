@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..i18n import _
+
 
 class SandboxUnavailable(RuntimeError):
     """The sandbox cannot run anything: the engine is down or an image is missing. Says what to do."""
@@ -29,13 +31,13 @@ def connect(timeout_s: float = 60.0, host: Optional[str] = None):
         client.ping()
     except docker.errors.DockerException as exc:
         if host is not None:
-            raise SandboxUnavailable(f"The Docker engine at {host} does not answer ({exc}).\n"
-                                     f"Fix: start it, or check the address (unix://PATH, tcp://HOST:PORT, "
-                                     f"ssh://USER@HOST); `codeforge sandbox doctor --docker-host {host}` checks.") \
-                from exc
-        raise SandboxUnavailable(
-            f"The Docker engine does not answer ({exc}).\n"
+            raise SandboxUnavailable(_(
+                "The Docker engine at {host} does not answer ({error}).\n"
+                "Fix: start it, or check the address (unix://PATH, tcp://HOST:PORT, ssh://USER@HOST); "
+                "`codeforge sandbox doctor --docker-host {host}` checks.").format(host=host, error=exc)) from exc
+        raise SandboxUnavailable(_(
+            "The Docker engine does not answer ({error}).\n"
             "Fix: start it (as root: `dockerd --bridge=none --iptables=false --ip-masq=false &`), "
             "or run `make test` once, which installs and starts it; `codeforge sandbox doctor` checks."
-        ) from exc
+        ).format(error=exc)) from exc
     return client

@@ -19,6 +19,7 @@ import tarfile
 from pathlib import Path
 from typing import Callable, Optional
 
+from ..i18n import _
 from .settings import ImageKind
 
 IMAGE_KINDS = tuple(kind.value for kind in ImageKind if kind is not ImageKind.all)
@@ -55,7 +56,7 @@ def image_name(kind: str, prefix: str = "codeforge-sandbox") -> str:
 def context_files(kind: str) -> dict[str, bytes]:
     folder = images_dir() / kind
     if not (folder / "Dockerfile").is_file():
-        raise ImageError(f"no Dockerfile for the {kind!r} image in {folder}")
+        raise ImageError(_("no Dockerfile for the {kind} image in {folder}").format(kind=repr(kind), folder=folder))
     files = {f"runner/{path.name}": path.read_bytes() for path in sorted(RUNNER_DIR.glob("*.py"))}
     for path in sorted(folder.rglob("*")):
         if path.is_file():
@@ -114,11 +115,12 @@ def resolve_base(client, requested: Optional[str], say: Callable[[str], None]) -
 
     if requested:
         if image_id(client, requested) is None:
-            say(f"pulling {requested}")
+            say(_("pulling {image}").format(image=requested))
             try:
                 client.images.pull(requested)
             except docker.errors.APIError as exc:
-                raise ImageError(f"base image {requested} is not here and cannot be pulled: {exc.explanation}") from exc
+                raise ImageError(_("base image {image} is not here and cannot be pulled: {error}").format(
+                    image=requested, error=exc.explanation)) from exc
         return requested
     if image_id(client, REGISTRY_BASE) is not None:
         return REGISTRY_BASE
@@ -129,13 +131,14 @@ def resolve_base(client, requested: Optional[str], say: Callable[[str], None]) -
         pass
     if image_id(client, LOCAL_BASE) is not None:
         return LOCAL_BASE
-    say(f"no registry answers: making {LOCAL_BASE} with debootstrap (about a minute)")
+    say(_("no registry answers: making {image} with debootstrap (about a minute)").format(image=LOCAL_BASE))
     script = images_dir() / "base" / "make-base.sh"
     done = subprocess.run(["bash", str(script), LOCAL_BASE], capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise ImageError(f"could not make the base image {LOCAL_BASE}:\n{tail}\n"
-                         f"Fix: run `sudo bash {script}`, or pass --base IMAGE with a Debian bookworm image.")
+        raise ImageError(_("could not make the base image {image}:\n{output}\n"
+                           "Fix: run `sudo bash {script}`, or pass --base IMAGE with a Debian bookworm image.")
+                         .format(image=LOCAL_BASE, output=tail, script=script))
     return LOCAL_BASE
 
 
@@ -153,10 +156,10 @@ def build_image(client, kind: str, base: str, force: bool = False, prefix: str =
     )
     for chunk in stream:
         if "error" in chunk:
-            raise ImageError(f"building {name} failed: {chunk['error'].strip()}")
+            raise ImageError(_("building {image} failed: {error}").format(image=name, error=chunk["error"].strip()))
         text = (chunk.get("stream") or chunk.get("status") or "").strip()
         if text:
             on_line(text)
     if image_state(client, kind, prefix) != "ok":
-        raise ImageError(f"building {name} finished but the image is not there")
+        raise ImageError(_("building {image} finished but the image is not there").format(image=name))
     return True

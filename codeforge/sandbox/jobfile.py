@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Optional
 
+from ..i18n import _, ngettext, said_again
+
 MAX_REPORTED_ERRORS = 10
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ def read_jobs(path: Path) -> list:
     from .jobs import Job
 
     if not path.is_file():
-        raise JobFileError(f"{path}: no such file")
+        raise JobFileError(_("{path}: no such file").format(path=path))
     jobs: list = []
     errors: list[str] = []
     seen: dict[str, int] = {}
@@ -35,37 +37,45 @@ def read_jobs(path: Path) -> list:
         with path.open(encoding="utf-8", errors="strict") as handle:
             lines = list(handle)
     except UnicodeDecodeError as exc:
-        raise JobFileError(f"{path}: not UTF-8 text ({exc})") from exc
+        raise JobFileError(_("{path}: not UTF-8 text ({error})").format(path=path, error=exc)) from exc
     except OSError as exc:
-        raise JobFileError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+        raise JobFileError(_("{path}: cannot read it ({error})").format(path=path, error=exc.strerror or exc)) \
+            from exc
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            errors.append(_("line {number}: not valid JSON ({error} at column {column})").format(
+                number=number, error=exc.msg, column=exc.colno))
             continue
         try:
             job = Job.model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'job'}: {err['msg']}" for err in exc.errors()
+                f"{'.'.join(str(p) for p in err['loc']) or 'job'}: {said_again(err['msg'])}" for err in exc.errors()
             )
-            errors.append(f"line {number}: {problems}")
+            errors.append(_("line {number}: {problems}").format(number=number, problems=problems))
             continue
         if job.id in seen:
-            errors.append(f"line {number}: id {job.id!r} already used on line {seen[job.id]}")
+            errors.append(_("line {number}: id {id} already used on line {first}").format(
+                number=number, id=repr(job.id), first=seen[job.id]))
             continue
         seen[job.id] = number
         jobs.append(job)
     if errors:
         shown = errors[:MAX_REPORTED_ERRORS]
-        more = f"\n... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
-        raise JobFileError(f"{path}: {len(errors)} bad line(s), nothing was run:\n" + "\n".join(shown) + more +
-                           "\nEach line must be a JSON object with `id`, `language` and `source` or `files`.")
+        more = "\n" + _("... and {count} more").format(count=len(errors) - len(shown)) \
+            if len(errors) > len(shown) else ""
+        head = ngettext("{path}: {count} bad line(s), nothing was run:",
+                        "{path}: {count} bad line(s), nothing was run:", len(errors)).format(
+            path=path, count=len(errors))
+        rule = _("Each line must be a JSON object with `id`, `language` and `source` or `files`.")
+        message = "\n".join([head, *shown]) + more + "\n" + rule
+        raise JobFileError(message)
     if not jobs:
-        raise JobFileError(f"{path}: no jobs in the file")
+        raise JobFileError(_("{path}: no jobs in the file").format(path=path))
     return jobs
 
 
@@ -113,9 +123,9 @@ def scan_results(path: Path) -> ResultsScan:
 def _why_not_a_result(exc) -> str:
     error = exc.errors()[0]
     if error["type"] == "json_invalid":
-        return "not valid JSON"
+        return _("not valid JSON")
     where = ".".join(str(p) for p in error["loc"]) or "line"
-    return f"not a result ({where}: {error['msg']})"
+    return _("not a result ({where}: {message})").format(where=where, message=said_again(error["msg"]))
 
 
 def finished_ids(path: Path) -> set[str]:
@@ -129,16 +139,18 @@ def finished_ids(path: Path) -> set[str]:
 def check_out_path(jobs: Path, out: Path) -> None:
     """Refuse a results path that cannot be written without harm: a directory, or the jobs file itself."""
     if out.is_dir():
-        raise JobFileError(f"--out {out} is a directory: name a file in it for the results, "
-                           f"e.g. {out / 'results.jsonl'}")
+        raise JobFileError(_("--out {out} is a directory: name a file in it for the results, e.g. {example}")
+                           .format(out=out, example=out / "results.jsonl"))
     try:
         same = out.exists() and jobs.exists() and os.path.samefile(out, jobs)
     except OSError:
         same = False
     if same:
-        via = "" if out == jobs else f" (the same file as {jobs})"
-        raise JobFileError(f"--out {out} is the jobs file{via}: results would replace the jobs. "
-                           "Name another file for the results.")
+        message = _("--out {out} is the jobs file: results would replace the jobs. Name another file for the "
+                    "results.") if out == jobs else \
+            _("--out {out} is the jobs file (the same file as {jobs}): results would replace the jobs. Name another "
+              "file for the results.")
+        raise JobFileError(message.format(out=out, jobs=jobs))
 
 
 def resume_scan(out: Path, overwrite: bool) -> ResultsScan:
@@ -148,12 +160,13 @@ def resume_scan(out: Path, overwrite: bool) -> ResultsScan:
     try:
         scan = scan_results(out)
     except OSError as exc:
-        raise JobFileError(f"--out {out}: cannot read it ({exc.strerror or exc}); nothing was run") from exc
+        raise JobFileError(_("--out {out}: cannot read it ({error}); nothing was run").format(
+            out=out, error=exc.strerror or exc)) from exc
     if not scan.is_results_file:
-        first = scan.bad_lines[0] if scan.bad_lines else (1, "a line without an end")
-        raise JobFileError(f"--out {out} exists and is not a results file (line {first[0]} is {first[1]}, and "
-                           "no line is a result). It is left as it is and nothing was run: name another file, "
-                           "or pass --overwrite to replace it.")
+        first = scan.bad_lines[0] if scan.bad_lines else (1, _("a line without an end"))
+        raise JobFileError(_("--out {out} exists and is not a results file (line {number} is {why}, and no line is "
+                             "a result). It is left as it is and nothing was run: name another file, or pass "
+                             "--overwrite to replace it.").format(out=out, number=first[0], why=first[1]))
     return scan
 
 

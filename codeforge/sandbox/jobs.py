@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..i18n import _
 from ..vocabulary import Action, Language, Status
 from .settings import MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB
 
@@ -54,19 +55,20 @@ class Job(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> "Job":
         if (self.source is None) == (self.files is None):
-            raise ValueError("give exactly one of `source` (one file) or `files` ({path: text})")
+            raise ValueError(_("give exactly one of `source` (one file) or `files` ({path: text})"))
         if self.files is not None and not self.files:
-            raise ValueError("`files` is empty")
+            raise ValueError(_("`files` is empty"))
         for path in [*(self.files or ()), *(self.tests or ())]:
             parts = path.replace("\\", "/").split("/")
             if path.startswith("/") or ".." in parts or not path.strip() or parts[0] == ".codeforge":
-                raise ValueError(f"file path {path!r} must be relative and stay inside the work dir")
+                raise ValueError(_("file path {path} must be relative and stay inside the work dir").format(
+                    path=repr(path)))
         if self.action is Action.unittest or self.function is not None:
             self._check_unittest()
         elif self.tests is not None:
             if self.language in (Language.python, Language.go):
                 if self.action not in (None, Action.test):
-                    raise ValueError("python and go `tests` are run by the `test` action")
+                    raise ValueError(_("python and go `tests` are run by the `test` action"))
                 self.action = Action.test
         if self.action is None:
             self.action = DEFAULT_ACTION[self.language]
@@ -78,24 +80,26 @@ class Job(BaseModel):
         }[self.language]
         if self.action not in allowed:
             names = ", ".join(sorted(a.value for a in allowed))
-            raise ValueError(f"action {self.action.value!r} does not apply to {self.language.value}: use {names}")
+            raise ValueError(_("action {action} does not apply to {language}: use {actions}").format(
+                action=repr(self.action.value), language=self.language.value, actions=names))
         if self.language is Language.python and self.action is Action.run and self.files is not None:
             if "main.py" not in self.files:
-                raise ValueError("a python `run` job with `files` needs a `main.py` to run")
+                raise ValueError(_("a python `run` job with `files` needs a `main.py` to run"))
         return self
 
     def _check_unittest(self) -> None:
         if self.action is not Action.unittest:
-            raise ValueError("`function` names the function under test of a `unittest` job: add action unittest")
+            raise ValueError(_("`function` names the function under test of a `unittest` job: add action unittest"))
         if self.language is not Language.go:
-            raise ValueError(f"action 'unittest' does not apply to {self.language.value}: only go")
+            raise ValueError(_("action 'unittest' does not apply to {language}: only go").format(
+                language=self.language.value))
         candidates = list(self.tests or ())
         if len(candidates) != 1 or not candidates[0].endswith("_test.go"):
-            raise ValueError("a `unittest` job's `tests` is the one candidate test file, named *_test.go")
+            raise ValueError(_("a `unittest` job's `tests` is the one candidate test file, named *_test.go"))
         if any(path.endswith("_test.go") for path in self.file_map("main.go")):
-            raise ValueError("a `unittest` job's `files` is the code under test: its only test is the candidate")
+            raise ValueError(_("a `unittest` job's `files` is the code under test: its only test is the candidate"))
         if not self.function or not FUNCTION_NAME.match(self.function):
-            raise ValueError("a `unittest` job needs `function`: the function under test, as Name or Type.Method")
+            raise ValueError(_("a `unittest` job needs `function`: the function under test, as Name or Type.Method"))
 
     def file_map(self, default_name: str) -> dict[str, str]:
         """The job's files; a `source` job is one file named `default_name`."""

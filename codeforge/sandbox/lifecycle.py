@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import N_
+
 LABEL = "codeforge.sandbox"
 OWNER_LABEL = "codeforge.owner"
 PROC_ROOT = Path("/proc")
-UNKNOWN_OWNER = "cannot tell whether its run is alive"
+UNKNOWN_OWNER = N_("cannot tell whether its run is alive")  # shown with _() where printed
 
 
 def process_start(pid: int) -> Optional[str]:

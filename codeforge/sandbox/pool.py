@@ -24,7 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
-from .docker_sandbox import DockerSandbox, run_windowed
+from ..i18n import _
+from .docker_sandbox import SANDBOX_CLOSED, DockerSandbox, run_windowed
 from .engine import SandboxUnavailable, connect
 from .jobs import Job, Result, Status
 from .settings import SandboxSettings
@@ -67,8 +68,9 @@ class EnginePool:
                 log.warning("engine %s left out: %s", host, self.lost[host])
         if not self._engines:
             self.close()
-            raise SandboxUnavailable("No Docker engine of --docker-host answers: " + "; ".join(
-                f"{host}: {why}" for host, why in self.lost.items()) + "\nFix: start them, or name others.")
+            raise SandboxUnavailable(_("No Docker engine of --docker-host answers: {engines}\n"
+                                       "Fix: start them, or name others.").format(engines="; ".join(
+                                           f"{host}: {why}" for host, why in self.lost.items())))
         self._free = threading.Condition()
         self._closed = False
         self._workers: Optional[ThreadPoolExecutor] = None
@@ -98,8 +100,9 @@ class EnginePool:
             except SandboxUnavailable as exc:
                 missing.append(f"{engine.host}: {_first_line(exc)}")
         if missing:
-            raise SandboxUnavailable("Not every Docker engine can run it: " + "; ".join(missing) +
-                                     "\nFix: codeforge sandbox build --docker-host URL, for each engine named")
+            raise SandboxUnavailable(_("Not every Docker engine can run it: {engines}\n"
+                                       "Fix: codeforge sandbox build --docker-host URL, for each engine named")
+                                     .format(engines="; ".join(missing)))
 
     def run(self, job: Job) -> Result:
         """Run one job on the engine with the most free workers; another engine when that one stops answering."""
@@ -107,6 +110,7 @@ class EnginePool:
             engine = self._take()
             if engine is None:
                 return Result(id=job.id, status=Status.sandbox_error,
+                              # untranslated: a result, written to --out and stored
                               stderr="every Docker engine of the sandbox stopped answering: " +
                                      "; ".join(f"{h}: {w}" for h, w in self.lost.items()),
                               details={"sandbox": "no engine left"})
@@ -127,7 +131,7 @@ class EnginePool:
     def submit(self, job: Job) -> Future:
         with self._free:
             if self._closed:
-                raise SandboxUnavailable("the sandbox is closed")
+                raise SandboxUnavailable(_(SANDBOX_CLOSED))
             if self._workers is None:
                 total = self.settings.workers * len(self._engines)
                 self._workers = ThreadPoolExecutor(max_workers=total, thread_name_prefix="codeforge-pool")

@@ -50,16 +50,16 @@ class SandboxSettings:
     def __post_init__(self) -> None:
         try:
             object.__setattr__(self, "isolation", Isolation(self.isolation))
-        except ValueError:
+        except ValueError:  # untranslated: API misuse, the commands check their options first
             raise ValueError(f"isolation must be one of {', '.join(m.value for m in Isolation)}, "
                              f"not {self.isolation!r}") from None
         if self.workers < 1:
-            raise ValueError("workers must be at least 1")
+            raise ValueError("workers must be at least 1")  # untranslated: API misuse, --workers is checked first
         if self.ready_per_worker < 0:
-            raise ValueError("ready_per_worker must be 0 or more")
+            raise ValueError("ready_per_worker must be 0 or more")  # untranslated: API misuse, no option sets it
         object.__setattr__(self, "hosts", tuple(h.strip() for h in self.hosts if h and h.strip()))
         if self.max_output_bytes < 1024:
-            raise ValueError("max_output_bytes must be at least 1024")
+            raise ValueError("max_output_bytes must be at least 1024")  # untranslated: API misuse, no option
 
     def with_(self, **changes) -> "SandboxSettings":
         known = {f.name for f in fields(self)}

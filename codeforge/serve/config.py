@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..config import Settings, setting
+from ..i18n import _
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -35,4 +36,4 @@ class ServeConfig(Settings):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.token is not None and len(self.token) < 8:
-            raise ValueError("--token must be at least 8 characters long")
+            raise ValueError(_("--token must be at least 8 characters long"))

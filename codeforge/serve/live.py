@@ -295,7 +295,7 @@ async def start_run(request: Request):
 def _job(request: Request, number: int) -> Job:
     job = _jobs(request).jobs.get(number)
     if job is None:
-        raise Gone(f"job {number}")
+        raise Gone(f"job {number}")  # untranslated: the page names it as it names a run
     return job
 
 

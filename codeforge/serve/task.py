@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ..bench.failure import failure_cause
 from ..bench.scores import sample_status
+from ..i18n import _
 from ..store import SampleRecord, Store
 from ..vocabulary import SampleStatus
 from .pages import Gone, render, store_of
@@ -56,7 +57,8 @@ def rounds_of(samples: list[SampleRecord], language: str, text: bool = False) ->
             "cause": failure_cause(s.tested, s.code) if status is not SampleStatus.no_code and not text else None,
             "similarity": [(name, v.value) for name, v in s.similarity.items()],
             "executions": [_execution(e) for e in s.executions.values()],
-            "diff": diff(before, s.code, f"round {s.round - 1}", f"round {s.round}")
+            "diff": diff(before, s.code, _("round {number}").format(number=s.round - 1),
+                         _("round {number}").format(number=s.round))
             if s.round > 0 and s.sample in previous else None})
         previous[s.sample] = s.code
     return [{"index": index, "rounds": rounds} for index, rounds in sorted(by_sample.items())]

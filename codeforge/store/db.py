@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..vocabulary import Purpose, SampleStatus, Workflow
 
 SCHEMA_VERSION = 1
@@ -140,6 +140,9 @@ RUN_SORTS = {"created": "created_at", "name": "name", "dataset": "dataset", "mod
 
 def _run_record(row: Sequence[Any]) -> "RunRecord":
     return RunRecord(*row[:11], json.loads(row[11]), json.loads(row[12]), *row[13:])
+
+
+NOT_A_STORE = N_("{path} is not a codeforge results store ({error}); pass another --db")
 
 
 class StoreError(Exception):
@@ -274,11 +277,12 @@ class FinetuneRecord:
 def _disk_message(exc: sqlite3.Error, path: Path) -> str:
     text = str(exc)
     if "full" in text.lower():
-        return (f"the disk holding {path} is full ({text}). Free some space and run the same command again: "
-                "it resumes, and everything stored so far is kept.")
+        return _("the disk holding {path} is full ({error}). Free some space and run the same command again: "
+                 "it resumes, and everything stored so far is kept.").format(path=path, error=text)
     if "locked" in text.lower():
-        return f"{path} is locked by another process ({text}); wait for it to finish or use another --db."
-    return f"cannot write {path}: {text}. Everything stored before this is kept."
+        return _("{path} is locked by another process ({error}); wait for it to finish or use another --db.").format(
+            path=path, error=text)
+    return _("cannot write {path}: {error}. Everything stored before this is kept.").format(path=path, error=text)
 
 
 class Store:
@@ -306,11 +310,12 @@ class Store:
             if found is None:
                 connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             elif int(found[0]) > SCHEMA_VERSION:
-                raise StoreError(f"{path} was written by a newer codeforge (schema {found[0]}); upgrade codeforge")
+                raise StoreError(_("{path} was written by a newer codeforge (schema {schema}); upgrade codeforge")
+                                 .format(path=path, schema=found[0]))
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path} is not a codeforge results store ({exc}); pass another --db") from exc
+            raise StoreError(_(NOT_A_STORE).format(path=path, error=exc)) from exc
         except OSError as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
+            raise StoreError(_("cannot open {path}: {error}").format(path=path, error=exc)) from exc
         return cls(connection, path)
 
     @classmethod
@@ -319,20 +324,23 @@ class Store:
         that is not a results store of this schema version is refused."""
         path = Path(path)
         if not path.is_file():
-            raise StoreError(f"no results store at {path}: run `codeforge bench ...` first, or pass --db")
+            raise StoreError(_("no results store at {path}: run `codeforge bench ...` first, or pass --db")
+                             .format(path=path))
         try:
             connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
                                          isolation_level=None)
             found = connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path} is not a codeforge results store ({exc}); pass another --db") from exc
+            raise StoreError(_(NOT_A_STORE).format(path=path, error=exc)) from exc
         if found is None:
             connection.close()
-            raise StoreError(f"{path} is not a codeforge results store (it has no schema version); pass another --db")
+            raise StoreError(_("{path} is not a codeforge results store (it has no schema version); pass another "
+                               "--db").format(path=path))
         if found[0] != str(SCHEMA_VERSION):
             connection.close()
-            raise StoreError(f"{path} is a results store of schema {found[0]}, and this codeforge reads schema "
-                             f"{SCHEMA_VERSION}: open it with the codeforge that wrote it")
+            raise StoreError(_("{path} is a results store of schema {found}, and this codeforge reads schema "
+                               "{schema}: open it with the codeforge that wrote it").format(
+                path=path, found=found[0], schema=SCHEMA_VERSION))
         return cls(connection, path)
 
     def __enter__(self) -> "Store":
@@ -366,7 +374,8 @@ class Store:
                 (name, dataset, model, backend, adapter, prompt_mode, feedback, chain, samples_per_task, seed,
                  json.dumps(config, sort_keys=True), json.dumps(versions, sort_keys=True), now, now))
         except sqlite3.IntegrityError as exc:
-            raise StoreError(f"a run named {name!r} on {dataset} already exists") from exc
+            raise StoreError(_("a run named {name} on {dataset} already exists").format(
+                name=repr(name), dataset=dataset)) from exc
         return self.run(name, dataset)
 
     def update_run(self, run_id: int, *, chain: int, config: dict, versions: dict) -> None:
@@ -386,7 +395,8 @@ class Store:
         rows = [r for r in self.runs() if r.name == name and (dataset is None or r.dataset == dataset)]
         if len(rows) > 1:
             datasets = ", ".join(r.dataset for r in rows)
-            raise StoreError(f"run {name!r} exists on several datasets ({datasets}): pass --dataset")
+            raise StoreError(_("run {name} exists on several datasets ({datasets}): pass --dataset").format(
+                name=repr(name), datasets=datasets))
         return rows[0] if rows else None
 
     def runs(self) -> list[RunRecord]:

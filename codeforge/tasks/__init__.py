@@ -21,6 +21,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..i18n import _, ngettext
 from .base import Ask, DatasetError, JobSpec, Task
 
 DATASET_NAMES = ("humaneval", "humaneval+", "mbpp", "mbpp-sanitized", "humaneval-x-go", "humaneval-x-cpp",
@@ -48,24 +49,26 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
     then only the first `limit`. `max_prompt_tokens` cuts the prompts of go-unittest tasks (go_unittest.py;
     default 2048), of the dataset or of jsonl rows of that kind."""
     if limit is not None and limit < 0:
-        raise DatasetError(f"limit must be 0 or more, not {limit}")
+        raise DatasetError(_("limit must be 0 or more, not {limit}").format(limit=limit))
     budget = {"max_prompt_tokens": max_prompt_tokens} if max_prompt_tokens is not None else {}
     if budget and not (name in PROMPT_BUDGETED or name.startswith((JSONL_PREFIX, HUB_PREFIX))):
-        raise DatasetError(f"--max-prompt-tokens cuts the prompts of {', '.join(PROMPT_BUDGETED)} tasks (and of jsonl "
-                           f"rows of that kind), not of {name}: leave it out")
+        raise DatasetError(_("--max-prompt-tokens cuts the prompts of {datasets} tasks (and of jsonl rows of that "
+                             "kind), not of {name}: leave it out").format(datasets=", ".join(PROMPT_BUDGETED),
+                                                                             name=name))
     if name.startswith(JSONL_PREFIX):
         path = name[len(JSONL_PREFIX):] or dataset_path
         if not path:
-            raise DatasetError("jsonl: needs a file: jsonl:PATH")
+            raise DatasetError(_("jsonl: needs a file: jsonl:PATH"))
         if from_hub:
-            raise DatasetError("--from-hub applies to the named datasets, not to jsonl:PATH")
+            raise DatasetError(_("--from-hub applies to the named datasets, not to jsonl:PATH"))
         tasks = import_module(f"{__name__}.jsonl").load(Path(path), **budget)
     elif name.startswith(HUB_PREFIX):
         if from_hub:
-            raise DatasetError(f"--from-hub applies to the named datasets: {name} is read from the hub already")
+            raise DatasetError(_("--from-hub applies to the named datasets: {name} is read from the hub "
+                                 "already").format(name=name))
         if dataset_path is not None:
-            raise DatasetError(f"--dataset-path does not apply to {name}: for a local copy of its rows use "
-                               f"jsonl:PATH")
+            raise DatasetError(_("--dataset-path does not apply to {name}: for a local copy of its rows use "
+                                 "jsonl:PATH").format(name=name))
         # the loader stops reading at `limit` tasks (or once every task id is found): KodCode-V1 has ~480k rows
         tasks = import_module(f"{__name__}.hub").load(name, limit, task_ids, **budget)
     elif name in _LOADERS:
@@ -73,8 +76,9 @@ def load_tasks(name: str, dataset_path: Optional[Path] = None, limit: Optional[i
         tasks = getattr(import_module(f"{__name__}.{module}"), function)(
             Path(dataset_path) if dataset_path is not None else None, from_hub, **budget)
     else:
-        raise DatasetError(f"unknown dataset {name!r}: use one of {', '.join(DATASET_NAMES)}, "
-                           f"jsonl:PATH for your own tasks, or hub:OWNER/NAME for a hub dataset of them")
+        raise DatasetError(_("unknown dataset {name}: use one of {datasets}, jsonl:PATH for your own tasks, or "
+                             "hub:OWNER/NAME for a hub dataset of them").format(name=repr(name),
+                                                                                datasets=", ".join(DATASET_NAMES)))
     if task_ids is not None:
         tasks = _select(tasks, task_ids, name)
     if limit is not None:
@@ -102,6 +106,7 @@ def _select(tasks: list[Task], task_ids: Sequence[str], name: str) -> list[Task]
     unknown = [task_id for task_id in task_ids if task_id not in known]
     if unknown:
         examples = ", ".join(task.task_id for task in tasks[:3])
-        raise DatasetError(f"{name} has no task {', '.join(map(repr, unknown))}: its ids look like {examples}"
-                           f" ({len(tasks)} tasks)")
+        count = ngettext("{n} task", "{n} tasks", len(tasks)).format(n=len(tasks))
+        raise DatasetError(_("{name} has no task {ids}: its ids look like {examples} ({count})").format(
+            name=name, ids=", ".join(map(repr, unknown)), examples=examples, count=count))
     return [task for task in tasks if task.task_id in wanted]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
+from ..i18n import _, ngettext
 from ..vocabulary import Action, Language
 
 
@@ -145,9 +146,9 @@ def find_file(path: Optional[Path], names: tuple[str, ...], dataset: str) -> Opt
         for name in names:
             if (path / name).is_file():
                 return path / name
-        raise DatasetError(f"{path} holds none of {', '.join(names)} for {dataset}: pass the file itself "
-                           f"with --dataset-path")
-    raise DatasetError(f"--dataset-path {path} does not exist")
+        raise DatasetError(_("{path} holds none of {names} for {dataset}: pass the file itself with "
+                             "--dataset-path").format(path=path, names=", ".join(names), dataset=dataset))
+    raise DatasetError(_("--dataset-path {path} does not exist").format(path=path))
 
 
 # -- reading the data -------------------------------------------------------------------------------------
@@ -163,11 +164,12 @@ class Record:
     def get(self, name: str, *types: type) -> object:
         """A required field, of one of `types` when given; a DatasetError naming the line when it is not."""
         if name not in self.row:
-            raise DatasetError(f"{self.where}: missing field {name!r}")
+            raise DatasetError(_("{where}: missing field {field}").format(where=self.where, field=repr(name)))
         value = self.row[name]
         if types and not isinstance(value, types):
-            raise DatasetError(f"{self.where}: field {name!r} is {type(value).__name__}, "
-                               f"expected {' or '.join(t.__name__ for t in types)}")
+            raise DatasetError(_("{where}: field {field} is {found}, expected {expected}").format(
+                where=self.where, field=repr(name), found=type(value).__name__,
+                expected=_(" or ").join(t.__name__ for t in types)))
         return value
 
 
@@ -178,8 +180,15 @@ def bad_lines_error(path: Path | str, errors: list[str], unit: str = "line") -> 
     """One error naming every bad line (or hub row: `unit`), up to ten, then a count, so one fix-and-rerun fixes
     them all."""
     shown = errors[:MAX_REPORTED_ERRORS]
-    more = f"\n... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
-    return DatasetError(f"{path}: {len(errors)} bad {unit}(s), nothing was run:\n" + "\n".join(shown) + more)
+    more = ("\n" + _("... and {count} more").format(count=len(errors) - len(shown))
+            if len(errors) > len(shown) else "")
+    if unit == "row":
+        head = ngettext("{path}: {count} bad row(s), nothing was run:",
+                        "{path}: {count} bad row(s), nothing was run:", len(errors))
+    else:
+        head = ngettext("{path}: {count} bad line(s), nothing was run:",
+                        "{path}: {count} bad line(s), nothing was run:", len(errors))
+    return DatasetError(head.format(path=path, count=len(errors)) + "\n" + "\n".join(shown) + more)
 
 
 def read_records(path: Path) -> list[Record]:
@@ -192,14 +201,16 @@ def read_records(path: Path) -> list[Record]:
         raw = path.read_bytes()
         text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"cannot read {path}: {exc}") from exc
+        raise DatasetError(_("cannot read {path}: {error}").format(path=path, error=exc)) from exc
     errors: list[str] = []
     if text.lstrip().startswith("["):
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path} line {exc.lineno}: not valid JSON ({exc.msg})") from exc
-        records = [Record(row, f"{path} item {number}") for number, row in enumerate(rows, 1)]
+            raise DatasetError(_("{path} line {number}: not valid JSON ({reason})").format(
+                path=path, number=exc.lineno, reason=exc.msg)) from exc
+        records = [Record(row, _("{path} item {number}").format(path=path, number=number))
+                   for number, row in enumerate(rows, 1)]
     else:
         records = []
         for number, line in enumerate(text.splitlines(), 1):
@@ -208,15 +219,17 @@ def read_records(path: Path) -> list[Record]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                errors.append(f"line {number}: not valid JSON ({exc.msg}, column {exc.colno})")
+                errors.append(_("line {number}: not valid JSON ({reason}, column {column})").format(
+                    number=number, reason=exc.msg, column=exc.colno))
                 continue
-            records.append(Record(row, f"{path} line {number}"))
+            # in every language the place starts with "{path} ": the error lists strip that prefix
+            records.append(Record(row, _("{path} line {number}").format(path=path, number=number)))
     for record in records:
         if not isinstance(record.row, dict):
-            errors.append(f"{record.where.removeprefix(str(path) + ' ')}: expected a JSON object, found "
-                          f"{type(record.row).__name__}")
+            errors.append(_("{where}: expected a JSON object, found {found}").format(
+                where=record.where.removeprefix(str(path) + " "), found=type(record.row).__name__))
     if len(errors) == 1:
-        raise DatasetError(f"{path} {errors[0]}")
+        raise DatasetError(f"{path} {errors[0]}")  # untranslated: no words of its own, errors[0] is translated
     if errors:
         raise bad_lines_error(path, errors)
     return records
@@ -244,8 +257,9 @@ def packaged_file(names: tuple[str, ...], dataset: str) -> Path:
     for name in names:
         if (PACKAGED / name).is_file():
             return PACKAGED / name
-    raise DatasetError(f"the copy of {dataset} shipped with codeforge is missing from {PACKAGED} (a broken "
-                       f"install?): reinstall codeforge, or pass --dataset-path with {names[0]}")
+    raise DatasetError(_("the copy of {dataset} shipped with codeforge is missing from {folder} (a broken "
+                         "install?): reinstall codeforge, or pass --dataset-path with {file}").format(
+        dataset=dataset, folder=PACKAGED, file=names[0]))
 
 
 def load_records(dataset_path: Optional[Path], names: tuple[str, ...], dataset: str, repo: str,
@@ -255,16 +269,17 @@ def load_records(dataset_path: Optional[Path], names: tuple[str, ...], dataset: 
     path = data_file(dataset_path, names, dataset)
     if path is not None:
         if from_hub and dataset_path is not None:
-            raise DatasetError("--dataset-path and --from-hub name two sources: choose one")
+            raise DatasetError(_("--dataset-path and --from-hub name two sources: choose one"))
         return read_records(path)
     if from_hub:
-        hint = (f"leave out --from-hub to use the copy shipped with codeforge, or pass --dataset-path with "
-                f"{names[0]} (or a directory holding it)")
+        hint = _("leave out --from-hub to use the copy shipped with codeforge, or pass --dataset-path with "
+                 "{file} (or a directory holding it)").format(file=names[0])
         rows = [dict(row) for _, split in hub_splits(repo, config, dataset, hint) for row in split]
         # MBPP's splits hold ranges of task ids; put them back in dataset order.
         if rows and all(isinstance(row.get("task_id"), int) for row in rows):
             rows.sort(key=lambda row: row["task_id"])
-        return [Record(row, f"{repo} row {number}") for number, row in enumerate(rows, 1)]
+        return [Record(row, _("{repo} row {number}").format(repo=repo, number=number))
+                for number, row in enumerate(rows, 1)]
     return read_records(packaged_file(names, dataset))
 
 
@@ -278,16 +293,17 @@ def hub_splits(repo: str, config: Optional[str], dataset: str, hint: str, split:
     try:
         import datasets
     except ImportError as exc:
-        raise DatasetError(f"{needed_by} needs the `datasets` package (pip install 'codeforge[train]', or "
-                           f"pip install datasets); or {hint}") from exc
+        raise DatasetError(_("{needed_by} needs the `datasets` package (pip install 'codeforge[train]', or "
+                             "pip install datasets); or {hint}").format(needed_by=needed_by, hint=hint)) from exc
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
     try:
         with _offline_mode(offline):
             loaded = datasets.load_dataset(repo, config, split=split)
     except Exception as exc:  # the hub raises many kinds (connection, offline mode, missing files, a bad split)
         why = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
-        raise DatasetError(f"{dataset} could not be loaded from the Hugging Face hub ({repo}"
-                           f"{', ' + config if config else ''}): {why}. Fix: {hint}") from exc
+        raise DatasetError(_("{dataset} could not be loaded from the Hugging Face hub ({repo}): {reason}. Fix: "
+                             "{hint}").format(dataset=dataset, repo=repo + (", " + config if config else ""),
+                                              reason=why, hint=hint)) from exc
     return [(split, loaded)] if split is not None else list(loaded.items())
 
 
@@ -303,7 +319,7 @@ def _offline_mode(offline: bool) -> Iterator[None]:
     import huggingface_hub.constants
 
     saved = [(module, module.HF_HUB_OFFLINE) for module in (datasets.config, huggingface_hub.constants)]
-    for module, _ in saved:
+    for module, _flag in saved:
         module.HF_HUB_OFFLINE = True
     try:
         yield

@@ -273,7 +273,7 @@ def _evaluate(node: ast.AST) -> object:
         left, right = _evaluate(node.left), _evaluate(node.right)
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)):
             return _OPERATORS[type(node.op)](left, right)
-    raise ValueError("not a literal")
+    raise ValueError("not a literal")  # untranslated: internal, caught by _leading_literal
 
 
 def _closing_paren(text: str, start: int) -> Optional[int]:

@@ -94,8 +94,8 @@ def _not(tokens):
     if tokens[0] == "(":
         value, tokens = _or(tokens[1:])
         if not tokens or tokens[0] != ")":
-            raise IndexError("unclosed (")
+            raise IndexError("unclosed (")  # untranslated: internal, caught by the caller
         return value, tokens[1:]
     if tokens[0] in ("&&", "||", ")"):
-        raise IndexError("an operator where a tag belongs")
+        raise IndexError("an operator where a tag belongs")  # untranslated: internal, caught by the caller
     return tokens[0] in HOLDING, tokens[1:]

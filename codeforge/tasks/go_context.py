@@ -26,6 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ..i18n import _
 from .base import DatasetError, Task
 from .go_package import (OWN_METHODS, GoImport, GoPackage, SkippedFile, Unit, UnitKind, functions_under_test,
                          package_from_files, package_units, read_package)
@@ -62,7 +63,8 @@ def context_for(units: Sequence[Unit], target: Union[Unit, str], max_tokens: Opt
     by_key = {unit.key: unit for unit in units}
     key = target.key if isinstance(target, Unit) else target
     if key not in by_key:
-        raise DatasetError(f"no declaration {key} in the package: name a function, or Type.Method for a method")
+        raise DatasetError(_("no declaration {key} in the package: name a function, or Type.Method for a "
+                             "method").format(key=key))
     order = _nearest_first(by_key, by_key[key])
 
     def fits(n: int) -> bool:
@@ -155,5 +157,6 @@ def humaneval_x_package(task: Task) -> OneFilePackage:
     package = package_from_files(files)
     target = next((unit for unit in package.units if unit.key == task.entry_point), None)
     if target is None:
-        raise DatasetError(f"{task.task_id}: no function {task.entry_point} in its solution")
+        raise DatasetError(_("{task_id}: no function {function} in its solution").format(task_id=task.task_id,
+                                                                             function=task.entry_point))
     return OneFilePackage(files, package, target)

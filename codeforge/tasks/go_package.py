@@ -27,6 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ..i18n import _
 from ..syntax import parser
 from ..vocabulary import Language
 from . import go_build
@@ -115,7 +116,7 @@ def read_package(folder: Union[str, Path]) -> GoPackage:
     """The package of the .go files in `folder` (not its subfolders)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DatasetError(f"{folder} is not a folder: give the folder of a Go package")
+        raise DatasetError(_("{folder} is not a folder: give the folder of a Go package").format(folder=folder))
     files = {path.name: path.read_bytes() for path in sorted(folder.glob("*.go")) if path.is_file()}
     return package_from_files(files)
 
@@ -145,8 +146,8 @@ def package_from_files(files: Mapping[str, Union[str, bytes]]) -> GoPackage:
     package = Counter(p for *_, p in kept).most_common(1)[0][0] if kept else ""
     strays = {name for name, _, _, p in kept if p != package}
     skipped = [s for s in skipped if s.file not in strays]
-    skipped += [SkippedFile(name, f"package {p}, not {package} as most files") for name, _, _, p in kept
-                if name in strays]
+    skipped += [SkippedFile(name, _("package {name}, not {package} as most files").format(name=p, package=package))
+                for name, p in ((entry[0], entry[3]) for entry in kept) if name in strays]
     kept = [entry for entry in kept if entry[0] not in strays]
     units = _units(package, [(name, data, tree) for name, data, tree, _ in kept])
     return GoPackage(package, tuple(units), tuple(sorted(skipped, key=lambda s: s.file)))
@@ -155,36 +156,37 @@ def package_from_files(files: Mapping[str, Union[str, bytes]]) -> GoPackage:
 def _classify(name: str, data: bytes) -> Tuple[Optional[object], Optional[str], bool]:
     """(tree, why the file is no source of tasks or None, whether its declarations still serve as context)."""
     if name.endswith("_test.go"):
-        return None, "a test file (_test.go)", False
+        return None, _("a test file (_test.go)"), False
     if name.startswith(("_", ".")):
-        return None, "go ignores files whose name starts with _ or .", False
+        return None, _("go ignores files whose name starts with _ or ."), False
     reasons, holds = [], True
     constraint = go_build.name_constraint(name)
     if constraint is not None:
-        reasons.append(f"a build constraint in the file name ({constraint})")
+        reasons.append(_("a build constraint in the file name ({constraint})").format(constraint=constraint))
         holds = go_build.name_holds(constraint)
     tree = parser(Language.go).parse(data)
     root = tree.root_node
     clause = next((child for child in root.named_children if child.type == "package_clause"), None)
     if clause is None:
-        return None, "no package clause", False
+        return None, _("no package clause"), False
     header = []
     for child in root.named_children[:root.named_children.index(clause)]:
         if child.type == "comment":
             header += [line.strip() for line in child.text.decode("utf-8", "replace").splitlines()]
     if any(_GENERATED.match(line) for line in header):
-        reasons.append("generated (Code generated ... DO NOT EDIT.)")
+        reasons.append(_("generated (Code generated ... DO NOT EDIT.)"))
     tags = [line for line in header if _BUILD_TAG.match(line)]
     if tags:
-        reasons.append(f"a build constraint ({tags[0]})")
+        reasons.append(_("a build constraint ({constraint})").format(constraint=tags[0]))
         holds = holds and go_build.lines_hold(tags)
     if root.has_error:
-        return None, f"does not parse (syntax error at line {_first_error(root).start_point[0] + 1})", False
+        return None, _("does not parse (syntax error at line {line})").format(
+            line=_first_error(root).start_point[0] + 1), False
     declarations = [child for child in root.named_children
                     if child.type not in ("comment", "package_clause", "import_declaration")]
     if not reasons and _package_name(root) == "main" and len(declarations) == 1 and \
             declarations[0].type == "function_declaration" and _name_of(declarations[0]) == "main":
-        return None, "package main holding only func main", False
+        return None, _("package main holding only func main"), False
     return tree, "; ".join(reasons) or None, bool(reasons) and holds
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import _
 from ..vocabulary import Action, Language
 from .base import Ask, DatasetError, JobSpec, Record, Task
 from .go_context import Context, context_for, humaneval_x_package
@@ -131,14 +132,14 @@ def load(dataset_path: Optional[Path] = None, from_hub: bool = False,
     functions of the Go package in the folder `dataset_path`."""
     if dataset_path is not None and Path(dataset_path).is_dir() and any(Path(dataset_path).glob("*.go")):
         if from_hub:
-            raise DatasetError("--dataset-path FOLDER (a Go package) and --from-hub name two sources: choose one")
+            raise DatasetError(_("--dataset-path FOLDER (a Go package) and --from-hub name two sources: choose one"))
         return load_package(Path(dataset_path), max_prompt_tokens)
     from .humaneval_x import GO_FILES, load_go
 
     if dataset_path is not None and Path(dataset_path).is_dir() and \
             not any((Path(dataset_path) / name).is_file() for name in GO_FILES):
-        raise DatasetError(f"{dataset_path} holds no .go file (a Go package) and no {GO_FILES[0]} (HumanEval-X): "
-                           f"give the folder of a Go package, or HumanEval-X's Go file")
+        raise DatasetError(_("{path} holds no .go file (a Go package) and no {file} (HumanEval-X): give the folder "
+                             "of a Go package, or HumanEval-X's Go file").format(path=dataset_path, file=GO_FILES[0]))
     return [humaneval_x_task(task, max_prompt_tokens) for task in load_go(dataset_path, from_hub)]
 
 
@@ -157,7 +158,10 @@ def load_package(folder: Path, max_prompt_tokens: Optional[int] = None) -> list[
     package = read_package(folder)
     if not package.functions:
         skipped = "; ".join(f"{s.file}: {s.reason}" for s in package.skipped[:5])
-        raise DatasetError(f"{folder}: no function with a body to test" + (f" (skipped: {skipped})" if skipped else ""))
+        if skipped:
+            raise DatasetError(_("{folder}: no function with a body to test (skipped: {skipped})").format(
+                folder=folder, skipped=skipped))
+        raise DatasetError(_("{folder}: no function with a body to test").format(folder=folder))
     files = package_files(folder, package)
     not_standalone(package, str(folder))
     return [make_task(f"{package.name}/{unit.key}", DATASET, files, unit, package.units,
@@ -174,7 +178,7 @@ def package_files(folder: Path, package: GoPackage) -> dict[str, str]:
             try:
                 files[path.name] = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise DatasetError(f"cannot read {path}: {exc}") from exc
+                raise DatasetError(_("cannot read {path}: {error}").format(path=path, error=exc)) from exc
     return files
 
 
@@ -190,18 +194,22 @@ def not_standalone(package: GoPackage, where: str) -> None:
     """Refuse a package the sandbox cannot build from its .go files alone (what a task sends), saying why."""
     foreign = outside_imports(package)
     if foreign:
-        raise DatasetError(f"{where}: the package imports {', '.join(foreign)}, which a copy of it cannot import in "
-                           f"the sandbox's Go image (it has the standard library and {TESTIFY}; internal packages "
-                           f"belong to their own tree): go-unittest scores packages that build on their own; copy "
-                           f"the package without those imports, or give another one")
+        raise DatasetError(_("{where}: the package imports {imports}, which a copy of it cannot import in the "
+                             "sandbox's Go image (it has the standard library and {testify}; internal packages "
+                             "belong to their own tree): go-unittest scores packages that build on their own; copy "
+                             "the package without those imports, or give another one").format(
+            where=where, imports=", ".join(foreign), testify=TESTIFY))
     embeds = [unit.key for unit in package.units if "//go:embed" in unit.source]
     assembly = [unit.key for unit in package.units if unit.kind in (UnitKind.func, UnitKind.method)
                 and not unit.has_body]
     if embeds or assembly:
-        why = (f"embeds files (//go:embed in {embeds[0]})" if embeds else
-               f"implements {assembly[0]} in assembly")
-        raise DatasetError(f"{where}: the package {why}, and a task sends its .go files only: go-unittest scores "
-                           f"packages that build from their Go source alone")
+        if embeds:
+            message = _("{where}: the package embeds files (//go:embed in {unit}), and a task sends its .go files "
+                        "only: go-unittest scores packages that build from their Go source alone")
+        else:
+            message = _("{where}: the package implements {unit} in assembly, and a task sends its .go files only: "
+                        "go-unittest scores packages that build from their Go source alone")
+        raise DatasetError(message.format(where=where, unit=embeds[0] if embeds else assembly[0]))
 
 
 # -- jsonl rows -----------------------------------------------------------------------------------------------
@@ -220,27 +228,29 @@ def make_row_task(record: Record, dataset: str, max_prompt_tokens: Optional[int]
     task_id = str(record.get("task_id", str, int))
     files = record.get("files", dict)
     if not files or not all(isinstance(k, str) and k.endswith(".go") and isinstance(v, str) for k, v in files.items()):
-        raise DatasetError(f"{record.where}: files must map .go file names to their text")
+        raise DatasetError(_("{where}: files must map .go file names to their text").format(where=record.where))
     nested = [name for name in files if "/" in name or "\\" in name or name.startswith((".", "_"))]
     if nested:
-        raise DatasetError(f"{record.where}: files holds {nested[0]!r}: give plain file names (one package, one "
-                           f"folder; go ignores names starting with . or _)")
+        raise DatasetError(_("{where}: files holds {file}: give plain file names (one package, one folder; go "
+                             "ignores names starting with . or _)").format(where=record.where, file=repr(nested[0])))
     tests = [name for name in files if name.endswith("_test.go")]
     if tests:
-        raise DatasetError(f"{record.where}: files holds test files ({', '.join(tests)}): give the package only")
+        raise DatasetError(_("{where}: files holds test files ({files}): give the package only").format(
+            where=record.where, files=", ".join(tests)))
     function = str(record.get("function", str))
     package = package_from_files(files)
     target = next((unit for unit in package.functions if unit.key == function), None)
     if target is None:
-        known = ", ".join(unit.key for unit in package.functions[:8]) or "none"
-        raise DatasetError(f"{record.where}: no function {function!r} with a body in files (functions: {known})")
+        known = ", ".join(unit.key for unit in package.functions[:8]) or _("none")
+        raise DatasetError(_("{where}: no function {function} with a body in files (functions: {known})").format(
+            where=record.where, function=repr(function), known=known))
     not_standalone(package, record.where)
     reference = record.row.get("reference", "")
     if not isinstance(reference, str):
-        raise DatasetError(f"{record.where}: reference must be the text of a _test.go file")
+        raise DatasetError(_("{where}: reference must be the text of a _test.go file").format(where=record.where))
     timeout = record.row.get("timeout_s", TIMEOUT_S)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise DatasetError(f"{record.where}: timeout_s must be a positive number of seconds")
+        raise DatasetError(_("{where}: timeout_s must be a positive number of seconds").format(where=record.where))
     left_out = {s.file for s in package.skipped if not s.in_context}
     kept = {name: text for name, text in files.items() if name not in left_out}
     extra = {key: value for key, value in record.row.items()

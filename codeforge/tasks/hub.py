@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Iterator, Optional, Sequence
 
+from ..i18n import N_, _, ngettext
 from .base import DatasetError, Record, Task, hub_splits
 from .jsonl import make_tasks
 
 PREFIX = "hub:"
-HINT = ("on a machine with the hub, export the rows to JSON lines (e.g. datasets' to_json) and use jsonl:PATH; "
+HINT = N_("on a machine with the hub, export the rows to JSON lines (e.g. datasets' to_json) and use jsonl:PATH; "
         "KodCode's field names load as they are")
 ID_FIELDS = ("task_id", "question_id")  # codeforge's id, then KodCode's (jsonl.make_task prefers task_id too)
 SCAN_BATCH = 10_000
@@ -25,7 +26,7 @@ def load(spec: str, limit: Optional[int] = None, task_ids: Optional[Sequence[str
          max_prompt_tokens: Optional[int] = None) -> list[Task]:
     """The tasks of `spec` in dataset order: only `task_ids` when given, else the first `limit` (all: None)."""
     repo, split = parse(spec)
-    splits = hub_splits(repo, None, spec, HINT, split, needed_by=spec)
+    splits = hub_splits(repo, None, spec, _(HINT), split, needed_by=spec)
     records = _wanted(splits, task_ids, spec) if task_ids is not None else _records(splits, spec)
     return make_tasks(records, spec, spec, limit=None if task_ids is not None else limit, unit="row",
                       max_prompt_tokens=max_prompt_tokens)
@@ -39,8 +40,8 @@ def parse(spec: str) -> tuple[str, Optional[str]]:
     if not colon or not split or "/" in split or "\\" in split:
         repo, split = rest, ""
     if not repo:
-        raise DatasetError(f"{spec!r} names no dataset: hub:OWNER/NAME (e.g. hub:KodCode/KodCode-V1), or "
-                           f"hub:OWNER/NAME:SPLIT for one split")
+        raise DatasetError(_("{spec} names no dataset: hub:OWNER/NAME (e.g. hub:KodCode/KodCode-V1), or "
+                             "hub:OWNER/NAME:SPLIT for one split").format(spec=repr(spec)))
     return repo, split or None
 
 
@@ -78,8 +79,9 @@ def _wanted(splits, task_ids: Sequence[str], spec: str) -> Iterator[Record]:
             break
     unknown = [task_id for task_id in dict.fromkeys(map(str, task_ids)) if task_id not in found]
     if unknown:
-        raise DatasetError(f"{spec} has no task {', '.join(map(repr, unknown))}: its ids look like "
-                           f"{', '.join(examples)} ({total} rows)")
+        count = ngettext("{n} row", "{n} rows", total).format(n=total)
+        raise DatasetError(_("{name} has no task {ids}: its ids look like {examples} ({count})").format(
+            name=spec, ids=", ".join(map(repr, unknown)), examples=", ".join(examples), count=count))
     for name, dataset, index in located:
         yield _record(dataset[index], spec, name, index)
 
@@ -90,4 +92,5 @@ def _id_columns(dataset) -> list[str]:
 
 def _record(row: dict, spec: str, split: str, index: int) -> Record:
     # Arrow gives every row every column, None where a row had no such field: absent is what the schema means.
-    return Record({key: value for key, value in row.items() if value is not None}, f"{spec} {split} row {index + 1}")
+    return Record({key: value for key, value in row.items() if value is not None},
+                  _("{spec} {split} row {number}").format(spec=spec, split=split, number=index + 1))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import _
 from ..vocabulary import Action, Language
 from .base import DatasetError, JobSpec, Record, Task, load_records
 
@@ -186,7 +187,7 @@ def go_file(source: str, declared: Optional[list[tuple[str, str]]] = None) -> st
 def go_entry_point(declaration: str, where: str = "declaration") -> str:
     names = re.findall(r"func\s+(?:\([^)]*\)\s*)?(\w+)\s*\(", declaration)
     if not names:
-        raise DatasetError(f"{where}: no Go function in the declaration")
+        raise DatasetError(_("{where}: no Go function in the declaration").format(where=where))
     return names[-1]
 
 
@@ -198,7 +199,7 @@ def cpp_entry_point(declaration: str, where: str = "declaration") -> str:
     names = re.findall(r"([A-Za-z_]\w*)\s*\([^;{}()]*(?:\([^;{}()]*\)[^;{}()]*)*\)\s*\{", declaration)
     names = [name for name in names if name not in ("if", "for", "while", "switch")]
     if not names:
-        raise DatasetError(f"{where}: no C++ function in the declaration")
+        raise DatasetError(_("{where}: no C++ function in the declaration").format(where=where))
     return names[-1]
 
 

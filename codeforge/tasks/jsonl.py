@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ..i18n import _
 from ..vocabulary import Action, Language
 from .base import (PROGRAM, DatasetError, JobSpec, Record, Task, bad_lines_error, python_check, python_imports,
                    read_records)
@@ -122,7 +123,7 @@ class PytestTask(PythonTask):
 def load(path: Path, max_prompt_tokens: Optional[int] = None) -> list[Task]:
     path = Path(path)
     if not path.is_file():
-        raise DatasetError(f"jsonl:{path}: no such file")
+        raise DatasetError(_("jsonl:{path}: no such file").format(path=path))
     return make_tasks(read_records(path), f"jsonl:{path.name}", path, max_prompt_tokens=max_prompt_tokens)
 
 
@@ -142,7 +143,8 @@ def make_tasks(records: Iterable[Record], dataset: str, source, limit: Optional[
             errors.append(str(exc))
             continue
         if task.task_id in seen:
-            errors.append(f"{record.where}: task_id {task.task_id!r} already used at {seen[task.task_id]}")
+            errors.append(_("{where}: task_id {task_id} already used at {first}").format(
+                where=record.where, task_id=repr(task.task_id), first=seen[task.task_id]))
             continue
         seen[task.task_id] = record.where
         tasks.append(task)
@@ -163,16 +165,19 @@ def make_task(record: Record, dataset: str, max_prompt_tokens: Optional[int] = N
     row = record.row
     missing = [name for name in ("task_id", "prompt", "test") if name not in row]
     if missing:
-        raise DatasetError(f"{record.where}: missing required field(s) {', '.join(missing)}")
+        raise DatasetError(_("{where}: missing required field(s) {fields}").format(where=record.where,
+                                                                                fields=", ".join(missing)))
     task_id, prompt, test = str(record.get("task_id", str, int)), str(record.get("prompt", str)), \
         str(record.get("test", str))
     language = LANGUAGES.get(str(row.get("language") or "python").lower())
     if language is None:
-        raise DatasetError(f"{record.where}: language {row.get('language')!r} is not one of python, go, cpp")
+        raise DatasetError(_("{where}: language {language} is not one of python, go, cpp").format(
+            where=record.where, language=repr(row.get("language"))))
     entry_point = str(row.get("entry_point") or _last_definition(prompt, language)
                       or (_imported_from_solution(test) if language is Language.python else ""))
     if not entry_point:
-        raise DatasetError(f"{record.where}: no entry_point, and the prompt defines no function to take it from")
+        raise DatasetError(_("{where}: no entry_point, and the prompt defines no function to take it from").format(
+            where=record.where))
     if "reference" in row:
         reference = str(record.get("reference", str))
     elif "canonical_solution" in row:
@@ -181,13 +186,13 @@ def make_task(record: Record, dataset: str, max_prompt_tokens: Optional[int] = N
         reference = ""
     timeout = row.get("timeout_s", 20.0 if language is Language.python else 60.0)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise DatasetError(f"{record.where}: timeout_s must be a positive number of seconds")
+        raise DatasetError(_("{where}: timeout_s must be a positive number of seconds").format(where=record.where))
     common = dict(task_id=task_id, dataset=dataset, language=language, prompt=prompt, entry_point=entry_point,
                   reference=reference, timeout_s=float(timeout), test=test,
                   extra={key: value for key, value in row.items() if key not in KNOWN})
     visible = row.get("visible_test")
     if visible is not None and not isinstance(visible, str):
-        raise DatasetError(f"{record.where}: visible_test must be a string")
+        raise DatasetError(_("{where}: visible_test must be a string").format(where=record.where))
     if language is Language.python:
         if visible is None:
             visible = "\n".join(e.assertion for e in parse_examples(prompt, entry_point))
@@ -229,9 +234,9 @@ def pytest_file(test: str, where: str) -> bool:
     imported = any(isinstance(node, ast.ImportFrom) and node.module == "solution" or isinstance(node, ast.Import)
                    and any(alias.name == "solution" for alias in node.names) for node in ast.walk(tree))
     if not imported:
-        raise DatasetError(f"{where}: the test is a pytest file (it defines {tests[0]}) but does not import the "
-                           "solution: add `from solution import <the function>` (the program is the module "
-                           "`solution`)")
+        raise DatasetError(_("{where}: the test is a pytest file (it defines {test}) but does not import the "
+                             "solution: add `from solution import <the function>` (the program is the module "
+                             "`solution`)").format(where=where, test=tests[0]))
     return True
 
 
@@ -291,9 +296,10 @@ def row_of(task: Task) -> dict:
         return {**task.extra, "kind": text.KIND, "task_id": task.task_id, "prompt": task.prompt,
                 "reference": task.reference}
     if isinstance(task, HumanEvalPlusTask):
-        raise DatasetError(f"{task.dataset} {task.task_id}: a jsonl row cannot carry HumanEval+'s plus inputs (its "
-                           "harness checks each input against the reference's output), so its tests would be "
-                           "lost: use runs on humaneval, whose tasks are the same with HumanEval's own tests")
+        raise DatasetError(_("{dataset} {task_id}: a jsonl row cannot carry HumanEval+'s plus inputs (its harness "
+                             "checks each input against the reference's output), so its tests would be lost: use "
+                             "runs on humaneval, whose tasks are the same with HumanEval's own tests").format(
+            dataset=task.dataset, task_id=task.task_id))
     if isinstance(task, HumanEvalTask):
         # The prompt's helper functions are the tests' own (HumanEval/32's check calls poly), put in the test.
         helpers = prompt_helpers(task.prompt, task.entry_point, "")
@@ -313,8 +319,8 @@ def row_of(task: Task) -> dict:
     elif isinstance(task, PythonTask):
         row = {**common, "language": "python", "test": task.test, "visible_test": task.visible}
     else:
-        raise DatasetError(f"{task.dataset} {task.task_id}: tasks of this kind ({type(task).__name__}) have no "
-                           "jsonl row form")
+        raise DatasetError(_("{dataset} {task_id}: tasks of this kind ({kind}) have no jsonl row form").format(
+            dataset=task.dataset, task_id=task.task_id, kind=type(task).__name__))
     return {**{k: v for k, v in task.extra.items() if k not in KNOWN}, **row}
 
 

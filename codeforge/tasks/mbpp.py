@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..i18n import _
 from ..vocabulary import Language
 from .base import DatasetError, JobSpec, Record, Task, load_records, python_check
 from .examples import check_program, join_python, parse
@@ -69,7 +70,7 @@ def make_task(record: Record, dataset: str, text_field: str) -> MbppTask:
     code = _unix(str(record.get("code", str)))
     tests = tuple(_unix(test) for test in record.get("test_list", list))
     if not tests:
-        raise DatasetError(f"{record.where}: test_list is empty")
+        raise DatasetError(_("{where}: test_list is empty").format(where=record.where))
     imports = [_unix(line) for line in record.row.get("test_imports") or []]
     setup = "\n".join([*imports, _unix(record.row.get("test_setup_code") or "")])
     extra: dict = {"challenge_tests": list(record.row.get("challenge_test_list") or [])}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from ..i18n import _
 from .base import Ask, DatasetError, JobSpec, Record, Task
 
 KIND = "text"
@@ -27,17 +28,18 @@ class TextTask(Task):
         return Ask(request=self.prompt, prefill="", fix="", answer="text")
 
     def test_job(self, code: str) -> JobSpec:
-        raise TypeError(f"{self.task_id} is a text task: it has no tests to run")
+        raise TypeError(f"{self.task_id} is a text task: it has no tests to run")  # untranslated: API misuse
 
     def visible_job(self, code: str) -> JobSpec:
-        raise TypeError(f"{self.task_id} is a text task: it has no tests to run")
+        raise TypeError(f"{self.task_id} is a text task: it has no tests to run")  # untranslated: API misuse
 
 
 def make_row_task(record: Record, dataset: str) -> TextTask:
     """A jsonl row of kind "text" as a task; the other fields of the row are kept in `extra`."""
     missing = [name for name in ("task_id", "prompt", "reference") if name not in record.row]
     if missing:
-        raise DatasetError(f"{record.where}: a text task needs {', '.join(missing)}")
+        raise DatasetError(_("{where}: a text task needs {fields}").format(where=record.where,
+                                                                             fields=", ".join(missing)))
     reference = str(record.get("reference", str))
     return TextTask(task_id=str(record.get("task_id", str, int)), dataset=dataset, language=None,
                     prompt=str(record.get("prompt", str)), entry_point="", reference=reference, timeout_s=0.0,
