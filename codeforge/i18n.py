@@ -110,6 +110,34 @@ def N_(message: str) -> str:
     return message
 
 
+class Said(str):
+    """A message in the chosen language that keeps its English (`.english`): for an error that is shown to the
+    user and also kept as data (a --json field, a stored or written result)."""
+
+    english: str
+
+
+def said(template: str, **values) -> Said:
+    """`_(template).format(**values)`, keeping `template.format(**values)` as its English; a value that is itself
+    a Said (or an exception raised with one) is put into the English as its English."""
+    shown = Said(_(template).format(**values))
+    shown.english = template.format(**{name: english(value) for name, value in values.items()})
+    return shown
+
+
+def english(message) -> str:
+    """The English of `message`: a Said's, or that of the exception raised with one; other text as it is (an
+    error of Docker, of the hub or of Python is English already)."""
+    if isinstance(message, BaseException):
+        message = message.args[0] if len(message.args) == 1 else str(message)
+    return message.english if isinstance(message, Said) else str(message)
+
+
+def message_of(exc: BaseException) -> str:
+    """What `exc` says, keeping its English where said() made it (str(exc) would drop it)."""
+    return exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Said) else str(exc)
+
+
 # pydantic's words for a value it refuses (typer's option values, job-file fields), in the order they are tried
 VALUE_PROBLEMS = (
     N_("Field required"),

@@ -4,7 +4,7 @@ update: collect every message the code has into codeforge/locale/codeforge.pot, 
   language's codeforge.po (new messages get an empty msgstr to translate; gone ones become obsolete).
 compile: write each .po's .mo beside it (the .mo is what codeforge reads and ships).
 
-The messages are those of `_()`, `N_()` and `ngettext()` calls (Babel's extractor over codeforge/), the help texts, docstrings
+The messages are those of `_()`, `N_()`, `said()` and `ngettext()` calls (Babel's extractor over codeforge/), the help texts, docstrings
 and panel names of every command as the CLI builds them (settings help texts are not literal `_()` calls, and
 some are made from lists), and the words of click and typer that their help and errors show.
 """
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "codeforge"
 LOCALE = PACKAGE / "locale"
 POT = LOCALE / "codeforge.pot"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "said": None, "ngettext": (1, 2)}
 
 # typer's own words in help pages and error lines: it asks gettext's global domain, which codeforge makes its
 # own. The click that typer carries has no gettext: cli.py translates its "Usage:" and its help option.

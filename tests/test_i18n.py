@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import json
 import importlib.util
 import os
 import re
@@ -131,7 +132,7 @@ def marked_messages() -> tuple[set[str], set[str]]:
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", None))
-            if name in ("_", "N_"):
+            if name in ("_", "N_", "said"):
                 single.add(node.args[0].value)
             elif name == "ngettext":
                 plural.add(node.args[0].value)
@@ -397,3 +398,33 @@ def test_a_bad_job_file_is_told_in_russian_with_pydantics_reasons_too(tmp_path):
     assert said.returncode == 2, said.stderr
     assert "2 ошибочные строки, ничего не запущено" in said.stderr
     assert "строка 1: id: нужна строка; language: поле обязательно" in said.stderr
+
+
+def test_a_said_message_is_shown_in_the_chosen_language_and_keeps_its_english():
+    chosen = i18n.language()
+    try:
+        i18n.select("ru")
+        inner = RuntimeError(i18n.said("the tests could not run: {why}", why="no engine"))
+        outer = i18n.said("{program}: {error}", program="a.py", error=inner)
+        assert str(inner) == "тесты не удалось запустить: no engine" and outer == f"a.py: {inner}"
+        assert i18n.english(outer) == "a.py: the tests could not run: no engine"
+        assert i18n.english(inner) == "the tests could not run: no engine"
+        assert i18n.english(OSError(2, "No such file")) == "[Errno 2] No such file"  # other errors as they are
+        assert i18n.message_of(inner) is inner.args[0]
+    finally:
+        i18n.select(chosen)
+
+
+def test_what_json_carries_stays_english_when_the_error_line_is_russian(tmp_path):
+    doctor = codeforge("--lang", "ru", "sandbox", "doctor", "--docker-host", "tcp://127.0.0.1:1", "--json")
+    assert doctor.returncode == 2 and "не отвечает" in doctor.stderr
+    assert json.loads(doctor.stdout)["error"].startswith("The Docker engine at tcp://127.0.0.1:1 does not answer")
+    data = tmp_path / "tasks.jsonl"
+    data.write_text("".join(json.dumps({"task_id": task, "prompt": "def f(a):\n", "canonical_solution": body,
+                                        "test": "", "entry_point": "f"}) + "\n"
+                            for task, body in (("t1", "    return (a +\n"), ("t2", "    return a\n"))))
+    built = codeforge("--lang", "ru", "graphs", "build", "-d", f"jsonl:{data}", "-o", str(tmp_path / "o.jsonl"),
+                      "--json")
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout)["skipped"] == [
+        {"task_id": "t1", "reason": "python: syntax error at line 2, column 5: 'return (a +'"}]

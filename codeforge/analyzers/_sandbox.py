@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..i18n import _
+from ..i18n import _, said
 from ..sandbox.jobs import Job, Result, Status
 from ..vocabulary import Action, Language
 from .base import AnalyzerUnavailable, Tool, sandbox_file
@@ -28,5 +28,5 @@ def report_of(result: Result, step: str, tool: Tool) -> dict:
     only_others_missing = result.status is Status.sandbox_error and "missing" in result.details
     if (result.status is not Status.passed and not only_others_missing) or report.get("exit_code") is None:
         why = result.details.get("sandbox") or result.status.value
-        raise RuntimeError(_("{tool} could not analyse the code: {why}").format(tool=tool.value, why=why))
+        raise RuntimeError(said("{tool} could not analyse the code: {why}", tool=tool.value, why=why))
     return report

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Optional
 
-from ..i18n import _
+from ..i18n import said
 from ..vocabulary import Language
 from ._sandbox import report_of, tool_reports
 from .base import Finding, Severity, Tool, code_line, sandbox_file
@@ -54,8 +54,8 @@ def parse(output: str, code: str, skip=DEFAULT_SKIP, stderr: str = "") -> list[F
     try:
         data = json.loads(output)
     except ValueError:
-        raise RuntimeError(_("bandit wrote no JSON report: {output}").format(
-            output=(stderr or output).strip()[-300:])) from None
+        raise RuntimeError(said("bandit wrote no JSON report: {output}",
+                                output=(stderr or output).strip()[-300:])) from None
     found = []
     for error in data.get("errors") or []:
         reason = str(error.get("reason") or "the file does not parse")

@@ -14,7 +14,7 @@ import itertools
 import re
 from typing import Optional
 
-from ..i18n import _
+from ..i18n import _, said
 from ..sandbox.jobs import Job, Status
 from ..vocabulary import Action, Language
 from .base import AnalyzerUnavailable, Finding, Severity, Tool, code_line, sandbox_file
@@ -52,8 +52,8 @@ def findings(result, code: str, name: str) -> list[Finding]:
     """The sandbox's memcheck Result -> Findings (the Valgrind errors in details["memory_errors"])."""
     details = result.details or {}
     if result.status is Status.sandbox_error:
-        raise RuntimeError(_("memcheck could not run the program: {why}").format(
-            why=details.get("sandbox") or result.stderr.strip()))
+        raise RuntimeError(said("memcheck could not run the program: {why}",
+                                why=details.get("sandbox") or result.stderr.strip()))
     if result.status is Status.compile_error:
         return compile_errors(str(details.get("compiler") or result.stderr), code, name)
     if result.exit_code == 127 and "memory_errors" not in details:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ..i18n import _
+from ..i18n import said
 from ..vocabulary import Language
 from ._sandbox import report_of, tool_reports
 from .base import Finding, Severity, Tool, code_line, sandbox_file
@@ -42,6 +42,6 @@ def parse(stdout: str, code: str, stderr: str = "", exit_code: int = 0) -> list[
                              str(location.get("file") or sandbox_file(Language.go)).rsplit("/", 1)[-1], line,
                              str(item.get("message") or ""), code_line(code, line)))
     if exit_code and not found:
-        raise RuntimeError(_("staticcheck failed without a report: {output}").format(
-            output=(stderr or stdout).strip()[-300:]))
+        raise RuntimeError(said("staticcheck failed without a report: {output}",
+                                output=(stderr or stdout).strip()[-300:]))
     return sorted(found, key=lambda f: (f.line or 0, f.rule))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..i18n import _
+from ..i18n import said
 from ..sandbox.failure import failure_cause, program_line
 from ..sandbox.jobs import Status
 from ..vocabulary import Language
@@ -33,8 +33,8 @@ def findings(result, code: str, language: Language) -> list[Finding]:
     if result.status is Status.passed:
         return []
     if result.status is Status.sandbox_error:
-        raise RuntimeError(_("the tests could not run: {why}").format(
-            why=result.details.get("sandbox") or result.stderr.strip()))
+        raise RuntimeError(said("the tests could not run: {why}",
+                                why=result.details.get("sandbox") or result.stderr.strip()))
     message = failure_message(result, code)
     line = program_line(message)
     return [Finding(Tool.tests, "test-failed", Severity.high, None, None, sandbox_file(language), line,

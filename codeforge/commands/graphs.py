@@ -10,7 +10,7 @@ import typer
 
 from ..graphs.config import BuildConfig, ShowConfig
 from ..graphs.vocabulary import LEGEND, GraphKind, RowFormat, ShowFormat
-from ..i18n import _
+from ..i18n import _, english
 from ._output import console as _console
 from ._output import fail as _fail
 from ._settings import settings_command
@@ -141,7 +141,7 @@ def build_command(config: BuildConfig) -> None:
             for task, rows, reason in build_rows(tasks, config.kind, qa=qa):
                 progress.advance(bar)
                 if rows is None:
-                    skipped.append({"task_id": task.task_id, "reason": reason})
+                    skipped.append({"task_id": task.task_id, "reason": english(reason)})  # for --json
                     if not config.json:
                         console.print(Text.assemble((_("skipped"), "yellow"), f" {task.task_id}: {reason}"),
                                       highlight=False)

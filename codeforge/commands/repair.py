@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from ..i18n import _, ngettext
+from ..i18n import _, english, ngettext
 from ..repair.config import RepairConfig
 from ._output import console as _console
 from ._output import fail as _fail
@@ -105,7 +105,7 @@ def checks_json(outcome) -> dict:
                          "checked": check is not None,
                          "tests": None if check is None or check.tests is None else check.tests.status.value,
                          "findings": [] if check is None else [f.to_dict() for f in check.findings]})
-    return {"programs": programs, "unchecked": outcome.unchecked, "stored": False}
+    return {"programs": programs, "unchecked": [english(u) for u in outcome.unchecked], "stored": False}
 
 
 def _print_run(out: Console, outcome, config: RepairConfig) -> None:
@@ -125,7 +125,7 @@ def _print_run(out: Console, outcome, config: RepairConfig) -> None:
     for message in outcome.unchecked:
         out.print(Text.assemble((_("not checked (sandbox error; run the command again): "), "yellow"), message))
     if config.json:
-        typer.echo(json.dumps({**repair_json(outcome.run, summaries), "unchecked": outcome.unchecked,
+        typer.echo(json.dumps({**repair_json(outcome.run, summaries), "unchecked": [english(u) for u in outcome.unchecked],
                                "db": str(outcome.db)}, indent=2))
 
 

@@ -15,7 +15,7 @@ import typer
 
 from ..sandbox.config import BuildConfig, DoctorConfig, ExecConfig, PruneConfig, RunConfig
 from ..sandbox.settings import Isolation  # noqa: F401  (bench's --isolation takes the same choice)
-from ..i18n import _, said_again
+from ..i18n import _, english, said_again
 from ..vocabulary import Language
 from ._output import console as _console
 from ._output import fail as _fail
@@ -397,7 +397,7 @@ def doctor(config: DoctorConfig) -> None:
         client = connect(host=config.docker_host)
     except SandboxUnavailable as exc:
         if config.json:
-            typer.echo(json.dumps({"ok": False, "engine": None, "error": str(exc)}))
+            typer.echo(json.dumps({"ok": False, "engine": None, "error": english(exc)}))
         _fail(str(exc))
     info = client.version()
     states = [{"kind": kind, "image": images.image_name(kind), "state": images.image_state(client, kind)}

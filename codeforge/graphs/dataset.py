@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
-from ..i18n import _
+from ..i18n import message_of, said
 from .builder import build
 from .text import linearise, question_answers
 from .vocabulary import GraphKind
@@ -59,8 +59,8 @@ def task_source(task) -> Source:
     """The prompt, solution and graphed code of a codeforge.tasks Task (see the module docstring)."""
     reference = task.reference
     if not reference.strip():
-        raise ValueError(_("the task has no reference solution to graph (a jsonl task needs `reference` or "
-                           "`canonical_solution`)"))
+        raise ValueError(said("the task has no reference solution to graph (a jsonl task needs `reference` or "
+                              "`canonical_solution`)"))
     at = reference.find(task.prompt) if task.prompt_opens_function and task.prompt.strip() else -1
     if at < 0:
         return Source(task.prompt, reference, reference)
@@ -102,7 +102,7 @@ def build_rows(tasks: Iterable, kind: GraphKind, qa: bool = False
         try:
             yield task, graph_rows(task, kind, qa=qa), None
         except Exception as exc:   # whatever went wrong with this task is its reason to be skipped
-            yield task, None, str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            yield task, None, message_of(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 from ..syntax import grammar, parser as _parser  # noqa: F401  (grammar: graphs.lang reads it here)
-from ..i18n import _
+from ..i18n import N_, said
 from .vocabulary import Language
 
 SUFFIX_LANGUAGE = {".py": Language.python, ".pyi": Language.python, ".go": Language.go, ".c": Language.c,
@@ -72,8 +72,8 @@ class ParsedSource:
 def language_for_path(path: Union[str, Path]) -> Language:
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIX_LANGUAGE:
-        raise ValueError(_("cannot tell the language of {path} from its suffix: name it .py, .go, .c or .cpp "
-                           "(also .cc, .cxx, .hpp), or give the language").format(path=path))
+        raise ValueError(said("cannot tell the language of {path} from its suffix: name it .py, .go, .c or .cpp "
+                              "(also .cc, .cxx, .hpp), or give the language", path=path))
     return SUFFIX_LANGUAGE[suffix]
 
 
@@ -122,10 +122,10 @@ def parse(source: Union[str, bytes], language: Union[Language, str], allow_error
     if has_errors and not allow_errors:
         line, column = bad.start_point[0] + 1, bad.start_point[1] + 1
         snippet = data.splitlines()[line - 1].decode("utf-8", "replace").strip() if data.splitlines() else ""
-        message = _("{language}: missing `{token}` at line {line}, column {column}: {snippet}") if bad.is_missing \
-            else _("{language}: syntax error at line {line}, column {column}: {snippet}")
-        raise ParseError(message.format(language=language.value, token=bad.type, line=line, column=column,
-                                        snippet=repr(snippet[:80])), line, column)
+        template = N_("{language}: missing `{token}` at line {line}, column {column}: {snippet}") if bad.is_missing \
+            else N_("{language}: syntax error at line {line}, column {column}: {snippet}")
+        raise ParseError(said(template, language=language.value, token=bad.type, line=line, column=column,
+                              snippet=repr(snippet[:80])), line, column)
     if has_errors:
         recovered, pieces = _recover(language, data, tree.root_node)
         if pieces:

@@ -27,7 +27,7 @@ from ..analyzers import memcheck as memcheck_analyzer
 from ..analyzers import tests as tests_analyzer
 from ..analyzers.base import Severity, Tool, sandbox_file
 from ..bench.runner import sample_seed
-from ..i18n import _
+from ..i18n import said
 from ..models.base import Generator, LazyGenerator, PromptMode, Request
 from ..models.prompts import extract_code
 from ..sandbox.engine import SandboxUnavailable
@@ -277,7 +277,7 @@ class RepairRunner:
             except (SandboxUnavailable, AnalyzerUnavailable):
                 raise  # nothing else can be checked either; the command says how to fix it
             except Exception as exc:  # the sandbox failed: nothing is known about the program
-                message = f"{program.key}: {exc}"
+                message = said("{program}: {error}", program=program.key, error=exc)  # its English goes to --json
                 self.unchecked.append(message)
                 self.reporter.sandbox_failed(message)
                 continue
@@ -314,8 +314,8 @@ def check_code(program: Program, code: str, config: RepairConfig, sandbox) -> Ch
         spec = program.task.test_job(code)
         tests = sandbox.run(spec.job(f"repair-{next(_ids)}", config.timeout_s, config.memory_mb))
         if tests.status is Status.sandbox_error:
-            raise RuntimeError(_("the tests could not run: {reason}").format(
-                reason=tests.details.get("sandbox") or tests.stderr.strip()))
+            raise RuntimeError(said("the tests could not run: {reason}",
+                                    reason=tests.details.get("sandbox") or tests.stderr.strip()))
         if spec.action is Action.memcheck and Tool.memcheck in static:
             # the tests ran under Valgrind already: memcheck's findings are that run's
             findings.extend(memcheck_analyzer.findings(tests, code, sandbox_file(program.language)))

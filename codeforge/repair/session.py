@@ -18,7 +18,7 @@ from ..bench.config import BenchConfig
 from ..bench.runs import adapter_manifest, check_resolved, default_run_name, differences, stored_settings, \
     versions
 from ..bench.session import BenchError, run_bench
-from ..i18n import _
+from ..i18n import _, said
 from ..models import Backend, load_generator
 from ..models.base import Generator, ModelError
 from ..models.options import ModelOptions
@@ -273,7 +273,7 @@ def _check_all(programs: list[Program], config: RepairConfig, sandbox, unchecked
             except (SandboxUnavailable, AnalyzerUnavailable):
                 raise
             except Exception as exc:
-                unchecked.append(f"{key[0]}: {exc}")
+                unchecked.append(said("{program}: {error}", program=key[0], error=exc))  # its English goes to --json
     return checks
 
 

@@ -15,6 +15,7 @@ import itertools
 from concurrent.futures import Future
 from typing import Iterable, Optional, Sequence
 
+from ..i18n import english
 from ..sandbox.jobs import Result, Status
 from ..tasks.base import Task
 from .outcomes import RewardResult, Verdict, outcomes_of, verdict_of
@@ -41,7 +42,7 @@ class Pending:
                 self.futures.append(sandbox.submit(job))
             except Exception as exc:  # a closed sandbox: no verdict for this one
                 self.futures.append(None)
-                self.refused[index] = str(exc)
+                self.refused[index] = english(exc)  # it goes into the rewards log
 
     def results(self, outcomes: Sequence[Optional[object]]) -> list[RewardResult]:
         """`outcomes`: per completion, its Result, the exception its job raised, or None when nothing ran."""
@@ -58,7 +59,7 @@ class Pending:
             scored = RewardResult(task.task_id, verdict, None, outcome.status, tests, outcome.duration_s, error,
                                   outcome.details)
         elif index in self.refused or outcome is not None:  # the sandbox raised: no engine, no image, closed
-            why = self.refused.get(index) or str(outcome).splitlines()[0]
+            why = self.refused.get(index) or english(outcome).splitlines()[0]
             scored = RewardResult(task.task_id, Verdict.no_verdict, None, error=why)
         else:
             scored = RewardResult(task.task_id, Verdict.no_code, None, error="the completion holds no code")

@@ -22,7 +22,7 @@ import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Iterable, Iterator, Optional
 
-from ..i18n import N_, _
+from ..i18n import N_, _, said
 from . import images, recipes
 from .container import RunnerContainer, RunnerLost
 from .jobs import Job, Result, Status
@@ -106,7 +106,7 @@ class DockerSandbox:
         For callers that produce jobs while earlier ones run (a model generating the next batch)."""
         with self._lock:
             if self._closed:
-                raise SandboxUnavailable(_(SANDBOX_CLOSED))
+                raise SandboxUnavailable(said(SANDBOX_CLOSED))
             if self._workers is None:
                 self._workers = ThreadPoolExecutor(max_workers=self.settings.workers,
                                                    thread_name_prefix="codeforge-sandbox")
@@ -161,11 +161,11 @@ class DockerSandbox:
         if kind not in self._checked:
             state = images.image_state(self.client, kind, self.settings.image_prefix)
             if state != "ok":
-                message = _("The sandbox image {image} is missing.\nFix: codeforge sandbox build {kind}") \
+                template = N_("The sandbox image {image} is missing.\nFix: codeforge sandbox build {kind}") \
                     if state == "missing" else \
-                    _("The sandbox image {image} was built from another version of codeforge.\n"
-                      "Fix: codeforge sandbox build {kind}")
-                raise SandboxUnavailable(message.format(image=name, kind=kind))
+                    N_("The sandbox image {image} was built from another version of codeforge.\n"
+                       "Fix: codeforge sandbox build {kind}")
+                raise SandboxUnavailable(said(template, image=name, kind=kind))
             self._checked[kind] = name
         return name
 
@@ -177,18 +177,18 @@ class DockerSandbox:
         try:
             container = RunnerContainer(self.client, image, memory_mb, self.settings, self.owner, once=once)
         except docker.errors.APIError as exc:
-            raise SandboxUnavailable(_("Docker could not start a sandbox container: {error}").format(
-                error=exc.explanation or exc)) from exc
+            raise SandboxUnavailable(said("Docker could not start a sandbox container: {error}",
+                                           error=exc.explanation or exc)) from exc
         except requests.exceptions.ConnectionError as exc:  # engine gone
-            raise SandboxUnavailable(_("The Docker engine stopped answering: {error}\n"
-                                       "Fix: start it again; `codeforge sandbox doctor` checks.").format(error=exc)) \
+            raise SandboxUnavailable(said("The Docker engine stopped answering: {error}\n"
+                                          "Fix: start it again; `codeforge sandbox doctor` checks.", error=exc)) \
                 from exc
         with self._lock:
             if not self._closed:
                 self._live.add(container)
                 return container
         container.remove()
-        raise SandboxUnavailable(_(SANDBOX_CLOSED))
+        raise SandboxUnavailable(said(SANDBOX_CLOSED))
 
     def _acquire(self, image: str, memory_mb: int) -> RunnerContainer:
         """An idle warm container, else one started in advance, else a new one. In program isolation, taking a

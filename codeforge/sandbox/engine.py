@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..i18n import _
+from ..i18n import said
 
 
 class SandboxUnavailable(RuntimeError):
@@ -31,13 +31,13 @@ def connect(timeout_s: float = 60.0, host: Optional[str] = None):
         client.ping()
     except docker.errors.DockerException as exc:
         if host is not None:
-            raise SandboxUnavailable(_(
+            raise SandboxUnavailable(said(
                 "The Docker engine at {host} does not answer ({error}).\n"
                 "Fix: start it, or check the address (unix://PATH, tcp://HOST:PORT, ssh://USER@HOST); "
-                "`codeforge sandbox doctor --docker-host {host}` checks.").format(host=host, error=exc)) from exc
-        raise SandboxUnavailable(_(
+                "`codeforge sandbox doctor --docker-host {host}` checks.", host=host, error=exc)) from exc
+        raise SandboxUnavailable(said(
             "The Docker engine does not answer ({error}).\n"
             "Fix: start it (as root: `dockerd --bridge=none --iptables=false --ip-masq=false &`), "
-            "or run `make test` once, which installs and starts it; `codeforge sandbox doctor` checks."
-        ).format(error=exc)) from exc
+            "or run `make test` once, which installs and starts it; `codeforge sandbox doctor` checks.",
+            error=exc)) from exc
     return client

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Union
 
-from ..i18n import _
+from ..i18n import english, said
 from .docker_sandbox import SANDBOX_CLOSED, DockerSandbox, run_windowed
 from .engine import SandboxUnavailable, connect
 from .jobs import Job, Result, Status
@@ -68,9 +68,9 @@ class EnginePool:
                 log.warning("engine %s left out: %s", host, self.lost[host])
         if not self._engines:
             self.close()
-            raise SandboxUnavailable(_("No Docker engine of --docker-host answers: {engines}\n"
-                                       "Fix: start them, or name others.").format(engines="; ".join(
-                                           f"{host}: {why}" for host, why in self.lost.items())))
+            raise SandboxUnavailable(said("No Docker engine of --docker-host answers: {engines}\n"
+                                          "Fix: start them, or name others.", engines="; ".join(
+                                              f"{host}: {why}" for host, why in self.lost.items())))
         self._free = threading.Condition()
         self._closed = False
         self._workers: Optional[ThreadPoolExecutor] = None
@@ -100,9 +100,9 @@ class EnginePool:
             except SandboxUnavailable as exc:
                 missing.append(f"{engine.host}: {_first_line(exc)}")
         if missing:
-            raise SandboxUnavailable(_("Not every Docker engine can run it: {engines}\n"
-                                       "Fix: codeforge sandbox build --docker-host URL, for each engine named")
-                                     .format(engines="; ".join(missing)))
+            raise SandboxUnavailable(said("Not every Docker engine can run it: {engines}\n"
+                                          "Fix: codeforge sandbox build --docker-host URL, for each engine named",
+                                          engines="; ".join(missing)))
 
     def run(self, job: Job) -> Result:
         """Run one job on the engine with the most free workers; another engine when that one stops answering."""
@@ -118,7 +118,7 @@ class EnginePool:
                 result = engine.sandbox.run(job)
             except Exception as exc:  # the engine's client fails in many ways when the engine goes away
                 if isinstance(exc, SandboxUnavailable) or not _answers(engine):
-                    self._give_back(engine, failed=str(exc))
+                    self._give_back(engine, failed=english(exc))  # English: it is kept in results
                     continue
                 self._give_back(engine)
                 raise
@@ -131,7 +131,7 @@ class EnginePool:
     def submit(self, job: Job) -> Future:
         with self._free:
             if self._closed:
-                raise SandboxUnavailable(_(SANDBOX_CLOSED))
+                raise SandboxUnavailable(said(SANDBOX_CLOSED))
             if self._workers is None:
                 total = self.settings.workers * len(self._engines)
                 self._workers = ThreadPoolExecutor(max_workers=total, thread_name_prefix="codeforge-pool")
@@ -194,5 +194,6 @@ def _answers(engine: _Engine) -> bool:
 
 
 def _first_line(exc) -> str:
-    text = str(exc).strip()
+    """The first line of what `exc` (or a text) says, in English: it goes into results and --json."""
+    text = english(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
