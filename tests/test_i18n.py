@@ -428,3 +428,10 @@ def test_what_json_carries_stays_english_when_the_error_line_is_russian(tmp_path
     assert built.returncode == 0, built.stderr
     assert json.loads(built.stdout)["skipped"] == [
         {"task_id": "t1", "reason": "python: syntax error at line 2, column 5: 'return (a +'"}]
+
+
+def test_the_commands_consoles_print_names_like_run_a_as_they_are(capsys):
+    from codeforge.commands._output import console
+
+    console().print("run:A: 2 pairs; :smile: :thumbs_up:", markup=False, highlight=False)  # as finetune prints sources
+    assert capsys.readouterr().out == "run:A: 2 pairs; :smile: :thumbs_up:\n"

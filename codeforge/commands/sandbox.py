@@ -13,9 +13,9 @@ from typing import Optional
 
 import typer
 
+from ..i18n import _, english
 from ..sandbox.config import BuildConfig, DoctorConfig, ExecConfig, PruneConfig, RunConfig
 from ..sandbox.settings import Isolation  # noqa: F401  (bench's --isolation takes the same choice)
-from ..i18n import _, english, said_again
 from ..vocabulary import Language
 from ._output import console as _console
 from ._output import fail as _fail
@@ -118,6 +118,7 @@ def run(config: RunConfig) -> None:
 
     from ..sandbox import recipes
     from ..sandbox.engine import SandboxUnavailable
+    from ..sandbox.jobfile import problems
     from ..sandbox.jobs import Action, Job, Status
 
     file, action = config.file, config.action
@@ -141,7 +142,7 @@ def run(config: RunConfig) -> None:
         job = Job(id=file.name, language=language, action=action, stdin=stdin, timeout_s=config.timeout,
                   memory_mb=config.memory, **body)
     except ValidationError as exc:
-        _fail(_("cannot run {path}: {error}").format(path=file, error=_plain(exc)))
+        _fail(_("cannot run {path}: {error}").format(path=file, error=problems(exc)))
     _terminate_as_interrupt()
     with _open_sandbox(1, config.isolation) as sandbox:
         try:
@@ -184,16 +185,6 @@ def _program_stdin(config: RunConfig) -> Optional[str]:
         _fail(_("the standard input is not UTF-8 text"))
     # Nothing redirected in (</dev/null) is no input, as when nothing is given.
     return text if text or config.stdin == "-" else None
-
-
-def _plain(exc) -> str:
-    """A pydantic error as plain sentences, without its internals."""
-    parts = []
-    for error in exc.errors():
-        message = said_again(error["msg"].removeprefix("Value error, "))
-        where = ".".join(str(p) for p in error["loc"])
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
 
 
 def _show_result(result, sandbox_name: str, user_name: str, full: bool = False) -> None:

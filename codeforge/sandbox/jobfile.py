@@ -53,10 +53,7 @@ def read_jobs(path: Path) -> list:
         try:
             job = Job.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'job'}: {said_again(err['msg'])}" for err in exc.errors()
-            )
-            errors.append(_("line {number}: {problems}").format(number=number, problems=problems))
+            errors.append(_("line {number}: {problems}").format(number=number, problems=problems(exc, "job")))
             continue
         if job.id in seen:
             errors.append(_("line {number}: id {id} already used on line {first}").format(
@@ -118,6 +115,17 @@ def scan_results(path: Path) -> ResultsScan:
             scan.ids.add(result.id)
             scan.results += 1
     return scan
+
+
+def problems(exc, whole: str = "") -> str:
+    """A pydantic ValidationError as plain sentences in the chosen language, each after the field it is about
+    (`whole` names an error about the whole object), without pydantic's internals ("Value error, ")."""
+    parts = []
+    for error in exc.errors():
+        message = said_again(error["msg"].removeprefix("Value error, "))
+        where = ".".join(str(p) for p in error["loc"]) or whole
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
 
 
 def _why_not_a_result(exc) -> str:
